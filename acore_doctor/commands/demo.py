@@ -1,0 +1,51 @@
+"""``acore-doctor demo``: the whole suite on a copy of the bundled sample deployment."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+from pathlib import Path
+
+from acore_doctor.demo import DEPLOYMENT
+from acore_doctor.suite import run_suite, suite_root
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "demo",
+        help="run the suite on a bundled sample deployment",
+        description="Copy the bundled sample deployment to a temporary directory and run "
+        "the whole suite on it. Extra arguments go to pytest.",
+    )
+    parser.add_argument(
+        "--report-dir", type=Path, help="where reports go (default: reports/demo in the suite)"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary deployment")
+    parser.set_defaults(handler=handle, accepts_extra=True)
+
+
+def copy_demo(target: Path) -> Path:
+    """A private copy of the sample deployment, with the file modes a real one has."""
+    bot_dir = target / "acore_bot"
+    shutil.copytree(DEPLOYMENT, bot_dir)
+    (bot_dir / ".env").chmod(0o600)
+    return bot_dir
+
+
+def handle(args: argparse.Namespace, extra: list[str]) -> int:
+    report_dir = (args.report_dir or suite_root() / "reports" / "demo").resolve()
+    html = report_dir / "report.html"
+    tmp = Path(tempfile.mkdtemp(prefix="acore-doctor-demo-"))
+    try:
+        bot_dir = copy_demo(tmp)
+        print(f"acore-doctor demo: checking a sample deployment copied to {bot_dir}")
+        code = run_suite(bot_dir, extra, report_dir=report_dir, html=html).returncode
+        print(f"\nJSON report: {report_dir / 'latest.json'}\nHTML report: {html}")
+        print(f"Exit code {code} (0 healthy, 1 warnings, 2 critical, 3 unknown)")
+        return code
+    finally:
+        if args.keep:
+            print(f"Sample deployment kept at {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)

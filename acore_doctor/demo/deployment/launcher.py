@@ -1,0 +1,1 @@
+"""acore_bot runtime-first launcher. Demo stand-in."""

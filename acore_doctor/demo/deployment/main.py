@@ -1,0 +1,1 @@
+"""acore_bot legacy entrypoint (DEPRECATED). Demo stand-in."""

@@ -1,0 +1,158 @@
+"""Findings and the one verdict computed from them.
+
+Plain data and plain functions: the pytest plugin feeds them, the reporters read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import IntEnum
+from typing import Any
+
+import pytest
+
+SEVERITIES = ("critical", "warning")
+
+
+class ExitCode(IntEnum):
+    HEALTHY = 0
+    WARNING = 1
+    CRITICAL = 2
+    UNKNOWN = 3
+    INTERRUPTED = 130
+
+
+STATUS_BY_CODE = {
+    ExitCode.HEALTHY: "healthy",
+    ExitCode.WARNING: "warning",
+    ExitCode.CRITICAL: "critical",
+    ExitCode.UNKNOWN: "unknown",
+    ExitCode.INTERRUPTED: "interrupted",
+}
+
+
+def check(title: str, recommendation: str, guide: str | None = None) -> pytest.MarkDecorator:
+    """Declare a health check's title, recommendation and optional guide anchor.
+
+    Used next to the severity marker::
+
+        @pytest.mark.critical
+        @check("Discord token is well-formed", "Copy the token again from the portal.",
+               guide="guides/common_issues.md#bot-not-responding")
+        def test_discord_token_shape(settings): ...
+    """
+    return pytest.mark.doctor(title=title, recommendation=recommendation, guide=guide)
+
+
+class Blocked(Exception):  # noqa: N818 - reads as a state, like pytest's Skipped
+    """Raised by a check whose fact cannot be had because another check's root failed.
+
+    The plugin files it as a symptom under the root cause instead of a separate finding.
+    """
+
+    def __init__(self, root: str, reason: str) -> None:
+        super().__init__(f"blocked by {root}: {reason}")
+        self.root = root
+        self.reason = reason
+
+
+@dataclass
+class Finding:
+    """The judged result of one check."""
+
+    nodeid: str
+    title: str
+    severity: str  # "critical" | "warning"
+    outcome: str  # "passed" | "failed" | "skipped" | "crashed" | "blocked"
+    message: str = ""
+    recommendation: str = ""
+    guide: str | None = None
+    duration_s: float = 0.0
+    #: root-cause key this check reports for (see Blocked), when it is a root
+    root: str | None = None
+    blocked_by: str | None = None
+    symptoms: list[str] = field(default_factory=list)
+    details: str = ""
+
+    @property
+    def kind(self) -> str:
+        """Where the finding goes in the report: issue, warning or info."""
+        if self.outcome in ("failed", "crashed"):
+            return "issue" if self.severity == "critical" else "warning"
+        return "info"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["kind"] = self.kind
+        return data
+
+
+@dataclass
+class Verdict:
+    code: ExitCode
+    reason: str = ""
+
+    @property
+    def status(self) -> str:
+        return STATUS_BY_CODE[self.code]
+
+
+def attach_symptoms(findings: list[Finding]) -> list[Finding]:
+    """File each blocked finding under its failed root cause.
+
+    A blocked check whose root did not fail in this run (or did not run at all, as when
+    one check is rerun alone) is reported on its own, at its own severity.
+    """
+    roots = {f.root: f for f in findings if f.root}
+    for finding in findings:
+        if finding.outcome != "blocked":
+            continue
+        root = roots.get(finding.blocked_by)
+        if root is None or root.kind == "info":
+            finding.outcome = "failed"
+            continue
+        symptom = f"{finding.title}: {finding.message}"
+        if symptom not in root.symptoms:
+            root.symptoms.append(symptom)
+    return findings
+
+
+def decide(
+    findings: list[Finding],
+    *,
+    interrupted: bool = False,
+    unknown_reason: str | None = None,
+) -> Verdict:
+    """One verdict for the run. UNKNOWN wins over health: the run could not decide."""
+    if interrupted:
+        return Verdict(ExitCode.INTERRUPTED, "interrupted")
+    if unknown_reason:
+        return Verdict(ExitCode.UNKNOWN, unknown_reason)
+    if not findings:
+        return Verdict(ExitCode.UNKNOWN, "no check selected")
+    kinds = {f.kind for f in findings}
+    if "issue" in kinds:
+        return Verdict(ExitCode.CRITICAL)
+    if "warning" in kinds:
+        return Verdict(ExitCode.WARNING)
+    return Verdict(ExitCode.HEALTHY)
+
+
+def recommendations(findings: list[Finding]) -> list[dict[str, Any]]:
+    """Deduplicated recommendations, critical issues first, in the order checks ran."""
+    order = {"issue": 0, "warning": 1}
+    seen: dict[str, dict[str, Any]] = {}
+    for finding in sorted(
+        (f for f in findings if f.kind in order), key=lambda f: order[f.kind]
+    ):
+        text = finding.recommendation.strip()
+        if not text:
+            continue
+        entry = seen.setdefault(
+            text,
+            {"text": text, "severity": finding.severity, "guide": finding.guide, "checks": []},
+        )
+        entry["checks"].append(finding.nodeid)
+        if entry["guide"] is None:
+            entry["guide"] = finding.guide
+    return list(seen.values())

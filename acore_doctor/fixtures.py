@@ -1,0 +1,35 @@
+"""Fixtures every check can ask for: the deployment under check and its settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from acore_doctor.deployment import Deployment
+from acore_doctor.redact import Redactor
+from acore_doctor.settings import BotSettings
+
+
+@pytest.fixture(scope="session")
+def deployment(request: pytest.FixtureRequest) -> Deployment:
+    from acore_doctor.plugin import state_of
+
+    return state_of(request.config).deployment
+
+
+@pytest.fixture(scope="session")
+def bot_dir(deployment: Deployment) -> Path:
+    return deployment.bot_dir
+
+
+@pytest.fixture(scope="session")
+def settings(deployment: Deployment) -> BotSettings:
+    return deployment.settings
+
+
+@pytest.fixture(scope="session")
+def redact(request: pytest.FixtureRequest) -> Redactor:
+    from acore_doctor.plugin import state_of
+
+    return state_of(request.config).redact

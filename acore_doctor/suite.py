@@ -1,0 +1,62 @@
+"""Running the health suite as a child pytest process (used by the CLI and the tools)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import acore_doctor
+
+
+def suite_root() -> Path:
+    """The directory holding health_tests/ and pytest.ini (this checkout)."""
+    root = Path(acore_doctor.__file__).resolve().parent.parent
+    if not (root / "health_tests").is_dir():
+        raise FileNotFoundError(
+            f"health_tests/ not found next to the acore_doctor package ({root}); "
+            "install acore-doctor from its checkout with 'pip install -e .'"
+        )
+    return root
+
+
+def pytest_command(
+    bot_dir: Path | None,
+    extra: Sequence[str] = (),
+    *,
+    report_dir: Path | None = None,
+    html: Path | None = None,
+) -> list[str]:
+    cmd = [sys.executable, "-m", "pytest"]
+    if bot_dir is not None:
+        cmd.append(f"--bot-dir={bot_dir}")
+    if report_dir is not None:
+        cmd.append(f"--report-dir={report_dir}")
+    if html is not None:
+        cmd += [f"--html={html}", "--self-contained-html"]
+    cmd += list(extra)
+    return cmd
+
+
+def run_suite(
+    bot_dir: Path | None,
+    extra: Sequence[str] = (),
+    *,
+    report_dir: Path | None = None,
+    html: Path | None = None,
+    env: dict[str, str] | None = None,
+    capture: bool = False,
+    timeout: float | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the suite in its own process; its exit code is the verdict."""
+    return subprocess.run(
+        pytest_command(bot_dir, extra, report_dir=report_dir, html=html),
+        cwd=suite_root(),
+        env={**os.environ, **(env or {})},
+        text=True,
+        capture_output=capture,
+        timeout=timeout,
+        check=False,
+    )
