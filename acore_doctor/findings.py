@@ -31,7 +31,9 @@ STATUS_BY_CODE = {
 }
 
 
-def check(title: str, recommendation: str, guide: str | None = None) -> pytest.MarkDecorator:
+def check(
+    title: str, recommendation: str, guide: str | None = None, root: str | None = None
+) -> pytest.MarkDecorator:
     """Declare a health check's title, recommendation and optional guide anchor.
 
     Used next to the severity marker::
@@ -40,8 +42,11 @@ def check(title: str, recommendation: str, guide: str | None = None) -> pytest.M
         @check("Discord token is well-formed", "Copy the token again from the portal.",
                guide="guides/common_issues.md#bot-not-responding")
         def test_discord_token_shape(settings): ...
+
+    A check that others depend on names itself a root cause with ``root="ollama"``; checks
+    that raise ``Blocked("ollama", ...)`` are then filed under it as symptoms.
     """
-    return pytest.mark.doctor(title=title, recommendation=recommendation, guide=guide)
+    return pytest.mark.doctor(title=title, recommendation=recommendation, guide=guide, root=root)
 
 
 class Blocked(Exception):  # noqa: N818 - reads as a state, like pytest's Skipped

@@ -39,7 +39,14 @@ from acore_doctor.report.json_file import write_json_report
 from acore_doctor.report.model import build_report
 
 #: Fixture modules later layers register; each stays a plain pytest plugin.
-pytest_plugins = ["acore_doctor.fixtures"]
+pytest_plugins = [
+    "acore_doctor.fixtures",
+    "acore_doctor.local_fixtures",
+    "acore_doctor.service_fixtures",
+    "acore_doctor.log_fixtures",
+    "acore_doctor.recovery_fixtures",
+    "acore_doctor.ops_fixtures",
+]
 
 CHECK_DIRS = ("health_tests", "recovery_tests")
 REPORTS_ENV = "DIAGNOSTIC_REPORTS_PATH"

@@ -1,0 +1,61 @@
+"""Fixtures for acore-doctor's own tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.builder import DeploymentBuilder
+
+SUITE_ROOT = Path(__file__).resolve().parent.parent
+
+pytest_plugins = ["pytester"]
+
+
+@pytest.fixture
+def bot(tmp_path: Path) -> DeploymentBuilder:
+    """A fresh copy of the sample deployment to break in whatever way a test needs."""
+    return DeploymentBuilder(tmp_path / "acore_bot")
+
+
+@dataclass
+class SuiteRun:
+    code: int
+    stdout: str
+    stderr: str
+    report_dir: Path
+
+    @property
+    def report(self) -> dict[str, Any]:
+        return json.loads((self.report_dir / "latest.json").read_text())
+
+    def finding(self, nodeid_part: str) -> dict[str, Any]:
+        matches = [c for c in self.report["checks"] if nodeid_part in c["nodeid"]]
+        assert len(matches) == 1, f"{nodeid_part!r} matched {[c['nodeid'] for c in matches]}"
+        return matches[0]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The test process's environment without anything that would leak into the bot's settings."""
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV", "PYTHONPATH")}
+    return {**keep, **extra}
+
+
+@pytest.fixture
+def run_suite(tmp_path: Path):
+    """Run the real suite on a deployment in a child process, as an operator would."""
+
+    def run(bot_dir: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 300) -> SuiteRun:
+        report_dir = tmp_path / f"reports-{len(list(tmp_path.glob('reports-*')))}"
+        cmd = [sys.executable, "-m", "pytest", f"--bot-dir={bot_dir}", f"--report-dir={report_dir}", "-p", "no:cacheprovider", *args]
+        proc = subprocess.run(cmd, cwd=SUITE_ROOT, env=env or clean_env(), capture_output=True, text=True, timeout=timeout)
+        return SuiteRun(proc.returncode, proc.stdout, proc.stderr, report_dir)
+
+    return run
