@@ -147,9 +147,7 @@ def recommendations(findings: list[Finding]) -> list[dict[str, Any]]:
     """Deduplicated recommendations, critical issues first, in the order checks ran."""
     order = {"issue": 0, "warning": 1}
     seen: dict[str, dict[str, Any]] = {}
-    for finding in sorted(
-        (f for f in findings if f.kind in order), key=lambda f: order[f.kind]
-    ):
+    for finding in sorted((f for f in findings if f.kind in order), key=lambda f: order[f.kind]):
         text = finding.recommendation.strip()
         if not text:
             continue

@@ -32,6 +32,7 @@ from acore_doctor.findings import (
     attach_symptoms,
     decide,
 )
+from acore_doctor.ops import engine as ops_engine
 from acore_doctor.redact import Redactor, secret_values
 from acore_doctor.report.console import format_summary
 from acore_doctor.report.html import summary_html
@@ -131,8 +132,11 @@ class RunWatcher:
         self.state = state
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if report.failed:
-            self.state.collection_errors.append(report.nodeid or "<session>")
+        if not report.failed:
+            return
+        self.state.collection_errors.append(report.nodeid or "<session>")
+        if self.state.forced is None and is_check_path(Path(report.nodeid.split("::")[0])):
+            self.state.health_mode = True
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         # pytest raises Session.Interrupted, a KeyboardInterrupt, for collection errors too.
@@ -234,9 +238,7 @@ def declaration_problem(item: pytest.Item) -> str | None:
             f"@pytest.mark.critical or @pytest.mark.warning (found: {found})"
         )
     doctor = item.get_closest_marker("doctor")
-    if doctor is None or not doctor.kwargs.get("title") or not doctor.kwargs.get(
-        "recommendation"
-    ):
+    if doctor is None or not doctor.kwargs.get("title") or not doctor.kwargs.get("recommendation"):
         return (
             f"health check {item.nodeid} must declare a title and a recommendation with "
             "@check(title, recommendation) from acore_doctor"
@@ -264,6 +266,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if finding is None:
         finding = state.findings[item.nodeid] = new_finding(item)
     finding.duration_s += report.duration
+    for name, value in item.user_properties:
+        if name == "details":  # info a passing check reports: record_property("details", ...)
+            finding.details = state.redact(str(value))
     outcome, message = classify(call, report)
     if outcome is not None and _outranks(outcome, finding.outcome):
         finding.outcome = outcome
@@ -359,9 +364,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state.report = build_report(findings, state.verdict, environment(session), state.started)
     state.report = redact_document(state.report, state.redact)
     report_dir = resolve_report_dir(session.config, state.deployment)
+    state.report = ops_engine.before_write(
+        session.config, state.report, report_dir, state.deployment.bot_dir
+    )
     try:
         path = write_json_report(state.report, report_dir, state.started.strftime("%Y%m%d_%H%M%S"))
         state.written = [str(path), str(report_dir / "latest.json")]
+        problem = ops_engine.after_write(state.report, report_dir)
+        state.written += [problem] if problem else []
     except OSError as exc:
         state.written = [f"(JSON report not written: {exc.strerror or exc})"]
     session.exitstatus = int(state.verdict.code)

@@ -21,14 +21,17 @@ WEBHOOK_URL = re.compile(
     re.IGNORECASE,
 )
 #: Bot tokens: base64 snowflake, a timestamp part, an HMAC part.
-DISCORD_TOKEN = re.compile(r"\b[MNO][A-Za-z0-9_-]{20,30}\.[A-Za-z0-9_-]{5,8}\.[A-Za-z0-9_-]{25,45}\b")
+DISCORD_TOKEN = re.compile(
+    r"\b[MNO][A-Za-z0-9_-]{20,30}\.[A-Za-z0-9_-]{5,8}\.[A-Za-z0-9_-]{25,45}\b"
+)
 #: Generic API keys with well-known prefixes (OpenRouter, OpenAI).
 API_KEY = re.compile(r"\bsk-(?:or-v1-)?[A-Za-z0-9_-]{16,}\b")
 
 #: Values shorter than this are not treated as secrets: masking "1" or "true" everywhere
 #: would destroy the report without protecting anything.
 MIN_SECRET_LEN = 6
-#: Length of the leading and trailing fragments masked for long secrets.
+#: Length of the leading and trailing fragments masked for long secrets (URLs excepted:
+#: their leading fragment is just the scheme and host, and their pattern covers them).
 FRAGMENT_LEN = 10
 
 
@@ -59,7 +62,7 @@ class Redactor:
             if len(secret) < MIN_SECRET_LEN:
                 continue
             self._secrets.add(secret)
-            if len(secret) >= 2 * FRAGMENT_LEN:
+            if len(secret) >= 2 * FRAGMENT_LEN and "://" not in secret:
                 self._secrets.add(secret[:FRAGMENT_LEN])
                 self._secrets.add(secret[-FRAGMENT_LEN:])
         ordered = sorted(self._secrets, key=len, reverse=True)
@@ -68,11 +71,13 @@ class Redactor:
     def __call__(self, text: str) -> str:
         if not text:
             return text
-        if self._pattern is not None:
-            text = self._pattern.sub(MASK, text)
+        # Shapes first: a masked fragment inside a URL would hide the URL from its pattern.
         text = WEBHOOK_URL.sub(MASK, text)
         text = DISCORD_TOKEN.sub(MASK, text)
-        return API_KEY.sub(MASK, text)
+        text = API_KEY.sub(MASK, text)
+        if self._pattern is not None:
+            text = self._pattern.sub(MASK, text)
+        return text
 
     def __repr__(self) -> str:
         return f"<Redactor {len(self._secrets)} values>"

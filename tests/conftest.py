@@ -44,7 +44,11 @@ class SuiteRun:
 
 def clean_env(**extra: str) -> dict[str, str]:
     """The test process's environment without anything that would leak into the bot's settings."""
-    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV", "PYTHONPATH")}
+    keep = {
+        k: v
+        for k, v in os.environ.items()
+        if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV", "PYTHONPATH")
+    }
     return {**keep, **extra}
 
 
@@ -52,10 +56,28 @@ def clean_env(**extra: str) -> dict[str, str]:
 def run_suite(tmp_path: Path):
     """Run the real suite on a deployment in a child process, as an operator would."""
 
-    def run(bot_dir: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 300) -> SuiteRun:
+    def run(
+        bot_dir: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 300
+    ) -> SuiteRun:
         report_dir = tmp_path / f"reports-{len(list(tmp_path.glob('reports-*')))}"
-        cmd = [sys.executable, "-m", "pytest", f"--bot-dir={bot_dir}", f"--report-dir={report_dir}", "-p", "no:cacheprovider", *args]
-        proc = subprocess.run(cmd, cwd=SUITE_ROOT, env=env or clean_env(), capture_output=True, text=True, timeout=timeout)
+        cmd = [
+            sys.executable,
+            "-m",
+            "pytest",
+            f"--bot-dir={bot_dir}",
+            f"--report-dir={report_dir}",
+            "-p",
+            "no:cacheprovider",
+            *args,
+        ]
+        proc = subprocess.run(
+            cmd,
+            cwd=SUITE_ROOT,
+            env=env or clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         return SuiteRun(proc.returncode, proc.stdout, proc.stderr, report_dir)
 
     return run

@@ -39,6 +39,7 @@ def format_summary(report: dict[str, Any], written: list[str] | None = None) -> 
                 lines.append(_indent(entry["message"], "       "))
             for symptom in entry.get("symptoms", []):
                 lines.append(f"       symptom: {symptom}")
+    lines += history_lines(report.get("history"))
     if report["recommendations"]:
         lines += ["", "Recommendations:"]
         for number, rec in enumerate(report["recommendations"], 1):
@@ -48,6 +49,25 @@ def format_summary(report: dict[str, Any], written: list[str] | None = None) -> 
         lines += ["", "Reports:"] + [f"  {path}" for path in written]
     lines.append(RULE)
     return "\n".join(_ascii(line) for line in lines)
+
+
+def history_lines(history: dict[str, Any] | None) -> list[str]:
+    """'Since the last run' lines: findings new and resolved since the previous report."""
+    if not history or not history.get("previous"):
+        return []
+    if history.get("note"):
+        return ["", f"Since the last run ({history['previous']}): {history['note']}"]
+    new, resolved = history.get("new", []), history.get("resolved", [])
+    lines = [
+        "",
+        f"Since the last run ({history['previous']}): {len(new)} new, {len(resolved)} resolved",
+    ]
+    for entry in new:
+        label = "escalated" if entry.get("escalated") else "new"
+        lines.append(f"  + {label} [{entry['severity']}] {entry['title']}  [{entry['check']}]")
+    for entry in resolved:
+        lines.append(f"  - resolved [{entry['severity']}] {entry['title']}  [{entry['check']}]")
+    return lines
 
 
 def _ascii(text: str) -> str:

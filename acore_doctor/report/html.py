@@ -34,9 +34,7 @@ def summary_html(report: dict[str, Any]) -> str:
             continue
         parts.append(f"<h3>{heading}</h3><{tag}>")
         for entry in entries:
-            symptoms = "".join(
-                f"<li>symptom: {escape(s)}</li>" for s in entry.get("symptoms", [])
-            )
+            symptoms = "".join(f"<li>symptom: {escape(s)}</li>" for s in entry.get("symptoms", []))
             parts.append(
                 f"<li><b>{escape(entry['title'])}</b> <code>{escape(entry['check'])}</code>"
                 f"<br><pre>{escape(entry['message'])}</pre>"
@@ -44,6 +42,7 @@ def summary_html(report: dict[str, Any]) -> str:
                 + "</li>"
             )
         parts.append(f"</{tag}>")
+    parts.append(history_html(report.get("history")))
     if report["recommendations"]:
         parts.append("<h3>Recommendations</h3><ol>")
         for rec in report["recommendations"]:
@@ -52,3 +51,24 @@ def summary_html(report: dict[str, Any]) -> str:
         parts.append("</ol>")
     parts.append("</div>")
     return "".join(parts)
+
+
+def history_html(history: dict[str, Any] | None) -> str:
+    """The 'since the last run' block: findings new and resolved since the previous report."""
+    if not history or not history.get("previous"):
+        return ""
+    heading = f"<h3>Since the last run ({escape(str(history['previous']))})</h3>"
+    if history.get("note"):
+        return heading + f"<p>{escape(history['note'])}</p>"
+    new, resolved = history.get("new", []), history.get("resolved", [])
+    items = [
+        f'<li class="history-new">{"escalated" if e.get("escalated") else "new"} '
+        f"[{escape(e['severity'])}] {escape(e['title'])} <code>{escape(e['check'])}</code></li>"
+        for e in new
+    ] + [
+        f'<li class="history-resolved">resolved [{escape(e["severity"])}] '
+        f"{escape(e['title'])} <code>{escape(e['check'])}</code></li>"
+        for e in resolved
+    ]
+    summary = f"<p>{len(new)} new, {len(resolved)} resolved</p>"
+    return heading + summary + (f"<ul>{''.join(items)}</ul>" if items else "")

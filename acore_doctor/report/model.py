@@ -19,6 +19,8 @@ def _entry(finding: Finding) -> dict[str, Any]:
     }
     if finding.symptoms:
         entry["symptoms"] = list(finding.symptoms)
+    if finding.details:
+        entry["details"] = finding.details
     return entry
 
 
@@ -30,11 +32,7 @@ def build_report(
 ) -> dict[str, Any]:
     issues = [_entry(f) for f in findings if f.kind == "issue"]
     warnings = [_entry(f) for f in findings if f.kind == "warning"]
-    info = [
-        {**_entry(f), "outcome": f.outcome}
-        for f in findings
-        if f.kind == "info"
-    ]
+    info = [{**_entry(f), "outcome": f.outcome} for f in findings if f.kind == "info"]
     return {
         "timestamp": timestamp.isoformat(timespec="seconds"),
         "summary": {
@@ -60,6 +58,7 @@ def build_report(
                 "recommendation": f.recommendation,
                 "guide": f.guide,
                 "blocked_by": f.blocked_by,
+                "details": f.details,
             }
             for f in findings
         ],
