@@ -452,3 +452,14 @@ def test_token_check_end_to_end(bot, run_suite):
     assert "placeholder" in result.finding("test_discord_token_shape")["message"]
     bot.set_env(DISCORD_TOKEN=make_token())
     assert run_suite(bot.root, "health_tests/test_config.py::test_discord_token_shape").code == 0
+
+
+def test_internal_error_is_unknown(pytester):
+    checks_file(pytester, crit("test_a", PASS))
+    pytester.makeconftest(
+        "def pytest_runtestloop(session):\n    raise RuntimeError('plugin bug')\n"
+    )
+    result, report = run(pytester)
+    assert result.ret == 3
+    assert report["summary"]["overall_status"] == "unknown"
+    assert report["summary"]["reason"] == "internal error in the suite"
