@@ -16,6 +16,8 @@ from acore_doctor import __version__
 COMMAND_MODULES = (
     "acore_doctor.commands.run",
     "acore_doctor.commands.demo",
+    "acore_doctor.commands.profile",
+    "acore_doctor.commands.simulate",
 )
 
 

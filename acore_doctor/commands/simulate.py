@@ -1,0 +1,89 @@
+"""``acore-doctor simulate``: stand-in Discord, LLM and voice services on loopback ports."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from acore_doctor.simulate import SERVICES, Simulator, modes_of
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "simulate",
+        help="run simulated Discord/Ollama/OpenRouter/TTS services to try the suite on",
+        description="Start stand-ins for the services acore_bot talks to on 127.0.0.1 and "
+        "print the environment variables that point a deployment at them. Runs until "
+        "Ctrl-C (or --for SECONDS).",
+    )
+    parser.add_argument(
+        "--service",
+        action="append",
+        choices=sorted(SERVICES),
+        help="start only this service (repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="SERVICE=MODE",
+        help="start SERVICE in fault MODE, e.g. ollama=missing_model, discord=1015",
+    )
+    parser.add_argument(
+        "--port", action="append", default=[], metavar="SERVICE=PORT", help="fixed port"
+    )
+    parser.add_argument("--list-modes", action="store_true", help="list fault modes and exit")
+    parser.add_argument("--for", dest="duration", type=float, help="stop after SECONDS")
+    parser.set_defaults(handler=handle)
+
+
+def _pairs(values: list[str], what: str) -> dict[str, str]:
+    out = {}
+    for value in values:
+        name, sep, rest = value.partition("=")
+        if not sep or name not in SERVICES or not rest:
+            raise SystemExit(
+                f"acore-doctor simulate: expected SERVICE=VALUE for {what}, got {value!r}"
+            )
+        out[name] = rest
+    return out
+
+
+def handle(args: argparse.Namespace, extra: list[str]) -> int:
+    if args.list_modes:
+        for name in sorted(SERVICES):
+            print(f"{name}:")
+            for mode, meaning in modes_of(name).items():
+                print(f"  {mode:<20} {meaning}")
+        return 0
+    faults = _pairs(args.fault, "--fault")
+    for name, mode in faults.items():
+        if mode not in modes_of(name):
+            raise SystemExit(
+                f"acore-doctor simulate: {name} has no fault mode {mode!r} (see --list-modes)"
+            )
+    try:
+        ports = {k: int(v) for k, v in _pairs(args.port, "--port").items()}
+    except ValueError as exc:
+        raise SystemExit(f"acore-doctor simulate: bad port: {exc}") from None
+    services = args.service or list(SERVICES)
+    with Simulator(services, faults=faults, ports=ports) as sim:
+        print("# Simulated services on 127.0.0.1; point a deployment at them with:")
+        for key, value in sim.env().items():
+            print(f"export {key}={value}")
+        if "discord" in sim.sims:
+            print("# Any token shaped like a bot token is accepted; a webhook receiver is at:")
+            print(f"#   {sim.discord.webhook_url()}")
+        for name, mode in faults.items():
+            print(f"# {name}: fault mode {mode}")
+        print("# Ctrl-C to stop.", flush=True)
+        try:
+            if args.duration is not None:
+                time.sleep(args.duration)
+            else:
+                while True:
+                    time.sleep(3600)
+        except KeyboardInterrupt:
+            print("stopped", file=sys.stderr)
+    return 0
