@@ -1,0 +1,1 @@
+"""Operations: run history, alerts, watch/serve, monitoring outputs, profilers, console."""

@@ -1,0 +1,153 @@
+"""Run history: what changed since the previous run, and a compact trend of recent runs.
+
+The previous run is the ``latest.json`` already in the report directory when a run
+finishes. The trend is ``history.jsonl`` next to it: one short JSON line per run (verdict,
+check durations, recorded metrics such as service latencies and disk use), cut to the
+newest :data:`KEEP_RUNS` lines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from acore_doctor.report.json_file import atomic_write_text
+
+TREND_FILE = "history.jsonl"
+KEEP_RUNS = 200
+KEEP_ENV = "ACORE_DOCTOR_HISTORY_KEEP"
+#: A trend line larger than this is cut down to its verdict: one odd run must not bloat it.
+MAX_LINE_BYTES = 64 * 1024
+
+
+def failing(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Checks that failed in ``report`` (issues and warnings), by check id."""
+    found: dict[str, dict[str, Any]] = {}
+    for kind, key in (("issue", "issues"), ("warning", "warnings")):
+        for entry in report.get(key) or []:
+            if isinstance(entry, dict) and entry.get("check"):
+                found[entry["check"]] = {
+                    "check": entry["check"],
+                    "title": entry.get("title", entry["check"]),
+                    "severity": entry.get("severity", ""),
+                    "kind": kind,
+                }
+    return found
+
+
+def read_previous(report_dir: Path) -> dict[str, Any] | None:
+    """The previous run's report, or None when there is none or it is unreadable."""
+    try:
+        data = json.loads((report_dir / "latest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("summary"), dict) else None
+
+
+def compare(report: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
+    """Findings new since ``previous`` and findings resolved since it.
+
+    Resolved means the check failed last time and passed this time; a check that was not
+    run, or was skipped, is not called resolved.
+    """
+    if previous is None:
+        return {"previous": None, "new": [], "resolved": [], "note": "no previous run"}
+    bot_dir = report.get("environment", {}).get("bot_dir")
+    if previous.get("environment", {}).get("bot_dir") != bot_dir:
+        return {
+            "previous": previous.get("timestamp"),
+            "new": [],
+            "resolved": [],
+            "note": "the previous run checked another deployment",
+        }
+    before, now = failing(previous), failing(report)
+    passed = {c.get("nodeid") for c in report.get("checks", []) if c.get("outcome") == "passed"}
+    new = [entry for check, entry in now.items() if check not in before]
+    for check, entry in now.items():
+        old = before.get(check)
+        if old is not None and old["kind"] == "warning" and entry["kind"] == "issue":
+            new.append({**entry, "escalated": True})
+    resolved = [entry for check, entry in before.items() if check in passed]
+    return {
+        "previous": previous.get("timestamp"),
+        "previous_status": previous["summary"].get("overall_status"),
+        "new": new,
+        "resolved": resolved,
+    }
+
+
+def annotate(report: dict[str, Any], report_dir: Path) -> dict[str, Any]:
+    """Add the ``history`` block to ``report`` (before it replaces ``latest.json``)."""
+    report["history"] = compare(report, read_previous(report_dir))
+    return report
+
+
+def keep_runs() -> int:
+    try:
+        return max(1, int(os.environ.get(KEEP_ENV, KEEP_RUNS)))
+    except ValueError:
+        return KEEP_RUNS
+
+
+def trend_entry(report: dict[str, Any]) -> dict[str, Any]:
+    summary = report.get("summary", {})
+    checks = report.get("checks", [])
+    entry = {
+        "t": report.get("timestamp"),
+        "status": summary.get("overall_status"),
+        "code": summary.get("exit_code"),
+        "issues": summary.get("total_issues"),
+        "warnings": summary.get("total_warnings"),
+        "duration_s": round(sum(c.get("duration_s", 0.0) for c in checks), 3),
+        "durations": {c["nodeid"]: round(c.get("duration_s", 0.0), 3) for c in checks},
+        "metrics": report.get("metrics", {}),
+    }
+    if len(json.dumps(entry)) > MAX_LINE_BYTES:
+        entry["durations"], entry["metrics"] = {}, {}
+    return entry
+
+
+def read_trend(report_dir: Path) -> list[dict[str, Any]]:
+    """The kept runs, oldest first; unreadable lines are dropped, never fatal."""
+    try:
+        lines = (report_dir / TREND_FILE).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    runs = []
+    for line in lines:
+        try:
+            data = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(data, dict):
+            runs.append(data)
+    return runs
+
+
+def record_trend(report: dict[str, Any], report_dir: Path, keep: int | None = None) -> Path:
+    """Append this run to the trend file and cut it to the newest ``keep`` runs."""
+    keep = keep or keep_runs()
+    path = report_dir / TREND_FILE
+    line = json.dumps(trend_entry(report), separators=(",", ":"), default=str)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(line + "\n")
+    runs = read_trend(report_dir)
+    if len(runs) > keep:
+        text = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in runs[-keep:])
+        atomic_write_text(path, text)
+    return path
+
+
+def summarize_trend(runs: list[dict[str, Any]], key: str) -> dict[str, float] | None:
+    """First, last, min and max of a metric (or ``duration_s``) over the kept runs."""
+    values = []
+    for run in runs:
+        value = run.get(key) if key == "duration_s" else run.get("metrics", {}).get(key)
+        if isinstance(value, int | float):
+            values.append(float(value))
+    if not values:
+        return None
+    return {"first": values[0], "last": values[-1], "min": min(values), "max": max(values)}

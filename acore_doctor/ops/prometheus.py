@@ -1,0 +1,120 @@
+"""Prometheus text exposition of a run: node-exporter textfile and ``serve``'s /metrics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from acore_doctor.ops.metrics import metric_name
+from acore_doctor.report.json_file import atomic_write_text
+
+PREFIX = "acore_doctor"
+#: Gauge value per finding kind: Nagios-like, so alert rules read ``> 0`` or ``== 2``.
+STATUS_VALUE = {"info": 0, "warning": 1, "issue": 2}
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _labels(**labels: str) -> str:
+    return "{" + ",".join(f'{k}="{_escape(str(v))}"' for k, v in labels.items()) + "}"
+
+
+def _number(value: float) -> str:
+    if isinstance(value, int) or float(value).is_integer():
+        return str(int(value))
+    return repr(float(value))
+
+
+def check_status(check: dict[str, Any]) -> int:
+    outcome = check.get("outcome")
+    if outcome in ("failed", "crashed"):
+        return 2 if check.get("severity") == "critical" else 1
+    return 0
+
+
+def _timestamp(report: dict[str, Any]) -> float | None:
+    try:
+        return datetime.fromisoformat(report["timestamp"]).timestamp()
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def render(report: dict[str, Any]) -> str:
+    """The exposition text for one report (a fixed family order, HELP and TYPE once each)."""
+    summary = report.get("summary", {})
+    checks = report.get("checks", [])
+    out: list[str] = []
+
+    def family(name: str, help_text: str, samples: list[tuple[str, float]]) -> None:
+        full = f"{PREFIX}_{name}"
+        out.append(f"# HELP {full} {help_text}")
+        out.append(f"# TYPE {full} gauge")
+        out.extend(f"{full}{labels} {_number(value)}" for labels, value in samples)
+
+    family(
+        "status",
+        "Overall verdict: 0 healthy, 1 warning, 2 critical, 3 unknown, 130 interrupted.",
+        [(_labels(status=summary.get("overall_status", "unknown")), summary.get("exit_code", 3))],
+    )
+    family(
+        "check_status",
+        "Per check: 0 passed or not applicable, 1 failed warning, 2 failed critical.",
+        [
+            (
+                _labels(
+                    check=c["nodeid"],
+                    title=c.get("title", ""),
+                    severity=c.get("severity", ""),
+                    outcome=c.get("outcome", ""),
+                ),
+                check_status(c),
+            )
+            for c in checks
+        ],
+    )
+    family(
+        "check_duration_seconds",
+        "Time each check took.",
+        [(_labels(check=c["nodeid"]), round(c.get("duration_s", 0.0), 4)) for c in checks],
+    )
+    family(
+        "findings",
+        "Failed checks by kind in the last run.",
+        [
+            (_labels(kind="critical"), summary.get("total_issues", 0)),
+            (_labels(kind="warning"), summary.get("total_warnings", 0)),
+        ],
+    )
+    history = report.get("history") or {}
+    if history.get("previous") and not history.get("note"):
+        family(
+            "findings_changed",
+            "Findings new and resolved since the previous run.",
+            [
+                (_labels(change="new"), len(history.get("new", []))),
+                (_labels(change="resolved"), len(history.get("resolved", []))),
+            ],
+        )
+    for name, value in sorted((report.get("metrics") or {}).items()):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            family(f"metric_{metric_name(name)}", f"Recorded by the run: {name}.", [("", value)])
+    stamp = _timestamp(report)
+    if stamp is not None:
+        family(
+            "last_run_timestamp_seconds", "When the last run started (Unix time).", [("", stamp)]
+        )
+    family(
+        "run_duration_seconds",
+        "Sum of check durations in the last run.",
+        [("", round(sum(c.get("duration_s", 0.0) for c in checks), 4))],
+    )
+    return "\n".join(out) + "\n"
+
+
+def write_textfile(report: dict[str, Any], path: Path) -> Path:
+    """Write atomically: node-exporter must never read a half-written file."""
+    atomic_write_text(path, render(report))
+    return path
