@@ -1,0 +1,550 @@
+"""Consistent snapshots of a deployment's state: one archive plus one manifest.
+
+What a backup holds: every file under ``data/`` (SQLite databases through the online
+backup API, so a copy taken while the bot writes is consistent; JSON files re-read until
+they parse, because the bot writes some of them non-atomically), ``prompts/`` and the
+bot's ``.env`` (stored and restored with mode 0600). Left out: ``data/temp/`` (scratch),
+``data/.quarantine/`` (the repair tool's, carried over by a restore) and SQLite's
+``-wal``/``-shm``/``-journal`` side files (the online backup already holds their content).
+
+The manifest (``<id>.manifest.jsonl``) is JSON lines in archive order: a header, one line per
+directory and file (kind, size, sha256, mode, whether it parsed), and a trailer with the
+archive's own size and sha256 and record counts for restore drills. Everything streams, so
+memory stays flat however large the deployment is.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from acore_doctor.recovery.common import (
+    CHUNK,
+    OWN_DIRS,
+    SCRATCH_DIRS,
+    AuditLog,
+    HashingReader,
+    RecoveryConfig,
+    fsync_dir,
+    is_sqlite_sidecar,
+    iter_dirs,
+    iter_files,
+    looks_like_sqlite,
+    parse_stamp,
+    stamp,
+    utc_now,
+)
+
+FORMAT = "acore-doctor-backup/1"
+ARCHIVE_SUFFIX = ".tar.gz"
+MANIFEST_SUFFIX = ".manifest.jsonl"
+ENV_MEMBER = ".env"
+#: Files up to this size are snapshotted in memory; larger ones spill to a temp file.
+SPOOL_MAX = 8 * 1024 * 1024
+#: JSON files larger than this are copied but not parsed (a state file is never this big).
+JSON_PARSE_MAX = 64 * 1024 * 1024
+#: A JSON file that does not parse is re-read this many times: the bot may be mid-write.
+JSON_RETRIES = 3
+#: Pages copied per step of the SQLite online backup; the bot's writers run in between.
+SQLITE_PAGES_PER_STEP = 4096
+GZIP_LEVEL = 1
+
+
+@dataclass
+class BackupInfo:
+    """One complete backup: its archive and manifest exist."""
+
+    id: str
+    created_at: datetime
+    label: str
+    archive: Path
+    manifest: Path
+
+    @property
+    def age(self) -> timedelta:
+        return utc_now() - self.created_at
+
+    def trailer(self) -> dict[str, Any]:
+        return manifest_trailer(self.manifest)
+
+
+@dataclass
+class Counts:
+    """Record counts of a state tree, comparable between a backup and the live deployment."""
+
+    #: directory -> {"files": n, "items": m} for JSON documents (items: list/dict length)
+    json_dirs: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: database path -> table -> rows
+    sqlite: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def add_json(self, relative: str, items: int | None) -> None:
+        directory = relative.rsplit("/", 1)[0] if "/" in relative else "."
+        slot = self.json_dirs.setdefault(directory, {"files": 0, "items": 0})
+        slot["files"] += 1
+        slot["items"] += items or 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"json_dirs": self.json_dirs, "sqlite": self.sqlite}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Counts:
+        return cls(dict(data.get("json_dirs") or {}), dict(data.get("sqlite") or {}))
+
+
+# -- listing --------------------------------------------------------------------------------
+def list_backups(backup_dir: Path) -> list[BackupInfo]:
+    """Complete backups, oldest first. An archive without its manifest is not a backup."""
+    found = []
+    try:
+        names = sorted(p.name for p in backup_dir.iterdir() if p.name.endswith(MANIFEST_SUFFIX))
+    except OSError:
+        return []
+    for name in names:
+        backup_id = name[: -len(MANIFEST_SUFFIX)]
+        archive = backup_dir / (backup_id + ARCHIVE_SUFFIX)
+        if not archive.is_file():
+            continue
+        header = manifest_header(backup_dir / name)
+        try:
+            created = parse_stamp(backup_id)
+        except ValueError:
+            continue
+        found.append(
+            BackupInfo(backup_id, created, str(header.get("label", "")), archive, backup_dir / name)
+        )
+    return found
+
+
+def newest_backup(backup_dir: Path, at: datetime | None = None) -> BackupInfo | None:
+    candidates = [b for b in list_backups(backup_dir) if at is None or b.created_at <= at]
+    return candidates[-1] if candidates else None
+
+
+def manifest_header(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline()
+        record = json.loads(first)
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) and record.get("type") == "header" else {}
+
+
+def manifest_trailer(path: Path) -> dict[str, Any]:
+    """The last line, read from the end: the manifest of 100 000 files is never loaded whole."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            block = min(size, 1024 * 1024)
+            handle.seek(size - block)
+            tail = handle.read().rstrip(b"\n").rsplit(b"\n", 1)[-1]
+        record = json.loads(tail)
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) and record.get("type") == "trailer" else {}
+
+
+def manifest_entries(path: Path) -> Iterator[dict[str, Any]]:
+    """Directory and file lines, in archive order, streamed."""
+    with path.open("rb") as handle:
+        for raw in handle:
+            try:
+                record = json.loads(raw)
+            except ValueError:
+                yield {"type": "unreadable", "raw": raw[:80].decode("utf-8", "replace")}
+                continue
+            if isinstance(record, dict) and record.get("type") in ("dir", "file"):
+                yield record
+
+
+# -- what is state ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StateFile:
+    path: Path
+    member: str  # name inside the archive, relative to the deployment
+    kind: str  # "json" | "sqlite" | "env" | "file"
+
+
+def state_files(config: RecoveryConfig) -> Iterator[StateFile | str]:
+    """The deployment's state: files (as StateFile) and directories (as member names)."""
+    bot_dir = config.bot_dir
+    for top in ("data", "prompts"):
+        root = bot_dir / top
+        if not root.is_dir():
+            continue
+        skip = (*SCRATCH_DIRS, *OWN_DIRS) if top == "data" else ()
+        yield top
+        for directory in iter_dirs(root, skip):
+            yield directory.relative_to(bot_dir).as_posix()
+        for path in iter_files(root, skip):
+            if is_sqlite_sidecar(path) or path.name.endswith(".partial"):
+                continue
+            member = path.relative_to(bot_dir).as_posix()
+            if path.suffix == ".json":
+                kind = "json"
+            elif top == "data" and looks_like_sqlite(path):
+                kind = "sqlite"
+            else:
+                kind = "file"
+            yield StateFile(path, member, kind)
+    if config.env_file.is_file():
+        yield StateFile(config.env_file, ENV_MEMBER, "env")
+
+
+# -- facts about one file ------------------------------------------------------------------------
+def json_items(handle: BinaryIO, size: int) -> tuple[bool, int | None]:
+    """(parses, number of top-level items) without raising."""
+    if size > JSON_PARSE_MAX:
+        return True, None
+    handle.seek(0)
+    try:
+        document = json.load(handle)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return False, None
+    finally:
+        handle.seek(0)
+    return True, len(document) if isinstance(document, list | dict) else None
+
+
+def sqlite_facts(path: Path) -> tuple[bool, dict[str, int], str]:
+    """(quick_check ok, rows per table, problem) of a database file, opened read-only."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        return False, {}, str(exc)
+    try:
+        rows = conn.execute("PRAGMA quick_check").fetchall()
+        problems = [r[0] for r in rows if r[0] != "ok"]
+        tables = table_counts(conn)
+    except sqlite3.Error as exc:
+        return False, {}, str(exc)
+    finally:
+        conn.close()
+    return not problems, tables, "; ".join(problems[:3])
+
+
+def table_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    names = [
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+    return {
+        n: conn.execute(f'SELECT count(*) FROM "{n.replace(chr(34), chr(34) * 2)}"').fetchone()[0]
+        for n in names
+    }
+
+
+def snapshot_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy through SQLite's online backup API (safe while the bot writes)."""
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst, pages=SQLITE_PAGES_PER_STEP)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+
+
+# -- writing a backup ---------------------------------------------------------------------------
+class _HashingWriter:
+    def __init__(self, handle: BinaryIO) -> None:
+        import hashlib
+
+        self.handle = handle
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        self.size += len(data)
+        return self.handle.write(data)
+
+    def flush(self) -> None:
+        self.handle.flush()
+
+    def close(self) -> None:
+        pass
+
+
+def create_backup(
+    config: RecoveryConfig,
+    label: str = "manual",
+    progress: Callable[[str], None] | None = None,
+) -> BackupInfo:
+    """Write one complete backup and return it. A kill leaves only ``*.partial`` files."""
+    backup_dir = config.backup_dir
+    backup_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    backup_id = stamp()
+    while (backup_dir / (backup_id + MANIFEST_SUFFIX)).exists():
+        time.sleep(0.001)
+        backup_id = stamp()
+    archive = backup_dir / (backup_id + ARCHIVE_SUFFIX)
+    manifest = backup_dir / (backup_id + MANIFEST_SUFFIX)
+    archive_partial = archive.with_name(archive.name + ".partial")
+    manifest_partial = manifest.with_name(manifest.name + ".partial")
+    counts = Counts()
+    files = total = 0
+    invalid: list[str] = []
+    with tempfile.TemporaryDirectory(prefix=".acore-backup-", dir=backup_dir) as work:
+        raw = open(archive_partial, "wb")  # noqa: SIM115 - closed below, after the tar
+        os.chmod(archive_partial, 0o600)
+        sink = _HashingWriter(raw)
+        lines = open(manifest_partial, "w", encoding="utf-8")  # noqa: SIM115
+        os.chmod(manifest_partial, 0o600)
+        try:
+            header = {
+                "type": "header",
+                "format": FORMAT,
+                "id": backup_id,
+                "created_at": parse_stamp(backup_id).isoformat(),
+                "label": label,
+                "bot_dir": str(config.bot_dir),
+            }
+            lines.write(json.dumps(header) + "\n")
+            with tarfile.open(fileobj=sink, mode="w:gz", compresslevel=GZIP_LEVEL) as tar:  # type: ignore[call-overload]
+                for item in state_files(config):
+                    if isinstance(item, str):
+                        info = tarfile.TarInfo(item)
+                        info.type = tarfile.DIRTYPE
+                        info.mode = 0o755
+                        info.mtime = int(time.time())
+                        tar.addfile(info)
+                        lines.write(json.dumps({"type": "dir", "path": item}) + "\n")
+                    else:
+                        entry = _add_file(tar, item, Path(work), counts)
+                        if entry is None:
+                            continue
+                        files += 1
+                        total += entry["size"]
+                        if not entry["valid"]:
+                            invalid.append(item.member)
+                        lines.write(json.dumps(entry) + "\n")
+                        if progress and files % 10000 == 0:
+                            progress(f"{files} files, {total / 1e6:.0f} MB")
+                    # tarfile keeps every TarInfo it wrote; nothing reads them back here,
+                    # and 100 000 of them would make memory grow with the deployment.
+                    tar.members.clear()
+            raw.flush()
+            os.fsync(raw.fileno())
+        finally:
+            raw.close()
+        trailer = {
+            "type": "trailer",
+            "archive": archive.name,
+            "archive_size": sink.size,
+            "archive_sha256": sink.digest.hexdigest(),
+            "files": files,
+            "bytes": total,
+            "invalid": invalid[:100],
+            "counts": counts.to_dict(),
+        }
+        lines.write(json.dumps(trailer) + "\n")
+        lines.flush()
+        os.fsync(lines.fileno())
+        lines.close()
+    os.replace(archive_partial, archive)
+    os.replace(manifest_partial, manifest)
+    fsync_dir(backup_dir)
+    AuditLog(config.audit_log).append(
+        tool="backup",
+        action="backup",
+        what=str(archive),
+        after_sha256=trailer["archive_sha256"],
+        outcome="done",
+        detail=f"{files} files, {total} bytes, label {label}"
+        + (f", {len(invalid)} invalid: {', '.join(invalid[:5])}" if invalid else ""),
+    )
+    return BackupInfo(backup_id, parse_stamp(backup_id), label, archive, manifest)
+
+
+def _add_file(
+    tar: tarfile.TarFile, item: StateFile, work: Path, counts: Counts
+) -> dict[str, Any] | None:
+    try:
+        stat = item.path.stat()
+    except OSError:
+        return None  # gone since it was listed (the bot rotated it)
+    records: dict[str, int] | int | None = None
+    if item.kind == "sqlite":
+        snapshot = work / "snapshot.db"
+        snapshot.unlink(missing_ok=True)
+        try:
+            snapshot_sqlite(item.path, snapshot)
+            valid, tables, _problem = sqlite_facts(snapshot)
+            source = snapshot
+        except sqlite3.Error:
+            # Unreadable as a database: keep its bytes, so nothing is lost, and say so.
+            valid, tables, source = False, {}, item.path
+        if valid:
+            counts.sqlite[item.member] = tables
+        records = tables
+        entry = _stream_into(tar, source, item, stat.st_mode, stat.st_mtime)
+        snapshot.unlink(missing_ok=True)
+    else:
+        entry = None
+        for attempt in range(JSON_RETRIES if item.kind == "json" else 1):
+            spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX, dir=work)  # noqa: SIM115
+            try:
+                reader = HashingReader(item.path.open("rb"))
+            except OSError:
+                spool.close()
+                return None
+            try:
+                for block in iter(lambda r=reader: r.read(CHUNK), b""):
+                    spool.write(block)
+            finally:
+                reader.handle.close()
+            size = reader.size
+            valid, items = (True, None)
+            if item.kind == "json":
+                valid, items = json_items(spool, size)
+            if valid or attempt == JSON_RETRIES - 1:
+                mode = 0o600 if item.kind == "env" else stat.st_mode & 0o777
+                info = tarfile.TarInfo(item.member)
+                info.size, info.mode, info.mtime = size, mode, int(stat.st_mtime)
+                spool.seek(0)
+                tar.addfile(info, spool)
+                spool.close()
+                if item.kind == "json" and valid:
+                    counts.add_json(item.member, items)
+                records = items
+                entry = {
+                    "type": "file",
+                    "path": item.member,
+                    "kind": item.kind,
+                    "size": size,
+                    "sha256": reader.digest.hexdigest(),
+                    "mode": oct(mode),
+                    "mtime": stat.st_mtime,
+                    "valid": valid,
+                }
+                break
+            spool.close()
+            time.sleep(0.05)
+        if entry is None:
+            return None
+        valid = entry["valid"]
+    entry["records"] = records
+    entry["valid"] = valid
+    return entry
+
+
+def _stream_into(
+    tar: tarfile.TarFile, source: Path, item: StateFile, mode: int, mtime: float
+) -> dict[str, Any]:
+    size = source.stat().st_size
+    info = tarfile.TarInfo(item.member)
+    info.size, info.mode, info.mtime = size, mode & 0o777, int(mtime)
+    with source.open("rb") as handle:
+        reader = HashingReader(handle)
+        tar.addfile(info, reader)  # type: ignore[arg-type]
+    return {
+        "type": "file",
+        "path": item.member,
+        "kind": item.kind,
+        "size": size,
+        "sha256": reader.digest.hexdigest(),
+        "mode": oct(mode & 0o777),
+        "mtime": mtime,
+    }
+
+
+# -- live counts (for drills) -------------------------------------------------------------------
+def live_counts(config: RecoveryConfig) -> Counts:
+    """The same record counts as a backup's trailer, read from the live deployment (read-only)."""
+    counts = Counts()
+    for item in state_files(config):
+        if isinstance(item, str):
+            continue
+        if item.kind == "json":
+            try:
+                with item.path.open("rb") as handle:
+                    valid, items = json_items(handle, item.path.stat().st_size)
+            except OSError:
+                continue
+            if valid:
+                counts.add_json(item.member, items)
+        elif item.kind == "sqlite":
+            ok, tables, _ = sqlite_facts(item.path)
+            if ok:
+                counts.sqlite[item.member] = tables
+    return counts
+
+
+# -- retention ----------------------------------------------------------------------------------
+def expired_backups(config: RecoveryConfig, now: datetime | None = None) -> list[BackupInfo]:
+    """Backups older than the retention, never the newest one."""
+    backups = list_backups(config.backup_dir)
+    limit = (now or utc_now()) - timedelta(days=max(config.retention_days, 1))
+    return [b for b in backups[:-1] if b.created_at < limit]
+
+
+def prune_backups(config: RecoveryConfig, now: datetime | None = None) -> list[BackupInfo]:
+    """Apply ``RECOVERY_STATE_RETENTION``: remove expired backups (manifest first, so a kill
+    leaves an archive nobody lists rather than a manifest pointing at nothing)."""
+    audit = AuditLog(config.audit_log)
+    removed = []
+    for backup in expired_backups(config, now):
+        backup.manifest.unlink(missing_ok=True)
+        backup.archive.unlink(missing_ok=True)
+        audit.append(
+            tool="backup",
+            action="prune",
+            what=str(backup.archive),
+            outcome="done",
+            detail=f"older than {config.retention_days} days (RECOVERY_STATE_RETENTION)",
+        )
+        removed.append(backup)
+    return removed
+
+
+def read_member_bytes(backup: BackupInfo, member: str, limit: int = JSON_PARSE_MAX) -> bytes | None:
+    """One file's bytes out of a backup (streamed to it; None when absent or too big)."""
+    try:
+        with tarfile.open(backup.archive, mode="r|gz") as tar:
+            for info in tar:
+                if info.name == member and info.isfile():
+                    if info.size > limit:
+                        return None
+                    handle = tar.extractfile(info)
+                    return handle.read() if handle else None
+                tar.members.clear()
+    except (OSError, tarfile.TarError, EOFError):
+        return None
+    return None
+
+
+def manifest_entry(backup: BackupInfo, member: str) -> dict[str, Any] | None:
+    for entry in manifest_entries(backup.manifest):
+        if entry.get("path") == member and entry.get("type") == "file":
+            return entry
+    return None
+
+
+__all__ = [
+    "BackupInfo",
+    "Counts",
+    "create_backup",
+    "expired_backups",
+    "list_backups",
+    "live_counts",
+    "manifest_entries",
+    "manifest_trailer",
+    "newest_backup",
+    "prune_backups",
+    "sqlite_facts",
+]

@@ -1,0 +1,349 @@
+"""What the recovery tools share: settings, where things live, hashing, atomic writes,
+the audit log and crash points for fault-injection tests.
+
+Layout (all relative to the bot's directory unless configured otherwise):
+
+* ``backups/`` (``STATE_BACKUP_DIR``): one ``<id>.tar.gz`` archive and one
+  ``<id>.manifest.jsonl`` per backup. A backup exists once its manifest exists.
+* ``.acore-doctor/``: our own bookkeeping, never part of a backup or a restore:
+  ``audit.jsonl`` (every action of backup/restore/repair), ``recovery-attempts.jsonl``
+  (AutoRecovery) and ``restore-<id>/`` work directories (staging and the restore journal).
+* ``data/.quarantine/<timestamp>/``: whatever repair took out of the way. Never deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from acore_doctor.deployment import Deployment
+from acore_doctor.settings import BotSettings
+
+HOME_DIR = ".acore-doctor"
+QUARANTINE_DIR = ".quarantine"
+AUDIT_LOG = "audit.jsonl"
+ATTEMPTS_LOG = "recovery-attempts.jsonl"
+DEFAULT_BACKUP_DIR = "backups"
+#: Scratch data the bot recreates; never backed up, carried over by a restore.
+SCRATCH_DIRS = ("temp",)
+#: Directories inside data/ that belong to the recovery tools, not to the bot's state.
+OWN_DIRS = (QUARANTINE_DIR,)
+SQLITE_MAGIC = b"SQLite format 3\x00"
+SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+SQLITE_SIDECARS = ("-wal", "-shm", "-journal")
+CHUNK = 1024 * 1024
+
+#: Environment variable naming a crash point (see :func:`crash_point`); tests only.
+CRASH_ENV = "ACORE_DOCTOR_CRASH_AT"
+CRASH_EXIT_CODE = 197
+
+
+@dataclass(frozen=True)
+class RecoveryConfig:
+    """The recovery settings of one deployment, read with the bot's parse rules."""
+
+    bot_dir: Path
+    env_file: Path
+    backup_dir: Path
+    backup_enabled: bool
+    retention_days: int
+    auto_enabled: bool
+    max_attempts: int
+    cooldown_s: float
+
+    @property
+    def home(self) -> Path:
+        return self.bot_dir / HOME_DIR
+
+    @property
+    def data_dir(self) -> Path:
+        return self.bot_dir / "data"
+
+    @property
+    def audit_log(self) -> Path:
+        return self.home / AUDIT_LOG
+
+    @property
+    def attempts_log(self) -> Path:
+        return self.home / ATTEMPTS_LOG
+
+
+def recovery_config(deployment: Deployment, backup_dir: Path | str | None = None) -> RecoveryConfig:
+    settings = deployment.settings
+    chosen = backup_dir or settings.str("STATE_BACKUP_DIR", "") or DEFAULT_BACKUP_DIR
+    return RecoveryConfig(
+        bot_dir=deployment.bot_dir,
+        env_file=deployment.env_file,
+        backup_dir=deployment.path(chosen),
+        backup_enabled=settings.bool("STATE_BACKUP_ENABLED", False),
+        retention_days=settings.int("RECOVERY_STATE_RETENTION", 7),
+        auto_enabled=settings.bool("AUTO_RECOVERY_ENABLED", True),
+        max_attempts=settings.int("MAX_RECOVERY_ATTEMPTS", 3),
+        cooldown_s=settings.float("RECOVERY_COOLDOWN", 300.0),
+    )
+
+
+def settings_problems(settings: BotSettings) -> list[str]:
+    """What is wrong with the recovery settings, in words (empty when all is well)."""
+    problems = []
+    for key, kind in (
+        ("STATE_BACKUP_ENABLED", "bool"),
+        ("AUTO_RECOVERY_ENABLED", "bool"),
+        ("RECOVERY_STATE_RETENTION", "int"),
+        ("MAX_RECOVERY_ATTEMPTS", "int"),
+        ("RECOVERY_COOLDOWN", "float"),
+    ):
+        raw = settings.raw(key)
+        if raw is None or raw == "":
+            continue
+        value = raw.strip()
+        if kind == "bool" and value.lower() not in ("true", "false"):
+            problems.append(f"{key}={raw!r} is neither 'true' nor 'false'")
+            continue
+        if kind in ("int", "float"):
+            try:
+                number = int(value) if kind == "int" else float(value)
+            except ValueError:
+                problems.append(f"{key}={raw!r} is not a valid {kind}")
+                continue
+            if number <= 0:
+                problems.append(f"{key}={raw!r} must be greater than 0")
+    return problems
+
+
+# -- time and ids -----------------------------------------------------------------------------
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def stamp(moment: datetime | None = None) -> str:
+    """A sortable, filename-safe UTC timestamp: 20260129T071900123456Z."""
+    return (moment or utc_now()).astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def parse_stamp(text: str) -> datetime:
+    return datetime.strptime(text, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
+
+
+def parse_when(text: str) -> datetime:
+    """An operator's timestamp: ISO 8601 (naive means UTC) or one of our backup ids."""
+    text = text.strip()
+    try:
+        return parse_stamp(text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(
+            f"{text!r} is not a timestamp; use ISO 8601 such as 2026-01-29T07:19:00Z"
+        ) from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# -- hashing and files ------------------------------------------------------------------------
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256_or_none(path: Path) -> str | None:
+    try:
+        return sha256_file(path)
+    except OSError:
+        return None
+
+
+def fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_atomic(
+    path: Path, data: bytes, mode: int | None = None, suffix: str = ".partial"
+) -> None:
+    """Write ``data`` to ``path`` so a reader sees the old file or the new one, never half."""
+    partial = path.with_name(path.name + suffix)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if mode is None else mode)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if mode is not None:
+        os.chmod(partial, mode)
+    os.replace(partial, path)
+    fsync_dir(path.parent)
+
+
+def write_json_atomic(path: Path, document: Any, mode: int | None = None) -> None:
+    write_atomic(path, (json.dumps(document, indent=2) + "\n").encode(), mode)
+
+
+def copy_file_synced(source: Path, target: Path) -> None:
+    """Copy bytes and mode, fsynced, so the copy survives a crash that follows."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with source.open("rb") as src, target.open("wb") as dst:
+        for block in iter(lambda: src.read(CHUNK), b""):
+            dst.write(block)
+        dst.flush()
+        os.fsync(dst.fileno())
+    os.chmod(target, source.stat().st_mode & 0o777)
+    fsync_dir(target.parent)
+
+
+def looks_like_sqlite(path: Path) -> bool:
+    if path.name.endswith(SQLITE_SUFFIXES):
+        return True
+    try:
+        with path.open("rb") as handle:
+            return handle.read(16) == SQLITE_MAGIC
+    except OSError:
+        return False
+
+
+def is_sqlite_sidecar(path: Path) -> bool:
+    for suffix in SQLITE_SIDECARS:
+        if path.name.endswith(suffix):
+            return path.with_name(path.name[: -len(suffix)]).exists()
+    return False
+
+
+def json_parses(data: bytes) -> bool:
+    try:
+        json.loads(data)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return False
+    return True
+
+
+def iter_files(root: Path, skip_top: tuple[str, ...] = ()) -> Iterator[Path]:
+    """Every regular file under ``root`` (symlinks not followed), streamed with scandir so a
+    directory of 100 000 files never becomes one big list. ``skip_top`` names first-level
+    directories to leave out."""
+    stack = [root]
+    while stack:
+        current = stack.pop()
+        try:
+            with os.scandir(current) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        if current == root and entry.name in skip_top:
+                            continue
+                        stack.append(Path(entry.path))
+                    elif entry.is_file(follow_symlinks=False):
+                        yield Path(entry.path)
+        except OSError:
+            continue
+
+
+def iter_dirs(root: Path, skip_top: tuple[str, ...] = ()) -> Iterator[Path]:
+    stack = [root]
+    while stack:
+        current = stack.pop()
+        try:
+            with os.scandir(current) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        if current == root and entry.name in skip_top:
+                            continue
+                        yield Path(entry.path)
+                        stack.append(Path(entry.path))
+        except OSError:
+            continue
+
+
+# -- the audit log ----------------------------------------------------------------------------
+class AuditLog:
+    """Append-only JSON lines: one line per event, one write per line, fsynced."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def append(self, **event: Any) -> dict[str, Any]:
+        record = {"when": utc_now().isoformat(timespec="microseconds"), **event}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        line = (json.dumps(record, sort_keys=True) + "\n").encode()
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return record
+
+    def read(self) -> list[dict[str, Any]]:
+        return read_jsonl(self.path)
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Every well-formed object line; a torn last line (crash mid-write) is skipped."""
+    records: list[dict[str, Any]] = []
+    try:
+        with path.open("rb") as handle:
+            for raw in handle:
+                try:
+                    record = json.loads(raw)
+                except ValueError:
+                    continue
+                if isinstance(record, dict):
+                    records.append(record)
+    except OSError:
+        return []
+    return records
+
+
+# -- crash points (fault injection) --------------------------------------------------------------
+_crash_counter = {"n": 0}
+
+
+def crash_point(name: str, environ: Mapping[str, str] | None = None) -> None:
+    """Die here, like a kill -9, when the test asks for it.
+
+    ``ACORE_DOCTOR_CRASH_AT`` holds a step number (the Nth crash point reached in this
+    process) or a crash point's name. Tests walk N = 1, 2, ... to interrupt between every
+    step of a restore or a repair. Unset in normal use, it costs one dict lookup.
+    """
+    wanted = (environ if environ is not None else os.environ).get(CRASH_ENV)
+    if not wanted:
+        return
+    _crash_counter["n"] += 1
+    if wanted == name or wanted == str(_crash_counter["n"]):
+        os._exit(CRASH_EXIT_CODE)
+
+
+def monotonic() -> float:
+    return time.monotonic()
+
+
+class HashingReader:
+    """A read-only file wrapper that hashes what passes through (tarfile streams it)."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle = handle
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def read(self, size: int = -1) -> bytes:
+        block = self.handle.read(size)
+        self.digest.update(block)
+        self.size += len(block)
+        return block

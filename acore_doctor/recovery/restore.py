@@ -1,0 +1,478 @@
+"""Restore a backup: verify, stage, check, then swap in under a journal.
+
+Steps, each followed by a crash point for the fault-injection tests:
+
+1. verify the archive's sha256 against the manifest, then extract it into a staging
+   directory next to the deployment (same filesystem), checking every file's sha256 and size
+   in manifest order, that JSON parses and that SQLite passes ``quick_check``;
+2. write the journal (state ``staged``); take a pre-restore backup of the live state;
+3. set the journal to ``swapping`` — the commit point — and rename each component
+   (``data/``, ``prompts/``, ``.env``) aside and the staged one in; carry ``data/.quarantine``
+   and ``data/temp`` over; set the journal to ``done``; clean up.
+
+A kill before the commit point leaves the live deployment untouched (wholly old); the next
+recovery command removes the staging. A kill after it is rolled forward by the next
+recovery command (``acore-doctor restore --resume``, or any of backup/restore/repair/recover)
+to the restored state (wholly new). The check ``test_no_interrupted_restore`` reports a
+journal left pending.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import tarfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from acore_doctor.recovery.backup import (
+    ENV_MEMBER,
+    JSON_PARSE_MAX,
+    BackupInfo,
+    Counts,
+    create_backup,
+    live_counts,
+    manifest_entries,
+    newest_backup,
+)
+from acore_doctor.recovery.common import (
+    CHUNK,
+    OWN_DIRS,
+    SCRATCH_DIRS,
+    AuditLog,
+    RecoveryConfig,
+    crash_point,
+    fsync_dir,
+    json_parses,
+    sha256_file,
+    stamp,
+    write_json_atomic,
+)
+
+JOURNAL = "journal.json"
+#: Directories of live data/ that a restore carries into the restored data/.
+CARRIED = (*OWN_DIRS, *SCRATCH_DIRS)
+
+
+class RestoreError(Exception):
+    """A restore refused to go on; the deployment was not changed."""
+
+
+@dataclass
+class StageReport:
+    backup: BackupInfo
+    staged: Path
+    files: int = 0
+    bytes: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+# -- verifying and staging -----------------------------------------------------------------------
+def archive_problems(backup: BackupInfo) -> list[str]:
+    trailer = backup.trailer()
+    if not trailer:
+        return [f"manifest {backup.manifest.name} has no trailer: the backup is incomplete"]
+    try:
+        size = backup.archive.stat().st_size
+        digest = sha256_file(backup.archive)
+    except OSError as exc:
+        return [f"archive {backup.archive} unreadable: {exc.strerror or exc}"]
+    problems = []
+    if size != trailer.get("archive_size"):
+        problems.append(
+            f"archive {backup.archive.name} is {size} bytes, the manifest says "
+            f"{trailer.get('archive_size')}"
+        )
+    if digest != trailer.get("archive_sha256"):
+        problems.append(
+            f"archive {backup.archive.name} sha256 {digest[:12]}… does not match the manifest's "
+            f"{str(trailer.get('archive_sha256'))[:12]}…"
+        )
+    return problems
+
+
+def safe_member(name: str) -> bool:
+    path = PurePosixPath(name)
+    return bool(name) and not path.is_absolute() and ".." not in path.parts
+
+
+def stage_backup(backup: BackupInfo, staged: Path, check_content: bool = True) -> StageReport:
+    """Extract ``backup`` into ``staged`` (created), verifying as it goes. Streams: memory
+    stays flat. Never raises for a bad backup; the report lists its problems."""
+    report = StageReport(backup, staged)
+    report.problems = archive_problems(backup)
+    if report.problems:
+        return report
+    staged.mkdir(parents=True, exist_ok=True, mode=0o700)
+    entries = manifest_entries(backup.manifest)
+    try:
+        with tarfile.open(backup.archive, mode="r|gz") as tar:
+            for info in tar:
+                expected = next(entries, None)
+                problem = _stage_member(tar, info, expected, staged, check_content, report)
+                tar.members.clear()  # see create_backup: keep memory flat
+                if problem:
+                    report.problems.append(problem)
+                    if len(report.problems) >= 20:
+                        report.problems.append("(stopped after 20 problems)")
+                        return report
+    except (OSError, tarfile.TarError, EOFError, ValueError) as exc:
+        report.problems.append(f"archive {backup.archive.name} unreadable: {exc}")
+        return report
+    leftover = next(entries, None)
+    if leftover is not None:
+        report.problems.append(
+            f"manifest lists {leftover.get('path')!r} (and maybe more) that the archive lacks"
+        )
+    return report
+
+
+def _stage_member(
+    tar: tarfile.TarFile,
+    info: tarfile.TarInfo,
+    expected: dict[str, Any] | None,
+    staged: Path,
+    check_content: bool,
+    report: StageReport,
+) -> str | None:
+    if expected is None:
+        return f"archive holds {info.name!r} that the manifest does not list"
+    if expected.get("path") != info.name:
+        return f"archive holds {info.name!r} where the manifest lists {expected.get('path')!r}"
+    if not safe_member(info.name):
+        return f"refusing unsafe path {info.name!r} in the archive"
+    target = staged / info.name
+    if info.isdir():
+        if expected.get("type") != "dir":
+            return f"{info.name}: a directory in the archive, a file in the manifest"
+        target.mkdir(parents=True, exist_ok=True)
+        return None
+    if not info.isfile() or expected.get("type") != "file":
+        return f"{info.name}: not a regular file (type {info.type!r}), refused"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source = tar.extractfile(info)
+    if source is None:
+        return f"{info.name}: unreadable in the archive"
+    digest = hashlib.sha256()
+    size = 0
+    with target.open("wb") as handle:
+        for block in iter(lambda: source.read(CHUNK), b""):
+            digest.update(block)
+            size += len(block)
+            handle.write(block)
+    mode = 0o600 if info.name == ENV_MEMBER else int(str(expected.get("mode", "0o644")), 8)
+    os.chmod(target, mode)
+    report.files += 1
+    report.bytes += size
+    if size != expected.get("size") or digest.hexdigest() != expected.get("sha256"):
+        return (
+            f"{info.name}: {size} bytes sha256 {digest.hexdigest()[:12]}…, the manifest says "
+            f"{expected.get('size')} bytes sha256 {str(expected.get('sha256'))[:12]}…"
+        )
+    if not check_content or not expected.get("valid", True):
+        return None
+    kind = expected.get("kind")
+    if kind == "json" and size <= JSON_PARSE_MAX and not json_parses(target.read_bytes()):
+        return f"{info.name}: does not parse as JSON after restore"
+    if kind == "sqlite":
+        verdict = quick_check(target)
+        if verdict != "ok":
+            return f"{info.name}: quick_check says {verdict}"
+    return None
+
+
+def quick_check(path: Path) -> str:
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            rows = conn.execute("PRAGMA quick_check").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        return str(exc)
+    messages = [r[0] for r in rows]
+    return "ok" if messages == ["ok"] else "; ".join(messages[:3])
+
+
+def staged_counts(staged: Path) -> Counts:
+    """Record counts of a staged tree, computed the way live counts are."""
+    config = RecoveryConfig(
+        bot_dir=staged,
+        env_file=staged / ENV_MEMBER,
+        backup_dir=staged / ".none",
+        backup_enabled=False,
+        retention_days=1,
+        auto_enabled=False,
+        max_attempts=1,
+        cooldown_s=1,
+    )
+    return live_counts(config)
+
+
+def compare_counts(restored: Counts, live: Counts, tolerance: float = 0.5) -> list[str]:
+    """Where the restored records fall short of live by more than ``tolerance`` (a share)."""
+    problems = []
+    for directory, live_slot in sorted(live.json_dirs.items()):
+        got = restored.json_dirs.get(directory, {"files": 0, "items": 0})
+        for key in ("files", "items"):
+            if got[key] < live_slot[key] * (1 - tolerance):
+                problems.append(
+                    f"{directory}: {got[key]} JSON {key} restored, {live_slot[key]} live"
+                )
+    for database, tables in sorted(live.sqlite.items()):
+        restored_tables = restored.sqlite.get(database)
+        if restored_tables is None:
+            problems.append(f"{database}: in the live deployment, not in the backup")
+            continue
+        for table, rows in sorted(tables.items()):
+            got = restored_tables.get(table, 0)
+            if got < rows * (1 - tolerance):
+                problems.append(f"{database} table {table}: {got} rows restored, {rows} live")
+    return problems
+
+
+# -- the swap ------------------------------------------------------------------------------
+@contextmanager
+def recovery_lock(config: RecoveryConfig) -> Iterator[None]:
+    """One restore or repair at a time on a deployment."""
+    config.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with open(config.home / "recovery.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise RestoreError(
+                "another acore-doctor restore or repair is running on this deployment"
+            ) from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _components(config: RecoveryConfig, work: Path, restore_id: str) -> list[dict[str, Any]]:
+    env = config.env_file
+    return [
+        {
+            "name": "data",
+            "live": str(config.bot_dir / "data"),
+            "staged": str(work / "staged" / "data"),
+            "previous": str(work / "previous" / "data"),
+        },
+        {
+            "name": "prompts",
+            "live": str(config.bot_dir / "prompts"),
+            "staged": str(work / "staged" / "prompts"),
+            "previous": str(work / "previous" / "prompts"),
+        },
+        {
+            # Next to the live file: .env may live outside the bot's directory, and a
+            # rename only works within one filesystem.
+            "name": ENV_MEMBER,
+            "live": str(env),
+            "staged": str(env.with_name(f"{env.name}.acore-restore-{restore_id}")),
+            "previous": str(env.with_name(f"{env.name}.pre-restore-{restore_id}")),
+        },
+    ]
+
+
+@dataclass
+class RestoreResult:
+    backup: BackupInfo
+    dry_run: bool
+    stage: StageReport
+    pre_restore: str | None = None
+    live: Counts | None = None
+    restored: Counts | None = None
+
+
+def restore(
+    config: RecoveryConfig,
+    at: datetime | None = None,
+    dry_run: bool = False,
+    say: Callable[[str], None] = print,
+) -> RestoreResult:
+    """Restore the newest backup taken at or before ``at``. Raises RestoreError, having
+    changed nothing, when there is no usable backup."""
+    with recovery_lock(config):
+        for line in finish_interrupted_restores(config):
+            say(line)
+        backup = newest_backup(config.backup_dir, at)
+        if backup is None:
+            when = f" taken at or before {at.isoformat()}" if at else ""
+            raise RestoreError(f"no backup{when} in {config.backup_dir}")
+        restore_id = stamp()
+        work = config.home / f"restore-{restore_id}"
+        work.mkdir(parents=True, mode=0o700)
+        say(f"verifying and staging backup {backup.id} ({backup.label}) from {backup.archive}")
+        stage = stage_backup(backup, work / "staged")
+        crash_point("restore:staged")
+        result = RestoreResult(backup, dry_run, stage)
+        if not stage.ok:
+            shutil.rmtree(work, ignore_errors=True)
+            AuditLog(config.audit_log).append(
+                tool="restore",
+                action="restore",
+                what=str(backup.archive),
+                outcome="refused",
+                detail="; ".join(stage.problems[:5]),
+            )
+            raise RestoreError(
+                f"backup {backup.id} failed verification, nothing changed: "
+                + "; ".join(stage.problems[:5])
+            )
+        result.restored = staged_counts(work / "staged")
+        result.live = live_counts(config)
+        if dry_run:
+            shutil.rmtree(work, ignore_errors=True)
+            return result
+        components = _components(config, work, restore_id)
+        for component in components:
+            component["in_backup"] = Path(component["staged"]).exists() or (
+                component["name"] == ENV_MEMBER and (work / "staged" / ENV_MEMBER).exists()
+            )
+        journal = {
+            "id": restore_id,
+            "backup_id": backup.id,
+            "state": "staged",
+            "components": components,
+        }
+        write_json_atomic(work / JOURNAL, journal)
+        staged_env = work / "staged" / ENV_MEMBER
+        if staged_env.exists():
+            os.replace(staged_env, components[2]["staged"])
+            fsync_dir(config.env_file.parent)
+        crash_point("restore:journal")
+        say("taking a pre-restore backup of the live state")
+        pre = create_backup(config, label="pre-restore")
+        result.pre_restore = pre.id
+        crash_point("restore:pre-backup")
+        journal.update(state="swapping", pre_restore_backup=pre.id)
+        write_json_atomic(work / JOURNAL, journal)  # the commit point
+        crash_point("restore:swapping")
+        _roll_forward(config, work, journal)
+        say(f"restored backup {backup.id}; the previous state is backup {pre.id}")
+        return result
+
+
+def _roll_forward(config: RecoveryConfig, work: Path, journal: dict[str, Any]) -> None:
+    for component in journal["components"]:
+        _swap(work, component)
+    _carry_over(config, work)
+    journal["state"] = "done"
+    write_json_atomic(work / JOURNAL, journal)
+    crash_point("restore:done")
+    AuditLog(config.audit_log).append(
+        tool="restore",
+        action="restore",
+        what=f"backup {journal['backup_id']}",
+        outcome="done",
+        detail=f"pre-restore state kept as backup {journal.get('pre_restore_backup')}",
+    )
+    _clean_up(work, journal)
+
+
+def _swap(work: Path, component: dict[str, Any]) -> None:
+    """Idempotent: works out from the filesystem where this component's swap got to."""
+    name = component["name"]
+    live, staged, previous = (Path(component[k]) for k in ("live", "staged", "previous"))
+    if component["in_backup"] and not staged.exists():
+        return  # already moved in
+    if live.exists() or live.is_symlink():
+        if previous.exists() or previous.is_symlink():
+            # Something recreated the path after we moved the old one aside (a running
+            # bot); keep it too, never overwrite it.
+            late = work / "late" / f"{name}-{stamp()}"
+            late.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(live, late)
+        else:
+            previous.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(live, previous)
+        fsync_dir(live.parent)
+        crash_point(f"restore:moved-old:{name}")
+    if component["in_backup"]:
+        os.rename(staged, live)
+        fsync_dir(live.parent)
+        crash_point(f"restore:moved-new:{name}")
+
+
+def _carry_over(config: RecoveryConfig, work: Path) -> None:
+    data = config.bot_dir / "data"
+    previous = work / "previous" / "data"
+    if not data.is_dir():
+        return
+    for name in CARRIED:
+        source, target = previous / name, data / name
+        if source.exists() and not target.exists():
+            os.rename(source, target)
+            fsync_dir(data)
+            crash_point(f"restore:carried:{name}")
+    (data / "temp").mkdir(exist_ok=True)
+
+
+def _clean_up(work: Path, journal: dict[str, Any]) -> None:
+    """The moved-aside state is in the pre-restore backup (verified by its manifest), so the
+    work directory can go. The journal goes last: until then a rerun finishes the job."""
+    for component in journal["components"]:
+        if component["name"] == ENV_MEMBER:
+            Path(component["previous"]).unlink(missing_ok=True)
+    for child in ("previous", "staged"):
+        if (work / child).exists():
+            shutil.rmtree(work / child)
+    if (work / "late").exists():
+        return  # leave what a running bot wrote mid-restore for the operator
+    (work / JOURNAL).unlink(missing_ok=True)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def pending_restores(config: RecoveryConfig) -> list[dict[str, Any]]:
+    """Restores that a kill interrupted after the commit point (read-only)."""
+    pending = []
+    for work in sorted(config.home.glob("restore-*")):
+        try:
+            journal = json.loads((work / JOURNAL).read_text())
+        except (OSError, ValueError):
+            continue
+        if journal.get("state") in ("swapping", "done"):
+            pending.append({**journal, "work": str(work)})
+    return pending
+
+
+def finish_interrupted_restores(config: RecoveryConfig) -> list[str]:
+    """Bring any interrupted restore to a whole state: back before the commit point,
+    forward after it. Returns what it did, in words."""
+    done = []
+    for work in sorted(config.home.glob("restore-*")):
+        try:
+            journal = json.loads((work / JOURNAL).read_text())
+        except (OSError, ValueError):
+            journal = None
+        if journal is None or journal.get("state") == "staged":
+            # Before the commit point nothing live was touched: drop the staging.
+            if journal:
+                for component in journal["components"]:
+                    if component["name"] == ENV_MEMBER:
+                        Path(component["staged"]).unlink(missing_ok=True)
+            shutil.rmtree(work, ignore_errors=True)
+            done.append(
+                f"removed the staging of an interrupted restore ({work.name}); "
+                "the deployment was not changed"
+            )
+        elif journal.get("state") == "swapping":
+            _roll_forward(config, work, journal)
+            done.append(f"finished an interrupted restore of backup {journal['backup_id']}")
+        else:
+            _clean_up(work, journal)
+            done.append(f"cleaned up after restore of backup {journal['backup_id']}")
+    return done
