@@ -1,0 +1,403 @@
+"""``acore-doctor repair``: find and fix damaged state, never losing a byte.
+
+:func:`plan_repair` only reads (the health suite runs it as a dry run). :func:`apply_repair`
+acts, in this order: missing directories created; stray ``*.tmp`` files (an interrupted
+atomic save) moved into quarantine; corrupt JSON state files restored from the newest
+backup holding a valid copy, else copied into quarantine and replaced by an empty valid
+document; damaged SQLite databases salvaged into a new file, verified, and swapped in
+with the original (and its -wal/-shm/-journal) copied into quarantine.
+
+Every action writes a ``started`` line to the audit log before it touches anything and a
+``done``/``failed`` line after; a ``started`` line a kill left without its ending is closed
+as ``interrupted`` (with the file's checksum as found) by the next run. Quarantine is
+``data/.quarantine/<run timestamp>/<path under data/>``; nothing there is ever deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from acore_doctor.deployment import Deployment
+from acore_doctor.recovery.backup import list_backups, manifest_entries, read_member_bytes
+from acore_doctor.recovery.common import (
+    QUARANTINE_DIR,
+    SCRATCH_DIRS,
+    AuditLog,
+    RecoveryConfig,
+    copy_file_synced,
+    crash_point,
+    fsync_dir,
+    is_sqlite_sidecar,
+    iter_files,
+    json_parses,
+    looks_like_sqlite,
+    recovery_config,
+    sha256_or_none,
+    stamp,
+    write_atomic,
+)
+from acore_doctor.recovery.salvage import salvage_sqlite
+
+#: Our own in-progress files; a kill can leave them, the next run quarantines them.
+PARTIAL_SUFFIXES = (".acore-repair.partial", ".acore-salvage.partial", ".acore-salvage.partial.src")
+#: Errors that say "busy", not "damaged": never salvage a database for these.
+BUSY_WORDS = ("locked", "unable to open", "busy")
+
+
+@dataclass
+class RepairAction:
+    kind: str  # create-dir | quarantine-tmp | restore-json | reset-json | salvage-sqlite
+    path: Path
+    reason: str
+    source: str | None = None  # backup id holding a valid copy (restore-json)
+
+    def describe(self, bot_dir: Path) -> str:
+        where = _relative(self.path, bot_dir)
+        verb = {
+            "create-dir": "create missing directory",
+            "quarantine-tmp": "move stray temp file to quarantine",
+            "restore-json": f"restore from backup {self.source} (current copy to quarantine)",
+            "reset-json": "move to quarantine, replace with an empty valid document",
+            "salvage-sqlite": "salvage readable rows into a new database (original to quarantine)",
+        }[self.kind]
+        return f"{where}: {verb} — {self.reason}"
+
+
+@dataclass
+class RepairReport:
+    actions: list[RepairAction]
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+    quarantine: Path | None = None
+
+    @property
+    def failed(self) -> list[dict[str, Any]]:
+        return [o for o in self.outcomes if o.get("outcome") == "failed"]
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+# -- what the bot expects ---------------------------------------------------------------------
+def required_dirs(deployment: Deployment) -> list[Path]:
+    """Directories the bot creates at start (config/__init__.py::Config.validate) or writes
+    to at once; missing ones are recreated."""
+    settings = deployment.settings
+    wanted = ["data", "data/chat_history", "data/voice_models", "data/temp"]
+    wanted.append("data/conversation_summaries")
+    if settings.bool("RL_ENABLED", False):
+        wanted.append(settings.str("RL_DATA_DIR", "./data/rl"))
+    if settings.bool("LOG_TO_FILE", True):
+        wanted.append(str(Path(settings.str("LOG_FILE_PATH", "logs/bot.log")).parent))
+    return [deployment.path(w) for w in wanted]
+
+
+def empty_document(relative: str) -> Any:
+    """The empty document the bot itself would start from for this file (deployment §3.1).
+
+    Kept minimal and private until the shared state-file catalog exists."""
+    parts = relative.split("/")
+    if "chat_history" in parts:
+        return []
+    if "rl" in parts:
+        return {"version": 1, "agents": {}}
+    if "gestalt_memory" in parts:
+        return {"short_term": [], "long_term_summary": "", "state": {}}
+    return {}
+
+
+def json_state_ok(data: bytes, relative: str) -> bool:
+    """A copy we accept as valid: it parses, and has the top-level type the bot expects."""
+    if not json_parses(data):
+        return False
+    expected = empty_document(relative)
+    if isinstance(expected, list):
+        return isinstance(json.loads(data), list)
+    return isinstance(json.loads(data), dict)
+
+
+def sqlite_damage(path: Path) -> str | None:
+    """Why the database is damaged, or None (also None when it is merely busy)."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            rows = conn.execute("PRAGMA quick_check").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        text = str(exc)
+        return None if any(w in text.lower() for w in BUSY_WORDS) else text
+    messages = [r[0] for r in rows]
+    return None if messages == ["ok"] else "quick_check: " + "; ".join(messages[:3])
+
+
+# -- planning (read-only) -----------------------------------------------------------------------
+def plan_repair(
+    deployment: Deployment,
+    config: RecoveryConfig | None = None,
+    min_tmp_age_s: float = 0.0,
+) -> list[RepairAction]:
+    """What repair would do. Reads only: safe on a live deployment."""
+    config = config or recovery_config(deployment)
+    bot_dir = config.bot_dir
+    actions = [
+        RepairAction("create-dir", d, "the bot expects it")
+        for d in required_dirs(deployment)
+        if not d.exists()
+    ]
+    data = config.data_dir
+    if not data.is_dir():
+        return actions
+    now = time.time()
+    corrupt: list[Path] = []
+    for path in iter_files(data, (QUARANTINE_DIR, *SCRATCH_DIRS)):
+        name = path.name
+        if name.endswith(PARTIAL_SUFFIXES) or name.endswith(".tmp"):
+            try:
+                age = now - path.stat().st_mtime
+            except OSError:
+                continue
+            if age >= min_tmp_age_s or name.endswith(PARTIAL_SUFFIXES):
+                actions.append(
+                    RepairAction(
+                        "quarantine-tmp", path, f"left by an interrupted save, {age:.0f}s old"
+                    )
+                )
+        elif name.endswith(".json"):
+            try:
+                data_bytes = path.read_bytes()
+            except OSError:
+                continue
+            if not json_state_ok(data_bytes, _relative(path, bot_dir)):
+                corrupt.append(path)
+        elif looks_like_sqlite(path) and not is_sqlite_sidecar(path):
+            damage = sqlite_damage(path)
+            if damage:
+                actions.append(RepairAction("salvage-sqlite", path, damage))
+    sources = valid_copies(config, [_relative(p, bot_dir) for p in corrupt])
+    for path in corrupt:
+        relative = _relative(path, bot_dir)
+        reason = "does not parse as the JSON document the bot expects"
+        if relative in sources:
+            actions.append(RepairAction("restore-json", path, reason, source=sources[relative]))
+        else:
+            actions.append(
+                RepairAction("reset-json", path, reason + "; no backup holds a valid copy")
+            )
+    order = ["create-dir", "quarantine-tmp", "restore-json", "reset-json", "salvage-sqlite"]
+    return sorted(actions, key=lambda a: order.index(a.kind))
+
+
+def valid_copies(config: RecoveryConfig, members: list[str]) -> dict[str, str]:
+    """member -> id of the newest backup whose manifest says it holds a valid copy.
+    One pass over each manifest, newest backup first."""
+    wanted = set(members)
+    found: dict[str, str] = {}
+    for backup in reversed(list_backups(config.backup_dir)):
+        if not wanted:
+            break
+        for entry in manifest_entries(backup.manifest):
+            path = entry.get("path")
+            if path in wanted and entry.get("valid") and entry.get("kind") == "json":
+                found[path] = backup.id
+                wanted.discard(path)
+    return found
+
+
+# -- applying ---------------------------------------------------------------------------------
+def close_interrupted(audit: AuditLog, bot_dir: Path) -> list[dict[str, Any]]:
+    """Give every ``started`` entry without an ending an ``interrupted`` one."""
+    open_actions: dict[str, dict[str, Any]] = {}
+    for record in audit.read():
+        if record.get("tool") != "repair" or "action_id" not in record:
+            continue
+        if record.get("outcome") == "started":
+            open_actions[record["action_id"]] = record
+        else:
+            open_actions.pop(record["action_id"], None)
+    closed = []
+    for action_id, record in open_actions.items():
+        path = Path(record["what"])
+        closed.append(
+            audit.append(
+                tool="repair",
+                action_id=action_id,
+                action=record.get("action"),
+                what=record["what"],
+                before_sha256=record.get("before_sha256"),
+                after_sha256=sha256_or_none(path if path.is_absolute() else bot_dir / path),
+                quarantined_to=record.get("quarantined_to"),
+                outcome="interrupted",
+                detail="the repair run was killed during this action; state as found now",
+            )
+        )
+    return closed
+
+
+def apply_repair(
+    deployment: Deployment,
+    config: RecoveryConfig | None = None,
+    actions: list[RepairAction] | None = None,
+    say: Callable[[str], None] = print,
+    use_sqlite_cli: bool | None = None,
+) -> RepairReport:
+    from acore_doctor.recovery.restore import finish_interrupted_restores, recovery_lock
+
+    config = config or recovery_config(deployment)
+    audit = AuditLog(config.audit_log)
+    with recovery_lock(config):
+        for line in finish_interrupted_restores(config):
+            say(line)
+        for record in close_interrupted(audit, config.bot_dir):
+            say(f"closed an interrupted repair action in the audit log: {record['what']}")
+        if actions is None:
+            actions = plan_repair(deployment, config)
+        run = stamp()
+        quarantine = config.data_dir / QUARANTINE_DIR / run
+        report = RepairReport(actions, quarantine=quarantine)
+        for index, action in enumerate(actions, 1):
+            action_id = f"{run}:{index}"
+            say(f"repairing {action.describe(config.bot_dir)}")
+            outcome = _apply_one(action, action_id, config, quarantine, audit, use_sqlite_cli)
+            report.outcomes.append(outcome)
+            say(
+                f"  -> {outcome['outcome']}"
+                + (f": {outcome['detail']}" if outcome.get("detail") else "")
+            )
+        return report
+
+
+def _quarantine_path(quarantine: Path, config: RecoveryConfig, path: Path) -> Path:
+    return quarantine / _relative(path, config.data_dir)
+
+
+def _apply_one(
+    action: RepairAction,
+    action_id: str,
+    config: RecoveryConfig,
+    quarantine: Path,
+    audit: AuditLog,
+    use_sqlite_cli: bool | None,
+) -> dict[str, Any]:
+    path = action.path
+    target = _quarantine_path(quarantine, config, path)
+    base = {"tool": "repair", "action_id": action_id, "action": action.kind, "what": str(path)}
+    before = sha256_or_none(path) if path.is_file() else None
+    quarantined = None if action.kind == "create-dir" else str(target)
+    audit.append(
+        **base,
+        before_sha256=before,
+        quarantined_to=quarantined,
+        outcome="started",
+        source=action.source,
+        detail=action.reason,
+    )
+    crash_point(f"repair:{action_id}:started")
+    try:
+        detail = _act(action, path, target, config, use_sqlite_cli)
+        outcome = "done"
+    except _RepairFailed as exc:
+        detail, outcome = str(exc), "failed"
+    except OSError as exc:
+        detail, outcome = f"{type(exc).__name__}: {exc.strerror or exc}", "failed"
+    return audit.append(
+        **base,
+        before_sha256=before,
+        after_sha256=sha256_or_none(path) if path.is_file() else None,
+        quarantined_to=quarantined if outcome == "done" else None,
+        source=action.source,
+        outcome=outcome,
+        detail=detail,
+    )
+
+
+class _RepairFailed(Exception):
+    pass
+
+
+def _act(
+    action: RepairAction,
+    path: Path,
+    target: Path,
+    config: RecoveryConfig,
+    use_sqlite_cli: bool | None,
+) -> str:
+    if action.kind == "create-dir":
+        path.mkdir(parents=True, exist_ok=True)
+        return "created"
+    if action.kind == "quarantine-tmp":
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(path, target)  # same filesystem (data/): atomic, nothing copied or lost
+        fsync_dir(path.parent)
+        return f"moved to {target}"
+    if action.kind in ("restore-json", "reset-json"):
+        replacement = None
+        if action.kind == "restore-json":
+            replacement = _valid_copy(config, path, action.source)
+        if replacement is None:
+            replacement = (
+                json.dumps(empty_document(_relative(path, config.bot_dir))) + "\n"
+            ).encode()
+            how = "replaced by an empty valid document"
+        else:
+            how = f"restored from backup {action.source}"
+        copy_file_synced(path, target)
+        crash_point("repair:json:quarantined")
+        write_atomic(
+            path, replacement, mode=path.stat().st_mode & 0o777, suffix=PARTIAL_SUFFIXES[0]
+        )
+        crash_point("repair:json:replaced")
+        return f"{how}; the damaged copy is in {target}"
+    if action.kind == "salvage-sqlite":
+        return _salvage(path, target, use_sqlite_cli)
+    raise _RepairFailed(f"unknown action {action.kind}")
+
+
+def _valid_copy(config: RecoveryConfig, path: Path, backup_id: str | None) -> bytes | None:
+    relative = _relative(path, config.bot_dir)
+    for backup in list_backups(config.backup_dir):
+        if backup.id == backup_id:
+            data = read_member_bytes(backup, relative)
+            if data is not None and json_state_ok(data, relative):
+                return data
+    return None
+
+
+def _salvage(path: Path, target: Path, use_sqlite_cli: bool | None) -> str:
+    salvaged = path.with_name(path.name + PARTIAL_SUFFIXES[1])
+    result = salvage_sqlite(path, salvaged, use_cli=use_sqlite_cli)
+    crash_point("repair:sqlite:salvaged")
+    if not result.ok:
+        # Leave the original where it is: nothing readable beats nothing at all. The
+        # failed attempt's output goes to quarantine with the rest, never deleted.
+        if salvaged.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(salvaged, target.with_name(target.name + ".failed-salvage"))
+        raise _RepairFailed(
+            "nothing salvageable (" + "; ".join(result.problems[:3]) + "); original left in "
+            "place — restore it with 'acore-doctor restore'"
+        )
+    copy_file_synced(path, target)
+    crash_point("repair:sqlite:quarantined")
+    for suffix in ("-wal", "-shm", "-journal"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            # A stale WAL would be replayed into the new file and corrupt it again.
+            os.rename(side, target.with_name(target.name + suffix))
+    fsync_dir(path.parent)
+    os.replace(salvaged, path)
+    fsync_dir(path.parent)
+    crash_point("repair:sqlite:swapped")
+    rows = ", ".join(f"{t} {n}" for t, n in sorted(result.tables.items()))
+    notes = f" ({'; '.join(result.problems[:3])})" if result.problems else ""
+    return f"salvaged with {result.method}: {rows}{notes}; original in {target}"
