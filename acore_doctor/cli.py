@@ -17,6 +17,8 @@ COMMAND_MODULES = (
     "acore_doctor.commands.run",
     "acore_doctor.commands.demo",
     "acore_doctor.commands.profile",
+    "acore_doctor.commands.serve",
+    "acore_doctor.commands.watch",
     "acore_doctor.commands.simulate",
 )
 

@@ -1,0 +1,99 @@
+"""``acore-doctor watch``: run the suite every HEALTH_CHECK_INTERVAL seconds and alert."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+from types import FrameType
+
+from acore_doctor.ops.alerts import STATE_FILE, AlertConfig, Alerter
+from acore_doctor.ops.common import (
+    add_deployment_options,
+    deployment_from,
+    redactor_for,
+    report_dir_for,
+)
+from acore_doctor.ops.watch import DEFAULT_INTERVAL_S, Watcher
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "watch",
+        help="run the suite every HEALTH_CHECK_INTERVAL seconds; Discord alerts on changes",
+        description="Run the health suite repeatedly, each run in its own process and never "
+        "two at once, and post a Discord webhook alert (ERROR_REPORT_WEBHOOK) when a critical "
+        "issue is confirmed and when the deployment recovers. Extra arguments go to pytest "
+        "(e.g. -m critical).",
+    )
+    add_deployment_options(parser)
+    parser.add_argument(
+        "--interval",
+        type=float,
+        help=f"seconds between runs (default: HEALTH_CHECK_INTERVAL, else {DEFAULT_INTERVAL_S:g})",
+    )
+    parser.add_argument("--once", action="store_true", help="one run (for a systemd timer)")
+    parser.add_argument("--count", type=int, help="stop after this many runs")
+    parser.add_argument("--run-timeout", type=float, default=600.0, help="seconds per run")
+    parser.add_argument("--no-alerts", action="store_true", help="never post to the webhook")
+    parser.add_argument(
+        "--alert-after", type=int, default=2, help="consecutive critical runs before alerting"
+    )
+    parser.add_argument(
+        "--recover-after", type=int, default=1, help="consecutive clear runs before 'recovered'"
+    )
+    parser.add_argument(
+        "--alert-min-interval", type=float, default=60.0, help="seconds between two alerts"
+    )
+    parser.add_argument("--alert-max-per-hour", type=int, default=10, help="alerts per hour")
+    parser.set_defaults(handler=handle, accepts_extra=True)
+
+
+def handle(args: argparse.Namespace, extra: list[str]) -> int:
+    deployment = deployment_from(args)
+    settings = deployment.settings
+    interval = args.interval or settings.float("HEALTH_CHECK_INTERVAL", DEFAULT_INTERVAL_S)
+    if interval <= 0:
+        interval = DEFAULT_INTERVAL_S
+    report_dir = report_dir_for(deployment, args.report_dir).resolve()
+    config = AlertConfig.from_settings(
+        settings,
+        alert_after=max(1, args.alert_after),
+        recover_after=max(1, args.recover_after),
+        min_interval_s=args.alert_min_interval,
+        max_per_hour=args.alert_max_per_hour,
+    )
+    redact = redactor_for(deployment, config.webhook_url or "")
+    alerter = None
+    if args.no_alerts:
+        print("acore-doctor watch: alerts off (--no-alerts)")
+    elif not config.enabled:
+        print(f"acore-doctor watch: alerts off ({config.why_disabled})")
+    else:
+        alerter = Alerter(config, report_dir / STATE_FILE, redact)
+    watcher = Watcher(
+        deployment.bot_dir,
+        report_dir,
+        interval,
+        alerter,
+        extra,
+        args.run_timeout,
+        log=lambda line: print(redact(line), flush=True),
+    )
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        watcher.stop.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    if args.once:
+        result = watcher.one()
+        return 3 if result is None else result.code
+    print(
+        f"acore-doctor watch: checking {deployment.bot_dir} every {interval:g} s; "
+        f"reports in {report_dir}",
+        flush=True,
+    )
+    try:
+        watcher.loop(args.count)
+    except KeyboardInterrupt:
+        return 130
+    return 0

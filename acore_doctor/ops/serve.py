@@ -1,0 +1,136 @@
+"""HTTP health endpoint: ``/healthz`` (JSON, 200 or 503) and ``/metrics`` (Prometheus).
+
+Every request is answered from the newest run if it is younger than the cache time;
+otherwise one run starts, and every request arriving meanwhile waits for that same run
+(single flight). A health endpoint that runs the suite per request would be a denial of
+service on the bot and on the services it probes (anchors.md 6.1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from acore_doctor.ops import prometheus
+from acore_doctor.ops.watch import RunResult, run_lock, run_suite_once
+
+DEFAULT_CACHE_S = 15.0
+HTTP_BY_STATUS = {"healthy": 200, "warning": 200, "critical": 503}
+#: The suite could not decide: not the bot's fault, so not 503; still a failure for probes.
+HTTP_UNKNOWN = 500
+
+
+@dataclass
+class SuiteService:
+    bot_dir: Path | None
+    report_dir: Path
+    extra: Sequence[str] = ()
+    cache_s: float = DEFAULT_CACHE_S
+    run_timeout: float = 120.0
+    runs: int = 0
+    _result: RunResult | None = None
+    _finished_at: float = 0.0
+    _inflight: asyncio.Task[RunResult] | None = None
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def _blocking_run(self) -> RunResult:
+        with run_lock(self.report_dir, wait=True):
+            return run_suite_once(self.bot_dir, self.report_dir, self.extra, self.run_timeout)
+
+    async def result(self) -> tuple[RunResult, bool]:
+        """The newest result and whether it came from the cache."""
+        async with self._lock:
+            if self._result is not None and time.monotonic() - self._finished_at < self.cache_s:
+                return self._result, True
+            if self._inflight is None:
+                self.runs += 1
+                self._inflight = asyncio.create_task(asyncio.to_thread(self._blocking_run))
+            task = self._inflight
+        try:
+            result = await asyncio.shield(task)
+        finally:
+            async with self._lock:
+                if self._inflight is task and task.done():
+                    self._inflight = None
+                    if not task.cancelled() and task.exception() is None:
+                        self._result, self._finished_at = task.result(), time.monotonic()
+        return result, False
+
+
+def health_body(result: RunResult, cached: bool, age_s: float) -> dict[str, Any]:
+    report = result.report
+    summary = report["summary"]
+
+    def brief(entries: list[dict[str, Any]]) -> list[dict[str, str]]:
+        return [
+            {"check": e["check"], "title": e["title"], "message": e["message"]} for e in entries
+        ]
+
+    return {
+        "status": summary["overall_status"],
+        "exit_code": summary["exit_code"],
+        "reason": summary.get("reason", ""),
+        "timestamp": report.get("timestamp"),
+        "age_s": round(age_s, 1),
+        "cached": cached,
+        "checks": len(report.get("checks", [])),
+        "issues": brief(report.get("issues", [])),
+        "warnings": brief(report.get("warnings", [])),
+    }
+
+
+def make_app(service: SuiteService) -> web.Application:
+    async def healthz(request: web.Request) -> web.Response:
+        result, cached = await service.result()
+        age = time.monotonic() - service._finished_at if cached else 0.0
+        body = health_body(result, cached, age)
+        status = HTTP_BY_STATUS.get(body["status"], HTTP_UNKNOWN)
+        return web.json_response(body, status=status, headers={"Cache-Control": "no-store"})
+
+    async def metrics(request: web.Request) -> web.Response:
+        result, cached = await service.result()
+        age = time.monotonic() - service._finished_at if cached else 0.0
+        text = prometheus.render(result.report)
+        text += (
+            "# HELP acore_doctor_result_age_seconds Age of the cached run served.\n"
+            "# TYPE acore_doctor_result_age_seconds gauge\n"
+            f"acore_doctor_result_age_seconds {age:.3f}\n"
+            "# HELP acore_doctor_serve_runs_total Suite runs started by this server.\n"
+            "# TYPE acore_doctor_serve_runs_total counter\n"
+            f"acore_doctor_serve_runs_total {service.runs}\n"
+        )
+        return web.Response(text=text, content_type="text/plain", charset="utf-8")
+
+    async def index(request: web.Request) -> web.Response:
+        return web.Response(text="acore-doctor: /healthz (JSON) and /metrics (Prometheus)\n")
+
+    app = web.Application()
+    app.router.add_get("/", index)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    return app
+
+
+async def serve(service: SuiteService, host: str, port: int, announce: Any = print) -> None:
+    """Serve until SIGTERM or SIGINT."""
+    runner = web.AppRunner(make_app(service), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = site._server.sockets[0].getsockname()[:2] if site._server else (host, port)  # type: ignore[union-attr]
+    announce(f"acore-doctor serve: listening on http://{bound[0]}:{bound[1]} (/healthz, /metrics)")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()

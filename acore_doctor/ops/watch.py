@@ -1,0 +1,203 @@
+"""Run the suite again and again: each run in its own process, never two at once.
+
+A lock file in the report directory keeps a ``watch`` loop, a systemd timer's
+``watch --once`` and ``serve`` from running the suite over each other on the same reports.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from acore_doctor.ops.alerts import Alerter, Delivery
+from acore_doctor.suite import pytest_command, suite_root
+
+LOCK_FILE = ".suite-run.lock"
+DEFAULT_INTERVAL_S = 300.0
+
+
+@dataclass
+class RunResult:
+    code: int
+    report: dict[str, Any]
+    fresh: bool  # False when the suite left no new report and ``report`` is made up
+    seconds: float
+
+
+class Busy(Exception):  # noqa: N818 - a state, like Blocked
+    """Another run holds the lock."""
+
+
+@contextmanager
+def run_lock(report_dir: Path, wait: bool = False) -> Iterator[IO[str]]:
+    report_dir.mkdir(parents=True, exist_ok=True)
+    handle = (report_dir / LOCK_FILE).open("a+")
+    try:
+        flags = fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB
+        try:
+            fcntl.flock(handle, flags)
+        except BlockingIOError as exc:
+            raise Busy(f"another suite run holds {report_dir / LOCK_FILE}") from exc
+        yield handle
+    finally:
+        handle.close()
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def placeholder_report(code: int, reason: str, bot_dir: Path | None) -> dict[str, Any]:
+    """What a run that wrote no report is worth: UNKNOWN, with the reason."""
+    return {
+        "timestamp": datetime.now().isoformat(timespec="seconds"),
+        "summary": {
+            "total_issues": 0,
+            "total_warnings": 0,
+            "total_info": 0,
+            "overall_status": "unknown",
+            "exit_code": 3,
+            "reason": reason,
+        },
+        "issues": [],
+        "warnings": [],
+        "info": [],
+        "recommendations": [],
+        "checks": [],
+        "environment": {"bot_dir": str(bot_dir) if bot_dir else "", "host": os.uname().nodename},
+        "suite_exit_code": code,
+    }
+
+
+def run_suite_once(
+    bot_dir: Path | None,
+    report_dir: Path,
+    extra: Sequence[str] = (),
+    timeout: float = 600.0,
+    env: dict[str, str] | None = None,
+) -> RunResult:
+    """One suite run in a child process; its report (or an UNKNOWN stand-in)."""
+    latest = report_dir / "latest.json"
+    before = _mtime(latest)
+    cmd = pytest_command(bot_dir, ["-q", "-p", "no:cacheprovider", *extra], report_dir=report_dir)
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        cmd,
+        cwd=suite_root(),
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # a timeout kills the suite and whatever it started
+    )
+    try:
+        code = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        seconds = time.monotonic() - started
+        reason = f"the suite run timed out after {timeout:g} s"
+        return RunResult(3, placeholder_report(3, reason, bot_dir), False, seconds)
+    seconds = time.monotonic() - started
+    if _mtime(latest) != before:
+        try:
+            report = json.loads(latest.read_text(encoding="utf-8"))
+            return RunResult(code, report, True, seconds)
+        except (OSError, ValueError):
+            pass
+    reason = f"the suite exited {code} without writing a report"
+    return RunResult(3, placeholder_report(code, reason, bot_dir), False, seconds)
+
+
+def describe(result: RunResult) -> str:
+    summary = result.report["summary"]
+    text = (
+        f"{summary['overall_status'].upper()} (exit {result.code}) in {result.seconds:.1f} s: "
+        f"{summary['total_issues']} critical, {summary['total_warnings']} warning(s)"
+    )
+    if summary.get("reason"):
+        text += f" - {summary['reason']}"
+    history = result.report.get("history") or {}
+    if history.get("new") or history.get("resolved"):
+        text += f"; since last run {len(history['new'])} new, {len(history['resolved'])} resolved"
+    return text
+
+
+def describe_delivery(delivery: Delivery) -> str | None:
+    """A line for the log, or None for states already reported (a dead webhook, after once)."""
+    if delivery.outcome == "sent":
+        return "alert sent"
+    if delivery.outcome == "dead":
+        return f"alert not sent: {delivery.detail}" if delivery.first_report else None
+    if delivery.outcome == "disabled":
+        return None
+    return f"alert {delivery.outcome.replace('_', ' ')}: {delivery.detail}"
+
+
+@dataclass
+class Watcher:
+    bot_dir: Path | None
+    report_dir: Path
+    interval: float
+    alerter: Alerter | None
+    extra: Sequence[str] = ()
+    run_timeout: float = 600.0
+    log: Callable[[str], None] = print
+    env: dict[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        self.stop = threading.Event()
+
+    def one(self) -> RunResult | None:
+        try:
+            with run_lock(self.report_dir):
+                result = run_suite_once(
+                    self.bot_dir, self.report_dir, self.extra, self.run_timeout, self.env
+                )
+        except Busy as exc:
+            self.log(f"{_now()} skipped: {exc}")
+            return None
+        self.log(f"{_now()} {describe(result)}")
+        if self.alerter is not None:
+            delivery = self.alerter.after_run(result.report)
+            line = None if delivery is None else describe_delivery(delivery)
+            if line:
+                self.log(f"{_now()} {line}")
+        return result
+
+    def loop(self, count: int | None = None) -> RunResult | None:
+        """Run every ``interval`` seconds (start to start); a long run delays, never overlaps."""
+        last = None
+        done = 0
+        next_start = time.monotonic()
+        while not self.stop.is_set():
+            last = self.one() or last
+            done += 1
+            if count is not None and done >= count:
+                break
+            next_start += self.interval
+            delay = next_start - time.monotonic()
+            if delay < 0:
+                self.log(f"{_now()} the run took longer than the {self.interval:g} s interval")
+                next_start = time.monotonic()
+                delay = 0
+            if self.stop.wait(delay):
+                break
+        return last
+
+
+def _now() -> str:
+    return datetime.now().isoformat(timespec="seconds")
