@@ -1,1 +1,177 @@
-"""pytest plugin module: fixtures and options for one area of checks (see ARCHITECTURE.md)."""
+"""pytest plugin module for local diagnostics: options and session fixtures (see
+ARCHITECTURE.md). Fixtures gather facts through :mod:`acore_doctor.probes`; checks judge."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from acore_doctor.deployment import Deployment
+from acore_doctor.probes import config_rules
+from acore_doctor.probes.bot_process import BotProcess, find_bot_processes
+from acore_doctor.probes.databases import DbFacts, check_database, db_targets
+from acore_doctor.probes.entrypoint import (
+    Entrypoint,
+    Unit,
+    detect_entrypoint,
+    find_units,
+    normalize_entrypoint,
+    parse_unit,
+)
+from acore_doctor.probes.files import BotUser, user_of
+from acore_doctor.probes.interpreter import BotPython, find_bot_interpreter, probe_python
+from acore_doctor.probes.personas import Catalog, read_catalog
+from acore_doctor.probes.resources import CpuSampler
+from acore_doctor.probes.state_files import StateReport, scan_state_files, state_kinds
+
+CPU_SAMPLER = pytest.StashKey[CpuSampler]()
+
+#: option/ini name -> (default, help)
+THRESHOLDS = {
+    "disk_critical_free_gib": (1.0, "critical when a data/log filesystem has less free (GiB)"),
+    "disk_critical_percent": (90.0, "critical when a data/log filesystem is fuller (%)"),
+    "disk_warning_percent": (80.0, "warning when a data/log filesystem is fuller (%)"),
+    "memory_warning_percent": (85.0, "warning when host memory use is higher (%)"),
+    "cpu_warning_percent": (80.0, "warning when host CPU use is higher (%)"),
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("acore-doctor-local", "acore-doctor local diagnostics")
+    group.addoption(
+        "--entrypoint",
+        help="which bot the deployment runs: legacy (main.py) or runtime (launcher.py); "
+        "default: detected from the systemd unit, the running process, then the files",
+    )
+    group.addoption("--bot-python", help="the bot's Python interpreter (default: detected)")
+    group.addoption(
+        "--systemd-unit", help="the bot's systemd unit file (default: searched by WorkingDirectory)"
+    )
+    group.addoption(
+        "--allow-stopped",
+        action="store_true",
+        default=False,
+        help="do not report a missing bot process (checking before the first start)",
+    )
+    group.addoption(
+        "--deep",
+        action="store_true",
+        default=False,
+        help="run SQLite's full integrity_check instead of quick_check",
+    )
+    for name, (default, help_text) in THRESHOLDS.items():
+        group.addoption(
+            f"--{name.replace('_', '-')}",
+            type=float,
+            default=None,
+            help=f"{help_text} (default {default:g}; ini: {name})",
+        )
+        parser.addini(name, help_text, default=str(default))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # CPU is measured over the whole run instead of blocking a check for a sample.
+    session.config.stash[CPU_SAMPLER] = CpuSampler()
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    disk_critical_free_gib: float
+    disk_critical_percent: float
+    disk_warning_percent: float
+    memory_warning_percent: float
+    cpu_warning_percent: float
+
+
+def _threshold(config: pytest.Config, name: str) -> float:
+    value = config.getoption(name)
+    if value is not None:
+        return float(value)
+    try:
+        return float(config.getini(name))
+    except (TypeError, ValueError):
+        return THRESHOLDS[name][0]
+
+
+@pytest.fixture(scope="session")
+def thresholds(request: pytest.FixtureRequest) -> Thresholds:
+    return Thresholds(**{name: _threshold(request.config, name) for name in THRESHOLDS})
+
+
+@pytest.fixture(scope="session")
+def cpu_sampler(request: pytest.FixtureRequest) -> CpuSampler:
+    return request.config.stash.get(CPU_SAMPLER, None) or CpuSampler()
+
+
+@pytest.fixture(scope="session")
+def bot_processes(bot_dir: Path) -> list[BotProcess]:
+    return find_bot_processes(bot_dir)
+
+
+@pytest.fixture(scope="session")
+def systemd_units(request: pytest.FixtureRequest, bot_dir: Path) -> list[Unit]:
+    explicit = request.config.getoption("systemd_unit")
+    if explicit:
+        unit = parse_unit(Path(explicit))
+        return [unit] if unit else []
+    return find_units(bot_dir)
+
+
+@pytest.fixture(scope="session")
+def entrypoint(
+    request: pytest.FixtureRequest,
+    bot_dir: Path,
+    systemd_units: list[Unit],
+    bot_processes: list[BotProcess],
+) -> Entrypoint:
+    override = request.config.getoption("entrypoint")
+    if override and normalize_entrypoint(override) is None:
+        raise pytest.UsageError(f"--entrypoint={override}: expected legacy or runtime")
+    return detect_entrypoint(bot_dir, override, systemd_units, bot_processes)
+
+
+@pytest.fixture(scope="session")
+def bot_python(
+    request: pytest.FixtureRequest, bot_dir: Path, bot_processes: list[BotProcess]
+) -> BotPython:
+    process_exe = bot_processes[0].exe if bot_processes else None
+    interpreter = find_bot_interpreter(bot_dir, request.config.getoption("bot_python"), process_exe)
+    return probe_python(interpreter)
+
+
+@pytest.fixture(scope="session")
+def bot_user(bot_dir: Path, bot_processes: list[BotProcess]) -> BotUser:
+    """Who the bot runs as: its process's user, else the owner of its directory."""
+    if bot_processes and bot_processes[0].uid is not None:
+        proc = bot_processes[0]
+        return user_of(proc.uid, f"process {proc.pid}", proc.gids)  # type: ignore[arg-type]
+    try:
+        return user_of(bot_dir.stat().st_uid, f"owner of {bot_dir}")
+    except OSError:
+        return user_of(os.geteuid(), "the suite's user")
+
+
+@pytest.fixture(scope="session")
+def persona_catalog(deployment: Deployment) -> Catalog:
+    return read_catalog(
+        deployment.path(deployment.settings.str("CHARACTERS_DIR", "./prompts/characters"))
+    )
+
+
+@pytest.fixture(scope="session")
+def state_report(deployment: Deployment, entrypoint: Entrypoint) -> StateReport:
+    return scan_state_files(state_kinds(deployment, entrypoint.kind), deployment.path("data"))
+
+
+@pytest.fixture(scope="session")
+def databases(request: pytest.FixtureRequest, deployment: Deployment) -> list[DbFacts]:
+    deep = bool(request.config.getoption("deep"))
+    return [check_database(t, deep=deep) for t in db_targets(deployment)]
+
+
+@pytest.fixture(scope="session")
+def auth_file(deployment: Deployment) -> config_rules.AuthFile:
+    return config_rules.read_auth_json(config_rules.auth_json_path(deployment.settings))

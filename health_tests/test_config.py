@@ -1,12 +1,19 @@
-"""The bot's .env: present, readable, and holding a usable Discord token."""
+"""The bot's .env: present, readable, complete, and saying what the operator thinks it says.
+
+Values are interpreted with the bot's own parse rules (acore_doctor.settings) and the facts
+of acore_doctor.catalog (what the bot reads, what it ignores, what crashes it).
+"""
 
 import pytest
 
 from acore_doctor import check
-from acore_doctor.catalog import SETTINGS
 from acore_doctor.deployment import Deployment
+from acore_doctor.probes import config_rules
+from acore_doctor.probes.entrypoint import Entrypoint
 from acore_doctor.probes.token import token_shape
 from acore_doctor.settings import BotSettings
+
+GUIDE = "guides/deployment_issues.md"
 
 
 @pytest.mark.critical
@@ -21,6 +28,23 @@ def test_env_file_present(deployment: Deployment) -> None:
     assert state.exists, f"expected a .env file at {state.path}, found none"
     assert state.readable and state.error is None, (
         f"expected {state.path} to be a readable KEY=VALUE text file, found: {state.error}"
+    )
+
+
+@pytest.mark.warning
+@check(
+    "Every line of .env is understood",
+    "Fix or remove the listed lines: close every quote, one KEY=VALUE per line. The bot skips "
+    "lines it cannot parse without a word, and an unterminated quote swallows later lines.",
+    guide=f"{GUIDE}#setting-silently-ignored",
+)
+def test_env_lines_parse(settings: BotSettings) -> None:
+    state = settings.env_file
+    if not state.exists or state.error:
+        pytest.skip("not applicable: no readable .env (see the .env check)")
+    assert not state.unparsed_lines, (
+        "expected every line of .env to be KEY=VALUE, found unparseable line(s) "
+        + ", ".join(map(str, state.unparsed_lines[:20]))
     )
 
 
@@ -40,6 +64,29 @@ def test_discord_token_shape(settings: BotSettings) -> None:
     )
 
 
+@pytest.mark.critical
+@check(
+    "Settings the configured providers need are set",
+    "Set each listed key in .env: DISCORD_TOKEN always; OPENROUTER_API_KEY for "
+    "LLM_PROVIDER=openrouter; a non-empty OLLAMA_HOST and OLLAMA_MODEL for Ollama.",
+    guide=f"{GUIDE}#required-setting-missing",
+)
+def test_required_settings(settings: BotSettings, entrypoint: Entrypoint) -> None:
+    missing = config_rules.missing_required(settings, entrypoint.kind)
+    assert not missing, "expected every required setting, found: " + "; ".join(missing)
+
+
+@pytest.mark.critical
+@check(
+    "No setting holds an example placeholder",
+    "Replace each listed value with the real one (copy keys from the provider's dashboard).",
+    guide=f"{GUIDE}#placeholder-values",
+)
+def test_no_placeholders(settings: BotSettings) -> None:
+    found = config_rules.placeholders(settings)
+    assert not found, "expected real values, found: " + "; ".join(found)
+
+
 @pytest.mark.warning
 @check(
     "Settings are values the bot understands",
@@ -48,9 +95,94 @@ def test_discord_token_shape(settings: BotSettings) -> None:
     guide="guides/deployment_issues.md#setting-silently-ignored",
 )
 def test_values_bot_understands(settings: BotSettings) -> None:
-    for setting in SETTINGS.values():
-        if setting.kind in ("bool", "int", "float"):
-            getattr(settings, setting.kind)(setting.key, setting.default)
-    assert not settings.problems, "expected every typed setting to parse, found: " + "; ".join(
-        p.describe() for p in settings.problems
-    )
+    problems = config_rules.silently_replaced(settings)
+    assert not problems, "expected every typed setting to parse, found: " + "; ".join(problems)
+
+
+@pytest.mark.critical
+@check(
+    "No number the bot reads at import is malformed",
+    "Write a plain number for each listed key (or remove the line): config/__init__.py "
+    "converts these with int()/float() and the bot dies with ValueError before logging.",
+    guide=f"{GUIDE}#bot-crashes-at-import-on-a-bad-number",
+)
+def test_no_import_crash(settings: BotSettings) -> None:
+    crashes = config_rules.import_crashes(settings)
+    assert not crashes, "expected numbers the bot can convert, found: " + "; ".join(crashes)
+
+
+@pytest.mark.warning
+@check(
+    "Settings are within the ranges the bot was designed for",
+    "Bring each listed value into range. The bot's old validator (config.py) is shadowed by "
+    "the config/ package, so nothing stops these values any more.",
+    guide=f"{GUIDE}#setting-out-of-range",
+)
+def test_ranges(settings: BotSettings) -> None:
+    problems = config_rules.range_violations(settings)
+    assert not problems, "expected values within range, found: " + "; ".join(problems)
+
+
+@pytest.mark.warning
+@check(
+    "Every key in .env is one the bot reads",
+    "Rename or remove each listed key. Documentation and .env.example name keys the code "
+    "never reads (ANALYTICS_API_KEY leaves the dashboard password at 'admin').",
+    guide=f"{GUIDE}#dead-or-misspelled-keys",
+)
+def test_no_dead_keys(settings: BotSettings) -> None:
+    dead = config_rules.dead_keys(settings)
+    assert not dead, "expected only keys the bot reads, found: " + "; ".join(dead)
+
+
+@pytest.mark.critical
+@check(
+    "Provider selectors name engines that exist",
+    "Use TTS_ENGINE=kokoro_api (or luxtts/qwen3tts with their URL), and set "
+    "LLM_FALLBACK_ENABLED=false while the legacy fallback bug exists.",
+    guide=f"{GUIDE}#provider-selector-crash",
+)
+def test_selectors_do_not_crash(settings: BotSettings, entrypoint: Entrypoint) -> None:
+    crashes = config_rules.selector_crashes(settings, entrypoint.kind)
+    assert not crashes, "expected selectors the bot can start with, found: " + "; ".join(crashes)
+
+
+@pytest.mark.warning
+@check(
+    "Provider selectors agree with each other",
+    "Fix the listed selector: an unknown provider silently becomes another one, and two TTS "
+    "engines cannot share one port.",
+    guide=f"{GUIDE}#provider-selector-mismatch",
+)
+def test_selectors_coherent(settings: BotSettings, entrypoint: Entrypoint) -> None:
+    problems = config_rules.selector_warnings(settings, entrypoint.kind)
+    assert not problems, "expected coherent selectors, found: " + "; ".join(problems)
+
+
+@pytest.mark.warning
+@check(
+    ".env is readable only by its owner",
+    "Run 'chmod 600 .env': it holds the Discord token and API keys.",
+    guide=f"{GUIDE}#env-file-readable-by-others",
+)
+def test_env_file_private(deployment: Deployment) -> None:
+    mode = config_rules.env_file_mode(deployment.env_file)
+    if mode is None:
+        pytest.skip("not applicable: no .env file")
+    assert not mode & 0o077, f"expected {deployment.env_file} mode 0600, found {mode:04o}"
+
+
+@pytest.mark.warning
+@check(
+    "Runtime provider credentials come from where you think",
+    "Remove the stale secret from auth.json (or update it), unset OPENAI_COMPAT_* unless you "
+    "mean to override every provider, and chmod 600 auth.json.",
+    guide=f"{GUIDE}#credentials-overridden-on-the-runtime-path",
+)
+def test_runtime_credentials(
+    settings: BotSettings, entrypoint: Entrypoint, auth_file: config_rules.AuthFile
+) -> None:
+    if entrypoint.kind != "runtime":
+        pytest.skip("not applicable: only launcher.py reads auth.json and OPENAI_COMPAT_*")
+    problems = config_rules.credential_precedence(settings, auth_file)
+    assert not problems, "expected .env to be the credential source, found: " + "; ".join(problems)

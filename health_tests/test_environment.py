@@ -1,40 +1,111 @@
-"""Python environment the suite runs in (the bot's own interpreter is checked separately)."""
+"""The bot's own Python: which entrypoint runs, its interpreter, and what it can import.
+
+Every fact here is asked of the bot's interpreter (its .venv, uv's, or the system's), never
+of the interpreter running the suite.
+"""
 
 import pytest
 
 from acore_doctor import check
-from acore_doctor.probes.python_env import PythonFacts, current_python
+from acore_doctor.probes.entrypoint import Entrypoint
+from acore_doctor.probes.interpreter import BotPython
 
 MIN_PYTHON = (3, 11)
+AUDIOOP_REMOVED = (3, 13)
+GUIDE = "guides/deployment_issues.md"
 
 
-@pytest.fixture(scope="module")
-def python() -> PythonFacts:
-    return current_python()
-
-
-@pytest.mark.critical
-@check(
-    "Python is 3.11 or newer",
-    "Install Python 3.11+ and recreate the virtual environment with it.",
-    guide="guides/deployment_issues.md#python-too-old",
-)
-def test_python_version(python: PythonFacts) -> None:
-    assert python.version[:2] >= MIN_PYTHON, (
-        f"expected Python >= {'.'.join(map(str, MIN_PYTHON))}, "
-        f"found {python.version_text} at {python.executable}"
+def _require_probe(bot_python: BotPython) -> None:
+    assert bot_python.error is None, (
+        f"expected to run the bot's Python ({bot_python.interpreter.source}), found: "
+        f"{bot_python.error}"
     )
 
 
 @pytest.mark.warning
 @check(
-    "Running inside a virtual environment",
-    "Create one with 'python3 -m venv .venv' (or 'uv venv') and install into it, so system "
-    "packages and the bot's dependencies cannot break each other.",
-    guide="guides/deployment_issues.md#no-virtual-environment",
+    "Which bot runs here is known",
+    "Start the bot (or add its systemd unit), or tell the suite with --entrypoint=legacy "
+    "(main.py) or --entrypoint=runtime (launcher.py).",
+    guide=f"{GUIDE}#entrypoint-unknown",
 )
-def test_virtual_environment(python: PythonFacts) -> None:
-    assert python.in_venv, (
-        f"expected a virtual environment, found the system interpreter {python.executable} "
-        f"(prefix {python.prefix})"
+def test_entrypoint_detected(entrypoint: Entrypoint, record_property) -> None:
+    record_property(
+        "details", f"entrypoint {entrypoint.kind} from {entrypoint.source}: {entrypoint.detail}"
+    )
+    assert entrypoint.kind is not None, (
+        f"expected main.py or launcher.py in the unit, the process or the files, found: "
+        f"{entrypoint.detail}"
+    )
+
+
+@pytest.mark.critical
+@check(
+    "The bot's Python is 3.11 or newer",
+    "Install Python 3.11+ and recreate the bot's virtual environment with it.",
+    guide=f"{GUIDE}#python-too-old",
+)
+def test_python_version(bot_python: BotPython, record_property) -> None:
+    _require_probe(bot_python)
+    record_property(
+        "details",
+        f"{bot_python.executable} ({bot_python.interpreter.source}): "
+        f"Python {bot_python.version_text}",
+    )
+    assert bot_python.version[:2] >= MIN_PYTHON, (
+        f"expected Python >= {'.'.join(map(str, MIN_PYTHON))}, "
+        f"found {bot_python.version_text} at {bot_python.executable}"
+    )
+
+
+@pytest.mark.warning
+@check(
+    "The bot runs inside a virtual environment",
+    "Create one with 'python3 -m venv .venv' (or 'uv venv') in the bot's directory and "
+    "install into it, so system packages and the bot's dependencies cannot break each other.",
+    guide=f"{GUIDE}#no-virtual-environment",
+)
+def test_virtual_environment(bot_python: BotPython) -> None:
+    _require_probe(bot_python)
+    assert bot_python.in_venv, (
+        f"expected a virtual environment, found the system interpreter "
+        f"{bot_python.executable} (prefix {bot_python.prefix})"
+    )
+
+
+@pytest.mark.critical
+@check(
+    "The bot's Python can import its dependencies",
+    "Install the bot's requirements into its interpreter: '.venv/bin/pip install -r "
+    "requirements.txt' (or 'uv sync').",
+    guide=f"{GUIDE}#bot-dependencies-missing",
+)
+def test_bot_packages_importable(bot_python: BotPython, record_property) -> None:
+    _require_probe(bot_python)
+    record_property(
+        "details",
+        "; ".join(
+            f"{p.name} {p.version or '?'}" for p in bot_python.packages.values() if p.importable
+        ),
+    )
+    broken = [p for p in bot_python.packages.values() if not p.importable]
+    assert not broken, (
+        f"expected {', '.join(bot_python.packages)} to import in {bot_python.executable}, "
+        "found: " + "; ".join(f"{p.name}: {p.error}" for p in broken)
+    )
+
+
+@pytest.mark.warning
+@check(
+    "discord.py works without audioop on Python 3.13+",
+    "Upgrade discord.py (2.4.0 or newer) or install audioop-lts, or run the bot on Python 3.12.",
+    guide=f"{GUIDE}#python-313-and-audioop",
+)
+def test_audioop_on_new_python(bot_python: BotPython) -> None:
+    _require_probe(bot_python)
+    if bot_python.version[:2] < AUDIOOP_REMOVED:
+        pytest.skip(f"not applicable: Python {bot_python.version_text} still has audioop")
+    assert not (bot_python.discord_imports_audioop and not bot_python.audioop_available), (
+        f"expected a discord.py that does not need audioop on Python {bot_python.version_text}, "
+        "found one that imports audioop, which this Python no longer ships"
     )

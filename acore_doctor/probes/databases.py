@@ -1,0 +1,189 @@
+"""SQLite files of a deployment, checked without ever writing to them or blocking the bot.
+
+The database is opened read-only (``mode=ro``; never created) and copied page by page into
+a private snapshot with SQLite's backup API in one step, so the bot's writers wait at most
+for that copy (WAL readers do not block writers at all). ``quick_check`` and
+``integrity_check`` then run on the snapshot, holding no lock on the bot's file.
+
+A WAL database nobody has open (no ``-shm`` file) is opened ``immutable=1`` instead, since
+a read-only WAL connection would create the ``-shm`` file in the deployment.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+from acore_doctor.deployment import Deployment
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+DAMAGE_WORDS = ("malformed", "not a database", "encrypted", "disk image", "corrupt")
+BUSY_WORDS = ("locked", "busy")
+
+
+@dataclass(frozen=True)
+class DbTarget:
+    path: Path
+    why: str
+    expected_tables: tuple[str, ...] = ()
+
+
+@dataclass
+class DbFacts:
+    target: DbTarget
+    exists: bool = False
+    size: int = 0
+    journal: str | None = None  # "wal" | "rollback"
+    damage: list[str] = field(default_factory=list)
+    busy: str | None = None
+    error: str | None = None
+    check: str | None = None  # which pragma ran
+    tables: list[str] = field(default_factory=list)
+    elapsed_s: float = 0.0
+
+    @property
+    def path(self) -> Path:
+        return self.target.path
+
+    @property
+    def missing_tables(self) -> list[str]:
+        return [t for t in self.target.expected_tables if t not in self.tables]
+
+
+def db_targets(deployment: Deployment) -> list[DbTarget]:
+    """The deployment's SQLite files, named ones first (§3.1)."""
+    s = deployment.settings
+    data = deployment.path("data")
+    targets = [
+        DbTarget(
+            data / "bot.db",
+            "documented bot database",
+            ("conversations", "user_profiles", "reminders", "notes"),
+        ),
+        DbTarget(
+            data / "conversations.db", "offline-RL conversation store", ("messages", "rewards")
+        ),
+    ]
+    if s.bool("RAG_ENABLED", False):
+        store = deployment.path(s.str("RAG_VECTOR_STORE", "./data/vector_store"))
+        targets.append(
+            DbTarget(
+                store / "chroma.sqlite3",
+                "RAG vector store (ChromaDB)",
+                ("collections", "embeddings"),
+            )
+        )
+    named = {t.path for t in targets}
+    try:
+        extra = sorted(
+            p
+            for p in data.iterdir()
+            if p.suffix in (".db", ".sqlite", ".sqlite3") and p not in named
+        )
+    except OSError:
+        extra = []
+    targets += [DbTarget(p, "SQLite file in data/") for p in extra]
+    return targets
+
+
+def _uri(path: Path, **params: str) -> str:
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return f"file:{quote(str(path.resolve()))}?{query}"
+
+
+def _classify(facts: DbFacts, exc: BaseException) -> None:
+    text = str(exc)
+    lowered = text.lower()
+    if any(w in lowered for w in DAMAGE_WORDS):
+        facts.damage.append(text)
+    elif any(w in lowered for w in BUSY_WORDS):
+        facts.busy = text
+    else:
+        facts.error = text
+
+
+def _snapshot(source: Path, wal_unopened: bool, target: Path, budget_s: float) -> None:
+    """Copy ``source`` into ``target`` in one backup step, retrying while the bot writes."""
+    params = {"immutable": "1"} if wal_unopened else {"mode": "ro"}
+    deadline = time.monotonic() + budget_s
+    while True:
+        src = sqlite3.connect(
+            _uri(source, **params),
+            uri=True,
+            timeout=0,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst, pages=-1)
+            return
+        except sqlite3.OperationalError as exc:
+            if not any(w in str(exc).lower() for w in BUSY_WORDS) or time.monotonic() > deadline:
+                raise
+        finally:
+            dst.close()
+            src.close()
+        time.sleep(0.02)
+
+
+def check_database(target: DbTarget, deep: bool = False, busy_budget_s: float = 2.0) -> DbFacts:
+    facts = DbFacts(target)
+    started = time.perf_counter()
+    try:
+        st = target.path.stat()
+    except FileNotFoundError:
+        return facts
+    except OSError as exc:
+        facts.exists, facts.error = True, exc.strerror or str(exc)
+        return facts
+    facts.exists, facts.size = True, st.st_size
+    if not stat.S_ISREG(st.st_mode):
+        facts.damage.append("not a regular file")
+        return facts
+    if st.st_size == 0:
+        facts.damage.append("0 bytes: an empty file, not a database (its data is gone)")
+        return facts
+    try:
+        with open(target.path, "rb") as handle:
+            header = handle.read(100)
+    except OSError as exc:
+        facts.error = f"unreadable: {exc.strerror or exc}"
+        return facts
+    if not header.startswith(SQLITE_HEADER):
+        facts.damage.append("not a SQLite database (no 'SQLite format 3' header)")
+        return facts
+    facts.journal = "wal" if len(header) > 18 and header[18] == 2 else "rollback"
+    shm = Path(f"{target.path}-shm")
+    wal_unopened = facts.journal == "wal" and not shm.exists()
+    with tempfile.TemporaryDirectory(prefix="acore-doctor-db-") as tmp:
+        copy = Path(tmp) / "snapshot.db"
+        try:
+            _snapshot(target.path, wal_unopened, copy, busy_budget_s)
+            conn = sqlite3.connect(copy)
+            try:
+                facts.check = "integrity_check" if deep else "quick_check"
+                rows = [r[0] for r in conn.execute(f"PRAGMA {facts.check}(20)")]
+                if rows != ["ok"]:
+                    facts.damage += [str(r) for r in rows]
+                facts.tables = [
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name"
+                    )
+                ]
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            _classify(facts, exc)
+    facts.elapsed_s = time.perf_counter() - started
+    return facts
+
+
+def describe_size(size: int) -> str:
+    return f"{size / 2**20:.2f} MiB" if size >= 2**20 else f"{size / 1024:.1f} KiB"

@@ -1,0 +1,208 @@
+"""The bot's own Python interpreter, and what it can import, asked of that interpreter.
+
+The suite's interpreter says nothing about the bot's: package checks run a small script in a
+child process of the bot's Python, with bytecode writing off and outside the deployment's
+directory so that no file appears in it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: (import name, distribution name) the bot needs (requirements.txt / pyproject).
+REQUIRED_PACKAGES: tuple[tuple[str, str], ...] = (
+    ("discord", "discord.py"),
+    ("aiohttp", "aiohttp"),
+    ("aiofiles", "aiofiles"),
+    ("dotenv", "python-dotenv"),
+    ("PIL", "pillow"),
+    ("psutil", "psutil"),
+)
+
+# Runs inside the bot's interpreter, whatever its version: keep it plain Python 3.
+_PROBE = r"""
+import json, os, sys
+out = {"version": list(sys.version_info[:3]), "executable": sys.executable,
+       "prefix": sys.prefix, "base_prefix": getattr(sys, "base_prefix", sys.prefix),
+       "packages": {}}
+try:
+    from importlib import metadata
+except ImportError:
+    metadata = None
+import importlib.util
+for mod, dist in json.loads(sys.argv[1]):
+    entry = {"ok": False}
+    try:
+        __import__(mod)
+        entry["ok"] = True
+    except BaseException as exc:
+        text = str(exc).strip().splitlines()
+        entry["error"] = type(exc).__name__ + (": " + text[0][:300] if text else "")
+    try:
+        entry["version"] = metadata.version(dist) if metadata else None
+    except Exception:
+        entry["version"] = None
+    out["packages"][mod] = entry
+try:
+    out["audioop_available"] = importlib.util.find_spec("audioop") is not None
+except Exception:
+    out["audioop_available"] = False
+out["discord_imports_audioop"] = False
+try:
+    spec = importlib.util.find_spec("discord")
+    if spec is not None and spec.submodule_search_locations:
+        base = list(spec.submodule_search_locations)[0]
+        for name in ("player.py", "voice_client.py", "opus.py", "voice_state.py"):
+            path = os.path.join(base, name)
+            if os.path.isfile(path):
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    if "import audioop" in handle.read():
+                        out["discord_imports_audioop"] = True
+except Exception:
+    pass
+sys.stdout.write("ACORE-DOCTOR-PROBE " + json.dumps(out) + "\n")
+"""
+_MARK = "ACORE-DOCTOR-PROBE "
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    path: str | None
+    source: str  # "option" | "process" | ".venv" | "venv" | "uv" | "system" | "none"
+
+
+@dataclass(frozen=True)
+class PackageFacts:
+    name: str
+    importable: bool
+    version: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class BotPython:
+    interpreter: Interpreter
+    error: str | None = None
+    version: tuple[int, ...] = ()
+    executable: str = ""
+    prefix: str = ""
+    base_prefix: str = ""
+    packages: dict[str, PackageFacts] = field(default_factory=dict)
+    audioop_available: bool = False
+    discord_imports_audioop: bool = False
+
+    @property
+    def version_text(self) -> str:
+        return ".".join(map(str, self.version)) or "unknown"
+
+    @property
+    def in_venv(self) -> bool:
+        return bool(self.prefix) and self.prefix != self.base_prefix
+
+
+def _venv_python(bot_dir: Path) -> Interpreter | None:
+    for name in (".venv", "venv"):
+        for exe in ("bin/python", "bin/python3", "Scripts/python.exe"):
+            candidate = bot_dir / name / exe
+            if candidate.exists():
+                return Interpreter(str(candidate), name)
+    return None
+
+
+def _uv_python(bot_dir: Path, timeout: float) -> Interpreter | None:
+    uv = shutil.which("uv")
+    if uv is None:
+        return None
+    try:
+        done = subprocess.run(
+            [uv, "python", "find", "--no-python-downloads"],
+            cwd=bot_dir,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, "UV_NO_SYNC": "1"},
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    path = done.stdout.strip().splitlines()[-1:] if done.returncode == 0 else []
+    return Interpreter(path[0], "uv") if path else None
+
+
+def find_bot_interpreter(
+    bot_dir: Path,
+    override: str | None = None,
+    process_exe: str | None = None,
+    timeout: float = 10.0,
+) -> Interpreter:
+    """The bot's Python: an override, the running bot's, its .venv, uv's, else the system's."""
+    if override:
+        return Interpreter(override, "option")
+    if process_exe:
+        return Interpreter(process_exe, "process")
+    return (
+        _venv_python(bot_dir)
+        or _uv_python(bot_dir, timeout)
+        or (Interpreter(path, "system") if (path := shutil.which("python3")) else None)
+        or Interpreter(None, "none")
+    )
+
+
+def probe_python(
+    interpreter: Interpreter,
+    packages: tuple[tuple[str, str], ...] = REQUIRED_PACKAGES,
+    timeout: float = 60.0,
+) -> BotPython:
+    """Ask ``interpreter`` its version, prefix and which packages import."""
+    facts = BotPython(interpreter)
+    if interpreter.path is None:
+        facts.error = "no Python interpreter found (.venv, uv or python3 on PATH)"
+        return facts
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")
+    }
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    try:
+        done = subprocess.run(
+            [interpreter.path, "-c", _PROBE, json.dumps(list(packages))],
+            cwd="/",  # never the deployment: nothing there is imported or written
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        facts.error = f"{interpreter.path} did not answer within {timeout:g} s"
+        return facts
+    except OSError as exc:
+        facts.error = f"cannot run {interpreter.path}: {exc.strerror or exc}"
+        return facts
+    line = next((ln for ln in done.stdout.splitlines() if ln.startswith(_MARK)), None)
+    if line is None:
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1][:300]
+        facts.error = f"{interpreter.path} exited with {done.returncode}: {tail}"
+        return facts
+    try:
+        data = json.loads(line[len(_MARK) :])
+        facts.version = tuple(int(v) for v in data["version"])
+        facts.executable = str(data.get("executable") or interpreter.path)
+        facts.prefix = str(data.get("prefix") or "")
+        facts.base_prefix = str(data.get("base_prefix") or "")
+        facts.audioop_available = bool(data.get("audioop_available"))
+        facts.discord_imports_audioop = bool(data.get("discord_imports_audioop"))
+        for name, entry in (data.get("packages") or {}).items():
+            facts.packages[name] = PackageFacts(
+                name, bool(entry.get("ok")), entry.get("version"), entry.get("error")
+            )
+    except (ValueError, KeyError, TypeError) as exc:
+        facts.error = f"unreadable answer from {interpreter.path}: {exc}"
+    return facts

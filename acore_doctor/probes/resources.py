@@ -1,0 +1,102 @@
+"""Disk, memory and CPU of the host the bot runs on."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+
+@dataclass(frozen=True)
+class DiskUsage:
+    path: Path
+    mount: str
+    total: int
+    used: int
+    free: int
+    error: str | None = None
+
+    @property
+    def used_percent(self) -> float:
+        # As df computes it: used / (used + available to unprivileged users).
+        denominator = self.used + self.free
+        return 100.0 * self.used / denominator if denominator else 0.0
+
+    def describe(self) -> str:
+        return (
+            f"{self.path} (filesystem {self.mount}): {self.used_percent:.1f} % used, "
+            f"{self.free / 2**30:.2f} GiB free of {self.total / 2**30:.2f} GiB"
+        )
+
+
+def _existing_ancestor(path: Path) -> Path:
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return candidate
+    return Path("/")
+
+
+def _mount_of(path: Path) -> str:
+    path = path.resolve()
+    while not os.path.ismount(path) and path != path.parent:
+        path = path.parent
+    return str(path)
+
+
+def disk_usage(path: Path) -> DiskUsage:
+    target = _existing_ancestor(path)
+    try:
+        usage = shutil.disk_usage(target)
+    except OSError as exc:
+        return DiskUsage(path, "?", 0, 0, 0, exc.strerror or str(exc))
+    return DiskUsage(path, _mount_of(target), usage.total, usage.used, usage.free)
+
+
+@dataclass(frozen=True)
+class MemoryUsage:
+    total: int
+    available: int
+    percent: float
+
+    def describe(self) -> str:
+        return (
+            f"{self.percent:.1f} % used, {self.available / 2**30:.2f} GiB available of "
+            f"{self.total / 2**30:.2f} GiB"
+        )
+
+
+def memory_usage() -> MemoryUsage:
+    vm = psutil.virtual_memory()
+    return MemoryUsage(vm.total, vm.available, vm.percent)
+
+
+class CpuSampler:
+    """CPU use between its creation and :meth:`percent`, without blocking for a second.
+
+    Created when the session starts, it is read when the check runs; if the two are too
+    close in time a short sample (``min_window``) is taken instead.
+    """
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self._start = psutil.cpu_times()
+
+    def percent(self, min_window: float = 0.25) -> tuple[float, float]:
+        """(CPU use in percent, seconds sampled)."""
+        elapsed = time.monotonic() - self.started
+        if elapsed < min_window:
+            time.sleep(min_window - elapsed)
+        end = psutil.cpu_times()
+        busy = _busy(end) - _busy(self._start)
+        total = sum(end) - sum(self._start)
+        window = time.monotonic() - self.started
+        return (100.0 * busy / total if total > 0 else 0.0), window
+
+
+def _busy(times: psutil._common.scputimes) -> float:  # type: ignore[name-defined]
+    idle = times.idle + getattr(times, "iowait", 0.0)
+    return sum(times) - idle

@@ -1,0 +1,249 @@
+"""The JSON state files the bot keeps, parsed and shape-checked (§3.1, §8 check 24).
+
+Built to scale: one open/fstat/read/close per file with ``os`` calls, no per-file Path
+objects on the hot path, so 100 000 small files take a few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from acore_doctor.deployment import Deployment
+
+#: Far beyond any real state file; reading one this large only slows the run.
+MAX_STATE_BYTES = 64 * 1024 * 1024
+#: mtimes this far ahead of the clock are "in the future" (clock skew allowance).
+FUTURE_SLACK_S = 300.0
+_RL_AGENT_KEY = re.compile(r"^-?\d+:-?\d+$")
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_NOCTTY = getattr(os, "O_NOCTTY", 0)
+
+
+def _shape_chat_history(data: Any) -> str | None:
+    if not isinstance(data, list):
+        return f"a JSON {type(data).__name__}, expected a list of messages"
+    for index, message in enumerate(data):
+        if not isinstance(message, dict):
+            return f"message {index} is a {type(message).__name__}, expected an object"
+        if not isinstance(message.get("role"), str) or not isinstance(message.get("content"), str):
+            return f"message {index} lacks a string 'role' and 'content'"
+    return None
+
+
+def _shape_user_profile(data: Any) -> str | None:
+    if not isinstance(data, dict):
+        return f"a JSON {type(data).__name__}, expected a profile object"
+    if "user_id" not in data:
+        return "no 'user_id'"
+    affection = data.get("affection")
+    if affection is not None:
+        level = affection.get("level") if isinstance(affection, dict) else None
+        if not isinstance(level, int | float) or isinstance(level, bool) or not 0 <= level <= 100:
+            return f"affection.level {level!r} is not a number in 0-100"
+    return None
+
+
+def _shape_gestalt_memory(data: Any) -> str | None:
+    if not isinstance(data, dict):
+        return f"a JSON {type(data).__name__}, expected a memory object"
+    if not isinstance(data.get("short_term"), list):
+        return "'short_term' is not a list"
+    if not isinstance(data.get("long_term_summary", ""), str):
+        return "'long_term_summary' is not a string"
+    if not isinstance(data.get("state", {}), dict):
+        return "'state' is not an object"
+    return None
+
+
+def _shape_rl(data: Any) -> str | None:
+    if not isinstance(data, dict):
+        return f"a JSON {type(data).__name__}, expected an object"
+    if "version" not in data:
+        return "no 'version'"
+    agents = data.get("agents")
+    if not isinstance(agents, dict):
+        return "'agents' is not an object"
+    bad = next((k for k in agents if not _RL_AGENT_KEY.match(k)), None)
+    return None if bad is None else f"agent key {bad!r} is not '<channel_id>:<user_id>'"
+
+
+def _shape_any_object(data: Any) -> str | None:
+    return None if isinstance(data, dict) else f"a JSON {type(data).__name__}, expected an object"
+
+
+Shape = Callable[[Any], str | None]
+
+
+@dataclass(frozen=True)
+class StateKind:
+    name: str
+    root: Path
+    depth: int  # 1: root/*.ext, 2: root/*/*.ext
+    suffix: str
+    shape: Shape
+    prefix: str = ""
+
+
+def state_kinds(deployment: Deployment, entrypoint: str | None) -> list[StateKind]:
+    s = deployment.settings
+    data = deployment.path("data")
+    kinds = [
+        StateKind("gestalt memory", data / "gestalt_memory", 2, ".json", _shape_gestalt_memory),
+        StateKind("chat history", data / "chat_history", 1, ".json", _shape_chat_history),
+        StateKind(
+            "user profile",
+            deployment.path(s.str("USER_PROFILES_PATH", "./data/user_profiles")),
+            2,
+            ".json",
+            _shape_user_profile,
+            prefix="user_",
+        ),
+        StateKind(
+            "RL state", deployment.path(s.str("RL_DATA_DIR", "./data/rl")), 1, ".json", _shape_rl
+        ),
+        StateKind(
+            "bot conversation",
+            data / "bot_conversations" / "active",
+            1,
+            ".jsonl",
+            _shape_any_object,
+        ),
+    ]
+    return kinds
+
+
+@dataclass
+class StateReport:
+    files: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+    corrupt: list[tuple[str, str]] = field(default_factory=list)
+    bad_shape: list[tuple[str, str]] = field(default_factory=list)
+    future: list[tuple[str, float]] = field(default_factory=list)
+    stray_tmp: list[str] = field(default_factory=list)
+    unreadable_dirs: list[tuple[str, str]] = field(default_factory=list)
+    elapsed_s: float = 0.0
+
+
+def _files(kind: StateKind, report: StateReport) -> Iterator[str]:
+    dirs = [str(kind.root)]
+    for _ in range(kind.depth - 1):
+        subdirs = []
+        for directory in dirs:
+            try:
+                with os.scandir(directory) as entries:
+                    subdirs += [e.path for e in entries if e.is_dir(follow_symlinks=False)]
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                report.unreadable_dirs.append((directory, exc.strerror or str(exc)))
+        dirs = subdirs
+    for directory in dirs:
+        try:
+            with os.scandir(directory) as entries:
+                names = [
+                    e.path
+                    for e in entries
+                    if e.name.endswith(kind.suffix) and e.name.startswith(kind.prefix)
+                ]
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            report.unreadable_dirs.append((directory, exc.strerror or str(exc)))
+            continue
+        yield from names
+
+
+def read_state_file(path: str) -> tuple[bytes | None, float, str | None]:
+    """(content, mtime, error) without following into FIFOs or devices."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _NONBLOCK | _NOCTTY)
+    except OSError as exc:
+        return None, 0.0, f"unreadable: {exc.strerror or exc}"
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None, st.st_mtime, "not a regular file"
+        if st.st_size > MAX_STATE_BYTES:
+            return None, st.st_mtime, f"{st.st_size / 2**20:.0f} MiB, larger than any state file"
+        chunks = []
+        remaining = st.st_size + 1
+        while remaining > 0:
+            chunk = os.read(fd, remaining)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks), st.st_mtime, None
+    except OSError as exc:
+        return None, 0.0, f"unreadable: {exc.strerror or exc}"
+    finally:
+        os.close(fd)
+
+
+def parse_state(data: bytes, suffix: str) -> tuple[Any, str | None]:
+    if not data.strip():
+        return None, "empty file (0 bytes of JSON): an interrupted write"
+    try:
+        return json.loads(data), None
+    except RecursionError:
+        return None, "nested too deeply to parse"
+    except UnicodeDecodeError as exc:
+        return None, f"not valid UTF-8 at byte {exc.start}"
+    except ValueError as exc:
+        if suffix == ".jsonl":
+            try:
+                return [json.loads(line) for line in data.splitlines() if line.strip()][-1], None
+            except (ValueError, RecursionError, IndexError):
+                pass
+        if isinstance(exc, json.JSONDecodeError):
+            return None, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        return None, f"invalid JSON: {exc}"
+
+
+def stray_tmp_files(data_dir: Path, limit: int = 500_000) -> list[str]:
+    """`*.tmp` files under data/: an atomic save that never completed."""
+    found, seen = [], 0
+    for dirpath, dirnames, filenames in os.walk(
+        data_dir, followlinks=False, onerror=lambda e: None
+    ):
+        seen += len(filenames) + len(dirnames)
+        found += [os.path.join(dirpath, n) for n in filenames if n.endswith(".tmp")]
+        if seen > limit:
+            break
+    return sorted(found)
+
+
+def scan_state_files(
+    kinds: list[StateKind], data_dir: Path, now: float | None = None
+) -> StateReport:
+    started = time.perf_counter()
+    now = time.time() if now is None else now
+    report = StateReport()
+    for kind in kinds:
+        count = 0
+        for path in _files(kind, report):
+            count += 1
+            data, mtime, error = read_state_file(path)
+            if mtime > now + FUTURE_SLACK_S:
+                report.future.append((path, mtime))
+            if error is None:
+                parsed, error = parse_state(data or b"", kind.suffix)
+                if error is None:
+                    problem = kind.shape(parsed)
+                    if problem:
+                        report.bad_shape.append((path, f"{kind.name}: {problem}"))
+                    continue
+            report.corrupt.append((path, f"{kind.name}: {error}"))
+        report.by_kind[kind.name] = count
+        report.files += count
+    report.stray_tmp = stray_tmp_files(data_dir)
+    report.elapsed_s = time.perf_counter() - started
+    return report

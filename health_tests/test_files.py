@@ -1,0 +1,64 @@
+"""Directories the detected entrypoint writes, and files anyone could change."""
+
+import pytest
+
+from acore_doctor import check
+from acore_doctor.deployment import Deployment
+from acore_doctor.probes.entrypoint import Entrypoint
+from acore_doctor.probes.files import BotUser, dir_state, required_dirs, world_writable
+
+GUIDE = "guides/deployment_issues.md"
+
+
+def _rel(deployment: Deployment, path) -> str:
+    try:
+        return str(path.relative_to(deployment.bot_dir))
+    except ValueError:
+        return str(path)
+
+
+@pytest.mark.critical
+@check(
+    "Directories the bot writes exist and are writable by its user",
+    "Create each listed directory and give it to the bot's user: "
+    "'mkdir -p DIR && chown -R BOTUSER: DIR'. Run the bot from its own directory.",
+    guide=f"{GUIDE}#data-directory-not-writable",
+)
+def test_bot_dirs_writable(
+    deployment: Deployment, entrypoint: Entrypoint, bot_user: BotUser, record_property
+) -> None:
+    states = [dir_state(p, why, bot_user) for p, why in required_dirs(deployment, entrypoint.kind)]
+    record_property(
+        "details",
+        f"bot user {bot_user.name} ({bot_user.source}); checked "
+        + ", ".join(_rel(deployment, s.path) for s in states),
+    )
+    bad = []
+    for s in states:
+        name = _rel(deployment, s.path)
+        if not s.exists:
+            bad.append(f"{name} ({s.why}) does not exist")
+        elif s.error and not s.is_dir:
+            bad.append(f"{name}: {s.error}")
+        elif not s.is_dir:
+            bad.append(f"{name} is not a directory")
+        elif not s.writable:
+            bad.append(f"{name} is not writable by {bot_user.name} ({s.error or s.how})")
+    assert not bad, f"expected writable directories for the {entrypoint.kind} bot, found: " + (
+        "; ".join(bad)
+    )
+
+
+@pytest.mark.warning
+@check(
+    "No file under the deployment is world-writable",
+    "Run 'chmod o-w' on each listed path: any local user could change the bot's code, "
+    "personas or data.",
+    guide=f"{GUIDE}#world-writable-files",
+)
+def test_no_world_writable(deployment: Deployment) -> None:
+    found, truncated = world_writable(deployment.bot_dir)
+    note = " (walk stopped early: very many files)" if truncated else ""
+    assert not found, f"expected no world-writable paths, found {len(found)}{note}: " + ", ".join(
+        _rel(deployment, p) for p in found[:20]
+    )

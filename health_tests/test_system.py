@@ -1,0 +1,86 @@
+"""System tools the bot and its repair tools call."""
+
+import pytest
+
+from acore_doctor import check
+from acore_doctor.probes.config_rules import llm_provider
+from acore_doctor.probes.system import Tool, find_tool
+from acore_doctor.settings import BotSettings
+
+GUIDE = "guides/deployment_issues.md#system-tool-missing"
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0")
+
+
+@pytest.fixture(scope="module")
+def ffmpeg() -> Tool:
+    return find_tool("ffmpeg")
+
+
+@pytest.mark.critical
+@check(
+    "ffmpeg is installed (voice is enabled)",
+    "Install ffmpeg ('apt install ffmpeg'): discord.py plays every voice reply through it.",
+    guide=GUIDE,
+)
+def test_ffmpeg_for_voice(settings: BotSettings, ffmpeg: Tool, record_property) -> None:
+    if not settings.bool("DISCORD_VOICE_ENABLED", False):
+        pytest.skip("not applicable: DISCORD_VOICE_ENABLED is not true")
+    record_property("details", ffmpeg.describe())
+    assert ffmpeg.found and not ffmpeg.error, (
+        f"expected ffmpeg for voice, found {ffmpeg.describe()}"
+    )
+
+
+@pytest.mark.warning
+@check(
+    "ffmpeg is installed",
+    "Install ffmpeg ('apt install ffmpeg') before turning voice on; RVC needs it too.",
+    guide=GUIDE,
+)
+def test_ffmpeg_present(settings: BotSettings, ffmpeg: Tool, record_property) -> None:
+    if settings.bool("DISCORD_VOICE_ENABLED", False):
+        pytest.skip("not applicable: voice is enabled, the critical ffmpeg check applies")
+    record_property("details", ffmpeg.describe())
+    assert ffmpeg.found and not ffmpeg.error, f"expected ffmpeg on PATH, found {ffmpeg.describe()}"
+
+
+@pytest.mark.warning
+@check(
+    "sqlite3 command-line tool is installed",
+    "Install it ('apt install sqlite3'): data repair and backups of the bot's databases use it.",
+    guide=GUIDE,
+)
+def test_sqlite3_cli(record_property) -> None:
+    tool = find_tool("sqlite3")
+    record_property("details", tool.describe())
+    assert tool.found and not tool.error, f"expected sqlite3 on PATH, found {tool.describe()}"
+
+
+@pytest.mark.warning
+@check(
+    "ollama CLI is installed (local Ollama)",
+    "Install Ollama on this host (https://ollama.com/download) to pull and inspect models.",
+    guide=GUIDE,
+)
+def test_ollama_cli(settings: BotSettings, record_property) -> None:
+    host = settings.str("OLLAMA_HOST", "http://localhost:11434")
+    if llm_provider(settings) != "ollama" or not any(h in host for h in LOCAL_HOSTS):
+        pytest.skip("not applicable: the LLM is not a local Ollama")
+    tool = find_tool("ollama")
+    record_property("details", tool.describe())
+    assert tool.found and not tool.error, f"expected ollama on PATH, found {tool.describe()}"
+
+
+@pytest.mark.warning
+@check(
+    "uv and docker, where installed, run",
+    "Reinstall the broken tool, or remove it from PATH.",
+    guide=GUIDE,
+)
+def test_optional_tools_run(record_property) -> None:
+    tools = [find_tool(name) for name in ("uv", "docker")]
+    record_property("details", "; ".join(t.describe() for t in tools))
+    broken = [t for t in tools if t.found and t.error]
+    assert not broken, "expected installed tools to report a version, found: " + "; ".join(
+        t.describe() for t in broken
+    )
