@@ -1,1 +1,181 @@
-"""pytest plugin module: fixtures and options for one area of checks (see ARCHITECTURE.md)."""
+"""pytest plugin module: network probe options and fixtures (see ARCHITECTURE.md).
+
+Each probe's fact is a session fixture named after the probe (``ollama_tags``, ``discord``
+...). At the first use of any of them, every probe the *selected* checks ask for is gathered
+at once (``acore_doctor.netprobe.runner``); a probe asked for later that was not prefetched
+runs alone. Running one check therefore runs only its own probes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from acore_doctor.netprobe.runner import (
+    PROBES,
+    NotApplicable,
+    ProbeFailed,
+    fixture_probes,
+    run_probes,
+)
+from acore_doctor.netprobe.transport import Timeouts
+from acore_doctor.settings import BotSettings
+
+NEEDED = pytest.StashKey[list[str]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("acore-doctor services", "network probes of external services")
+    group.addoption(
+        "--probe-timeout",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="total seconds per request (default 5)",
+    )
+    group.addoption(
+        "--probe-connect-timeout",
+        type=float,
+        default=3.0,
+        metavar="S",
+        help="seconds to connect (default 3)",
+    )
+    group.addoption(
+        "--probe-budget",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="seconds for all network probes of the run together (default 30)",
+    )
+    group.addoption(
+        "--service-timeout",
+        action="append",
+        default=[],
+        metavar="SERVICE=S",
+        help="total seconds per request for one service, e.g. ollama=10 (repeatable)",
+    )
+    group.addoption(
+        "--canary",
+        action="store_true",
+        default=False,
+        help="also send a tiny generation to the LLM and time it (opt-in)",
+    )
+    group.addoption(
+        "--canary-timeout",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="seconds the canary generation may take (default 60)",
+    )
+    group.addoption(
+        "--canary-max-latency",
+        type=float,
+        default=8.0,
+        metavar="S",
+        help="warn when the canary takes longer (default 8 s, the p95 band)",
+    )
+    group.addoption(
+        "--canary-min-tps",
+        type=float,
+        default=5.0,
+        metavar="TPS",
+        help="warn when the canary generates fewer tokens/s (default 5)",
+    )
+
+
+def parse_service_timeouts(values: list[str]) -> dict[str, float]:
+    out = {}
+    for value in values:
+        name, _, seconds = value.partition("=")
+        try:
+            out[name.strip()] = float(seconds)
+        except ValueError:
+            raise pytest.UsageError(
+                f"--service-timeout expects SERVICE=SECONDS, got {value!r}"
+            ) from None
+    return out
+
+
+def timeouts_from(config: pytest.Config) -> Timeouts:
+    return Timeouts(
+        connect=config.getoption("probe_connect_timeout"),
+        total=config.getoption("probe_timeout"),
+        per_service=parse_service_timeouts(config.getoption("service_timeout")),
+        budget=config.getoption("probe_budget"),
+        canary=config.getoption("canary_timeout"),
+    )
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    by_fixture = fixture_probes()
+    needed: list[str] = []
+    for item in session.items:
+        for name in getattr(item, "fixturenames", ()):
+            probe_name = by_fixture.get(name)
+            if probe_name and probe_name not in needed:
+                needed.append(probe_name)
+    session.config.stash[NEEDED] = needed
+
+
+class ProbeCache:
+    """The run's probe results: the selected checks' probes at first use, others on demand."""
+
+    def __init__(self, config: pytest.Config, settings: BotSettings) -> None:
+        self.config = config
+        self.settings = settings
+        self.timeouts = timeouts_from(config)
+        self.canary = bool(config.getoption("canary"))
+        self.results: dict[str, Any] = {}
+        self._prefetched = False
+
+    def _run(self, names: list[str]) -> None:
+        names = [n for n in names if n not in self.results]
+        if names:
+            self.results.update(run_probes(names, self.settings, self.timeouts, self.canary))
+
+    def fact(self, name: str) -> Any:
+        if not self._prefetched:
+            self._prefetched = True
+            self._run(self.config.stash.get(NEEDED, []))
+        if name not in self.results:
+            self._run([name])
+        result = self.results[name]
+        if isinstance(result, NotApplicable):
+            pytest.skip(f"not applicable: {result.reason}")
+        if isinstance(result, ProbeFailed):
+            raise RuntimeError(f"network probe {result.name}: {result.reason}")
+        return result
+
+
+@pytest.fixture(scope="session")
+def net_probes(request: pytest.FixtureRequest, settings: BotSettings) -> ProbeCache:
+    return ProbeCache(request.config, settings)
+
+
+@pytest.fixture(scope="session")
+def probe_timeouts(request: pytest.FixtureRequest) -> Timeouts:
+    return timeouts_from(request.config)
+
+
+@pytest.fixture(scope="session")
+def canary_bands(request: pytest.FixtureRequest) -> tuple[float, float]:
+    """(max latency s, min tokens/s) above/below which the canary warns."""
+    return request.config.getoption("canary_max_latency"), request.config.getoption(
+        "canary_min_tps"
+    )
+
+
+def _fact_fixture(probe_name: str, fixture_name: str) -> Any:
+    @pytest.fixture(scope="session", name=fixture_name)
+    def fact(net_probes: ProbeCache) -> Any:
+        return net_probes.fact(probe_name)
+
+    fact.__doc__ = f"The fact gathered by the {probe_name!r} network probe."
+    return fact
+
+
+for _fixture, _probe in fixture_probes().items():
+    globals()[f"_fixture_{_fixture}"] = _fact_fixture(_probe, _fixture)
+
+__all__ = ["PROBES", "ProbeCache", "net_probes"]
