@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from acore_doctor.deployment import Deployment
+from acore_doctor.probes.databases import DbTarget, check_database
+from acore_doctor.probes.state_files import StateKind, parse_state, state_kinds
 from acore_doctor.recovery.backup import list_backups, manifest_entries, read_member_bytes
 from acore_doctor.recovery.common import (
     QUARANTINE_DIR,
@@ -36,7 +37,6 @@ from acore_doctor.recovery.common import (
     fsync_dir,
     is_sqlite_sidecar,
     iter_files,
-    json_parses,
     looks_like_sqlite,
     recovery_config,
     sha256_or_none,
@@ -47,8 +47,6 @@ from acore_doctor.recovery.salvage import salvage_sqlite
 
 #: Our own in-progress files; a kill can leave them, the next run quarantines them.
 PARTIAL_SUFFIXES = (".acore-repair.partial", ".acore-salvage.partial", ".acore-salvage.partial.src")
-#: Errors that say "busy", not "damaged": never salvage a database for these.
-BUSY_WORDS = ("locked", "unable to open", "busy")
 
 
 @dataclass
@@ -102,43 +100,58 @@ def required_dirs(deployment: Deployment) -> list[Path]:
     return [deployment.path(w) for w in wanted]
 
 
-def empty_document(relative: str) -> Any:
-    """The empty document the bot itself would start from for this file (deployment §3.1).
+def kind_of(path: Path, kinds: list[StateKind]) -> StateKind | None:
+    """Which of the bot's state-file kinds (the shared catalog) ``path`` is, if any."""
+    for kind in kinds:
+        try:
+            relative = path.relative_to(kind.root)
+        except ValueError:
+            continue
+        name = path.name
+        if (
+            len(relative.parts) == kind.depth
+            and name.endswith(kind.suffix)
+            and name.startswith(kind.prefix)
+        ):
+            return kind
+    return None
 
-    Kept minimal and private until the shared state-file catalog exists."""
-    parts = relative.split("/")
-    if "chat_history" in parts:
+
+def empty_document(path: Path, kind: StateKind | None) -> Any:
+    """The empty document the bot itself starts from for this kind of file (§3.1); it must
+    pass the catalog's shape check (a test holds it to that)."""
+    name = kind.name if kind else ""
+    if name == "chat history":
         return []
-    if "rl" in parts:
+    if name == "RL state":
         return {"version": 1, "agents": {}}
-    if "gestalt_memory" in parts:
+    if name == "gestalt memory":
         return {"short_term": [], "long_term_summary": "", "state": {}}
+    if name == "user profile":
+        user_id = path.stem.removeprefix("user_")
+        return {
+            "user_id": int(user_id) if user_id.isdigit() else user_id,
+            "traits": [],
+            "interests": [],
+            "preferences": {},
+            "facts": [],
+            "interaction_count": 0,
+        }
     return {}
 
 
-def json_state_ok(data: bytes, relative: str) -> bool:
-    """A copy we accept as valid: it parses, and has the top-level type the bot expects."""
-    if not json_parses(data):
+def json_state_ok(data: bytes, kind: StateKind | None) -> bool:
+    """A copy we accept as valid: it parses, and has the shape the catalog expects."""
+    parsed, error = parse_state(data, kind.suffix if kind else ".json")
+    if error is not None:
         return False
-    expected = empty_document(relative)
-    if isinstance(expected, list):
-        return isinstance(json.loads(data), list)
-    return isinstance(json.loads(data), dict)
+    return kind is None or kind.shape(parsed) is None
 
 
 def sqlite_damage(path: Path) -> str | None:
     """Why the database is damaged, or None (also None when it is merely busy)."""
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-        try:
-            rows = conn.execute("PRAGMA quick_check").fetchall()
-        finally:
-            conn.close()
-    except sqlite3.Error as exc:
-        text = str(exc)
-        return None if any(w in text.lower() for w in BUSY_WORDS) else text
-    messages = [r[0] for r in rows]
-    return None if messages == ["ok"] else "quick_check: " + "; ".join(messages[:3])
+    facts = check_database(DbTarget(path, "SQLite file in data/"))
+    return "; ".join(facts.damage[:3]) if facts.damage else None
 
 
 # -- planning (read-only) -----------------------------------------------------------------------
@@ -178,13 +191,17 @@ def plan_repair(
                 data_bytes = path.read_bytes()
             except OSError:
                 continue
-            if not json_state_ok(data_bytes, _relative(path, bot_dir)):
+            # Only what does not parse: a file of the wrong shape still holds the user's
+            # records, and replacing it would lose them (the health checks report it).
+            if parse_state(data_bytes, ".json")[1] is not None:
                 corrupt.append(path)
         elif looks_like_sqlite(path) and not is_sqlite_sidecar(path):
             damage = sqlite_damage(path)
             if damage:
                 actions.append(RepairAction("salvage-sqlite", path, damage))
     sources = valid_copies(config, [_relative(p, bot_dir) for p in corrupt])
+    # The manifest only says "parsed at backup time"; the copy is read and shape-checked
+    # before use (apply), and a backup whose copy fails falls back to quarantine.
     for path in corrupt:
         relative = _relative(path, bot_dir)
         reason = "does not parse as the JSON document the bot expects"
@@ -262,13 +279,16 @@ def apply_repair(
             say(f"closed an interrupted repair action in the audit log: {record['what']}")
         if actions is None:
             actions = plan_repair(deployment, config)
+        kinds = state_kinds(deployment, None)
         run = stamp()
         quarantine = config.data_dir / QUARANTINE_DIR / run
         report = RepairReport(actions, quarantine=quarantine)
         for index, action in enumerate(actions, 1):
             action_id = f"{run}:{index}"
             say(f"repairing {action.describe(config.bot_dir)}")
-            outcome = _apply_one(action, action_id, config, quarantine, audit, use_sqlite_cli)
+            outcome = _apply_one(
+                action, action_id, config, quarantine, audit, kinds, use_sqlite_cli
+            )
             report.outcomes.append(outcome)
             say(
                 f"  -> {outcome['outcome']}"
@@ -287,6 +307,7 @@ def _apply_one(
     config: RecoveryConfig,
     quarantine: Path,
     audit: AuditLog,
+    kinds: list[StateKind],
     use_sqlite_cli: bool | None,
 ) -> dict[str, Any]:
     path = action.path
@@ -304,7 +325,7 @@ def _apply_one(
     )
     crash_point(f"repair:{action_id}:started")
     try:
-        detail = _act(action, path, target, config, use_sqlite_cli)
+        detail = _act(action, path, target, config, kinds, use_sqlite_cli)
         outcome = "done"
     except _RepairFailed as exc:
         detail, outcome = str(exc), "failed"
@@ -330,6 +351,7 @@ def _act(
     path: Path,
     target: Path,
     config: RecoveryConfig,
+    kinds: list[StateKind],
     use_sqlite_cli: bool | None,
 ) -> str:
     if action.kind == "create-dir":
@@ -341,16 +363,16 @@ def _act(
         fsync_dir(path.parent)
         return f"moved to {target}"
     if action.kind in ("restore-json", "reset-json"):
-        replacement = None
-        if action.kind == "restore-json":
-            replacement = _valid_copy(config, path, action.source)
-        if replacement is None:
-            replacement = (
-                json.dumps(empty_document(_relative(path, config.bot_dir))) + "\n"
-            ).encode()
+        kind = kind_of(path, kinds)
+        copy = _valid_copy(config, path, kind, action.source) if action.source else None
+        if copy is None:
+            replacement = (json.dumps(empty_document(path, kind)) + "\n").encode()
             how = "replaced by an empty valid document"
+            if action.kind == "restore-json":
+                how += " (no backup copy passed the shape check)"
         else:
-            how = f"restored from backup {action.source}"
+            replacement, backup_id = copy
+            how = f"restored from backup {backup_id}"
         copy_file_synced(path, target)
         crash_point("repair:json:quarantined")
         write_atomic(
@@ -363,13 +385,17 @@ def _act(
     raise _RepairFailed(f"unknown action {action.kind}")
 
 
-def _valid_copy(config: RecoveryConfig, path: Path, backup_id: str | None) -> bytes | None:
+def _valid_copy(
+    config: RecoveryConfig, path: Path, kind: StateKind | None, newest_id: str
+) -> tuple[bytes, str] | None:
+    """The newest backup copy (from ``newest_id`` back) that parses and has the right shape."""
     relative = _relative(path, config.bot_dir)
-    for backup in list_backups(config.backup_dir):
-        if backup.id == backup_id:
-            data = read_member_bytes(backup, relative)
-            if data is not None and json_state_ok(data, relative):
-                return data
+    for backup in reversed(list_backups(config.backup_dir)):
+        if backup.id > newest_id:
+            continue
+        data = read_member_bytes(backup, relative)
+        if data is not None and json_state_ok(data, kind):
+            return data, backup.id
     return None
 
 
