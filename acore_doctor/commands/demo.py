@@ -7,7 +7,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from acore_doctor.demo import DEPLOYMENT
+from acore_doctor.demo import DEPLOYMENT, start_standin_bot, stop_standin_bot
 from acore_doctor.suite import run_suite, suite_root
 
 
@@ -40,7 +40,11 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
     try:
         bot_dir = copy_demo(tmp)
         print(f"acore-doctor demo: checking a sample deployment copied to {bot_dir}")
-        code = run_suite(bot_dir, extra, report_dir=report_dir, html=html).returncode
+        standin = start_standin_bot(bot_dir)  # the process checks need a bot to find
+        try:
+            code = run_suite(bot_dir, extra, report_dir=report_dir, html=html).returncode
+        finally:
+            stop_standin_bot(standin)
         print(f"\nJSON report: {report_dir / 'latest.json'}\nHTML report: {html}")
         print(f"Exit code {code} (0 healthy, 1 warnings, 2 critical, 3 unknown)")
         return code
