@@ -1,0 +1,127 @@
+"""In-process memory profiling the bot can switch on with ``MEMORY_PROFILING=true``.
+
+Add two lines to the bot's start-up (``main.py`` or ``launcher.py``)::
+
+    import acore_doctor.profiling
+    acore_doctor.profiling.start_from_env()
+
+With ``MEMORY_PROFILING=true`` a daemon thread takes a tracemalloc snapshot every
+``MEMORY_PROFILING_INTERVAL`` seconds (default 300) and appends the source lines whose
+allocations grew most since the previous snapshot to ``MEMORY_PROFILING_FILE`` (default
+``logs/memory_profile.log``). Anything else leaves the bot untouched. The helper never
+raises into the bot: a failure is written to the file and profiling stops.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import tracemalloc
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+
+DEFAULT_INTERVAL_S = 300.0
+DEFAULT_TOP = 15
+DEFAULT_FILE = "logs/memory_profile.log"
+#: tracemalloc's own bookkeeping and the import machinery are never the bot's leak.
+IGNORED = ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>", "<unknown>")
+
+
+def _number(environ: Mapping[str, str], key: str, default: float) -> float:
+    try:
+        return float(environ.get(key, default))
+    except ValueError:
+        return default
+
+
+class MemoryProfiler:
+    def __init__(
+        self,
+        path: Path,
+        interval_s: float = DEFAULT_INTERVAL_S,
+        top: int = DEFAULT_TOP,
+        frames: int = 1,
+    ) -> None:
+        self.path, self.interval_s, self.top, self.frames = path, interval_s, top, frames
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._previous: tracemalloc.Snapshot | None = None
+        self.snapshots = 0
+
+    def start(self) -> MemoryProfiler:
+        if not tracemalloc.is_tracing():
+            tracemalloc.start(self.frames)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._previous = self._snapshot()
+        self._write(
+            f"== {_now()} tracemalloc started (every {self.interval_s:g} s, top {self.top})\n"
+        )
+        self._thread = threading.Thread(target=self._run, name="acore-doctor-memory", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _snapshot(self) -> tracemalloc.Snapshot:
+        filters = [tracemalloc.Filter(False, name) for name in IGNORED]
+        filters.append(tracemalloc.Filter(False, tracemalloc.__file__))
+        return tracemalloc.take_snapshot().filter_traces(filters)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.write_diff()
+            except Exception as exc:  # never take the bot down for a profiler
+                self._write(f"== {_now()} memory profiling stopped: {type(exc).__name__}: {exc}\n")
+                return
+
+    def write_diff(self) -> None:
+        snapshot = self._snapshot()
+        stats = snapshot.compare_to(self._previous, "lineno") if self._previous else []
+        self._previous = snapshot
+        self.snapshots += 1
+        current, peak = tracemalloc.get_traced_memory()
+        lines = [
+            f"== {_now()} snapshot {self.snapshots}: traced {current / 2**20:.1f} MiB "
+            f"(peak {peak / 2**20:.1f} MiB); top growth since the previous snapshot:"
+        ]
+        growing = [s for s in stats if s.size_diff > 0][: self.top]
+        for stat in growing:
+            frame = stat.traceback[0]
+            lines.append(
+                f"  {stat.size_diff / 1024:+10.1f} KiB  {stat.count_diff:+8d} blocks  "
+                f"{frame.filename}:{frame.lineno}  (now {stat.size / 1024:.1f} KiB)"
+            )
+        if not growing:
+            lines.append("  (nothing grew)")
+        self._write("\n".join(lines) + "\n")
+
+    def _write(self, text: str) -> None:
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(text)
+
+
+def start_from_env(
+    environ: Mapping[str, str] | None = None, base_dir: Path | None = None
+) -> MemoryProfiler | None:
+    """Start profiling when ``MEMORY_PROFILING`` is ``true`` (the bot's bool rule); else None."""
+    environ = os.environ if environ is None else environ
+    if environ.get("MEMORY_PROFILING", "").strip().lower() != "true":
+        return None
+    path = Path(environ.get("MEMORY_PROFILING_FILE", DEFAULT_FILE))
+    if not path.is_absolute():
+        path = (base_dir or Path.cwd()) / path
+    interval = _number(environ, "MEMORY_PROFILING_INTERVAL", DEFAULT_INTERVAL_S)
+    top = int(_number(environ, "MEMORY_PROFILING_TOP", DEFAULT_TOP))
+    try:
+        return MemoryProfiler(path, max(0.05, interval), max(1, top)).start()
+    except OSError:
+        return None  # an unwritable log dir must not stop the bot
+
+
+def _now() -> str:
+    return datetime.now().isoformat(timespec="seconds")
