@@ -22,8 +22,6 @@ from acore_doctor.netprobe.discord import (
 )
 from acore_doctor.settings import BotSettings
 
-GUIDE = "guides/integration_issues.md"
-
 
 @pytest.fixture(scope="module")
 def entrypoint_kind(request: pytest.FixtureRequest) -> tuple[str, str]:
@@ -44,7 +42,7 @@ def entrypoint_kind(request: pytest.FixtureRequest) -> tuple[str, str]:
     "Discord API answers",
     "Check outbound HTTPS to discord.com (DNS, firewall, proxy) or DISCORD_API_BASE if you set "
     "one; see https://discordstatus.com for outages.",
-    guide=f"{GUIDE}#discord-api-unreachable",
+    guide="guides/integration_issues.md#discord-api-unreachable",
     root=roots.DISCORD,
 )
 def test_discord_api_answers(discord_api: DiscordFacts) -> None:
@@ -59,7 +57,7 @@ def test_discord_api_answers(discord_api: DiscordFacts) -> None:
     "This host is not banned by Discord's Cloudflare",
     "Stop the bot and anything else calling Discord from this IP (crash loops and bad tokens "
     "cause it), wait for the ban to lift (about an hour, sometimes a day), then fix the cause.",
-    guide=f"{GUIDE}#discord-rate-limited-or-cloudflare-ban",
+    guide="guides/integration_issues.md#discord-rate-limited-or-cloudflare-ban",
     root=roots.DISCORD_BAN,
 )
 def test_discord_not_banned(discord_api: DiscordFacts) -> None:
@@ -77,7 +75,7 @@ def test_discord_not_banned(discord_api: DiscordFacts) -> None:
     "Discord is not rate limiting the bot",
     "Wait for the Retry-After period; if it recurs, look for a restart loop or another process "
     "using the same token.",
-    guide=f"{GUIDE}#discord-rate-limited-or-cloudflare-ban",
+    guide="guides/integration_issues.md#discord-rate-limited-or-cloudflare-ban",
     root=roots.DISCORD_RATE_LIMIT,
 )
 def test_discord_not_rate_limited(discord_api: DiscordFacts) -> None:
@@ -94,7 +92,7 @@ def test_discord_not_rate_limited(discord_api: DiscordFacts) -> None:
     "Discord accepts the bot token",
     "Reset the token in the Developer Portal (Bot > Reset Token) and put the new one in "
     "DISCORD_TOKEN; the current one is revoked or wrong.",
-    guide=f"{GUIDE}#discord-token-invalid",
+    guide="guides/integration_issues.md#discord-token-invalid",
     root=roots.DISCORD_TOKEN,
 )
 def test_discord_token_valid(discord_api: DiscordFacts) -> None:
@@ -112,7 +110,7 @@ def test_discord_token_valid(discord_api: DiscordFacts) -> None:
     "The token belongs to the bot Discord reports",
     "The token's first part encodes a different user id than Discord returns: copy the token "
     "of this application's bot again from the Developer Portal.",
-    guide=f"{GUIDE}#discord-token-invalid",
+    guide="guides/integration_issues.md#discord-token-invalid",
 )
 def test_discord_token_matches_bot(discord_api: DiscordFacts) -> None:
     roots.require_discord(discord_api)
@@ -127,7 +125,7 @@ def test_discord_token_matches_bot(discord_api: DiscordFacts) -> None:
     "Privileged intents the bot requests are enabled",
     "In the Developer Portal > Bot > Privileged Gateway Intents, enable the listed intents; "
     "without them the gateway closes with 4014 (PrivilegedIntentsRequired).",
-    guide=f"{GUIDE}#privileged-intents-disabled",
+    guide="guides/integration_issues.md#privileged-intents-disabled",
 )
 def test_privileged_intents_enabled(
     discord_api: DiscordFacts, entrypoint_kind: tuple[str, str]
@@ -160,7 +158,7 @@ def _session_limit(facts: DiscordFacts) -> dict:
     "Gateway session starts are left",
     "The bot cannot log in until the daily session-start limit resets: stop any restart loop "
     "now; the limit resets after the time shown.",
-    guide=f"{GUIDE}#discord-session-starts-exhausted",
+    guide="guides/integration_issues.md#discord-session-starts-exhausted",
 )
 def test_session_starts_left(discord_api: DiscordFacts) -> None:
     limit = _session_limit(discord_api)
@@ -176,7 +174,7 @@ def test_session_starts_left(discord_api: DiscordFacts) -> None:
     "Gateway session starts are not running low",
     "Something is logging the bot in over and over (a crash loop burns one identify per "
     "start): check the restart count and the log for repeated startups.",
-    guide=f"{GUIDE}#discord-session-starts-exhausted",
+    guide="guides/integration_issues.md#discord-session-starts-exhausted",
 )
 def test_session_starts_plenty(discord_api: DiscordFacts) -> None:
     limit = _session_limit(discord_api)
@@ -191,7 +189,7 @@ def test_session_starts_plenty(discord_api: DiscordFacts) -> None:
 @check(
     "The bot is in at least one server",
     "Invite the bot with the OAuth2 URL generator (scopes bot and applications.commands).",
-    guide=f"{GUIDE}#discord-bot-missing-permissions",
+    guide="guides/integration_issues.md#discord-bot-missing-permissions",
 )
 def test_bot_in_a_guild(discord_api: DiscordFacts) -> None:
     roots.require_discord(discord_api)
@@ -223,7 +221,7 @@ def _assert_permissions(facts: DiscordFacts, wanted: tuple[str, ...]) -> None:
     "The bot can read and send messages",
     "Give the bot's role View Channel, Send Messages and Read Message History (Server Settings > "
     "Roles), or re-invite it with those permissions.",
-    guide=f"{GUIDE}#discord-bot-missing-permissions",
+    guide="guides/integration_issues.md#discord-bot-missing-permissions",
 )
 def test_core_permissions(discord_api: DiscordFacts) -> None:
     _assert_permissions(discord_api, ("View Channel", "Send Messages", "Read Message History"))
@@ -234,7 +232,7 @@ def test_core_permissions(discord_api: DiscordFacts) -> None:
     "The bot has embed, reaction and webhook permissions",
     "Give the bot's role Embed Links, Add Reactions and Manage Webhooks (persona webhooks need "
     "it).",
-    guide=f"{GUIDE}#discord-bot-missing-permissions",
+    guide="guides/integration_issues.md#discord-bot-missing-permissions",
 )
 def test_feature_permissions(discord_api: DiscordFacts) -> None:
     _assert_permissions(discord_api, ("Embed Links", "Add Reactions", "Manage Webhooks"))
@@ -244,7 +242,7 @@ def test_feature_permissions(discord_api: DiscordFacts) -> None:
 @check(
     "The bot can join and speak in voice",
     "Give the bot's role Connect and Speak, or set DISCORD_VOICE_ENABLED=false.",
-    guide=f"{GUIDE}#discord-bot-missing-permissions",
+    guide="guides/integration_issues.md#discord-bot-missing-permissions",
 )
 def test_voice_permissions(discord_api: DiscordFacts, settings: BotSettings) -> None:
     if not settings.bool("DISCORD_VOICE_ENABLED", False):

@@ -20,7 +20,6 @@ from acore_doctor.netprobe.targets import compat_base, ollama_host, openrouter_u
 from acore_doctor.netprobe.transport import HttpResult
 from acore_doctor.settings import BotSettings
 
-GUIDE = "guides/integration_issues.md"
 #: OpenRouter credit below this is a warning (credits are USD)
 LOW_CREDIT = 1.0
 
@@ -31,7 +30,7 @@ LOW_CREDIT = 1.0
     "Ollama answers",
     "Start Ollama ('systemctl start ollama' or 'ollama serve') and make sure OLLAMA_HOST points "
     "at it.",
-    guide=f"{GUIDE}#ollama-unreachable",
+    guide="guides/integration_issues.md#ollama-unreachable",
     root="ollama",
 )
 def test_ollama_answers(ollama_version: HttpResult) -> None:
@@ -45,7 +44,7 @@ def test_ollama_answers(ollama_version: HttpResult) -> None:
     "The Ollama model is pulled",
     "Run 'ollama pull <OLLAMA_MODEL>' on the Ollama host, or set OLLAMA_MODEL to a model "
     "'ollama list' shows.",
-    guide=f"{GUIDE}#model-not-pulled",
+    guide="guides/integration_issues.md#model-not-pulled",
 )
 def test_model_pulled(ollama_tags: HttpResult, settings: BotSettings) -> None:
     require_answer(ollama_tags, "ollama")
@@ -62,7 +61,7 @@ def test_model_pulled(ollama_tags: HttpResult, settings: BotSettings) -> None:
 @check(
     "The vision model is pulled",
     "Run 'ollama pull <VISION_MODEL>' (default llava), or set VISION_ENABLED=false.",
-    guide=f"{GUIDE}#model-not-pulled",
+    guide="guides/integration_issues.md#model-not-pulled",
 )
 def test_vision_model_pulled(ollama_tags: HttpResult, settings: BotSettings) -> None:
     if not settings.bool("VISION_ENABLED", True):
@@ -81,7 +80,7 @@ def test_vision_model_pulled(ollama_tags: HttpResult, settings: BotSettings) -> 
     "Ollama reports its loaded models",
     "If /api/ps fails while Ollama answers, upgrade Ollama; a CPU-only model is slow: check the "
     "GPU driver and that the model fits in VRAM.",
-    guide=f"{GUIDE}#ollama-unreachable",
+    guide="guides/integration_issues.md#ollama-unreachable",
 )
 def test_loaded_models(ollama_ps: HttpResult, record_property) -> None:
     require_answer(ollama_ps, "ollama")
@@ -98,7 +97,7 @@ def test_loaded_models(ollama_ps: HttpResult, record_property) -> None:
     "A tiny generation is fast enough",
     "Check GPU offload ('ollama ps'), a smaller or more quantised model, or other load on the "
     "host; raise --canary-max-latency if this latency is expected.",
-    guide=f"{GUIDE}#llm-slow",
+    guide="guides/integration_issues.md#llm-slow",
 )
 def test_canary_generation(
     ollama_canary: HttpResult,
@@ -129,7 +128,7 @@ def test_canary_generation(
     "OpenRouter accepts the API key",
     "Create a key at https://openrouter.ai/settings/keys and put it in OPENROUTER_API_KEY; "
     "the bot's own health check only calls /models, which needs no key.",
-    guide=f"{GUIDE}#openrouter-key-or-credit",
+    guide="guides/integration_issues.md#openrouter-key-or-credit",
     root="openrouter",
 )
 def test_openrouter_key_valid(openrouter_key: HttpResult) -> None:
@@ -163,7 +162,7 @@ def _credit(openrouter_key: HttpResult) -> float | None:
     "OpenRouter credit is not used up",
     "Add credits at https://openrouter.ai/settings/credits or raise the key's limit; requests "
     "fail with 402 until then.",
-    guide=f"{GUIDE}#openrouter-key-or-credit",
+    guide="guides/integration_issues.md#openrouter-key-or-credit",
 )
 def test_openrouter_credit_left(openrouter_key: HttpResult) -> None:
     remaining = _credit(openrouter_key)
@@ -174,7 +173,7 @@ def test_openrouter_credit_left(openrouter_key: HttpResult) -> None:
 @check(
     "OpenRouter credit is not running low",
     "Add credits or raise the key's limit before requests start failing with 402.",
-    guide=f"{GUIDE}#openrouter-key-or-credit",
+    guide="guides/integration_issues.md#openrouter-key-or-credit",
 )
 def test_openrouter_credit_plenty(openrouter_key: HttpResult) -> None:
     remaining = _credit(openrouter_key)
@@ -207,7 +206,7 @@ def _openrouter_models(settings: BotSettings) -> list[tuple[str, str]]:
     "OpenRouter lists the configured models",
     "Set OPENROUTER_MODEL (and THINKING_MODEL) to an id from https://openrouter.ai/models, "
     "exactly as listed (e.g. 'meta-llama/llama-3.1-8b-instruct').",
-    guide=f"{GUIDE}#openrouter-key-or-credit",
+    guide="guides/integration_issues.md#openrouter-key-or-credit",
 )
 def test_openrouter_models_listed(openrouter_models: HttpResult, settings: BotSettings) -> None:
     require_answer(openrouter_models, "openrouter")
@@ -226,7 +225,7 @@ def test_openrouter_models_listed(openrouter_models: HttpResult, settings: BotSe
 @check(
     "OpenRouter models fit MAX_CONTEXT_TOKENS",
     "Lower MAX_CONTEXT_TOKENS to the model's context length, or pick a model with a larger one.",
-    guide=f"{GUIDE}#openrouter-key-or-credit",
+    guide="guides/integration_issues.md#openrouter-key-or-credit",
 )
 def test_openrouter_context_length(openrouter_models: HttpResult, settings: BotSettings) -> None:
     require_answer(openrouter_models, "openrouter")
@@ -248,7 +247,7 @@ def test_openrouter_context_length(openrouter_models: HttpResult, settings: BotS
     "The OpenAI-compatible server answers",
     "Start the server behind OPENAI_COMPAT_BASE_URL (llama.cpp, vLLM, Ollama /v1 ...) and check "
     "the URL includes /v1.",
-    guide=f"{GUIDE}#openai-compatible-server",
+    guide="guides/integration_issues.md#openai-compatible-server",
     root="openai-compat",
 )
 def test_compat_server_answers(compat_health: HttpResult, compat_models: HttpResult) -> None:
@@ -266,7 +265,7 @@ def test_compat_server_answers(compat_health: HttpResult, compat_models: HttpRes
     "The OpenAI-compatible server serves the model",
     "Set OPENAI_COMPAT_MODEL to an id from GET <base>/models (with OPENAI_COMPAT_API_KEY if the "
     "server needs one).",
-    guide=f"{GUIDE}#openai-compatible-server",
+    guide="guides/integration_issues.md#openai-compatible-server",
 )
 def test_compat_model_served(compat_models: HttpResult, settings: BotSettings) -> None:
     require_answer(compat_models, "openai-compat")
