@@ -1,0 +1,451 @@
+"""Streaming log analysis: one pass over records, memory bounded whatever the input size.
+
+The analyzer states facts (counts, peaks, markers, signature hits); the checks and the
+``logs`` command judge them. Only WARNING and above are mined into templates: they are what a
+reader acts on, and masking every DEBUG line would cost most of the time for nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from acore_doctor.logs.masking import sample_of, template_of
+from acore_doctor.logs.parse import (
+    LEVEL_RANK,
+    LEVEL_STR,
+    LEVELS,
+    MAX_MESSAGE_BYTES,
+    TEXT_HEADER,
+    LogRecord,
+    ParseStats,
+    decode,
+    format_local,
+    parse_json,
+    stamp_time,
+    text_record,
+)
+from acore_doctor.logs.signatures import (
+    FATAL_MARKERS,
+    READY_MARKERS,
+    SIGNATURES,
+    START_MARKERS,
+    Signature,
+)
+
+#: Templates tracked per analysis; the rest are counted as "other".
+MAX_TEMPLATES = 5000
+MAX_LOGGERS = 500
+_CACHE_LIMIT = 20_000
+_WARNING = LEVEL_RANK["WARNING"]
+_MARKERS = START_MARKERS + READY_MARKERS
+_MARKER_BYTES = tuple(m.encode() for m in _MARKERS)
+_ERROR = LEVEL_RANK["ERROR"]
+
+
+@dataclass
+class Occurrences:
+    """How often something was seen, when, and one sample that is safe to show."""
+
+    count: int = 0
+    first: float | None = None
+    last: float | None = None
+    sample: str = ""
+    #: the most copies in one calendar minute, and which minute
+    peak_per_minute: int = 0
+    peak_minute: float | None = None
+    _minute: int | None = None
+    _minute_count: int = 0
+
+    def see(self, when: float | None, message: str) -> None:
+        self.count += 1
+        if self.first is None:
+            self.first = when
+            self.sample = sample_of(message)
+        self.last = when if when is not None else self.last
+        minute = int(when // 60) if when is not None else None
+        if minute != self._minute:
+            self._minute, self._minute_count = minute, 0
+        self._minute_count += 1
+        if self._minute_count > self.peak_per_minute:
+            self.peak_per_minute = self._minute_count
+            self.peak_minute = minute * 60.0 if minute is not None else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "first": format_local(self.first),
+            "last": format_local(self.last),
+            "peak_per_minute": self.peak_per_minute,
+            "peak_minute": format_local(self.peak_minute)[:16],
+            "sample": self.sample,
+        }
+
+
+@dataclass
+class TemplateStats(Occurrences):
+    level: str = ""
+    template: str = ""
+    logger: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "level": self.level,
+            "logger": self.logger,
+            "template": self.template,
+        } | super().to_dict()
+
+
+@dataclass
+class LogAnalysis:
+    """Everything one pass over a window of records found."""
+
+    crash_window_s: float = 600.0
+    parse: ParseStats = field(default_factory=ParseStats)
+    sources: list[str] = field(default_factory=list)
+    first_time: float | None = None
+    last_time: float | None = None
+    records: int = 0
+    records_by_level: Counter[str] = field(default_factory=Counter)
+    continuation_by_level: Counter[str] = field(default_factory=Counter)
+    loggers: Counter[str] = field(default_factory=Counter)
+    templates: dict[tuple[str, str], TemplateStats] = field(default_factory=dict)
+    other_template_records: int = 0
+    errors_per_minute: Occurrences = field(default_factory=Occurrences)
+    tracebacks: Counter[str] = field(default_factory=Counter)
+    starts: list[float] = field(default_factory=list)
+    ready_markers: int = 0
+    last_start: float | None = None
+    ready_since_last_start: float | None = None
+    fatal_since_last_start: Occurrences = field(default_factory=Occurrences)
+    max_starts_in_crash_window: int = 0
+    max_starts_window_end: float | None = None
+    signatures: dict[str, Occurrences] = field(default_factory=dict)
+
+    # -- facts the checks read -----------------------------------------------------------
+    @property
+    def lines_by_level(self) -> dict[str, int]:
+        """Physical lines per level: each record's header plus its continuation lines."""
+        return {lvl: self.records_by_level[lvl] + self.continuation_by_level[lvl] for lvl in LEVELS}
+
+    @property
+    def error_records(self) -> int:
+        return self.records_by_level["ERROR"] + self.records_by_level["CRITICAL"]
+
+    @property
+    def error_share(self) -> float:
+        """ERROR and CRITICAL records as a fraction of all records."""
+        return self.error_records / self.records if self.records else 0.0
+
+    def flooding_templates(self, per_minute: int) -> list[TemplateStats]:
+        """ERROR+ templates that repeated more than ``per_minute`` times in one minute."""
+        return sorted(
+            (
+                t
+                for t in self.templates.values()
+                if LEVEL_RANK[t.level] >= _ERROR and t.peak_per_minute > per_minute
+            ),
+            key=lambda t: -t.peak_per_minute,
+        )
+
+    def top_templates(self, level: str, limit: int = 10) -> list[TemplateStats]:
+        chosen = [t for t in self.templates.values() if t.level == level]
+        return sorted(chosen, key=lambda t: -t.count)[:limit]
+
+    def signature_hits(self, signature: Signature) -> Occurrences | None:
+        hits = self.signatures.get(signature.key)
+        if hits is None or hits.count < signature.min_count:
+            return None
+        return hits
+
+    def template_keys(self) -> set[str]:
+        return {f"{level} {template}" for level, template in self.templates}
+
+    def to_dict(self, top: int = 10) -> dict[str, Any]:
+        return {
+            "sources": list(self.sources),
+            "window": {
+                "first": format_local(self.first_time),
+                "last": format_local(self.last_time),
+            },
+            "records": self.records,
+            "records_by_level": {lvl: self.records_by_level[lvl] for lvl in LEVELS},
+            "lines_by_level": self.lines_by_level,
+            "parse": dict(self.parse.__dict__),
+            "error_share": round(self.error_share, 5),
+            "errors_per_minute": {
+                "peak": self.errors_per_minute.peak_per_minute,
+                "peak_minute": format_local(self.errors_per_minute.peak_minute)[:16],
+            },
+            "top_error_templates": [
+                t.to_dict() for lvl in ("CRITICAL", "ERROR") for t in self.top_templates(lvl, top)
+            ][:top],
+            "top_warning_templates": [t.to_dict() for t in self.top_templates("WARNING", top)],
+            "other_template_records": self.other_template_records,
+            "tracebacks": dict(self.tracebacks.most_common(top)),
+            "starts": len(self.starts),
+            "ready_markers": self.ready_markers,
+            "last_start": format_local(self.last_start) if self.last_start else None,
+            "ready_since_last_start": self.ready_since_last_start is not None,
+            "fatal_since_last_start": self.fatal_since_last_start.count,
+            "max_starts_in_crash_window": self.max_starts_in_crash_window,
+            "crash_window_minutes": self.crash_window_s / 60,
+            "noisiest_loggers": dict(self.loggers.most_common(top)),
+            "signatures": {k: v.to_dict() for k, v in sorted(self.signatures.items())},
+        }
+
+
+class Analyzer:
+    """Feed records in time order; read :attr:`result`."""
+
+    def __init__(
+        self,
+        crash_window_s: float = 600.0,
+        signatures: tuple[Signature, ...] = SIGNATURES,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.result = LogAnalysis(crash_window_s=crash_window_s)
+        self.signatures = signatures
+        self._recent_starts: deque[float] = deque()
+        # One search over all patterns first: most messages match none.
+        self._any = re.compile("|".join(f"(?:{s.pattern.pattern})" for s in signatures), re.M)
+        self._cache: dict[tuple[str, str], tuple[str, tuple[Signature, ...]]] = {}
+        self._progress = progress
+
+    def feed_lines(
+        self, lines: Iterable[bytes], stats: ParseStats | None = None, since: float | None = None
+    ) -> LogAnalysis:
+        """Physical lines in time order: the fast path, same result as feeding records.
+
+        DEBUG and INFO text records that carry no marker are only counted, without building
+        a record object (they are most of a log); everything else goes through
+        :meth:`feed`. A counted record that turns out to have continuation lines is rebuilt
+        and fed properly.
+        """
+        stats = stats if stats is not None else self.result.parse
+        result = self.result
+        header = TEXT_HEADER.match
+        by_level = result.records_by_level
+        logger_bytes: dict[bytes, int] = {}
+        since_floor = None if since is None else float(math.floor(since))
+        cutoff = (
+            None
+            if since is None
+            else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(since_floor)).encode()
+        )
+        pending: LogRecord | None = None
+        light_line = b""
+        light: re.Match[bytes] | None = None
+        first_light: re.Match[bytes] | None = None
+        max_bytes = MAX_MESSAGE_BYTES
+        skipping = False
+        count = 0
+        light_count = 0
+        progress = self._progress
+        for line in lines:
+            count += 1
+            if line[-1:] == b"\n":
+                line = line[:-2] if line[-2:-1] == b"\r" else line[:-1]
+            match = header(line)
+            if match is not None:
+                if pending is not None:
+                    self.feed(pending)
+                    pending = None
+                light = None
+                stamp = match.group(1)
+                if cutoff is not None and stamp < cutoff:
+                    skipping = True
+                    continue
+                skipping = False
+                level_raw = match.group(4)
+                if (level_raw == b"DEBUG" or level_raw == b"INFO") and not line.startswith(
+                    _MARKER_BYTES, match.end()
+                ):
+                    by_level[LEVEL_STR[level_raw]] += 1
+                    name = match.group(3)
+                    logger_bytes[name] = logger_bytes.get(name, 0) + 1
+                    if first_light is None:
+                        first_light = match
+                    light, light_line = match, line
+                    if len(line) > max_bytes:
+                        stats.huge_lines += 1
+                    light_count += 1
+                    if progress is not None and not light_count & 0xFFFF:
+                        progress(count)
+                    continue
+                pending = text_record(line, match, stats)
+                continue
+            if line[:1] == b"{":
+                record = parse_json(line, stats)
+                if record is not None:
+                    if pending is not None:
+                        self.feed(pending)
+                    light = None
+                    skipping = (
+                        since_floor is not None
+                        and record.time is not None
+                        and record.time < since_floor
+                    )
+                    pending = None if skipping else record
+                    continue
+            if skipping:
+                continue
+            if b"\x00" in line:
+                stats.binary_lines += 1
+                continue
+            if light is not None:  # a counted DEBUG/INFO record has continuation lines after all
+                by_level[LEVEL_STR[light.group(4)]] -= 1
+                logger_bytes[light.group(3)] -= 1
+                pending = text_record(light_line, light, stats)
+                light = None
+            if pending is None:
+                stats.orphan_lines += 1
+                continue
+            stats.continuation_lines += 1
+            pending.add_continuation(decode(line, stats))
+        if pending is not None:
+            self.feed(pending)
+        stats.lines += count
+        light_total = sum(logger_bytes.values())
+        result.records += light_total
+        loggers = result.loggers
+        for name, hits in logger_bytes.items():
+            key = name.decode(errors="replace")
+            if hits and (key in loggers or len(loggers) < MAX_LOGGERS):
+                loggers[key] += hits
+        last_light = light if light is not None else None
+        for found, pick in ((first_light, min), (last_light, max)):
+            if found is None:
+                continue
+            when = stamp_time(found.group(1), found.group(2))
+            if when is None:
+                continue
+            attr = "first_time" if pick is min else "last_time"
+            current = getattr(result, attr)
+            setattr(result, attr, when if current is None else pick(current, when))
+        return result
+
+    def feed_all(self, records: Iterable[LogRecord]) -> LogAnalysis:
+        progress = self._progress
+        feed = self.feed
+        for count, record in enumerate(records, 1):
+            feed(record)
+            if progress is not None and not count & 0x3FFF:
+                progress(count)
+        return self.result
+
+    def feed(self, record: LogRecord) -> None:
+        result = self.result
+        when = record.time
+        if when is None:
+            when = result.last_time
+        else:
+            result.last_time = when
+            if result.first_time is None:
+                result.first_time = when
+        level = record.level
+        result.records += 1
+        result.records_by_level[level] += 1
+        extra_lines = record.continuation_count
+        if extra_lines:
+            result.continuation_by_level[level] += extra_lines
+        logger = record.logger
+        loggers = result.loggers
+        if logger in loggers:
+            loggers[logger] += 1
+        elif len(loggers) < MAX_LOGGERS:
+            loggers[logger] = 1
+        message = record.message
+        if message.startswith(_MARKERS):
+            if message.startswith(START_MARKERS):
+                self._start(when)
+            else:
+                result.ready_markers += 1
+                if result.ready_since_last_start is None:
+                    result.ready_since_last_start = when
+        rank = LEVEL_RANK[level]
+        if extra_lines:
+            exc = record.traceback_type()
+            if exc:
+                result.tracebacks[exc] += 1
+        elif record.exception_type:
+            result.tracebacks[record.exception_type] += 1
+        if rank < _WARNING and not extra_lines:
+            return
+        if rank >= _ERROR:
+            result.errors_per_minute.see(when, "")
+            if message.startswith(FATAL_MARKERS) and result.last_start is not None:
+                result.fatal_since_last_start.see(when, message)
+        self._match(record, when, rank)
+
+    def _start(self, when: float | None) -> None:
+        result = self.result
+        result.starts.append(when or 0.0)
+        if len(result.starts) > 10_000:  # keep memory flat; counts stay right via the total
+            del result.starts[:5000]
+        result.last_start = when
+        result.ready_since_last_start = None
+        result.fatal_since_last_start = Occurrences()
+        if when is None:
+            return
+        recent = self._recent_starts
+        recent.append(when)
+        while recent and recent[0] < when - result.crash_window_s:
+            recent.popleft()
+        if len(recent) > result.max_starts_in_crash_window:
+            result.max_starts_in_crash_window = len(recent)
+            result.max_starts_window_end = when
+
+    def _signatures_in(self, text: str, rank: int) -> tuple[Signature, ...]:
+        if not self._any.search(text):
+            return ()
+        return tuple(s for s in self.signatures if rank >= s.min_rank and s.pattern.search(text))
+
+    def _match(self, record: LogRecord, when: float | None, rank: int) -> None:
+        result = self.result
+        message = record.message
+        key = (record.level, message)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = (
+                template_of(message),
+                self._signatures_in(message, rank),
+            )
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[key] = cached
+        template, matched = cached
+        if record.continuation_count:
+            text = "\n".join(record.continuation or ())
+            matched = matched + tuple(
+                s for s in self._signatures_in(text, rank) if s not in matched
+            )
+        for signature in matched:
+            hits = result.signatures.get(signature.key)
+            if hits is None:
+                hits = result.signatures[signature.key] = Occurrences()
+            hits.see(when, message)
+        if rank < _WARNING:
+            return
+        stats = result.templates.get((record.level, template))
+        if stats is None:
+            if len(result.templates) >= MAX_TEMPLATES:
+                result.other_template_records += 1
+                return
+            stats = result.templates[(record.level, template)] = TemplateStats(
+                level=record.level, template=template, logger=record.logger
+            )
+        stats.see(when, message)
+
+
+def analyze(
+    records: Iterable[LogRecord],
+    crash_window_s: float = 600.0,
+    progress: Callable[[int], None] | None = None,
+) -> LogAnalysis:
+    return Analyzer(crash_window_s=crash_window_s, progress=progress).feed_all(records)

@@ -1,0 +1,189 @@
+"""Where a deployment's logs are and how to read them: the live file, its rotated
+``bot.log.N.gz`` segments (oldest first, then the live file), a ``journalctl -o json``
+export, or the journal itself. Facts only; nothing here judges or writes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import re
+import shutil
+import subprocess
+import time
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from acore_doctor.deployment import Deployment
+from acore_doctor.logs.parse import LogRecord, ParseStats, iter_lines, iter_records
+
+DEFAULT_LOG_FILE = "logs/bot.log"
+DEFAULT_UNIT = "discordbot"
+
+
+@dataclass(frozen=True)
+class Segment:
+    path: Path
+    #: rotation index: 0 for the live file, N for bot.log.N[.gz]
+    index: int
+    compressed: bool
+    size: int
+    mtime: float
+
+
+@dataclass
+class LogFiles:
+    """The live log file and its rotated segments, as found on disk."""
+
+    live: Path
+    live_exists: bool
+    live_size: int = 0
+    live_mtime: float | None = None
+    live_error: str | None = None
+    segments: list[Segment] = field(default_factory=list)
+    #: ``bot.log.N`` without .gz: left by an older bot or an interrupted rotation
+    uncompressed_backups: list[Path] = field(default_factory=list)
+
+    def in_time_order(self) -> list[Segment]:
+        """Oldest segment first, the live file last (the rotating handler's numbering)."""
+        ordered = sorted(self.segments, key=lambda s: -s.index)
+        if self.live_exists:
+            ordered.append(Segment(self.live, 0, False, self.live_size, self.live_mtime or 0.0))
+        return ordered
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(s.size for s in self.in_time_order())
+
+
+_ROTATED = re.compile(r"^(?P<base>.+)\.(?P<n>\d+)(?P<gz>\.gz)?$")
+
+
+def log_file_path(deployment: Deployment) -> Path:
+    return deployment.path(
+        deployment.settings.str("LOG_FILE_PATH", DEFAULT_LOG_FILE) or DEFAULT_LOG_FILE
+    )
+
+
+def find_log_files(live: Path) -> LogFiles:
+    files = LogFiles(live=live, live_exists=False)
+    try:
+        st = live.stat()
+        files.live_exists = live.is_file()
+        files.live_size, files.live_mtime = st.st_size, st.st_mtime
+        if not files.live_exists:
+            files.live_error = "not a regular file"
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        files.live_exists, files.live_error = False, exc.strerror or str(exc)
+    try:
+        entries = list(os.scandir(live.parent))
+    except OSError:
+        return files
+    for entry in entries:
+        match = _ROTATED.match(entry.name)
+        if not match or match.group("base") != live.name:
+            continue
+        path = Path(entry.path)
+        if not match.group("gz"):
+            files.uncompressed_backups.append(path)
+            continue
+        try:
+            st = entry.stat()
+        except OSError:
+            continue
+        files.segments.append(Segment(path, int(match.group("n")), True, st.st_size, st.st_mtime))
+    files.segments.sort(key=lambda s: s.index)
+    files.uncompressed_backups.sort()
+    return files
+
+
+def gzip_problem(path: Path) -> str | None:
+    """Why ``path`` is not a complete gzip file, or None. Reads it fully (CRC check)."""
+    try:
+        with path.open("rb") as raw:
+            if raw.read(2) != b"\x1f\x8b":
+                return "not gzip data (bad magic number)"
+            raw.seek(0)
+            with gzip.GzipFile(fileobj=raw) as gz:
+                while gz.read(1 << 20):
+                    pass
+    except EOFError:
+        return "truncated (ends before the gzip trailer)"
+    except (OSError, zlib.error) as exc:
+        return str(exc) or type(exc).__name__
+    return None
+
+
+def open_segment(segment: Segment | Path) -> Iterator[bytes]:
+    """Physical lines of one file, gz or plain. A broken gz yields what it could."""
+    path = segment.path if isinstance(segment, Segment) else segment
+    return _lines(path, path.name.endswith(".gz"))
+
+
+def _lines(path: Path, compressed: bool, stats: ParseStats | None = None) -> Iterator[bytes]:
+    try:
+        with path.open("rb") as raw:
+            # BufferedReader: C-level readline over large decompressed chunks.
+            stream = io.BufferedReader(gzip.GzipFile(fileobj=raw), 1 << 20) if compressed else raw
+            try:
+                yield from iter_lines(stream, stats)  # type: ignore[arg-type]
+            except (EOFError, OSError, zlib.error):
+                return
+    except OSError:
+        return
+
+
+def read_lines(paths: list[Path]) -> Iterator[bytes]:
+    """Physical lines of several files (gz or plain) in the given order."""
+    for path in paths:
+        yield from _lines(path, path.name.endswith(".gz"))
+
+
+def read_records(paths: list[Path], stats: ParseStats, fmt: str = "auto") -> Iterator[LogRecord]:
+    """Records from several files in the given order, continuation lines attached."""
+
+    def all_lines() -> Iterator[bytes]:
+        for path in paths:
+            yield from _lines(path, path.name.endswith(".gz"), stats)
+
+    return iter_records(all_lines(), stats, fmt=fmt)
+
+
+def records_since(records: Iterator[LogRecord], since: float | None) -> Iterator[LogRecord]:
+    if since is None:
+        yield from records
+        return
+    for record in records:
+        if record.time is not None and record.time >= since:
+            yield record
+
+
+# -- journald -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class JournalResult:
+    lines: list[bytes]
+    error: str | None = None
+
+
+def journalctl_available() -> bool:
+    return shutil.which("journalctl") is not None
+
+
+def read_journal(unit: str, since: float | None, timeout: float = 30.0) -> JournalResult:
+    """``journalctl -u UNIT -o json`` since an epoch time (whole journal when None)."""
+    cmd = ["journalctl", "-u", unit, "-o", "json", "--no-pager", "-q"]
+    if since is not None:
+        cmd += ["--since", time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(since))]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return JournalResult([], f"journalctl failed: {exc}")
+    if proc.returncode != 0:
+        detail = proc.stderr.decode("utf-8", errors="replace").strip().splitlines()
+        return JournalResult([], f"journalctl exited {proc.returncode}: {detail[:1]}")
+    return JournalResult(proc.stdout.splitlines())
