@@ -25,6 +25,8 @@ from typing import Any
 
 from acore_doctor.deployment import Deployment
 from acore_doctor.probes.databases import DbTarget, check_database
+from acore_doctor.probes.entrypoint import files_entrypoint
+from acore_doctor.probes.files import required_dirs as probe_required_dirs
 from acore_doctor.probes.state_files import StateKind, parse_state, state_kinds
 from acore_doctor.recovery.backup import list_backups, manifest_entries, read_member_bytes
 from acore_doctor.recovery.common import (
@@ -87,17 +89,10 @@ def _relative(path: Path, root: Path) -> str:
 
 
 # -- what the bot expects ---------------------------------------------------------------------
-def required_dirs(deployment: Deployment) -> list[Path]:
-    """Directories the bot creates at start (config/__init__.py::Config.validate) or writes
-    to at once; missing ones are recreated."""
-    settings = deployment.settings
-    wanted = ["data", "data/chat_history", "data/voice_models", "data/temp"]
-    wanted.append("data/conversation_summaries")
-    if settings.bool("RL_ENABLED", False):
-        wanted.append(settings.str("RL_DATA_DIR", "./data/rl"))
-    if settings.bool("LOG_TO_FILE", True):
-        wanted.append(str(Path(settings.str("LOG_FILE_PATH", "logs/bot.log")).parent))
-    return [deployment.path(w) for w in wanted]
+def required_dirs(deployment: Deployment) -> list[tuple[Path, str]]:
+    """Directories the bot writes (the shared probe's list, for the entrypoint its files
+    suggest; repair never looks at processes or units)."""
+    return probe_required_dirs(deployment, files_entrypoint(deployment.bot_dir).kind)
 
 
 def kind_of(path: Path, kinds: list[StateKind]) -> StateKind | None:
@@ -164,9 +159,9 @@ def plan_repair(
     config = config or recovery_config(deployment)
     bot_dir = config.bot_dir
     actions = [
-        RepairAction("create-dir", d, "the bot expects it")
-        for d in required_dirs(deployment)
-        if not d.exists()
+        RepairAction("create-dir", d, f"the bot writes it ({why})")
+        for d, why in required_dirs(deployment)
+        if not d.exists() and not d.is_symlink()
     ]
     data = config.data_dir
     if not data.is_dir():

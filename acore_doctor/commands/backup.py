@@ -1,0 +1,80 @@
+"""``acore-doctor backup``: a consistent snapshot of the deployment's state."""
+
+from __future__ import annotations
+
+import argparse
+
+from acore_doctor.recovery.backup import create_backup, list_backups, prune_backups
+from acore_doctor.recovery.cli_support import (
+    add_deployment_args,
+    deployment_from,
+    human_size,
+    printer,
+)
+from acore_doctor.recovery.restore import RestoreError, finish_interrupted_restores, recovery_lock
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "backup",
+        help="back up the bot's state (data/, prompts/, .env) into one verified archive",
+        description="Write a consistent snapshot of data/ (SQLite through the online backup "
+        "API), prompts/ and .env into <backup-dir>/<id>.tar.gz with a sha256 manifest, then "
+        "remove backups older than RECOVERY_STATE_RETENTION days (the newest is always kept).",
+    )
+    add_deployment_args(parser)
+    parser.add_argument(
+        "--if-enabled",
+        action="store_true",
+        help="do nothing unless STATE_BACKUP_ENABLED=true (for cron / systemd timers)",
+    )
+    parser.add_argument("--no-prune", action="store_true", help="keep expired backups")
+    parser.add_argument("--list", action="store_true", help="list backups and exit")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace, extra: list[str]) -> int:
+    deployment, config = deployment_from(args)
+    say = printer(deployment)
+    if args.list:
+        backups = list_backups(config.backup_dir)
+        if not backups:
+            say(f"no backups in {config.backup_dir}")
+        for backup in backups:
+            trailer = backup.trailer()
+            say(
+                f"{backup.id}  {backup.label:<11} {human_size(trailer.get('archive_size', 0)):>10}"
+                f"  {trailer.get('files', '?')} files  {backup.age.total_seconds() / 3600:.1f} h old"
+            )
+        return 0
+    if args.if_enabled and not config.backup_enabled:
+        say("STATE_BACKUP_ENABLED is not true: no backup taken")
+        return 0
+    try:
+        with recovery_lock(config):
+            for line in finish_interrupted_restores(config):
+                say(line)
+            say(f"backing up {deployment.bot_dir} into {config.backup_dir}")
+            backup = create_backup(config, label="manual", progress=say)
+            trailer = backup.trailer()
+            say(
+                f"backup {backup.id}: {trailer['files']} files, "
+                f"{human_size(trailer['bytes'])} -> {human_size(trailer['archive_size'])} "
+                f"({backup.archive})"
+            )
+            invalid = trailer.get("invalid") or []
+            if invalid:
+                say(
+                    f"warning: {len(invalid)} file(s) did not parse or check at backup time and "
+                    "are kept as they were: " + ", ".join(invalid[:5])
+                )
+            if not args.no_prune:
+                for old in prune_backups(config):
+                    say(
+                        f"removed expired backup {old.id} (RECOVERY_STATE_RETENTION="
+                        f"{config.retention_days} days)"
+                    )
+    except (OSError, RestoreError) as exc:
+        say(f"backup failed: {exc}")
+        return 3
+    return 1 if invalid else 0

@@ -1,0 +1,101 @@
+"""``acore-doctor recover``: run the suite, map failed checks to remediations, apply, re-check."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from acore_doctor.recovery.cli_support import add_deployment_args, deployment_from, printer
+from acore_doctor.recovery.remediations import match
+from acore_doctor.suite import run_suite
+
+FAILED = ("failed", "crashed")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "recover",
+        help="run the suite and fix what a registered remediation can fix (plan unless --apply)",
+        description="Run the health suite, map each failed check to a registered remediation, "
+        "print the plan; with --apply carry it out and re-run the failed checks to confirm. "
+        "Extra arguments go to pytest for the first run (e.g. health_tests/test_data.py).",
+    )
+    add_deployment_args(parser)
+    parser.add_argument("--apply", action="store_true", help="carry out the plan")
+    parser.add_argument("--report-dir", type=Path, help="where the suite's reports go")
+    parser.set_defaults(handler=handle, accepts_extra=True)
+
+
+def failed_checks(report_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    report = json.loads((report_dir / "latest.json").read_text())
+    return [c for c in report["checks"] if c["outcome"] in FAILED], report
+
+
+def handle(args: argparse.Namespace, extra: list[str]) -> int:
+    deployment, config = deployment_from(args)
+    say = printer(deployment)
+    bot_dir = deployment.bot_dir
+    with tempfile.TemporaryDirectory(prefix="acore-doctor-recover-") as tmp:
+        report_dir = (args.report_dir or Path(tmp)).resolve()
+        env_args = [f"--env-file={args.env_file.resolve()}"] if args.env_file else []
+        say(f"running the health suite on {bot_dir} ...")
+        first = run_suite(
+            bot_dir, [*env_args, "-q", *extra], report_dir=report_dir / "before", capture=True
+        )
+        try:
+            failed, report = failed_checks(report_dir / "before")
+        except (OSError, ValueError, KeyError):
+            say(f"the suite wrote no report (exit {first.returncode}):")
+            say((first.stdout + first.stderr)[-2000:])
+            return 3
+        if not failed:
+            say(f"no failed checks ({report['summary']['overall_status']}): nothing to recover")
+            return first.returncode
+        plan, unanswered = match(c["nodeid"] for c in failed)
+        by_id = {c["nodeid"]: c for c in failed}
+        say(f"{len(failed)} failed check(s).")
+        actionable = []
+        for remediation, nodeids in plan:
+            steps = remediation.plan(deployment, config)
+            say(f"\n* {remediation.title}")
+            for nodeid in nodeids:
+                say(f"    for {nodeid} ({by_id[nodeid]['severity']}): {by_id[nodeid]['title']}")
+            if not steps:
+                say("    nothing it can do here (the check failed for another reason)")
+                continue
+            for step in steps:
+                say(f"    - {step}")
+            actionable.append((remediation, nodeids))
+        if unanswered:
+            say("\nNo automatic remediation for:")
+            for nodeid in unanswered:
+                say(f"  - {nodeid}: {by_id[nodeid]['recommendation']}")
+        if not args.apply:
+            say("\nplan only: nothing changed. Run again with --apply to carry it out.")
+            return first.returncode
+        if not actionable:
+            return first.returncode
+        say("")
+        for remediation, _ in actionable:
+            say(f"applying: {remediation.title}")
+            try:
+                say(f"  -> {remediation.apply(deployment, config, say)}")
+            except Exception as exc:  # one remediation failing must not stop the others
+                say(f"  -> failed: {type(exc).__name__}: {exc}")
+        recheck = sorted({n for _, nodeids in actionable for n in nodeids})
+        say(f"\nre-running {len(recheck)} check(s) to confirm ...")
+        second = run_suite(
+            bot_dir, [*env_args, "-q", *recheck], report_dir=report_dir / "after", capture=True
+        )
+        try:
+            after, _ = failed_checks(report_dir / "after")
+        except (OSError, ValueError, KeyError):
+            say(f"the re-run wrote no report (exit {second.returncode})")
+            return 3
+        still = {c["nodeid"] for c in after}
+        for nodeid in recheck:
+            say(f"  {'still failing' if nodeid in still else 'fixed'}: {nodeid}")
+        return second.returncode

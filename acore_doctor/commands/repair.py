@@ -1,0 +1,56 @@
+"""``acore-doctor repair``: fix damaged state files (dry run unless --apply)."""
+
+from __future__ import annotations
+
+import argparse
+
+from acore_doctor.recovery.cli_support import add_deployment_args, deployment_from, printer
+from acore_doctor.recovery.repair import apply_repair, plan_repair
+from acore_doctor.recovery.restore import RestoreError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "repair",
+        help="repair corrupt JSON, damaged SQLite, stray .tmp files, missing dirs (dry run)",
+        description="Show what is damaged and what repair would do. With --apply: corrupt "
+        "JSON is restored from the newest backup holding a valid copy (else quarantined and "
+        "replaced by an empty document), damaged SQLite is salvaged and swapped in, stray "
+        "*.tmp files are quarantined, missing directories created. Nothing is deleted: "
+        "originals go to data/.quarantine/<timestamp>/, every action to .acore-doctor/audit.jsonl.",
+    )
+    add_deployment_args(parser)
+    parser.add_argument("--apply", action="store_true", help="make the repairs")
+    parser.add_argument(
+        "--no-sqlite-cli",
+        action="store_true",
+        help="salvage SQLite by row-by-row copy even if the sqlite3 CLI is installed",
+    )
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace, extra: list[str]) -> int:
+    deployment, config = deployment_from(args)
+    say = printer(deployment)
+    actions = plan_repair(deployment, config)
+    if not actions:
+        say(f"nothing to repair in {deployment.bot_dir}")
+        return 0
+    say(f"{len(actions)} repair(s) {'to make' if args.apply else 'needed'}:")
+    for action in actions:
+        say(f"  - {action.describe(deployment.bot_dir)}")
+    if not args.apply:
+        say("dry run: nothing changed. Run again with --apply to repair.")
+        return 1
+    try:
+        report = apply_repair(
+            deployment, config, say=say, use_sqlite_cli=False if args.no_sqlite_cli else None
+        )
+    except RestoreError as exc:
+        say(f"repair refused: {exc}")
+        return 3
+    say(f"quarantine: {report.quarantine}; audit log: {config.audit_log}")
+    if report.failed:
+        say(f"{len(report.failed)} repair(s) failed; see above")
+        return 2
+    return 0

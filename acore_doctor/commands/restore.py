@@ -1,0 +1,65 @@
+"""``acore-doctor restore``: verify a backup, stage it, and swap it in atomically."""
+
+from __future__ import annotations
+
+import argparse
+
+from acore_doctor.recovery.cli_support import add_deployment_args, deployment_from, printer
+from acore_doctor.recovery.common import parse_when
+from acore_doctor.recovery.restore import (
+    RestoreError,
+    compare_counts,
+    finish_interrupted_restores,
+    recovery_lock,
+    restore,
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "restore",
+        help="restore the bot's state from a backup (verified, staged, swapped in atomically)",
+        description="Restore the newest backup (or the newest taken at or before --at): the "
+        "archive and every file are checked against the manifest, JSON must parse and SQLite "
+        "pass quick_check before anything changes; the live state is first saved as a "
+        "'pre-restore' backup. Stop the bot before restoring.",
+    )
+    add_deployment_args(parser)
+    parser.add_argument(
+        "--at", metavar="TIMESTAMP", help="ISO 8601 time (UTC if no zone) or a backup id"
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="verify and compare only; change nothing"
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="only finish or roll back an interrupted restore"
+    )
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace, extra: list[str]) -> int:
+    deployment, config = deployment_from(args)
+    say = printer(deployment)
+    try:
+        if args.resume:
+            with recovery_lock(config):
+                done = finish_interrupted_restores(config)
+            for line in done or ["no interrupted restore"]:
+                say(line)
+            return 0
+        at = parse_when(args.at) if args.at else None
+        result = restore(config, at=at, dry_run=args.dry_run, say=say)
+    except (RestoreError, ValueError) as exc:
+        say(f"restore refused: {exc}")
+        return 2
+    say(
+        f"backup {result.backup.id} verified: {result.stage.files} files match the manifest, "
+        "JSON parses, SQLite passes quick_check"
+    )
+    if result.live is not None and result.restored is not None:
+        shortfall = compare_counts(result.restored, result.live, tolerance=0.0)
+        for line in shortfall:
+            say(f"  live has more than the backup: {line}")
+    if args.dry_run:
+        say("dry run: nothing changed")
+    return 0

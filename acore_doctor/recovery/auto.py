@@ -1,0 +1,493 @@
+"""Guarded auto-recovery the bot can import::
+
+    from acore_doctor.recovery import AutoRecovery
+
+    recovery = AutoRecovery(bot_dir=Path("/root/acore_bot"), notifier=alert_owner)
+    recovery.register_reconnect("ollama", ollama_client.reconnect)
+    ...
+    except Exception as error:
+        result = await recovery.attempt_recovery(error, {"operation": "on_message"})
+        if result.handled:
+            ...retry once...
+
+The strategy is chosen by the exception's class hierarchy (its MRO), matching class names
+within module families, so discord.py's errors are recognised without importing discord
+and a subclass is handled like its parent. Guards, after tenacity/pybreaker and systemd's
+start limit: ``AUTO_RECOVERY_ENABLED``; at most ``MAX_RECOVERY_ATTEMPTS`` acting attempts per
+strategy within ``RECOVERY_COOLDOWN`` seconds, after which the circuit is open and the
+notifier is told instead of trying again; exponential backoff with jitter; and every
+attempt in a bounded JSON-lines log, read back at start so a crash loop across restarts
+counts against the same limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import inspect
+import json
+import logging
+import os
+import random
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from acore_doctor.recovery.common import (
+    ATTEMPTS_LOG,
+    HOME_DIR,
+    read_jsonl,
+    write_atomic,
+)
+from acore_doctor.redact import Redactor, secret_values
+
+log = logging.getLogger("acore_doctor.recovery")
+
+#: Outcomes in which the tool acted; these count against MAX_RECOVERY_ATTEMPTS.
+ACTING = frozenset({"recovered", "waited", "backed_off", "failed", "no_action"})
+MAX_LOG_RECORDS = 1000
+
+#: (module family, class name) -> strategy, searched along the exception's MRO, nearest
+#: class first. A module family matches the class's module or any sub-module of it.
+RULES: list[tuple[str, str, str]] = [
+    # discord.py (discord/errors.py, discord/gateway.py); never imported.
+    ("discord", "LoginFailure", "refuse"),
+    ("discord", "PrivilegedIntentsRequired", "refuse"),
+    ("discord", "Forbidden", "refuse"),
+    ("discord", "RateLimited", "rate_limit"),
+    ("discord", "DiscordServerError", "reconnect"),
+    ("discord", "ConnectionClosed", "gateway_closed"),
+    ("discord", "GatewayNotFound", "reconnect"),
+    ("discord", "HTTPException", "http_status"),
+    ("aiohttp", "ClientResponseError", "http_status"),
+    ("aiohttp", "ClientConnectionError", "reconnect"),
+    ("aiohttp", "ServerTimeoutError", "reconnect"),
+    ("sqlite3", "OperationalError", "sqlite_operational"),
+    ("sqlite3", "DatabaseError", "repair_data"),
+    ("json", "JSONDecodeError", "repair_data"),
+    ("builtins", "PermissionError", "refuse"),
+    ("builtins", "MemoryError", "clear_caches"),
+    ("builtins", "ConnectionError", "reconnect"),
+    ("builtins", "TimeoutError", "reconnect"),
+]
+#: Gateway close codes that mean "fix the configuration" (discord.com/developers/docs/topics/opcodes-and-status-codes).
+GATEWAY_FATAL_CODES = {4004, 4010, 4011, 4012, 4013, 4014}
+
+
+def _in_family(module: str, family: str) -> bool:
+    return module == family or module.startswith(family + ".")
+
+
+def classify(error: BaseException, rules: Iterable[tuple[str, str, str]] = RULES) -> str | None:
+    """The rule-level strategy for ``error``, by its nearest matching ancestor class."""
+    rules = list(rules)
+    for cls in type(error).__mro__:
+        module = getattr(cls, "__module__", "")
+        for family, name, strategy in rules:
+            if cls.__name__ == name and _in_family(module, family):
+                return strategy
+    return None
+
+
+def http_status(error: BaseException) -> int | None:
+    for attr in ("status", "status_code"):
+        value = getattr(error, attr, None)
+        if isinstance(value, int):
+            return value
+    response = getattr(error, "response", None)
+    value = getattr(response, "status", None)
+    return value if isinstance(value, int) else None
+
+
+def retry_after(error: BaseException, context: Mapping[str, Any]) -> float | None:
+    """Seconds to wait, from discord.py's RateLimited.retry_after or a Retry-After header."""
+    for value in (getattr(error, "retry_after", None), context.get("retry_after")):
+        if isinstance(value, int | float) and value >= 0:
+            return float(value)
+    response = getattr(error, "response", None)
+    headers = getattr(response, "headers", None) or getattr(error, "headers", None) or {}
+    try:
+        raw = headers.get("Retry-After") or headers.get("retry-after")
+        return float(raw) if raw is not None else None
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
+def resolve_strategy(error: BaseException, context: Mapping[str, Any]) -> str | None:
+    """The final strategy: rule-level ones that depend on the error's details resolved."""
+    strategy = classify(error)
+    if strategy == "http_status":
+        status = http_status(error)
+        if status == 429:
+            return "rate_limit"
+        if status in (401, 403):
+            return "refuse"
+        if status is not None and status >= 500:
+            return "reconnect"
+        return None
+    if strategy == "gateway_closed":
+        code = getattr(error, "code", None)
+        return "refuse" if code in GATEWAY_FATAL_CODES else "reconnect"
+    if strategy == "sqlite_operational":
+        text = str(error).lower()
+        if "locked" in text or "busy" in text:
+            return "backoff"
+        return "repair_data" if "malformed" in text or "not a database" in text else "backoff"
+    return strategy
+
+
+@dataclass
+class RecoveryOutcome:
+    strategy: str | None
+    outcome: str  # recovered | waited | backed_off | no_action | failed | refused | circuit_open | disabled | no_strategy
+    detail: str = ""
+    attempt: int = 0
+    delay_s: float = 0.0
+
+    @property
+    def handled(self) -> bool:
+        """True when the caller may retry the operation that failed."""
+        return self.outcome in ("recovered", "waited", "backed_off", "no_action")
+
+
+@dataclass
+class Escalation:
+    """What the notifier is told: a human is needed."""
+
+    error_type: str
+    strategy: str | None
+    reason: str
+    attempts: int
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+Notifier = Callable[[Escalation], Any]
+Hook = Callable[[], Any]
+
+
+def _default_notifier(escalation: Escalation) -> None:
+    log.critical(
+        "auto-recovery needs a human: %s (%s, strategy %s, %d attempts)",
+        escalation.reason,
+        escalation.error_type,
+        escalation.strategy,
+        escalation.attempts,
+    )
+
+
+async def _call(hook: Callable[..., Any], *args: Any) -> Any:
+    result = hook(*args)
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
+class AutoRecovery:
+    """Pick, guard and log recovery attempts for the bot's runtime errors."""
+
+    def __init__(
+        self,
+        bot_dir: Path | str | None = None,
+        *,
+        enabled: bool | None = None,
+        max_attempts: int | None = None,
+        cooldown_s: float | None = None,
+        log_path: Path | None = None,
+        notifier: Notifier | None = None,
+        base_delay_s: float = 1.0,
+        max_delay_s: float = 60.0,
+        max_rate_limit_wait_s: float = 300.0,
+        max_log_records: int = MAX_LOG_RECORDS,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        from acore_doctor.deployment import load_deployment
+        from acore_doctor.recovery.common import recovery_config
+
+        self.bot_dir = Path(bot_dir).resolve() if bot_dir is not None else None
+        self.deployment = load_deployment(self.bot_dir) if self.bot_dir else None
+        if self.deployment is not None and environ is not None:
+            self.deployment.settings.environ = dict(environ)
+        if self.deployment is not None:
+            config = recovery_config(self.deployment)
+            defaults = (config.auto_enabled, config.max_attempts, config.cooldown_s)
+            secrets = secret_values(self.deployment.settings.file_values)
+        else:
+            env = os.environ if environ is None else environ
+            defaults = (
+                env.get("AUTO_RECOVERY_ENABLED", "true").strip().lower() == "true",
+                _int(env.get("MAX_RECOVERY_ATTEMPTS"), 3),
+                _float(env.get("RECOVERY_COOLDOWN"), 300.0),
+            )
+            secrets = []
+        self.enabled = defaults[0] if enabled is None else enabled
+        self.max_attempts = max(1, defaults[1] if max_attempts is None else max_attempts)
+        self.cooldown_s = max(0.0, defaults[2] if cooldown_s is None else cooldown_s)
+        self.log_path = log_path or (
+            self.bot_dir / HOME_DIR / ATTEMPTS_LOG
+            if self.bot_dir
+            else Path(HOME_DIR) / ATTEMPTS_LOG
+        )
+        self.notifier = notifier or _default_notifier
+        self.base_delay_s = base_delay_s
+        self.max_delay_s = max_delay_s
+        self.max_rate_limit_wait_s = max_rate_limit_wait_s
+        self.max_log_records = max_log_records
+        self.sleep = sleep
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.redact = Redactor(secrets + secret_values(dict(os.environ)))
+        self.reconnectors: dict[str, Hook] = {}
+        self.cache_clearers: dict[str, Hook] = {}
+        self.history: deque[dict[str, Any]] = deque(
+            read_jsonl(self.log_path)[-max_log_records:], maxlen=max_log_records
+        )
+        self._lines_on_disk = len(self.history)
+        self._escalated: dict[tuple[str | None, str], float] = {}
+        self._lock = asyncio.Lock()
+
+    # -- registration -------------------------------------------------------------------------
+    def register_reconnect(self, name: str, hook: Hook) -> None:
+        """A (sync or async) callable that re-establishes one service's connection."""
+        self.reconnectors[name] = hook
+
+    def register_cache(self, name: str, hook: Hook) -> None:
+        """A callable that drops a cache; called on memory pressure."""
+        self.cache_clearers[name] = hook
+
+    # -- the entry point ----------------------------------------------------------------------
+    async def attempt_recovery(
+        self, error: BaseException, context: Mapping[str, Any] | None = None
+    ) -> RecoveryOutcome:
+        context = dict(context or {})
+        async with self._lock:
+            return await self._attempt(error, context)
+
+    async def _attempt(self, error: BaseException, context: dict[str, Any]) -> RecoveryOutcome:
+        error_type = f"{type(error).__module__}.{type(error).__qualname__}"
+        if not self.enabled:
+            return self._record(
+                error, RecoveryOutcome(None, "disabled", "AUTO_RECOVERY_ENABLED is not true")
+            )
+        strategy = resolve_strategy(error, context)
+        if strategy is None:
+            return self._record(
+                error, RecoveryOutcome(None, "no_strategy", f"no strategy for {error_type}")
+            )
+        if strategy == "refuse":
+            outcome = RecoveryOutcome(
+                strategy, "refused", "authentication or permission error: a human must fix it"
+            )
+            self._record(error, outcome)
+            await self._escalate(error_type, strategy, outcome.detail, 0, context)
+            return outcome
+        recent = self.recent_attempts(strategy)
+        if len(recent) >= self.max_attempts:
+            outcome = RecoveryOutcome(
+                strategy,
+                "circuit_open",
+                f"{len(recent)} attempts within {self.cooldown_s:g}s "
+                f"(MAX_RECOVERY_ATTEMPTS={self.max_attempts}); not trying again",
+                attempt=len(recent),
+            )
+            self._record(error, outcome)
+            await self._escalate(error_type, strategy, outcome.detail, len(recent), context)
+            return outcome
+        attempt = len(recent) + 1
+        if strategy == "rate_limit":
+            wait = retry_after(error, context)
+            if wait is None:
+                wait = self.backoff(attempt)
+            elif wait > self.max_rate_limit_wait_s:
+                outcome = RecoveryOutcome(
+                    strategy,
+                    "circuit_open",
+                    f"rate limited for {wait:.0f}s, longer than {self.max_rate_limit_wait_s:.0f}s",
+                    attempt=attempt,
+                )
+                self._record(error, outcome)
+                await self._escalate(error_type, strategy, outcome.detail, attempt, context)
+                return outcome
+            else:
+                # A little jitter on top, never below Retry-After: many shards waking at
+                # the same instant would hit the limit again together.
+                wait += self.rng.uniform(0, min(1.0, wait * 0.1))
+        else:
+            wait = self.backoff(attempt)
+        await self.sleep(wait)
+        try:
+            outcome_name, detail = await self._run(strategy, error, context)
+        except Exception as exc:  # a failing hook is an outcome, not a crash of the bot
+            outcome_name, detail = "failed", f"{type(exc).__name__}: {exc}"
+        outcome = RecoveryOutcome(strategy, outcome_name, detail, attempt=attempt, delay_s=wait)
+        return self._record(error, outcome)
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential backoff with jitter: between half and all of base * 2^(attempt-1)."""
+        ceiling = min(self.max_delay_s, self.base_delay_s * 2 ** max(0, attempt - 1))
+        return ceiling * self.rng.uniform(0.5, 1.0)
+
+    def recent_attempts(self, strategy: str) -> list[dict[str, Any]]:
+        since = self.clock() - self.cooldown_s
+        return [
+            r
+            for r in self.history
+            if r.get("strategy") == strategy
+            and r.get("outcome") in ACTING
+            and isinstance(r.get("ts"), int | float)
+            and r["ts"] >= since
+        ]
+
+    # -- strategies ---------------------------------------------------------------------------
+    async def _run(
+        self, strategy: str, error: BaseException, context: dict[str, Any]
+    ) -> tuple[str, str]:
+        if strategy == "reconnect":
+            return await self._reconnect(context)
+        if strategy == "rate_limit":
+            return "waited", "waited out the rate limit"
+        if strategy == "backoff":
+            return "backed_off", "waited before a retry (busy resource)"
+        if strategy == "clear_caches":
+            return await self._clear_caches()
+        if strategy == "repair_data":
+            return await self._repair(context)
+        return "no_action", f"strategy {strategy} has no action"
+
+    async def _reconnect(self, context: dict[str, Any]) -> tuple[str, str]:
+        hooks: dict[str, Hook] = {}
+        if callable(context.get("reconnect")):
+            hooks["context"] = context["reconnect"]
+        elif context.get("service") in self.reconnectors:
+            hooks[context["service"]] = self.reconnectors[context["service"]]
+        else:
+            hooks = dict(self.reconnectors)
+        if not hooks:
+            return "backed_off", "no reconnect hook registered; waited before a retry"
+        for name, hook in hooks.items():
+            await _call(hook)
+            log.info("auto-recovery reconnected %s", name)
+        return "recovered", "reconnected " + ", ".join(hooks)
+
+    async def _clear_caches(self) -> tuple[str, str]:
+        for hook in self.cache_clearers.values():
+            await _call(hook)
+        freed = gc.collect()
+        names = ", ".join(self.cache_clearers) or "no registered caches"
+        return "recovered", f"cleared {names}; gc freed {freed} objects"
+
+    async def _repair(self, context: dict[str, Any]) -> tuple[str, str]:
+        if self.deployment is None:
+            return "no_action", "no bot_dir given: data repair needs the deployment"
+        from acore_doctor.recovery.repair import apply_repair
+
+        deployment = self.deployment
+        report = await asyncio.to_thread(apply_repair, deployment, None, None, lambda _l: None)
+        if callable(context.get("reopen")):
+            await _call(context["reopen"])
+        if report.failed:
+            return (
+                "failed",
+                f"repair failed for {len(report.failed)} item(s): {report.failed[0].get('detail')}",
+            )
+        if not report.actions:
+            return "no_action", "data repair found nothing to repair"
+        return "recovered", f"data repair made {len(report.actions)} change(s), see the audit log"
+
+    # -- escalation and the log -----------------------------------------------------------------
+    async def _escalate(
+        self,
+        error_type: str,
+        strategy: str | None,
+        reason: str,
+        attempts: int,
+        context: dict[str, Any],
+    ) -> None:
+        key = (strategy, error_type)
+        now = self.clock()
+        last = self._escalated.get(key)
+        if last is not None and now - last < self.cooldown_s:
+            return  # already told within this cooldown: one page, not one per message
+        self._escalated[key] = now
+        safe_context = {k: self.redact(str(v)) for k, v in context.items() if not callable(v)}
+        escalation = Escalation(error_type, strategy, self.redact(reason), attempts, safe_context)
+        try:
+            await _call(self.notifier, escalation)
+        except Exception:  # the notifier failing must not take the bot down with it
+            log.exception("auto-recovery notifier failed")
+
+    def _record(self, error: BaseException, outcome: RecoveryOutcome) -> RecoveryOutcome:
+        outcome.detail = self.redact(outcome.detail)
+        record = {
+            "ts": self.clock(),
+            "pid": os.getpid(),
+            "error": f"{type(error).__module__}.{type(error).__qualname__}",
+            "message": self.redact(str(error))[:300],
+            **{k: v for k, v in asdict(outcome).items()},
+        }
+        self.history.append(record)
+        self._append(record)
+        return outcome
+
+    def _append(self, record: dict[str, Any]) -> None:
+        try:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            if self._lines_on_disk >= 2 * self.max_log_records:
+                # Bounded: rewrite to the newest records (atomic), instead of growing forever.
+                data = "".join(json.dumps(r) + "\n" for r in self.history)
+                write_atomic(self.log_path, data.encode(), mode=0o600)
+                self._lines_on_disk = len(self.history)
+                return
+            fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, (json.dumps(record) + "\n").encode())
+            finally:
+                os.close(fd)
+            self._lines_on_disk += 1
+        except OSError as exc:
+            log.warning("auto-recovery could not write its log %s: %s", self.log_path, exc)
+
+
+def _int(raw: str | None, default: int) -> int:
+    try:
+        return int(raw) if raw not in (None, "") else default
+    except ValueError:
+        return default
+
+
+def _float(raw: str | None, default: float) -> float:
+    try:
+        return float(raw) if raw not in (None, "") else default
+    except ValueError:
+        return default
+
+
+def find_loops(
+    records: Iterable[Mapping[str, Any]], max_attempts: int, cooldown_s: float, since: float = 0.0
+) -> list[dict[str, Any]]:
+    """Windows of ``cooldown_s`` holding more than ``max_attempts`` acting attempts of one
+    strategy: the guard did not hold (disabled, misconfigured, or several processes)."""
+    by_strategy: dict[str, list[float]] = {}
+    for record in records:
+        ts = record.get("ts")
+        if record.get("outcome") in ACTING and isinstance(ts, int | float) and ts >= since:
+            by_strategy.setdefault(str(record.get("strategy")), []).append(float(ts))
+    loops = []
+    for strategy, stamps in by_strategy.items():
+        stamps.sort()
+        start = 0
+        worst = (0, 0.0)
+        for end, ts in enumerate(stamps):
+            while ts - stamps[start] > cooldown_s:
+                start += 1
+            count = end - start + 1
+            if count > worst[0]:
+                worst = (count, stamps[start])
+        if worst[0] > max_attempts:
+            loops.append({"strategy": strategy, "attempts": worst[0], "window_start": worst[1]})
+    return loops

@@ -1,0 +1,52 @@
+"""What the recovery subcommands share: deployment options and redacted output."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from acore_doctor.deployment import Deployment, load_deployment, resolve_bot_dir
+from acore_doctor.recovery.common import RecoveryConfig, recovery_config
+from acore_doctor.redact import Redactor, secret_values
+
+
+def add_deployment_args(parser: argparse.ArgumentParser, backups: bool = True) -> None:
+    parser.add_argument(
+        "--bot-dir", type=Path, help="the deployment (default: $ACORE_BOT_DIR, else cwd)"
+    )
+    parser.add_argument("--env-file", type=Path, help="the bot's .env (default: <bot-dir>/.env)")
+    if backups:
+        parser.add_argument(
+            "--backup-dir",
+            type=Path,
+            help="where backups live (default: $STATE_BACKUP_DIR, else <bot-dir>/backups)",
+        )
+
+
+def deployment_from(args: argparse.Namespace) -> tuple[Deployment, RecoveryConfig]:
+    bot_dir = resolve_bot_dir(str(args.bot_dir) if args.bot_dir else None, None, Path.cwd())
+    env_file = args.env_file.resolve() if getattr(args, "env_file", None) else None
+    deployment = load_deployment(bot_dir, env_file)
+    backup_dir = getattr(args, "backup_dir", None)
+    return deployment, recovery_config(deployment, backup_dir.resolve() if backup_dir else None)
+
+
+def printer(deployment: Deployment) -> Callable[[str], None]:
+    """print(), with the deployment's secrets masked."""
+    redact = Redactor(secret_values(deployment.settings.file_values))
+    redact.add(secret_values(dict(os.environ)))
+
+    def say(line: str) -> None:
+        print(redact(line), flush=True)
+
+    return say
+
+
+def human_size(size: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"
