@@ -427,6 +427,12 @@ OTHER_READERS: frozenset[str] = frozenset(
     {
         "DIAGNOSTIC_REPORTS_PATH",  # acore-doctor's report directory
         "ACORE_BOT_DIR",  # acore-doctor's deployment directory
+        "STATE_BACKUP_ENABLED",  # acore-doctor backup / recovery_tests (recovery)
+        "STATE_BACKUP_DIR",  # acore-doctor backup (recovery)
+        "RECOVERY_STATE_RETENTION",  # acore-doctor backup retention, days (recovery)
+        "AUTO_RECOVERY_ENABLED",  # acore_doctor.recovery.AutoRecovery
+        "MAX_RECOVERY_ATTEMPTS",  # acore_doctor.recovery.AutoRecovery
+        "RECOVERY_COOLDOWN",  # acore_doctor.recovery.AutoRecovery, seconds
         "PYTHONUNBUFFERED",
         "PYTHONPATH",
         "TZ",
