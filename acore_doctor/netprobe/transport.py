@@ -16,6 +16,8 @@ from acore_doctor import __version__
 
 #: Bodies beyond this are not needed by any check; keep memory bounded.
 MAX_BODY = 256 * 1024
+#: aiohttp < 3.10 has no separate connect-timeout error; a timeout then reads as "no answer"
+_CONNECT_TIMEOUT = getattr(aiohttp, "ConnectionTimeoutError", ())
 USER_AGENT = f"DiscordBot (https://pypi.org/project/acore-doctor/, {__version__}) acore-doctor"
 
 
@@ -116,7 +118,7 @@ async def fetch(
             result.text = raw.decode("utf-8", errors="replace")
     except asyncio.CancelledError:
         raise
-    except aiohttp.ConnectionTimeoutError:
+    except _CONNECT_TIMEOUT:
         result.error = f"could not connect within {min(connect, total):g} s"
         result.error_kind = "timeout"
     except (aiohttp.ServerTimeoutError, TimeoutError):

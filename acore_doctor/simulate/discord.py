@@ -38,6 +38,8 @@ FULL_PERMISSIONS = 540396608
 GUILD_ID = "1111111111111111111"
 BOT_ROLE_ID = "1111111111111111112"
 DEFAULT_WEBHOOK_ID = "1405000000000000001"
+#: typed request storage where aiohttp has it (3.12+), a plain key before
+BOT_ID: Any = web.RequestKey("bot_id", str) if hasattr(web, "RequestKey") else "bot_id"
 
 LIMITS = {
     "content": 2000,
@@ -179,7 +181,7 @@ class DiscordSim(ServiceSim):
             if self.mode_for(request) == "429_once" and request.path not in self._limited_once:
                 self._limited_once.add(request.path)
                 return self.rate_limited(request, retry_after=0.2)
-            request["bot_id"] = bot_id
+            request[BOT_ID] = bot_id
             return await handler(request)
 
         return wrapped
@@ -193,7 +195,7 @@ class DiscordSim(ServiceSim):
         return snowflake_from_segment(token.split(".")[0])
 
     async def users_me(self, request: web.Request) -> web.Response:
-        bot_id = request["bot_id"]
+        bot_id = request[BOT_ID]
         if self.mode_for(request) == "wrong_id":
             bot_id = "1000000000000000001"
         return self._ok(
@@ -223,7 +225,7 @@ class DiscordSim(ServiceSim):
         return ALL_INTENTS_LIMITED if self.application_flags is None else self.application_flags
 
     async def application(self, request: web.Request) -> web.Response:
-        bot_id = request["bot_id"]
+        bot_id = request[BOT_ID]
         flags = self._flags(request)
         return self._ok(
             {
@@ -327,11 +329,11 @@ class DiscordSim(ServiceSim):
         guild = self._find_guild(request)
         if guild is None:
             return json_response({"message": "Unknown Guild", "code": 10004}, 404)
-        if request.match_info["user_id"] != request["bot_id"]:
+        if request.match_info["user_id"] != request[BOT_ID]:
             return json_response({"message": "Unknown Member", "code": 10007}, 404)
         return self._ok(
             {
-                "user": {"id": request["bot_id"], "username": "llmbot"},
+                "user": {"id": request[BOT_ID], "username": "llmbot"},
                 "roles": [BOT_ROLE_ID],
                 "joined_at": "2026-01-01T00:00:00.000000+00:00",
                 "communication_disabled_until": None,
