@@ -137,7 +137,7 @@ def entrypoint(
 def bot_python(
     request: pytest.FixtureRequest, bot_dir: Path, bot_processes: list[BotProcess]
 ) -> BotPython:
-    process_exe = bot_processes[0].exe if bot_processes else None
+    process_exe = bot_processes[0].interpreter if bot_processes else None
     interpreter = find_bot_interpreter(bot_dir, request.config.getoption("bot_python"), process_exe)
     return probe_python(interpreter)
 

@@ -13,14 +13,17 @@ import psutil
 DEPLOYMENT = Path(__file__).with_name("deployment")
 
 
-def start_standin_bot(bot_dir: Path, seconds: float = 600.0) -> subprocess.Popen[bytes]:
+def start_standin_bot(
+    bot_dir: Path, seconds: float = 600.0, python: str | None = None
+) -> subprocess.Popen[bytes]:
     """Start the demo's stand-in ``main.py`` from ``bot_dir`` so process checks find a bot.
 
     It writes nothing and exits with its parent or after ``seconds``; stop it with
-    :func:`stop_standin_bot`. Returns once its command line shows ``main.py``.
+    :func:`stop_standin_bot`. Returns once its command line shows ``main.py``. ``python``
+    is the interpreter to run it with (default: this one), so tests can give it a venv's.
     """
     proc = subprocess.Popen(
-        [sys.executable, "main.py"],
+        [python or sys.executable, "main.py"],
         cwd=bot_dir,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,

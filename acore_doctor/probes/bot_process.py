@@ -29,6 +29,22 @@ class BotProcess:
     def uptime_s(self) -> float:
         return max(0.0, time.time() - self.create_time)
 
+    @property
+    def interpreter(self) -> str | None:
+        """The Python this process was started with, as named on its command line.
+
+        ``/proc/PID/exe`` resolves a venv's ``bin/python`` symlink to the base interpreter,
+        which would hide the venv; the command line keeps it.
+        """
+        first = self.cmdline[0] if self.cmdline else ""
+        if "python" in os.path.basename(first) and "/" in first:
+            path = (
+                first if os.path.isabs(first) or self.cwd is None else os.path.join(self.cwd, first)
+            )
+            if os.path.exists(path):
+                return path
+        return self.exe
+
 
 def _script_in(cmdline: list[str], cwd: str | None, bot_dir: Path) -> str | None:
     """The entry script this command line runs from ``bot_dir``, or None."""

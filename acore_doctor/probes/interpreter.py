@@ -47,6 +47,8 @@ for mod, dist in json.loads(sys.argv[1]):
         entry["version"] = metadata.version(dist) if metadata else None
     except Exception:
         entry["version"] = None
+    if not entry["version"] and entry["ok"]:
+        entry["version"] = str(getattr(sys.modules.get(mod), "__version__", "") or "") or None
     out["packages"][mod] = entry
 try:
     out["audioop_available"] = importlib.util.find_spec("audioop") is not None
