@@ -1,1 +1,101 @@
-"""pytest plugin module: fixtures and options for one area of checks (see ARCHITECTURE.md)."""
+"""pytest plugin module for recovery checks (recovery_tests/): options and fixtures.
+
+Everything here reads the deployment and its backups; nothing writes to either. The
+restore drill extracts the newest backup into a pytest temp directory.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from acore_doctor.deployment import Deployment
+from acore_doctor.recovery.backup import BackupInfo, Counts, list_backups, live_counts
+from acore_doctor.recovery.common import RecoveryConfig, read_jsonl, recovery_config
+from acore_doctor.recovery.repair import RepairAction, plan_repair
+from acore_doctor.recovery.restore import StageReport, stage_backup, staged_counts
+
+#: A .tmp file younger than this may be a save in progress by the running bot.
+TMP_GRACE_S = 60.0
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("acore-doctor recovery")
+    group.addoption(
+        "--backup-dir",
+        help="where the deployment's backups live (default: $STATE_BACKUP_DIR, else "
+        "<bot-dir>/backups)",
+    )
+    group.addoption(
+        "--drill-tolerance",
+        type=float,
+        default=0.5,
+        help="restore drill: fail when the backup holds fewer than (1 - this) of the live "
+        "records of a directory or table (default 0.5)",
+    )
+
+
+@pytest.fixture(scope="session")
+def recovery(deployment: Deployment, request: pytest.FixtureRequest) -> RecoveryConfig:
+    option = request.config.getoption("backup_dir")
+    return recovery_config(deployment, Path(option) if option else None)
+
+
+@pytest.fixture(scope="session")
+def backups(recovery: RecoveryConfig) -> list[BackupInfo]:
+    return list_backups(recovery.backup_dir)
+
+
+@pytest.fixture(scope="session")
+def newest_backup(backups: list[BackupInfo]) -> BackupInfo | None:
+    return backups[-1] if backups else None
+
+
+@dataclass
+class Drill:
+    backup: BackupInfo
+    stage: StageReport
+    restored: Counts
+    seconds: float
+
+
+@pytest.fixture(scope="session")
+def restore_drill(
+    newest_backup: BackupInfo | None, tmp_path_factory: pytest.TempPathFactory
+) -> Drill | None:
+    """The newest backup restored into a temp directory, verified, and counted."""
+    if newest_backup is None:
+        return None
+    started = time.perf_counter()
+    target = tmp_path_factory.mktemp("restore-drill")
+    stage = stage_backup(newest_backup, target / "staged")
+    restored = staged_counts(target / "staged") if stage.ok else Counts()
+    return Drill(newest_backup, stage, restored, time.perf_counter() - started)
+
+
+@pytest.fixture(scope="session")
+def live_record_counts(recovery: RecoveryConfig) -> Counts:
+    return live_counts(recovery)
+
+
+@pytest.fixture(scope="session")
+def drill_tolerance(request: pytest.FixtureRequest) -> float:
+    return float(request.config.getoption("drill_tolerance"))
+
+
+@pytest.fixture(scope="session")
+def recovery_attempts(recovery: RecoveryConfig) -> list[dict[str, Any]] | None:
+    """AutoRecovery's persisted attempts, or None when the bot never wrote any."""
+    if not recovery.attempts_log.exists():
+        return None
+    return read_jsonl(recovery.attempts_log)
+
+
+@pytest.fixture(scope="session")
+def repair_plan(deployment: Deployment, recovery: RecoveryConfig) -> list[RepairAction]:
+    """What ``acore-doctor repair`` would do (a dry run: read-only)."""
+    return plan_repair(deployment, recovery, min_tmp_age_s=TMP_GRACE_S)

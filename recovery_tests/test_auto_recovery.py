@@ -1,0 +1,39 @@
+"""The bot's auto-recovery did not loop."""
+
+import time
+from typing import Any
+
+import pytest
+
+from acore_doctor import check
+from acore_doctor.recovery.auto import find_loops
+from acore_doctor.recovery.common import RecoveryConfig
+
+WINDOW_S = 24 * 3600
+
+
+@pytest.mark.critical
+@check(
+    "Auto-recovery shows no loop in the last 24 hours",
+    "Find the error that keeps coming back in .acore-doctor/recovery-attempts.jsonl and fix "
+    "its cause; check that MAX_RECOVERY_ATTEMPTS and RECOVERY_COOLDOWN are set and that only "
+    "one bot process runs.",
+    guide="guides/deployment_issues.md#recovery-loop",
+)
+def test_recovery_log_no_loop(
+    recovery: RecoveryConfig, recovery_attempts: list[dict[str, Any]] | None
+) -> None:
+    if recovery_attempts is None:
+        pytest.skip(f"not applicable: no auto-recovery log at {recovery.attempts_log}")
+    loops = find_loops(
+        recovery_attempts, recovery.max_attempts, recovery.cooldown_s, time.time() - WINDOW_S
+    )
+    assert not loops, (
+        f"expected at most {recovery.max_attempts} attempts per strategy within "
+        f"{recovery.cooldown_s:g}s, found: "
+        + "; ".join(
+            f"{loop['attempts']} '{loop['strategy']}' attempts from "
+            f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(loop['window_start']))} UTC"
+            for loop in loops
+        )
+    )
