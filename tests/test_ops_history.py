@@ -1,0 +1,150 @@
+"""Run history: new/resolved since the previous run in console, JSON and HTML; the trend file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from acore_doctor.ops.history import TREND_FILE, read_trend, record_trend
+
+CHECKS = """
+import pytest
+from acore_doctor import check
+
+
+@pytest.mark.critical
+@check("Widget A is intact", "Restore widget A.")
+def test_widget_a(bot_dir):
+    assert not (bot_dir / "broken_a").exists(), "expected widget A intact, found broken_a"
+
+
+@pytest.mark.warning
+@check("Widget B is intact", "Restore widget B.")
+def test_widget_b(bot_dir):
+    assert not (bot_dir / "broken_b").exists(), "expected widget B intact, found broken_b"
+"""
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester):
+    pytester.mkdir("health_tests")
+    (pytester.path / "health_tests" / "test_widgets.py").write_text(CHECKS)
+    bot = pytester.mkdir("bot")
+    reports = pytester.path / "reports"
+
+    def run(*args: str, env: dict[str, str] | None = None):
+        for key, value in (env or {}).items():
+            pytester._monkeypatch.setenv(key, value)
+        result = pytester.runpytest_subprocess(
+            f"--bot-dir={bot}", f"--report-dir={reports}", "-p", "no:cacheprovider", *args
+        )
+        return result, json.loads((reports / "latest.json").read_text())
+
+    run.bot = bot  # type: ignore[attr-defined]
+    run.reports = reports  # type: ignore[attr-defined]
+    return run
+
+
+def test_first_run_has_no_previous(suite):
+    _, report = suite()
+    assert report["history"]["previous"] is None
+    assert report["history"]["new"] == [] and report["history"]["resolved"] == []
+
+
+def test_new_and_resolved_since_last_run_in_console_json_and_html(suite, pytester):
+    (suite.bot / "broken_a").touch()
+    _, first = suite()
+    (suite.bot / "broken_a").unlink()
+    (suite.bot / "broken_b").touch()
+    result, second = suite(f"--html={pytester.path / 'report.html'}", "--self-contained-html")
+
+    history = second["history"]
+    assert history["previous"] == first["timestamp"]
+    assert history["previous_status"] == "critical"
+    assert [e["check"] for e in history["new"]] == ["health_tests/test_widgets.py::test_widget_b"]
+    assert [e["check"] for e in history["resolved"]] == [
+        "health_tests/test_widgets.py::test_widget_a"
+    ]
+    out = result.stdout.str()
+    assert "Since the last run" in out and "1 new, 1 resolved" in out
+    assert "+ new [warning] Widget B is intact" in out
+    assert "- resolved [critical] Widget A is intact" in out
+    html = (pytester.path / "report.html").read_text()
+    assert (
+        "Since the last run" in html and "history-resolved" in html and "Widget A is intact" in html
+    )
+
+
+def test_unchanged_failure_is_neither_new_nor_resolved(suite):
+    (suite.bot / "broken_b").touch()
+    suite()
+    _, report = suite()
+    assert report["history"]["new"] == [] and report["history"]["resolved"] == []
+
+
+def test_check_not_run_this_time_is_not_resolved(suite):
+    (suite.bot / "broken_a").touch()
+    suite()
+    _, report = suite("-k", "widget_b")
+    assert report["history"]["resolved"] == []
+
+
+def test_previous_run_of_another_deployment_is_not_compared(suite, pytester):
+    (suite.bot / "broken_a").touch()
+    suite()
+    other = pytester.mkdir("other_bot")
+    result = pytester.runpytest_subprocess(
+        f"--bot-dir={other}", f"--report-dir={suite.reports}", "-p", "no:cacheprovider"
+    )
+    report = json.loads((suite.reports / "latest.json").read_text())
+    assert report["history"]["note"] == "the previous run checked another deployment"
+    assert report["history"]["resolved"] == []
+    assert result.ret == 0
+
+
+def test_unreadable_previous_report_is_no_previous_run(suite):
+    suite.reports.mkdir()
+    (suite.reports / "latest.json").write_text("{not json")
+    result, report = suite()
+    assert result.ret == 0
+    assert report["history"]["previous"] is None
+
+
+def test_trend_records_each_run_with_durations_and_disk(suite):
+    suite()
+    (suite.bot / "broken_b").touch()
+    suite()
+    runs = read_trend(suite.reports)
+    assert [r["status"] for r in runs] == ["healthy", "warning"]
+    assert set(runs[-1]["durations"]) == {
+        "health_tests/test_widgets.py::test_widget_a",
+        "health_tests/test_widgets.py::test_widget_b",
+    }
+    assert 0 < runs[-1]["metrics"]["disk_used_pct"] <= 100
+
+
+def test_trend_retention_limit_from_environment(suite):
+    for _ in range(4):
+        suite(env={"ACORE_DOCTOR_HISTORY_KEEP": "3"})
+    lines = (suite.reports / TREND_FILE).read_text().splitlines()
+    assert len(lines) == 3
+
+
+def test_trend_keeps_newest_runs_and_skips_garbage_lines(tmp_path: Path):
+    (tmp_path / TREND_FILE).write_text("garbage\n")
+    for n in range(6):
+        record_trend({"timestamp": f"t{n}", "summary": {}, "checks": []}, tmp_path, keep=4)
+    assert [r["t"] for r in read_trend(tmp_path)] == ["t2", "t3", "t4", "t5"]
+
+
+def test_recorded_metric_reaches_report_and_trend(suite, pytester):
+    (pytester.path / "health_tests" / "test_latency.py").write_text(
+        "import pytest\nfrom acore_doctor import check\n\n"
+        "@pytest.mark.warning\n@check('Latency recorded', 'n/a')\n"
+        "def test_latency(doctor_metric):\n    doctor_metric('ollama latency ms', 12.5)\n"
+    )
+    _, report = suite()
+    assert report["metrics"]["ollama_latency_ms"] == 12.5
+    assert read_trend(suite.reports)[-1]["metrics"]["ollama_latency_ms"] == 12.5
