@@ -28,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="SERVICE=MODE",
-        help="start SERVICE in fault MODE, e.g. ollama=missing_model, discord=1015",
+        help="start SERVICE in fault MODE, e.g. ollama=missing_model, discord=1015; "
+        "combine modes with +, e.g. discord=wrong_id+no_guilds",
     )
     parser.add_argument(
         "--port", action="append", default=[], metavar="SERVICE=PORT", help="fixed port"
@@ -59,9 +60,10 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
         return 0
     faults = _pairs(args.fault, "--fault")
     for name, mode in faults.items():
-        if mode not in modes_of(name):
+        unknown = [part for part in mode.split("+") if part not in modes_of(name)]
+        if unknown:
             raise SystemExit(
-                f"acore-doctor simulate: {name} has no fault mode {mode!r} (see --list-modes)"
+                f"acore-doctor simulate: {name} has no fault mode {unknown[0]!r} (see --list-modes)"
             )
     try:
         ports = {k: int(v) for k, v in _pairs(args.port, "--port").items()}

@@ -54,6 +54,15 @@ class FaultState:
     def applies_to(self, path: str) -> bool:
         return self.only is None or self.only in path
 
+    @property
+    def modes(self) -> frozenset[str]:
+        """Several modes combine with '+', e.g. ``wrong_id+no_guilds``."""
+        return frozenset(part for part in self.mode.split("+") if part)
+
+    @property
+    def down(self) -> bool:
+        return "down" in self.modes
+
 
 def json_response(
     data: Any, status: int = 200, headers: dict[str, str] | None = None
@@ -103,8 +112,12 @@ class ServiceSim:
     def mode(self) -> str:
         return self.fault.mode
 
-    def mode_for(self, request: web.Request) -> str:
-        return self.fault.mode if self.fault.applies_to(request.path) else "ok"
+    def modes_for(self, request: web.Request) -> frozenset[str]:
+        return self.fault.modes if self.fault.applies_to(request.path) else frozenset()
+
+    def has(self, request: web.Request, mode: str) -> bool:
+        """Whether ``mode`` is on for this request."""
+        return mode in self.modes_for(request)
 
     def build(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware])
@@ -116,7 +129,9 @@ class ServiceSim:
         self.requests.append(
             {"method": request.method, "path": request.path, "headers": dict(request.headers)}
         )
-        mode = self.mode_for(request)
+        modes = self.modes_for(request)
+        generic = [m for m in GENERIC_MODES if m in modes]
+        mode = generic[0] if generic else "ok"
         if mode == "hang":
             assert self._release is not None
             await self._release.wait()
@@ -248,13 +263,14 @@ class Simulator:
         sim = self._sim(name)
         known = {**GENERIC_MODES, **sim.modes}
         fault = mode if isinstance(mode, FaultState) else FaultState(mode, **params)
-        if fault.mode not in known:
+        unknown = sorted(fault.modes - set(known))
+        if unknown:
             raise ValueError(
-                f"unknown fault mode {fault.mode!r} for {name}; known: {', '.join(known)}"
+                f"unknown fault mode {unknown[0]!r} for {name}; known: {', '.join(known)}"
             )
-        was_down = sim.fault.mode == "down"
+        was_down = sim.fault.down
         sim.fault = fault
-        if self._loop is not None and was_down != (fault.mode == "down"):
+        if self._loop is not None and was_down != fault.down:
             self._call(self._open(name) if was_down else self._close(name))
 
     def __getattr__(self, name: str) -> ServiceSim:
@@ -283,7 +299,7 @@ class Simulator:
             await runner.setup()
             self._running[name] = _Running(sim, runner)
             sim.port = self._ports.get(name) or free_port()
-            if sim.fault.mode != "down":
+            if not sim.fault.down:
                 await self._open(name)
 
     async def _open(self, name: str) -> None:

@@ -178,7 +178,7 @@ class DiscordSim(ServiceSim):
             bot_id = self._bot_id(request.headers.get("Authorization", ""))
             if bot_id is None:
                 return self.error(401, request)
-            if self.mode_for(request) == "429_once" and request.path not in self._limited_once:
+            if self.has(request, "429_once") and request.path not in self._limited_once:
                 self._limited_once.add(request.path)
                 return self.rate_limited(request, retry_after=0.2)
             request[BOT_ID] = bot_id
@@ -196,7 +196,7 @@ class DiscordSim(ServiceSim):
 
     async def users_me(self, request: web.Request) -> web.Response:
         bot_id = request[BOT_ID]
-        if self.mode_for(request) == "wrong_id":
+        if self.has(request, "wrong_id"):
             bot_id = "1000000000000000001"
         return self._ok(
             {
@@ -217,10 +217,9 @@ class DiscordSim(ServiceSim):
         )
 
     def _flags(self, request: web.Request) -> int:
-        mode = self.mode_for(request)
-        if mode == "intents_disabled":
+        if self.has(request, "intents_disabled"):
             return COMMAND_BADGE
-        if mode == "presence_disabled":
+        if self.has(request, "presence_disabled"):
             return MEMBERS_LIMITED | MESSAGE_CONTENT_LIMITED | COMMAND_BADGE
         return ALL_INTENTS_LIMITED if self.application_flags is None else self.application_flags
 
@@ -247,8 +246,11 @@ class DiscordSim(ServiceSim):
         return self._ok({"url": "wss://gateway.discord.gg"})
 
     async def gateway_bot(self, request: web.Request) -> web.Response:
-        mode = self.mode_for(request)
-        remaining = {"sessions_low": 50, "sessions_exhausted": 0}.get(mode, 997)
+        remaining = 997
+        if self.has(request, "sessions_low"):
+            remaining = 50
+        if self.has(request, "sessions_exhausted"):
+            remaining = 0
         return self._ok(
             {
                 "url": "wss://gateway.discord.gg",
@@ -263,15 +265,14 @@ class DiscordSim(ServiceSim):
         )
 
     def _guilds(self, request: web.Request) -> list[dict[str, Any]]:
-        mode = self.mode_for(request)
-        if mode == "no_guilds":
+        if self.has(request, "no_guilds"):
             return []
         if self.guilds is not None:
             return self.guilds
         permissions = FULL_PERMISSIONS
-        if mode == "missing_permissions":
+        if self.has(request, "missing_permissions"):
             permissions = VIEW_CHANNEL | ADD_REACTIONS
-        elif mode == "no_manage_webhooks":
+        elif self.has(request, "no_manage_webhooks"):
             permissions = FULL_PERMISSIONS & ~MANAGE_WEBHOOKS & ~EMBED_LINKS
         return [
             {
@@ -343,7 +344,7 @@ class DiscordSim(ServiceSim):
     # -- webhook execute -----------------------------------------------------------------
     def _webhook(self, request: web.Request) -> Webhook | web.Response:
         hook = self.webhooks.get(request.match_info["webhook_id"])
-        if hook is None or self.mode_for(request) == "webhook_deleted":
+        if hook is None or self.has(request, "webhook_deleted"):
             return json_response({"message": "Unknown Webhook", "code": 10015}, 404)
         if not secrets.compare_digest(hook.token, request.match_info["token"]):
             return json_response({"message": "Invalid Webhook Token", "code": 50027}, 401)
@@ -370,7 +371,7 @@ class DiscordSim(ServiceSim):
         hook = self._webhook(request)
         if isinstance(hook, web.Response):
             return hook
-        if self.mode_for(request) == "webhook_429":
+        if self.has(request, "webhook_429"):
             return self.rate_limited(request)
         payload, problem = await _read_payload(request)
         if problem is None:

@@ -94,10 +94,9 @@ class OllamaSim(ServiceSim):
         app.router.add_get("/v1/models", self.v1_models)
 
     def listed(self, request: web.Request) -> list[str]:
-        mode = self.mode_for(request)
-        if mode == "missing_model":
+        if self.has(request, "missing_model"):
             return ["mistral:latest"]
-        if mode == "no_models":
+        if self.has(request, "no_models"):
             return []
         return list(self.models)
 
@@ -121,7 +120,7 @@ class OllamaSim(ServiceSim):
             return json_response({"models": []})
         entry = _model_entry(listed[0], 0)
         entry["size"] = 3 * GIB
-        entry["size_vram"] = 0 if self.mode_for(request) == "cpu_only" else 3 * GIB
+        entry["size_vram"] = 0 if self.has(request, "cpu_only") else 3 * GIB
         entry["expires_at"] = "2026-06-04T14:38:31.83753-07:00"
         entry["context_length"] = 4096
         return json_response({"models": [entry]})
@@ -165,7 +164,7 @@ class OllamaSim(ServiceSim):
         wanted = body["model"]
         if self.find(request, wanted) is None:
             return json_response({"error": f"model '{wanted}' not found"}, 404)
-        slow = self.mode_for(request) == "slow_generation"
+        slow = self.has(request, "slow_generation")
         if slow:
             await asyncio.sleep(self.fault.delay)
         eval_count = 8

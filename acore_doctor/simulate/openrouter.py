@@ -86,8 +86,11 @@ class OpenRouterSim(ServiceSim):
         refused = self._authorised(request)
         if refused is not None:
             return refused
-        mode = self.mode_for(request)
-        remaining = {"low_credit": 0.4, "no_credit": 0.0}.get(mode, 7.5)
+        remaining = 7.5
+        if self.has(request, "low_credit"):
+            remaining = 0.4
+        if self.has(request, "no_credit"):
+            remaining = 0.0
         data: dict[str, Any] = {
             "label": "sk-or-v1-abc...xyz",
             "limit": 10,
@@ -102,10 +105,9 @@ class OpenRouterSim(ServiceSim):
         return json_response({"data": data})
 
     def listed(self, request: web.Request) -> dict[str, int]:
-        mode = self.mode_for(request)
-        if mode == "missing_model":
+        if self.has(request, "missing_model"):
             return {"openai/gpt-4o-mini": 128000}
-        if mode == "small_context":
+        if self.has(request, "small_context"):
             return dict.fromkeys(self.models, 4096)
         return self.models
 
@@ -135,7 +137,7 @@ class OpenRouterSim(ServiceSim):
         refused = self._authorised(request)
         if refused is not None:
             return refused
-        if self.mode_for(request) == "no_credit":
+        if self.has(request, "no_credit"):
             return json_response(
                 {
                     "error": {

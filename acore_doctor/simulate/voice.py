@@ -86,15 +86,11 @@ class KokoroSim(FastApiSim):
         )
 
     def listed(self, request: web.Request) -> list[str]:
-        return (
-            ["af_bella", "af_sky"]
-            if self.mode_for(request) == "missing_voice"
-            else sorted(self.voices)
-        )
+        return ["af_bella", "af_sky"] if self.has(request, "missing_voice") else sorted(self.voices)
 
     async def list_voices(self, request: web.Request) -> web.Response:
         voices = self.listed(request)
-        if self.mode_for(request) == "legacy_voices" or request.query.get("legacy") == "true":
+        if self.has(request, "legacy_voices") or request.query.get("legacy") == "true":
             return json_response({"voices": voices})
         return json_response({"voices": [{"id": v, "name": v} for v in voices]})
 
@@ -137,7 +133,7 @@ class SupertonicSim(ServiceSim):
         app.router.add_get("/v1/styles", self.styles)
 
     async def health(self, request: web.Request) -> web.Response:
-        if self.mode_for(request) == "loading":
+        if self.has(request, "loading"):
             return json_response(
                 {
                     "status": "loading",
@@ -177,7 +173,7 @@ class ParakeetSim(FastApiSim):
         app.router.add_post("/transcribe", self.transcribe)
 
     async def healthz(self, request: web.Request) -> web.Response:
-        status = "loading" if self.mode_for(request) == "loading" else "ok"
+        status = "loading" if self.has(request, "loading") else "ok"
         return json_response({"status": status, "model": "nvidia/parakeet-tdt-0.6b-v3"})
 
     async def transcribe(self, request: web.Request) -> web.Response:
@@ -209,7 +205,7 @@ class RvcSim(ServiceSim):
         )
 
     async def config(self, request: web.Request) -> web.Response:
-        title = "Gradio" if self.mode_for(request) == "not_rvc" else "RVC WebUI"
+        title = "Gradio" if self.has(request, "not_rvc") else "RVC WebUI"
         deps = [
             {"api_name": n}
             for n in ("infer_refresh", "infer_convert", "infer_change_voice", "infer_clean")
@@ -246,7 +242,7 @@ class LuxTtsSim(FastApiSim):
     async def voices(self, request: web.Request) -> web.Response:
         voices = (
             []
-            if self.mode_for(request) == "missing_voice"
+            if self.has(request, "missing_voice")
             else [{"voice_id": "default", "name": "default"}]
         )
         return json_response({"voices": voices})
