@@ -1,1 +1,213 @@
-"""pytest plugin module: fixtures and options for one area of checks (see ARCHITECTURE.md)."""
+"""pytest plugin module for log health: options (thresholds) and session fixtures.
+
+Facts come from :mod:`acore_doctor.logs`; ``health_tests/test_logs.py`` judges them. The
+recent window is read once per run and shared by every window check.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from acore_doctor.deployment import Deployment
+from acore_doctor.logs.analyzer import Analyzer
+from acore_doctor.logs.sources import (
+    DEFAULT_UNIT,
+    LogFiles,
+    find_log_files,
+    journalctl_available,
+    log_file_path,
+    read_journal,
+)
+from acore_doctor.logs.window import (
+    WindowFacts,
+    oldest_record_time,
+    read_file_span,
+    read_file_window,
+    read_journal_window,
+)
+from acore_doctor.probes.bot_process import BotProcess
+from acore_doctor.probes.entrypoint import RUNTIME, Entrypoint
+
+#: option/ini name -> (default, help)
+LOG_THRESHOLDS = {
+    "log_window_minutes": (60.0, "length of the recent log window the checks read (minutes)"),
+    "log_stale_minutes": (
+        360.0,
+        "a running bot's log older than this is stale (minutes; at LOG_LEVEL=DEBUG the "
+        "gateway heartbeat writes every ~41 s, so log_stale_debug_minutes applies)",
+    ),
+    "log_stale_debug_minutes": (15.0, "stale log threshold at LOG_LEVEL=DEBUG (minutes)"),
+    "log_crash_starts": (3.0, "more starts than this within log_crash_minutes is a crash loop"),
+    "log_crash_minutes": (10.0, "the crash-loop window (minutes)"),
+    "log_flood_per_minute": (100.0, "more copies of one error template in a minute is a flood"),
+    "log_error_share_percent": (1.0, "ERROR+CRITICAL share of records above this warns (%)"),
+    "log_min_records": (100.0, "the error share is judged only on at least this many records"),
+    "log_ready_grace_minutes": (5.0, "how long after a start the ready marker may take (minutes)"),
+    "log_rotation_min_hours": (6.0, "rotating more often than this means a flood (hours)"),
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("acore-doctor-logs", "acore-doctor log health")
+    group.addoption(
+        "--log-journal-file",
+        help="read the bot's log from a 'journalctl -u discordbot -o json' export instead",
+    )
+    group.addoption(
+        "--log-journal-unit",
+        default=None,
+        help=f"systemd unit whose journal holds the log on the runtime path (default {DEFAULT_UNIT})",
+    )
+    for name, (default, help_text) in LOG_THRESHOLDS.items():
+        group.addoption(
+            f"--{name.replace('_', '-')}",
+            type=float,
+            default=None,
+            help=f"{help_text} (default {default:g}; ini: {name})",
+        )
+        parser.addini(name, help_text, default=str(default))
+
+
+@dataclass(frozen=True)
+class LogThresholds:
+    log_window_minutes: float
+    log_stale_minutes: float
+    log_stale_debug_minutes: float
+    log_crash_starts: float
+    log_crash_minutes: float
+    log_flood_per_minute: float
+    log_error_share_percent: float
+    log_min_records: float
+    log_ready_grace_minutes: float
+    log_rotation_min_hours: float
+
+
+def _threshold(config: pytest.Config, name: str) -> float:
+    value = config.getoption(name)
+    if value is not None:
+        return float(value)
+    try:
+        return float(config.getini(name))
+    except (TypeError, ValueError):
+        return LOG_THRESHOLDS[name][0]
+
+
+@pytest.fixture(scope="session")
+def log_thresholds(request: pytest.FixtureRequest) -> LogThresholds:
+    return LogThresholds(**{n: _threshold(request.config, n) for n in LOG_THRESHOLDS})
+
+
+@dataclass(frozen=True)
+class LogSource:
+    """Where the bot's log is: a file ("file"), the journal ("journal"), or nowhere (None)."""
+
+    kind: str | None
+    description: str
+    #: why file checks do not apply, when they do not
+    no_file_reason: str | None = None
+    journal_file: Path | None = None
+    unit: str = DEFAULT_UNIT
+
+
+@pytest.fixture(scope="session")
+def log_source(
+    request: pytest.FixtureRequest, deployment: Deployment, entrypoint: Entrypoint
+) -> LogSource:
+    unit = request.config.getoption("log_journal_unit") or DEFAULT_UNIT
+    journal_file = request.config.getoption("log_journal_file")
+    no_file = None
+    if entrypoint.kind == RUNTIME:
+        no_file = "launcher.py logs only to stderr/journald (no log file, LOG_* ignored)"
+    elif not deployment.settings.bool("LOG_TO_FILE", True):
+        no_file = "LOG_TO_FILE=false: the bot writes no log file"
+    if journal_file:
+        path = Path(journal_file)
+        return LogSource("journal", f"journal export {path}", no_file, path, unit)
+    if no_file is None:
+        return LogSource("file", str(log_file_path(deployment)))
+    if journalctl_available():
+        return LogSource("journal", f"journalctl -u {unit}", no_file, None, unit)
+    return LogSource(None, "no log file and no journalctl", no_file, None, unit)
+
+
+@pytest.fixture(scope="session")
+def log_files(deployment: Deployment) -> LogFiles:
+    return find_log_files(log_file_path(deployment))
+
+
+def _journal_lines(source: LogSource, since: float | None) -> tuple[list[bytes], str | None]:
+    if source.journal_file is not None:
+        try:
+            return source.journal_file.read_bytes().splitlines(), None
+        except OSError as exc:
+            return [], f"cannot read {source.journal_file}: {exc.strerror or exc}"
+    result = read_journal(source.unit, since)
+    return result.lines, result.error
+
+
+@pytest.fixture(scope="session")
+def log_window(
+    log_source: LogSource, log_files: LogFiles, log_thresholds: LogThresholds
+) -> WindowFacts:
+    """The recent window (the last N minutes before the newest record), analyzed once."""
+    minutes = log_thresholds.log_window_minutes
+    crash_s = log_thresholds.log_crash_minutes * 60
+    if log_source.kind == "file":
+        return read_file_window(log_files, minutes, crash_window_s=crash_s)
+    if log_source.kind == "journal":
+        # A day of journal is plenty to find the newest entry and the window before it.
+        lines, error = _journal_lines(log_source, time.time() - 86400)
+        facts = read_journal_window(lines, minutes, log_source.description, crash_s)
+        if error and facts.problem:
+            facts.problem = error
+        return facts
+    facts = WindowFacts(log_source.description, minutes, Analyzer().result)
+    facts.problem = log_source.no_file_reason or "no log source"
+    return facts
+
+
+@dataclass(frozen=True)
+class ReadyFacts:
+    """Whether the running bot logged a ready marker after its process started."""
+
+    process: BotProcess
+    grace_s: float
+    ready_at: float | None
+    starts_seen: int
+    problem: str | None = None
+
+
+@pytest.fixture(scope="session")
+def bot_ready(
+    bot_processes: list[BotProcess],
+    log_source: LogSource,
+    log_files: LogFiles,
+    log_thresholds: LogThresholds,
+) -> ReadyFacts | None:
+    """The span from the newest bot process's start to the end of the grace period."""
+    if not bot_processes:
+        return None
+    process = bot_processes[-1]
+    grace = log_thresholds.log_ready_grace_minutes * 60
+    # Clock and flush slack: the log's first lines can precede psutil's create_time a little.
+    # Only the minutes after the start matter, so a bot up for weeks costs no more to check.
+    start = process.create_time - 60
+    stop = min(time.time(), process.create_time + grace + 300)
+    if log_source.kind == "file":
+        span = read_file_span(log_files, start, stop)
+    elif log_source.kind == "journal":
+        lines, error = _journal_lines(log_source, start)
+        span = read_journal_window(lines, (stop - start) / 60, log_source.description)
+        span.problem = span.problem and (error or span.problem)
+    else:
+        return ReadyFacts(process, grace, None, 0, log_source.no_file_reason)
+    analysis = span.analysis
+    problem = span.problem
+    oldest = oldest_record_time(log_files) if log_source.kind == "file" else None
+    if problem is None and oldest is not None and oldest > process.create_time + 60:
+        problem = "the log does not reach back to the process start (rotated away since)"
+    return ReadyFacts(process, grace, analysis.first_ready, len(analysis.starts), problem)

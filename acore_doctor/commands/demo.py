@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from acore_doctor.demo import DEPLOYMENT, start_standin_bot, stop_standin_bot
+from acore_doctor.logs.rebase import rebase_log_times
 from acore_doctor.suite import run_suite, suite_root
 
 
@@ -30,6 +31,7 @@ def copy_demo(target: Path) -> Path:
     bot_dir = target / "acore_bot"
     shutil.copytree(DEPLOYMENT, bot_dir)
     (bot_dir / ".env").chmod(0o600)
+    rebase_log_times(bot_dir / "logs")  # its log was written long ago; make it "recent"
     return bot_dir
 
 

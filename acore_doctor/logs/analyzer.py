@@ -120,6 +120,7 @@ class LogAnalysis:
     tracebacks: Counter[str] = field(default_factory=Counter)
     starts: list[float] = field(default_factory=list)
     ready_markers: int = 0
+    first_ready: float | None = None
     last_start: float | None = None
     ready_since_last_start: float | None = None
     fatal_since_last_start: Occurrences = field(default_factory=Occurrences)
@@ -366,6 +367,8 @@ class Analyzer:
                 self._start(when)
             else:
                 result.ready_markers += 1
+                if result.first_ready is None:
+                    result.first_ready = when
                 if result.ready_since_last_start is None:
                     result.ready_since_last_start = when
         rank = LEVEL_RANK[level]

@@ -30,6 +30,7 @@ SIGNATURE_TABLE: tuple[dict[str, Any], ...] = (
         "recommendation": "Read the 'Fatal error:' line and the lines before it; fix the named "
         "attribute, module or setting, then restart the service once.",
         "guide": f"{GUIDE}#crash-loop",
+        "own_check": False,
     },
     {
         "key": "login_failure",
@@ -221,6 +222,8 @@ class Signature:
     min_level: str = "WARNING"
     #: fewer hits than this in a window is normal background
     min_count: int = 1
+    #: False when a dedicated check judges it (``Fatal error``: the crash-loop check)
+    own_check: bool = True
 
     @property
     def min_rank(self) -> int:

@@ -135,57 +135,109 @@ def read_file_window(
     """Analyze the last ``minutes`` of the live file (and older segments if the window needs them)."""
     analyzer = Analyzer(crash_window_s=crash_window_s, progress=progress)
     facts = WindowFacts(str(files.live), minutes, analyzer.result)
-    stats = analyzer.result.parse
+    end, problem = newest_record_time(files)
+    if end is None:
+        facts.problem = problem
+        return facts
+    read_file_span(files, end - minutes * 60, None, analyzer, facts, max_bytes)
+    facts.end = end
+    return facts
+
+
+def newest_record_time(files: LogFiles) -> tuple[float | None, str | None]:
+    """The newest record's time (live file, else the newest segment), or why there is none."""
     if not files.live_exists and not files.segments:
-        facts.problem = f"no log file at {files.live}"
-        return facts
+        return None, f"no log file at {files.live}"
+    end = None
+    if files.live_exists:
+        try:
+            with files.live.open("rb") as live:
+                end = last_record_time(live, files.live_size)
+        except OSError as exc:
+            return None, f"cannot read {files.live}: {exc.strerror or exc}"
+    if end is None:
+        # An empty or just-rotated live file: the newest records are in bot.log.1.gz.
+        for segment in files.segments[:1]:
+            for record in iter_records(open_segment(segment), ParseStats()):
+                if record.time is not None:
+                    end = record.time if end is None else max(end, record.time)
+    if end is None:
+        return None, f"no timestamped record in {files.live} or its newest segment"
+    return end, None
+
+
+def oldest_record_time(files: LogFiles) -> float | None:
+    """Time of the first record of the oldest segment (or of the live file)."""
+    for segment in files.in_time_order():
+        for record in iter_records(open_segment(segment), ParseStats()):
+            if record.time is not None:
+                return record.time
+    return None
+
+
+def read_file_span(
+    files: LogFiles,
+    start: float,
+    stop: float | None,
+    analyzer: Analyzer | None = None,
+    facts: WindowFacts | None = None,
+    max_bytes: int = MAX_WINDOW_BYTES,
+) -> WindowFacts:
+    """Analyze records from ``start`` to ``stop`` (to the end when None): the live file is
+    entered by binary search; rotated segments only when the span reaches before it."""
+    analyzer = analyzer or Analyzer()
+    if facts is None:
+        facts = WindowFacts(str(files.live), 0.0, analyzer.result)
+    facts.start, facts.end = start, stop
+    facts.minutes = facts.minutes or ((stop or start) - start) / 60
+    stats = analyzer.result.parse
+    live = None
     try:
-        live = files.live.open("rb") if files.live_exists else None
-    except OSError as exc:
-        facts.problem = f"cannot read {files.live}: {exc.strerror or exc}"
-        return facts
-    try:
-        end = last_record_time(live, files.live_size) if live is not None else None
-        older = sorted(files.segments, key=lambda s: s.index)  # newest rotated first
-        if end is None:
-            # An empty or just-rotated live file: the newest records are in bot.log.1.gz.
-            for segment in older[:1]:
-                for record in iter_records(open_segment(segment), ParseStats()):
-                    if record.time is not None:
-                        end = record.time if end is None else max(end, record.time)
-        if end is None:
-            facts.problem = f"no timestamped record in {files.live} or its newest segment"
-            return facts
-        start = end - minutes * 60
-        facts.start, facts.end = start, end
+        if files.live_exists:
+            try:
+                live = files.live.open("rb")
+            except OSError as exc:
+                facts.problem = f"cannot read {files.live}: {exc.strerror or exc}"
+                return facts
         offset = files.live_size
         if live is not None:
             offset = first_offset_at_or_after(live, files.live_size, start)
             if files.live_size - offset > max_bytes:
                 offset, facts.truncated = files.live_size - max_bytes, True
-        needs_older = live is None or (offset == 0 and not facts.truncated)
         chosen = []
-        if needs_older:
-            for segment in older:
-                chosen.append(segment)
+        if live is None or (offset == 0 and not facts.truncated):
+            for segment in files.segments:  # newest rotated first
                 # A segment's mtime is when it was rotated out: it ends there.
                 if segment.mtime < start:
-                    chosen.pop()
                     break
+                chosen.append(segment)
         for segment in reversed(chosen):
             facts.segments_read.append(segment.path.name)
             facts.bytes_read += segment.size
-            analyzer.feed_all(records_since(iter_records(open_segment(segment), stats), start))
-        if live is not None:
+            analyzer.feed_lines(_until(open_segment(segment), stop), stats, since=start)
+        if live is not None and offset < files.live_size:
             live.seek(offset)
             facts.bytes_read += files.live_size - offset
             facts.segments_read.append(files.live.name)
-            records = iter_records(_bounded(live, files.live_size - offset, stats), stats)
-            analyzer.feed_all(records_since(records, start))
+            lines = _until(_bounded(live, files.live_size - offset, stats), stop)
+            analyzer.feed_lines(lines, stats, since=start)
     finally:
         if live is not None:
             live.close()
     return facts
+
+
+def _until(lines: Iterator[bytes], stop: float | None) -> Iterator[bytes]:
+    """Lines up to the first record newer than ``stop``."""
+    if stop is None:
+        yield from lines
+        return
+    for line in lines:
+        if line[:1] in b"0123456789{":
+            when = line_time(line.rstrip(b"\r\n"))
+            if when is not None and when > stop:
+                return
+        yield line
 
 
 def _bounded(f: IO[bytes], length: int, stats: ParseStats) -> Iterator[bytes]:
