@@ -292,8 +292,16 @@ def apply_repair(
         return report
 
 
+#: Appended to quarantined temp files: a "*.tmp" left under data/ is what the health checks
+#: look for, and one parked in quarantine is no longer a stray.
+QUARANTINED_TMP_SUFFIX = ".quarantined"
+
+
 def _quarantine_path(quarantine: Path, config: RecoveryConfig, path: Path) -> Path:
-    return quarantine / _relative(path, config.data_dir)
+    target = quarantine / _relative(path, config.data_dir)
+    if path.name.endswith(".tmp") or path.name.endswith(PARTIAL_SUFFIXES):
+        target = target.with_name(target.name + QUARANTINED_TMP_SUFFIX)
+    return target
 
 
 def _apply_one(

@@ -1,0 +1,186 @@
+"""acore-doctor restore: verified, staged, swapped in; killed at any step the deployment
+ends wholly old or wholly new."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from acore_doctor.recovery.backup import create_backup, list_backups
+from acore_doctor.recovery.common import CRASH_ENV, CRASH_EXIT_CODE, parse_when, read_jsonl
+from acore_doctor.recovery.restore import (
+    RestoreError,
+    finish_interrupted_restores,
+    pending_restores,
+    restore,
+)
+from tests.builder import DeploymentBuilder
+from tests.conftest import SUITE_ROOT, clean_env
+from tests.test_recovery_backup import config_of, db_rows, deployment_with_db, make_db, state_digest
+
+
+def change_everything(bot: DeploymentBuilder) -> None:
+    """The state drifts after the backup: a file gone, one changed, one new, db rewritten."""
+    bot.remove("data/rl/rl_policies.json")
+    bot.write_json(
+        "data/chat_history/1431878519016915044.json", [{"role": "user", "content": "new"}]
+    )
+    bot.write("data/chat_history/777.json", "[]")
+    bot.write("prompts/default.txt", "changed prompt\n")
+    bot.set_env(OLLAMA_MODEL="changed-model")
+    (bot.root / "data" / "conversations.db").unlink(missing_ok=True)
+    make_db(bot.root / "data" / "conversations.db", rows=10)
+
+
+def test_restore_brings_back_the_backup_and_keeps_the_present(bot: DeploymentBuilder) -> None:
+    deployment_with_db(bot)
+    config = config_of(bot.root)
+    backup = create_backup(config)
+    old = state_digest(bot.root)
+    change_everything(bot)
+    changed = state_digest(bot.root)
+
+    result = restore(config, say=lambda _line: None)
+
+    assert state_digest(bot.root) == old
+    assert (bot.root / ".env").stat().st_mode & 0o777 == 0o600
+    assert (bot.root / "data/.quarantine/20250101T000000000000Z/old.json").exists(), "carried over"
+    assert (bot.root / "data/temp/tts_123.wav").exists(), "scratch carried over"
+    assert result.backup.id == backup.id
+    # The present state is itself a backup now: restoring it gives it back.
+    pre = [b for b in list_backups(config.backup_dir) if b.label == "pre-restore"]
+    assert [b.id for b in pre] == [result.pre_restore]
+    restore(config, at=pre[0].created_at, say=lambda _line: None)
+    assert state_digest(bot.root) == changed
+    assert not list((bot.root / ".acore-doctor").glob("restore-*")), "work dirs cleaned up"
+    outcomes = [(r["tool"], r["outcome"]) for r in read_jsonl(config.audit_log)]
+    assert outcomes.count(("restore", "done")) == 2
+
+
+def test_restore_at_takes_the_newest_backup_not_after_the_time(bot: DeploymentBuilder) -> None:
+    config = config_of(bot.root)
+    first = create_backup(config)
+    bot.write("prompts/default.txt", "second\n")
+    second = create_backup(config)
+    bot.write("prompts/default.txt", "third\n")
+    restore(config, at=parse_when(first.id), say=lambda _line: None)
+    assert (bot.root / "prompts/default.txt").read_text() != "second\n"
+    restore(config, at=second.created_at, say=lambda _line: None)
+    assert (bot.root / "prompts/default.txt").read_text() == "second\n"
+    with pytest.raises(RestoreError, match="no backup taken at or before"):
+        restore(config, at=parse_when("2001-01-01T00:00:00Z"), say=lambda _line: None)
+
+
+def test_dry_run_changes_nothing(bot: DeploymentBuilder) -> None:
+    deployment_with_db(bot)
+    config = config_of(bot.root)
+    create_backup(config)
+    change_everything(bot)
+    before = state_digest(bot.root)
+    backups_before = sorted(p.name for p in config.backup_dir.iterdir())
+    proc = subprocess.run(
+        [sys.executable, "-m", "acore_doctor.cli", "restore", f"--bot-dir={bot.root}", "--dry-run"],
+        cwd=SUITE_ROOT,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "dry run: nothing changed" in proc.stdout
+    assert "live has more than the backup: data/chat_history" in proc.stdout
+    assert state_digest(bot.root) == before
+    assert sorted(p.name for p in config.backup_dir.iterdir()) == backups_before
+
+
+@pytest.mark.parametrize("damage", ["archive", "manifest-sha", "member-missing"])
+def test_a_damaged_backup_is_refused_and_nothing_changes(
+    bot: DeploymentBuilder, damage: str
+) -> None:
+    config = config_of(bot.root)
+    backup = create_backup(config)
+    change_everything(bot)
+    before = state_digest(bot.root)
+    if damage == "archive":
+        with backup.archive.open("r+b") as handle:
+            handle.seek(backup.archive.stat().st_size // 2)
+            byte = handle.read(1)
+            handle.seek(-1, os.SEEK_CUR)
+            handle.write(bytes([byte[0] ^ 0xFF]))
+    else:
+        lines = backup.manifest.read_text().splitlines()
+        index = next(i for i, line in enumerate(lines) if "rl_policies.json" in line)
+        if damage == "manifest-sha":
+            lines[index] = lines[index].replace('"sha256": "', '"sha256": "00')
+        else:
+            lines.insert(index, lines[index].replace("rl_policies.json", "lost.json"))
+        backup.manifest.write_text("\n".join(lines) + "\n")
+    with pytest.raises(RestoreError, match="failed verification"):
+        restore(config, say=lambda _line: None)
+    assert state_digest(bot.root) == before
+    assert not list((bot.root / ".acore-doctor").glob("restore-*"))
+    assert read_jsonl(config.audit_log)[-1]["outcome"] == "refused"
+
+
+DRIVER = """
+import sys
+from pathlib import Path
+from acore_doctor.deployment import load_deployment
+from acore_doctor.recovery.common import recovery_config
+from acore_doctor.recovery.restore import restore
+restore(recovery_config(load_deployment(Path(sys.argv[1]))), say=lambda _l: None)
+"""
+
+
+def test_killed_at_every_step_the_deployment_is_wholly_old_or_wholly_new(
+    bot: DeploymentBuilder, tmp_path: Path
+) -> None:
+    deployment_with_db(bot)
+    config = config_of(bot.root)
+    create_backup(config)
+    new = state_digest(bot.root)
+    change_everything(bot)
+    old = state_digest(bot.root)
+    template = tmp_path / "template"
+    shutil.copytree(bot.root, template, symlinks=True)
+
+    outcomes = []
+    for step in range(1, 60):
+        root = tmp_path / f"run-{step}"
+        shutil.copytree(template, root, symlinks=True)
+        proc = subprocess.run(
+            [sys.executable, "-c", DRIVER, str(root)],
+            cwd=SUITE_ROOT,
+            env=clean_env(**{CRASH_ENV: str(step)}),
+            capture_output=True,
+            text=True,
+        )
+        if proc.returncode == 0:
+            assert state_digest(root) == new
+            break
+        assert proc.returncode == CRASH_EXIT_CODE, proc.stderr
+        run_config = config_of(root)
+        pending = bool(pending_restores(run_config))
+        if not pending:
+            # Before the commit point nothing live was touched.
+            assert state_digest(root) == old, f"step {step}: live changed before the commit"
+        finish_interrupted_restores(run_config)
+        after = state_digest(root)
+        assert after in (old, new), f"killed at step {step}: a mix of old and new state"
+        if after == new:
+            pre = [b for b in list_backups(run_config.backup_dir) if b.label == "pre-restore"]
+            assert len(pre) == 1, f"step {step}: the replaced state must be kept as a backup"
+            rows = db_rows(root / "data/conversations.db")
+            assert len(rows) == 2000
+        assert not list((root / ".acore-doctor").glob("restore-*")), f"step {step}: leftovers"
+        assert not list(root.glob(".env.*")), f"step {step}: a staged .env was left behind"
+        outcomes.append("new" if after == new else "old")
+        shutil.rmtree(root)
+    else:
+        pytest.fail("restore never completed without a crash point")
+    assert "old" in outcomes and "new" in outcomes
+    assert len(outcomes) >= 8, f"only {len(outcomes)} crash points exercised"
