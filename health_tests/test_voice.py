@@ -23,8 +23,8 @@ KOKORO_VOICE_KEYS = {
 
 
 def _answers(result: HttpResult, what: str) -> None:
-    assert result.ok, (
-        f"expected {result.target()} to answer 200 ({what}), found {result.describe()}"
+    assert result.ok and result.is_json, (
+        f"expected {result.target()} to answer 200 with JSON ({what}), found {result.describe()}"
     )
 
 
