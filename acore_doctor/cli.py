@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "acore_doctor.commands.serve",
     "acore_doctor.commands.watch",
     "acore_doctor.commands.simulate",
+    "acore_doctor.commands.logs",
 )
 
 

@@ -17,8 +17,6 @@ from acore_doctor.logs.window import WindowFacts
 from acore_doctor.probes.bot_process import BotProcess
 from acore_doctor.settings import BotSettings
 
-GUIDE = "guides/common_issues.md"
-
 
 def _needs_file(source: LogSource) -> None:
     if source.no_file_reason:
@@ -39,7 +37,7 @@ def _span(window: WindowFacts) -> str:
     "Log file is written while the bot runs",
     "Check LOG_FILE_PATH and that the bot's user can write there; a running bot whose log "
     "stopped is usually hung (see 'acore-doctor logs' for its last lines) and needs a restart.",
-    guide=f"{GUIDE}#log-not-written",
+    guide="guides/common_issues.md#log-not-written",
 )
 def test_log_written_recently(
     log_source: LogSource,
@@ -78,7 +76,7 @@ def rotation(log_files: LogFiles, settings: BotSettings) -> RotationFacts:
     "Let the bot rotate its own log (no external logrotate on bot.log); move away uncompressed "
     "or extra bot.log.N files and replace broken .gz segments; keep LOG_BACKUP_COUNT and "
     "LOG_MAX_BYTES at their defaults unless disk is short.",
-    guide=f"{GUIDE}#log-rotation-broken",
+    guide="guides/common_issues.md#log-rotation-broken",
 )
 def test_log_rotation_sane(log_source: LogSource, rotation: RotationFacts) -> None:
     _needs_file(log_source)
@@ -95,7 +93,7 @@ def test_log_rotation_sane(log_source: LogSource, rotation: RotationFacts) -> No
     "Find the template that fills the log in 'acore-doctor logs --all' (usually a retry loop or "
     "INFO spam such as 'KnowledgeTransfer initialized') and fix it; until then the history a "
     "diagnosis needs is rotated away within hours.",
-    guide=f"{GUIDE}#error-flood",
+    guide="guides/common_issues.md#error-flood",
 )
 def test_log_rotation_interval(
     log_source: LogSource, rotation: RotationFacts, log_thresholds: LogThresholds
@@ -114,7 +112,7 @@ def test_log_rotation_interval(
     "LOG_LEVEL is not DEBUG in production",
     "Set LOG_LEVEL=INFO in .env and restart: at DEBUG the gateway heartbeats and payload dumps "
     "make half the log, rotate it away fast and write users' messages to disk.",
-    guide=f"{GUIDE}#debug-logging-in-production",
+    guide="guides/common_issues.md#debug-logging-in-production",
 )
 def test_log_level_not_debug(
     log_source: LogSource, settings: BotSettings, log_window: WindowFacts
@@ -136,7 +134,7 @@ def test_log_level_not_debug(
     "Read the 'Fatal error' or traceback before the restarts ('acore-doctor logs'), fix its "
     "cause, then 'systemctl restart discordbot' once; add StartLimitBurst to the unit so systemd "
     "stops a loop instead of restarting forever.",
-    guide=f"{GUIDE}#crash-loop",
+    guide="guides/common_issues.md#crash-loop",
 )
 def test_no_crash_loop(log_window: WindowFacts, log_thresholds: LogThresholds) -> None:
     _needs_window(log_window)
@@ -189,7 +187,7 @@ def test_ready_since_start(bot_ready: ReadyFacts | None) -> None:
     "A retry loop without back-off is repeating one error: find it under 'error flood' in "
     "'acore-doctor logs', stop or fix the feature it names (e.g. BOT_CONVERSATION_ENABLED), "
     "and restart.",
-    guide=f"{GUIDE}#error-flood",
+    guide="guides/common_issues.md#error-flood",
 )
 def test_no_error_flood(log_window: WindowFacts, log_thresholds: LogThresholds) -> None:
     _needs_window(log_window)
@@ -210,7 +208,7 @@ def test_no_error_flood(log_window: WindowFacts, log_thresholds: LogThresholds) 
     "Error share of the recent log is below 1 %",
     "Look at the top error templates in 'acore-doctor logs' and fix the most frequent; a "
     "healthy bot logs well under 1 % errors.",
-    guide=f"{GUIDE}#error-flood",
+    guide="guides/common_issues.md#error-flood",
 )
 def test_error_share(log_window: WindowFacts, log_thresholds: LogThresholds) -> None:
     _needs_window(log_window)

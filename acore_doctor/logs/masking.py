@@ -32,7 +32,7 @@ _TEMPLATE_MASKS = re.compile(
             r"(?P<UUID>\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b)",
             r"(?P<HEX>\b0x[0-9a-fA-F]+\b|\b(?=[0-9a-fA-F]*[a-fA-F])(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{8,}\b)",
             r"(?P<ID>(?<![\w.])\d{15,21}(?![\d]))",
-            r"(?P<NUM>(?<![A-Za-z_\d.])-?\d+(?:[.,]\d+)*)",
+            r"(?P<NUM>(?<![A-Za-z\d.])-?\d+(?:[.,]\d+)*)",
         )
     )
 )

@@ -18,7 +18,6 @@ START_MARKERS = ("Starting Discord Ollama Bot...", "Starting Gestalt runtime sur
 READY_MARKERS = ("Bot is ready!", "Discord bot ready as ", "Logged in as ")
 FATAL_MARKERS = ("Fatal error:", "Fatal launcher error:")
 
-GUIDE = "guides/common_issues.md"
 
 SIGNATURE_TABLE: tuple[dict[str, Any], ...] = (
     {
@@ -29,7 +28,7 @@ SIGNATURE_TABLE: tuple[dict[str, Any], ...] = (
         "cause": "the bot hit an unhandled error at start-up or in its main loop and exited",
         "recommendation": "Read the 'Fatal error:' line and the lines before it; fix the named "
         "attribute, module or setting, then restart the service once.",
-        "guide": f"{GUIDE}#crash-loop",
+        "guide": "guides/common_issues.md#crash-loop",
         "own_check": False,
     },
     {
@@ -40,7 +39,7 @@ SIGNATURE_TABLE: tuple[dict[str, Any], ...] = (
         "cause": "Discord rejected DISCORD_TOKEN (reset, revoked or mistyped)",
         "recommendation": "Reset the token in the Discord Developer Portal (Bot > Reset Token), "
         "put it in DISCORD_TOKEN= without quotes and restart.",
-        "guide": "guides/common_issues.md#bot-not-responding",
+        "guide": "guides/integration_issues.md#discord-token-invalid",
         "min_level": "DEBUG",
     },
     {
@@ -54,7 +53,7 @@ SIGNATURE_TABLE: tuple[dict[str, Any], ...] = (
         "connection with 4014",
         "recommendation": "In the Discord Developer Portal > Bot, enable Message Content, "
         "Server Members and Presence intents, then restart the bot.",
-        "guide": f"{GUIDE}#privileged-intents-missing",
+        "guide": "guides/integration_issues.md#privileged-intents-disabled",
         "min_level": "DEBUG",
     },
     {
@@ -87,7 +86,7 @@ SIGNATURE_TABLE: tuple[dict[str, Any], ...] = (
         "messages sent through webhooks fail",
         "recommendation": "Delete unused webhooks in the channel (Edit Channel > Integrations > "
         "Webhooks) or use fewer personas in that channel.",
-        "guide": f"{GUIDE}#discord-webhook-limit",
+        "guide": "guides/common_issues.md#discord-webhook-limit",
     },
     {
         "key": "missing_permissions",
@@ -97,7 +96,7 @@ SIGNATURE_TABLE: tuple[dict[str, Any], ...] = (
         "cause": "the bot's role lacks a permission in some channel (Discord error 50013)",
         "recommendation": "Give the bot's role Send Messages, Read Message History, Embed Links "
         "and Manage Webhooks in the channels it serves.",
-        "guide": f"{GUIDE}#discord-missing-permissions",
+        "guide": "guides/integration_issues.md#discord-bot-missing-permissions",
     },
     {
         "key": "rate_limited",
@@ -108,7 +107,7 @@ SIGNATURE_TABLE: tuple[dict[str, Any], ...] = (
         "typing loop",
         "recommendation": "Find the loop that sends (look at the error flood section of "
         "'acore-doctor logs'); slow it down or add back-off.",
-        "guide": f"{GUIDE}#discord-rate-limits",
+        "guide": "guides/integration_issues.md#discord-rate-limited-or-cloudflare-ban",
     },
     {
         "key": "dns_failure",
@@ -119,7 +118,7 @@ SIGNATURE_TABLE: tuple[dict[str, Any], ...] = (
         "cause": "DNS lookups failed, so Discord reconnects and LLM calls failed meanwhile",
         "recommendation": "Check /etc/resolv.conf and the host's network; 'getent hosts "
         "discord.com' must answer. Consider a local caching resolver.",
-        "guide": f"{GUIDE}#dns-failures",
+        "guide": "guides/common_issues.md#dns-failures",
         "min_level": "DEBUG",
     },
     {
@@ -131,7 +130,7 @@ SIGNATURE_TABLE: tuple[dict[str, Any], ...] = (
         "shutdown; they leak sockets",
         "recommendation": "Look for the crash before these lines; stop the bot with SIGTERM "
         "(systemctl stop) rather than SIGKILL.",
-        "guide": f"{GUIDE}#crash-loop",
+        "guide": "guides/common_issues.md#unclosed-client-sessions",
         "min_level": "DEBUG",
     },
     {
@@ -143,7 +142,7 @@ SIGNATURE_TABLE: tuple[dict[str, Any], ...] = (
         "network I/O) long enough to miss gateway heartbeats",
         "recommendation": "Move blocking work off the loop (asyncio.to_thread); check CPU and "
         "swap while the bot answers.",
-        "guide": f"{GUIDE}#blocked-event-loop",
+        "guide": "guides/common_issues.md#blocked-event-loop",
     },
     {
         "key": "rerank_nested_loop",
@@ -163,7 +162,7 @@ SIGNATURE_TABLE: tuple[dict[str, Any], ...] = (
         "cause": "a message handler raised; those messages got no answer",
         "recommendation": "Read the traceback's last line in 'acore-doctor logs' (tracebacks by "
         "type) and update or fix the code it names.",
-        "guide": f"{GUIDE}#crash-loop",
+        "guide": "guides/common_issues.md#crash-loop",
     },
     {
         "key": "persona_not_found",
@@ -173,7 +172,7 @@ SIGNATURE_TABLE: tuple[dict[str, Any], ...] = (
         "cause": "a persona id in the settings or a channel mapping has no character file",
         "recommendation": "Compare CHARACTER / ACTIVE_PERSONAS with the files in CHARACTERS_DIR "
         "(ids are the file names without .json).",
-        "guide": "guides/deployment_issues.md#setting-silently-ignored",
+        "guide": "guides/deployment_issues.md#character-not-found",
     },
     {
         "key": "plugin_load_failed",
@@ -183,7 +182,7 @@ SIGNATURE_TABLE: tuple[dict[str, Any], ...] = (
         "cause": "a runtime plugin failed to load, so its tools are missing",
         "recommendation": "Read the error after the plugin name; fix its dependency or remove "
         "it from GESTALT_PLUGIN_DIRS.",
-        "guide": f"{GUIDE}#crash-loop",
+        "guide": "guides/common_issues.md#crash-loop",
     },
     {
         "key": "command_sync_failed",
@@ -193,7 +192,7 @@ SIGNATURE_TABLE: tuple[dict[str, Any], ...] = (
         "cause": "slash commands could not be registered, so they are missing or stale",
         "recommendation": "Check the bot was invited with the applications.commands scope; "
         "the next clean start retries the sync.",
-        "guide": f"{GUIDE}#discord-missing-permissions",
+        "guide": "guides/integration_issues.md#discord-bot-missing-permissions",
     },
     {
         "key": "character_break",

@@ -1,0 +1,324 @@
+"""``acore-doctor logs``: analyze a window of the bot's logs.
+
+Reads the deployment's log file and its rotated segments (or a journal export, or the
+journal), streams every record through the analyzer once, and prints levels, error rate,
+top templates, tracebacks, starts vs ready markers, known signatures with their cause and
+recommendation, and the templates that are new since the previous analysis.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from acore_doctor.deployment import load_deployment, resolve_bot_dir
+from acore_doctor.logs import analyze_paths
+from acore_doctor.logs.analyzer import Analyzer, LogAnalysis, TemplateStats
+from acore_doctor.logs.assess import LogFinding, assess
+from acore_doctor.logs.parse import LEVELS, format_local, iter_records
+from acore_doctor.logs.sources import (
+    DEFAULT_UNIT,
+    find_log_files,
+    log_file_path,
+    read_journal,
+    records_since,
+)
+from acore_doctor.logs.state import load_state, new_keys, save_state
+from acore_doctor.redact import Redactor, secret_values
+
+REPORTS_ENV = "DIAGNOSTIC_REPORTS_PATH"
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.IGNORECASE)
+_UNITS = {"": 60, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "logs",
+        help="analyze the bot's logs (levels, error floods, crash loops, known signatures)",
+        description="Analyze a window of a deployment's logs: records per level, errors per "
+        "minute, top error and warning templates, tracebacks by type, starts vs ready markers, "
+        "known failure signatures with their cause and fix, and templates new since the "
+        "previous analysis. Exit code: 0 nothing found, 1 warnings, 2 critical, 3 no log.",
+    )
+    parser.add_argument("--bot-dir", help="the deployment (default: $ACORE_BOT_DIR or cwd)")
+    parser.add_argument("--env-file", type=Path, help="its .env (default: <bot-dir>/.env)")
+    span = parser.add_mutually_exclusive_group()
+    span.add_argument(
+        "--since",
+        default="1h",
+        help="how far back: 30m, 1h, 2d, or a time 'YYYY-MM-DD HH:MM' (default 1h)",
+    )
+    span.add_argument("--all", action="store_true", help="every record in every segment")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--file", type=Path, nargs="+", help="analyze these files instead (gz or plain)"
+    )
+    source.add_argument(
+        "--journal-file", type=Path, help="analyze a 'journalctl -u discordbot -o json' export"
+    )
+    source.add_argument(
+        "--journal",
+        nargs="?",
+        const=DEFAULT_UNIT,
+        metavar="UNIT",
+        help=f"read the journal of UNIT (default {DEFAULT_UNIT}): the runtime path's only log",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument("--top", type=int, default=10, help="templates per list (default 10)")
+    parser.add_argument(
+        "--report-dir",
+        type=Path,
+        help=f"where the 'new templates' state is kept (default ${REPORTS_ENV}, else reports/)",
+    )
+    parser.add_argument(
+        "--no-state", action="store_true", help="do not read or update the new-templates state"
+    )
+    parser.set_defaults(handler=handle)
+
+
+def parse_since(text: str, now: float | None = None) -> float:
+    """Epoch for ``30m`` / ``1h`` / ``2d`` ago, or for an absolute local time."""
+    now = time.time() if now is None else now
+    match = _DURATION.match(text)
+    if match:
+        return now - float(match.group(1)) * _UNITS[match.group(2).lower()]
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text.strip(), fmt).timestamp()
+        except ValueError:
+            continue
+    raise ValueError(f"--since {text!r}: expected e.g. 30m, 1h, 2d or 'YYYY-MM-DD HH:MM'")
+
+
+def _rotation_index(path: Path) -> int:
+    match = re.search(r"\.(\d+)(?:\.gz)?$", path.name)
+    return int(match.group(1)) if match else 0
+
+
+class Progress:
+    """A one-line counter on stderr, only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.started = time.monotonic()
+        self.shown = False
+
+    def __call__(self, lines: int) -> None:
+        if not self.enabled:
+            return
+        elapsed = time.monotonic() - self.started
+        if elapsed < 0.5:
+            return
+        sys.stderr.write(f"\r  reading: {lines:,} lines, {elapsed:.0f} s ")
+        sys.stderr.flush()
+        self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r" + " " * 50 + "\r")
+            sys.stderr.flush()
+
+
+def handle(args: argparse.Namespace, extra: list[str]) -> int:
+    bot_dir = resolve_bot_dir(args.bot_dir, None, Path.cwd())
+    deployment = load_deployment(bot_dir, args.env_file)
+    redact = Redactor(secret_values(deployment.settings.file_values))
+    redact.add(secret_values(dict(os.environ)))
+    try:
+        since = None if args.all else parse_since(args.since)
+    except ValueError as exc:
+        print(f"acore-doctor logs: {exc}", file=sys.stderr)
+        return 3
+    progress = Progress(sys.stderr.isatty() and not args.json)
+    started = time.monotonic()
+    analysis, described, problem = _analyze(args, deployment, since, progress)
+    progress.done()
+    elapsed = time.monotonic() - started
+    if problem:
+        print(f"acore-doctor logs: {redact(problem)}", file=sys.stderr)
+        return 3
+    findings = assess(analysis)
+    new, state_note = _new_templates(args, deployment.bot_dir, deployment.settings, analysis)
+    document = {
+        "source": described,
+        "since": format_local(since) if since is not None else "all",
+        "seconds": round(elapsed, 3),
+        "findings": [f.to_dict() for f in findings],
+        "new_templates": new,
+        "new_templates_note": state_note,
+        **analysis.to_dict(args.top),
+    }
+    document = _redact(document, redact)
+    if args.json:
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        print(redact(render_text(analysis, findings, document, args.top)))
+    if any(f.severity == "critical" for f in findings):
+        return 2
+    return 1 if findings else 0
+
+
+def _analyze(
+    args: argparse.Namespace, deployment: Any, since: float | None, progress: Progress
+) -> tuple[LogAnalysis, str, str | None]:
+    if args.journal_file:
+        if not args.journal_file.is_file():
+            return LogAnalysis(), "", f"no such file: {args.journal_file}"
+        analysis = analyze_paths([args.journal_file], since=since, fmt="journal", progress=progress)
+        return analysis, f"journal export {args.journal_file}", None
+    if args.journal:
+        result = read_journal(args.journal, since)
+        if result.error:
+            return LogAnalysis(), "", result.error
+        analyzer = Analyzer(progress=progress)
+        records = iter_records(result.lines, analyzer.result.parse, fmt="journal")
+        return (
+            analyzer.feed_all(records_since(records, since)),
+            f"journalctl -u {args.journal}",
+            None,
+        )
+    if args.file:
+        paths = sorted(args.file, key=lambda p: -_rotation_index(p))
+        missing = [str(p) for p in paths if not p.is_file()]
+        if missing:
+            return LogAnalysis(), "", f"no such file: {', '.join(missing)}"
+        source = ", ".join(str(p) for p in paths)
+    else:
+        files = find_log_files(log_file_path(deployment))
+        segments = files.in_time_order()
+        if not segments:
+            return (
+                LogAnalysis(),
+                "",
+                f"no log file at {files.live} (on the runtime path, launcher.py logs to "
+                "journald only: use --journal)",
+            )
+        # A segment rotated out before `since` holds nothing newer: skip it unread.
+        paths = [s.path for s in segments if since is None or s.index == 0 or s.mtime >= since]
+        source = f"{files.live} ({len(paths) - (1 if files.live_exists else 0)} rotated segment(s))"
+    return analyze_paths(paths, since=since, progress=progress), source, None
+
+
+def _report_dir(args: argparse.Namespace, settings: Any) -> Path:
+    value = args.report_dir or os.environ.get(REPORTS_ENV) or settings.environ.get(REPORTS_ENV)
+    if value:
+        return Path(os.path.expanduser(str(value)))
+    try:
+        from acore_doctor.suite import suite_root
+
+        return suite_root() / "reports"
+    except FileNotFoundError:
+        return Path.cwd() / "reports"
+
+
+def _new_templates(
+    args: argparse.Namespace, bot_dir: Path, settings: Any, analysis: LogAnalysis
+) -> tuple[list[str], str]:
+    if args.no_state:
+        return [], "state not used (--no-state)"
+    report_dir = _report_dir(args, settings)
+    state = load_state(report_dir, bot_dir)
+    keys = analysis.template_keys()
+    new = new_keys(state, keys)
+    try:
+        save_state(state, keys)
+    except OSError as exc:
+        return new, f"state not saved ({exc.strerror or exc}) in {report_dir}"
+    if state.previous_run is None:
+        return [], f"first analysis of this deployment: {len(keys)} template(s) recorded"
+    note = f"since the previous analysis at {format_local(state.previous_run)}"
+    if state.problem:
+        note += f" ({state.problem})"
+    return new, note
+
+
+def _redact(value: Any, redact: Redactor) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [_redact(v, redact) for v in value]
+    if isinstance(value, dict):
+        return {k: _redact(v, redact) for k, v in value.items()}
+    return value
+
+
+# -- text ---------------------------------------------------------------------------------
+def _template_lines(templates: list[TemplateStats]) -> list[str]:
+    lines = []
+    for t in templates:
+        lines.append(
+            f"  {t.count:>7,}x  peak {t.peak_per_minute}/min  {format_local(t.last)}  "
+            f"{t.logger}: {t.template}"
+        )
+        if t.sample and t.sample != t.template:
+            lines.append(f"            e.g. {t.sample}")
+    return lines or ["  (none)"]
+
+
+def render_text(
+    analysis: LogAnalysis, findings: list[LogFinding], document: dict[str, Any], top: int
+) -> str:
+    parse = analysis.parse
+    out = [
+        f"acore-doctor logs: {document['source']}",
+        f"Window: {document['since']} -> {format_local(analysis.last_time)} "
+        f"(records from {format_local(analysis.first_time)})",
+        f"Read {parse.lines:,} lines, {analysis.records:,} records in {document['seconds']:.1f} s; "
+        f"{parse.continuation_lines:,} continuation, {parse.orphan_lines} orphan, "
+        f"{parse.binary_lines} binary, {parse.invalid_utf8_lines} invalid UTF-8, "
+        f"{parse.huge_lines} huge lines",
+        "",
+    ]
+    total = analysis.records or 1
+    levels = "  ".join(
+        f"{lvl} {analysis.records_by_level[lvl]:,} ({analysis.records_by_level[lvl] / total:.0%})"
+        for lvl in LEVELS
+    )
+    lines_by_level = analysis.lines_by_level
+    out.append(f"Records by level: {levels}")
+    out.append("Lines by level:   " + "  ".join(f"{k} {v:,}" for k, v in lines_by_level.items()))
+    peak = analysis.errors_per_minute
+    out.append(
+        f"Errors: {analysis.error_records:,} ({analysis.error_share:.2%} of records); peak "
+        f"{peak.peak_per_minute}/min at {format_local(peak.peak_minute)[:16]}"
+    )
+    ready = "ready marker seen" if analysis.ready_since_last_start else "NO ready marker"
+    last = (
+        f"; last start {format_local(analysis.last_start)} ({ready} since)"
+        if analysis.last_start
+        else ""
+    )
+    out.append(
+        f"Starts: {len(analysis.starts)}, ready markers: {analysis.ready_markers}, most starts in "
+        f"{analysis.crash_window_s / 60:g} min: {analysis.max_starts_in_crash_window}{last}"
+    )
+    out.append("")
+    out.append(f"Findings ({len(findings)}):")
+    for f in findings:
+        out.append(f"  [{f.severity}] {f.title}: {f.detail}")
+        out.append(f"      fix: {f.recommendation} (see {f.guide})")
+    if not findings:
+        out.append("  none: no crash loop, flood or known failure signature in this window")
+    out.append("")
+    out.append("Top error templates:")
+    errors = analysis.top_templates("CRITICAL", top) + analysis.top_templates("ERROR", top)
+    out += _template_lines(sorted(errors, key=lambda t: -t.count)[:top])
+    out.append("Top warning templates:")
+    out += _template_lines(analysis.top_templates("WARNING", top))
+    out.append("Tracebacks by exception type:")
+    out += [f"  {n:>7,}x  {exc}" for exc, n in analysis.tracebacks.most_common(top)] or ["  (none)"]
+    out.append("Noisiest loggers (records):")
+    out += [f"  {n:>7,}  {name}" for name, n in analysis.loggers.most_common(min(top, 5))]
+    new = document["new_templates"]
+    out.append(f"New templates ({len(new)}), {document['new_templates_note']}:")
+    out += [f"  {key}" for key in new[:top]] or ["  (none)"]
+    if len(new) > top:
+        out.append(f"  ... and {len(new) - top} more (--json lists all)")
+    return "\n".join(out)
