@@ -23,6 +23,7 @@ from acore_doctor.recovery.backup import (
 )
 from acore_doctor.recovery.common import (
     RecoveryConfig,
+    json_parses,
     read_jsonl,
     recovery_config,
     stamp,
@@ -90,6 +91,15 @@ def state_digest(root: Path) -> dict[str, str]:
     env = root / ".env"
     digest[".env"] = hashlib.sha256(env.read_bytes()).hexdigest() if env.exists() else "missing"
     return digest
+
+
+def healthy(bot: DeploymentBuilder) -> DeploymentBuilder:
+    """The demo ships with damage for the health checks to find (a corrupt history file, a
+    stray .tmp); recovery tests start from state with none and add their own."""
+    for path in sorted((bot.root / "data").rglob("*")):
+        if path.suffix == ".tmp" or (path.suffix == ".json" and not json_parses(path.read_bytes())):
+            path.unlink()
+    return bot
 
 
 def deployment_with_db(bot: DeploymentBuilder) -> DeploymentBuilder:

@@ -21,7 +21,19 @@ from acore_doctor.recovery.restore import (
 )
 from tests.builder import DeploymentBuilder
 from tests.conftest import SUITE_ROOT, clean_env
-from tests.test_recovery_backup import config_of, db_rows, deployment_with_db, make_db, state_digest
+from tests.test_recovery_backup import (
+    config_of,
+    db_rows,
+    deployment_with_db,
+    healthy,
+    make_db,
+    state_digest,
+)
+
+
+@pytest.fixture
+def bot(bot: DeploymentBuilder) -> DeploymentBuilder:
+    return healthy(bot)
 
 
 def change_everything(bot: DeploymentBuilder) -> None:
