@@ -427,6 +427,9 @@ OTHER_READERS: frozenset[str] = frozenset(
     {
         "DIAGNOSTIC_REPORTS_PATH",  # acore-doctor's report directory
         "ACORE_BOT_DIR",  # acore-doctor's deployment directory
+        "DISCORD_API_BASE",  # acore-doctor's Discord REST base (proxy, simulator) (services)
+        "SUPERTONIC_API_URL",  # acore-doctor's Supertonic server URL (services)
+        "TEST_GUILD_ID",  # acore-doctor: the guild whose roles give the bot's permissions (services)
         "STATE_BACKUP_ENABLED",  # acore-doctor backup / recovery_tests (recovery)
         "STATE_BACKUP_DIR",  # acore-doctor backup (recovery)
         "RECOVERY_STATE_RETENTION",  # acore-doctor backup retention, days (recovery)

@@ -5,11 +5,17 @@ from __future__ import annotations
 import argparse
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from acore_doctor.demo import DEPLOYMENT, start_standin_bot, stop_standin_bot
 from acore_doctor.logs.rebase import rebase_log_times
+from acore_doctor.simulate import SERVICES, Simulator, modes_of
 from acore_doctor.suite import run_suite, suite_root
+
+#: What the demo's simulated services get wrong, so the report shows a service finding.
+DEMO_FAULTS = {"discord": "no_manage_webhooks"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,6 +29,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--report-dir", type=Path, help="where reports go (default: reports/demo in the suite)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary deployment")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="SERVICE=MODE",
+        help="put a simulated service in a fault mode, e.g. ollama=down (see "
+        "'acore-doctor simulate --list-modes'); default: discord=no_manage_webhooks",
+    )
+    parser.add_argument(
+        "--no-simulator",
+        action="store_true",
+        help="do not start simulated services (the service checks then see the demo .env's URLs)",
+    )
     parser.set_defaults(handler=handle, accepts_extra=True)
 
 
@@ -35,6 +54,32 @@ def copy_demo(target: Path) -> Path:
     return bot_dir
 
 
+@contextmanager
+def demo_services(args: argparse.Namespace) -> Iterator[dict[str, str]]:
+    """Simulated Discord/LLM/voice services on free loopback ports, and the environment
+    variables pointing the demo deployment at them (the environment wins over .env)."""
+    if args.no_simulator:
+        yield {}
+        return
+    faults = dict(DEMO_FAULTS)
+    for value in args.fault:
+        name, _, mode = value.partition("=")
+        if (
+            name not in SERVICES
+            or not mode
+            or any(m not in modes_of(name) for m in mode.split("+"))
+        ):
+            raise SystemExit(
+                f"acore-doctor demo: unknown fault {value!r} (see 'acore-doctor simulate --list-modes')"
+            )
+        faults[name] = mode
+    with Simulator(faults=faults) as sim:
+        print("Simulated services: " + ", ".join(f"{n} ({sim.port(n)})" for n in sim.sims))
+        for name, mode in faults.items():
+            print(f"  {name}: fault mode {mode}")
+        yield sim.env()
+
+
 def handle(args: argparse.Namespace, extra: list[str]) -> int:
     report_dir = (args.report_dir or suite_root() / "reports" / "demo").resolve()
     html = report_dir / "report.html"
@@ -44,7 +89,10 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
         print(f"acore-doctor demo: checking a sample deployment copied to {bot_dir}")
         standin = start_standin_bot(bot_dir)  # the process checks need a bot to find
         try:
-            code = run_suite(bot_dir, extra, report_dir=report_dir, html=html).returncode
+            with demo_services(args) as service_env:
+                code = run_suite(
+                    bot_dir, extra, report_dir=report_dir, html=html, env=service_env
+                ).returncode
         finally:
             stop_standin_bot(standin)
         print(f"\nJSON report: {report_dir / 'latest.json'}\nHTML report: {html}")
