@@ -51,9 +51,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace, extra: list[str]) -> int:
     deployment = deployment_from(args)
     settings = deployment.settings
-    interval = args.interval or settings.float("HEALTH_CHECK_INTERVAL", DEFAULT_INTERVAL_S)
-    if interval <= 0:
-        interval = DEFAULT_INTERVAL_S
+    if args.interval is not None:
+        interval = max(0.0, args.interval)  # 0: back to back, still one at a time
+    else:
+        interval = settings.float("HEALTH_CHECK_INTERVAL", DEFAULT_INTERVAL_S)
+        interval = interval if interval > 0 else DEFAULT_INTERVAL_S
     report_dir = report_dir_for(deployment, args.report_dir).resolve()
     config = AlertConfig.from_settings(
         settings,

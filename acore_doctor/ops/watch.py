@@ -191,7 +191,8 @@ class Watcher:
             next_start += self.interval
             delay = next_start - time.monotonic()
             if delay < 0:
-                self.log(f"{_now()} the run took longer than the {self.interval:g} s interval")
+                if self.interval > 0:
+                    self.log(f"{_now()} the run took longer than the {self.interval:g} s interval")
                 next_start = time.monotonic()
                 delay = 0
             if self.stop.wait(delay):
