@@ -1,13 +1,15 @@
 """pytest plugin module: network probe options and fixtures (see ARCHITECTURE.md).
 
-Each probe's fact is a session fixture named after the probe (``ollama_tags``, ``discord``
-...). At the first use of any of them, every probe the *selected* checks ask for is gathered
-at once (``acore_doctor.netprobe.runner``); a probe asked for later that was not prefetched
-runs alone. Running one check therefore runs only its own probes.
+Each probe's fact is a session fixture named after the probe (``ollama_tags``,
+``discord_api`` ...). When collection ends, every probe the *selected* checks ask for starts at
+once in a background thread (``acore_doctor.netprobe.runner``); a probe asked for later that
+was not prefetched runs alone. Running one check therefore runs only its own probes.
 """
 
 from __future__ import annotations
 
+import threading
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -23,6 +25,7 @@ from acore_doctor.netprobe.transport import Timeouts
 from acore_doctor.settings import BotSettings
 
 NEEDED = pytest.StashKey[list[str]]()
+CACHE = pytest.StashKey["ProbeCache"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -115,31 +118,54 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             probe_name = by_fixture.get(name)
             if probe_name and probe_name not in needed:
                 needed.append(probe_name)
-    session.config.stash[NEEDED] = needed
+    config = session.config
+    config.stash[NEEDED] = needed
+    if needed and not config.option.collectonly:
+        from acore_doctor.plugin import state_of
+
+        cache = ProbeCache(config, state_of(config).deployment.settings)
+        cache.start(needed)
+        config.stash[CACHE] = cache
 
 
 class ProbeCache:
-    """The run's probe results: the selected checks' probes at first use, others on demand."""
+    """The run's probe results.
+
+    The probes the selected checks need start in a background thread as soon as collection
+    ends, so network waits overlap with the local checks; a fact is read after they finish.
+    A probe no selected check declared runs alone when first asked for.
+    """
 
     def __init__(self, config: pytest.Config, settings: BotSettings) -> None:
         self.config = config
-        self.settings = settings
+        # A private copy: reading typed values records parse problems, which are the config
+        # checks' findings, not ours; and the copy is safe to read from another thread.
+        self.settings = replace(settings, problems=[])
         self.timeouts = timeouts_from(config)
         self.canary = bool(config.getoption("canary"))
         self.results: dict[str, Any] = {}
-        self._prefetched = False
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
 
-    def _run(self, names: list[str]) -> None:
-        names = [n for n in names if n not in self.results]
-        if names:
+    def start(self, names: list[str]) -> None:
+        self._thread = threading.Thread(
+            target=self._prefetch, args=(names,), name="acore-doctor-probes", daemon=True
+        )
+        self._thread.start()
+
+    def _prefetch(self, names: list[str]) -> None:
+        try:
             self.results.update(run_probes(names, self.settings, self.timeouts, self.canary))
+        except BaseException as exc:  # reported by every check that reads a fact
+            self._error = exc
 
     def fact(self, name: str) -> Any:
-        if not self._prefetched:
-            self._prefetched = True
-            self._run(self.config.stash.get(NEEDED, []))
+        if self._thread is not None:
+            self._thread.join()
         if name not in self.results:
-            self._run([name])
+            if self._error is not None:
+                raise RuntimeError(f"network probes failed: {self._error!r}")
+            self.results.update(run_probes([name], self.settings, self.timeouts, self.canary))
         result = self.results[name]
         if isinstance(result, NotApplicable):
             pytest.skip(f"not applicable: {result.reason}")
@@ -150,7 +176,10 @@ class ProbeCache:
 
 @pytest.fixture(scope="session")
 def net_probes(request: pytest.FixtureRequest, settings: BotSettings) -> ProbeCache:
-    return ProbeCache(request.config, settings)
+    cache = request.config.stash.get(CACHE, None)
+    if cache is None:
+        cache = request.config.stash[CACHE] = ProbeCache(request.config, settings)
+    return cache
 
 
 @pytest.fixture(scope="session")
