@@ -196,7 +196,7 @@ def bot_ready(
     # Clock and flush slack: the log's first lines can precede psutil's create_time a little.
     # Only the minutes after the start matter, so a bot up for weeks costs no more to check.
     start = process.create_time - 60
-    stop = min(time.time(), process.create_time + grace + 300)
+    stop = process.create_time + grace + 300
     if log_source.kind == "file":
         span = read_file_span(log_files, start, stop)
     elif log_source.kind == "journal":
