@@ -110,6 +110,16 @@ def timeouts_from(config: pytest.Config) -> Timeouts:
     )
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Run the checks that wait for network facts last, so the local checks run while the
+    probes are in flight instead of after them (a stable sort keeps each group's order)."""
+    by_fixture = fixture_probes()
+    items.sort(key=lambda item: any(n in by_fixture for n in getattr(item, "fixturenames", ())))
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     by_fixture = fixture_probes()
     needed: list[str] = []
