@@ -73,6 +73,8 @@ def _count(call: Callable[[], Any]) -> int | None:
 def take_sample(proc: psutil.Process, t: float) -> Sample:
     """One sample; raises psutil.NoSuchProcess when the process is gone."""
     with proc.oneshot():
+        if proc.status() == psutil.STATUS_ZOMBIE:  # exited, not yet reaped by its parent
+            raise psutil.ZombieProcess(proc.pid)
         cpu = proc.cpu_percent(None)
         mem = proc.memory_info()
         try:
