@@ -95,10 +95,15 @@ def test_discord_not_rate_limited(discord_api: DiscordFacts) -> None:
     guide="guides/integration_issues.md#discord-token-invalid",
     root=roots.DISCORD_TOKEN,
 )
-def test_discord_token_valid(discord_api: DiscordFacts) -> None:
+def test_discord_token_valid(discord_api: DiscordFacts, record_property) -> None:
     problem = roots.discord_problem(discord_api.me)
     if problem and problem[0] != roots.DISCORD_TOKEN:
         raise Blocked(*problem)
+    me = discord_api.me.data if problem is None and discord_api.me else {}
+    record_property(
+        "details",
+        f"logged in as {me.get('username')}#{me.get('discriminator')} (id {me.get('id')})",
+    )
     assert problem is None, (
         f"expected GET /users/@me to answer 200 for the token, found {problem[1] if problem else ''}; "
         "no further Discord request was sent (invalid requests count toward an IP ban)"
@@ -160,8 +165,11 @@ def _session_limit(facts: DiscordFacts) -> dict:
     "now; the limit resets after the time shown.",
     guide="guides/integration_issues.md#discord-session-starts-exhausted",
 )
-def test_session_starts_left(discord_api: DiscordFacts) -> None:
+def test_session_starts_left(discord_api: DiscordFacts, record_property) -> None:
     limit = _session_limit(discord_api)
+    record_property(
+        "details", f"{limit.get('remaining')} of {limit.get('total')} session starts left today"
+    )
     hours = float(limit.get("reset_after", 0) or 0) / 3_600_000
     assert int(limit.get("remaining", 0) or 0) > 0, (
         f"expected session starts remaining, found 0 of {limit.get('total')} "

@@ -33,7 +33,10 @@ LOW_CREDIT = 1.0
     guide="guides/integration_issues.md#ollama-unreachable",
     root="ollama",
 )
-def test_ollama_answers(ollama_version: HttpResult) -> None:
+def test_ollama_answers(ollama_version: HttpResult, record_property) -> None:
+    record_property(
+        "details", f"Ollama {version_of(ollama_version)}, {ollama_version.elapsed_s * 1000:.0f} ms"
+    )
     assert version_of(ollama_version), (
         f"expected Ollama's version from {ollama_version.target()}, found {ollama_version.describe()}"
     )
@@ -87,7 +90,7 @@ def test_loaded_models(ollama_ps: HttpResult, record_property) -> None:
     loaded = loaded_models(ollama_ps)
     assert loaded is not None, f"expected a list of loaded models, found {ollama_ps.describe()}"
     record_property(
-        "loaded_models",
+        "details",
         "; ".join(m.describe() for m in loaded) or "none loaded (first reply will be slow)",
     )
 
@@ -113,7 +116,9 @@ def test_canary_generation(
     )
     max_latency, min_tps = canary_bands
     tps = f"{stats.tokens_per_s:.1f}" if stats.tokens_per_s is not None else "?"
-    record_property("canary", f"{stats.latency_s:.2f} s, {stats.tokens} tokens, {tps} tokens/s")
+    record_property(
+        "details", f"canary: {stats.latency_s:.2f} s, {stats.tokens} tokens, {tps} tokens/s"
+    )
     assert stats.latency_s <= max_latency, (
         f"expected the canary within {max_latency:g} s, found {stats.latency_s:.1f} s"
     )
