@@ -1,0 +1,125 @@
+"""The debug console, driven with --command as an operator's one-liner would be."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from acore_doctor.simulate import Simulator
+from tests.builder import make_token
+from tests.conftest import SUITE_ROOT, clean_env
+
+TOKEN = make_token()
+API_KEY = "sk-or-v1-0123456789abcdefghijklmnopqrstuv"
+
+
+def console(bot, command: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "acore_doctor.cli", "console", f"--bot-dir={bot.root}",
+         "--command", command],
+        cwd=SUITE_ROOT, env=clean_env(**env), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def deployment(bot):
+    bot.set_env(DISCORD_TOKEN=TOKEN, OPENROUTER_API_KEY=API_KEY)
+    return bot
+
+
+def leaked(output: str) -> bool:
+    return any(s in output for s in (TOKEN, TOKEN[:10], TOKEN[-10:], API_KEY, API_KEY[-10:]))
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "settings['DISCORD_TOKEN']",
+        "print(settings['DISCORD_TOKEN'], settings.get('OPENROUTER_API_KEY'))",
+        "settings.show()",
+        "import os; print([settings[k] for k in settings.keys()])",
+        "raise RuntimeError(settings['OPENROUTER_API_KEY'])",
+    ],
+)
+def test_secrets_are_masked_whatever_shows_them(deployment, command):
+    result = console(deployment, command)
+    assert not leaked(result.stdout + result.stderr), result.stdout + result.stderr
+    assert "***REDACTED***" in result.stdout + result.stderr
+
+
+def test_settings_show_masks_secrets_but_not_counts(deployment):
+    result = console(deployment, "settings.show('TOKEN|OLLAMA_HOST')")
+    assert result.returncode == 0
+    assert "DISCORD_TOKEN=***REDACTED***" in result.stdout
+    assert "OLLAMA_MAX_TOKENS=500" in result.stdout
+    assert "OLLAMA_HOST=http://127.0.0.1:11434" in result.stdout
+
+
+def test_top_level_await(deployment):
+    result = console(deployment, "await asyncio.sleep(0.01); print('awaited', 6 * 7)")
+    assert result.returncode == 0 and result.stdout.strip() == "awaited 42"
+
+
+def test_exceptions_exit_1_with_a_short_traceback(deployment):
+    result = console(deployment, "1/0")
+    assert result.returncode == 1
+    assert "ZeroDivisionError" in result.stderr
+    assert console(deployment, "def broken(:").returncode == 1
+
+
+def test_databases_open_read_only_and_are_never_created(deployment):
+    path = deployment.root / "data" / "bot.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("create table notes (body text)")
+        conn.execute("insert into notes values ('hello')")
+    result = console(
+        deployment, "print(db('bot.db').execute('select body from notes').fetchall()[0][0])"
+    )
+    assert result.stdout.strip() == "hello", result.stderr
+    result = console(deployment, "db('bot.db').execute(\"insert into notes values ('x')\")")
+    assert result.returncode == 1 and "readonly" in result.stderr
+    result = console(deployment, "db('missing.db')")
+    assert result.returncode == 1 and "no SQLite file" in result.stderr
+    assert not (deployment.root / "data" / "missing.db").exists()
+    assert not (deployment.root / "missing.db").exists()
+    assert "bot.db" in console(deployment, "print(databases())").stdout
+
+
+def test_one_named_check_shows_its_finding(deployment):
+    deployment.set_env(DISCORD_TOKEN="Bot abc")
+    result = console(deployment, "found = check('discord_token_shape')")
+    assert result.returncode == 0, result.stderr
+    assert "DISCORD_TOKEN is set and shaped like a bot token" in result.stdout
+    assert "severity critical, outcome FAILED" in result.stdout
+    assert "fix: Copy the bot token again" in result.stdout
+
+
+def test_unknown_check_name(deployment):
+    result = console(deployment, "check('no_such_check_anywhere')")
+    assert "no check" in result.stdout
+
+
+def test_probe_against_the_simulator(deployment):
+    with Simulator(["ollama"]) as sim:
+        result = console(deployment, "r = probe('ollama.version')['ollama.version']; print(r.status, r.url)",
+                         OLLAMA_HOST=sim.url("ollama"))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    status, url = result.stdout.split()
+    assert status == "200" and url == sim.url("ollama") + "/api/version"
+
+
+def test_await_an_async_probe(deployment):
+    with Simulator(["ollama"]) as sim:
+        result = console(deployment, "r = await aprobe('ollama.tags'); print(r['ollama.tags'].status)",
+                         OLLAMA_HOST=sim.url("ollama"))  # fmt: skip
+    assert result.stdout.strip() == "200", result.stderr
+
+
+def test_log_analyzer_is_reachable(deployment):
+    result = console(deployment, "code = logs('--all')")
+    assert result.returncode == 0, result.stderr
+    assert not leaked(result.stdout)
+    assert "logs/bot.log" in result.stdout, result.stdout
