@@ -277,23 +277,37 @@ class LogGen:
 
     def huge_payload(self, size: int = 200_000) -> LogGen:
         """A DEBUG discord.http line carrying a whole payload, with user text in it."""
+        filler = self._filler()
+        start = self.rng.randrange(len(filler) // 2)
+        text = (filler * (1 + size // len(filler)))[start : start + max(0, size - 200)]
         payload = json.dumps(
             {
                 "t": "MESSAGE_CREATE",
                 "d": {
                     "content": USER_TEXT,
                     "author": {"id": USER, "username": "someone"},
-                    "embeds": ["x" * max(0, size - 200)],
+                    "embeds": [{"description": text}],
                 },
             }
         )
         self.line(
             "discord.http",
             "DEBUG",
-            f"POST https://discord.com/api/v10/channels/{CHANNEL}/messages with {payload} has returned 200",
+            f"POST https://discord.com/api/v10/channels/{CHANNEL}/messages with {payload} "
+            "has returned 200",
             dt=0.2,
         )
         return self
+
+    def _filler(self) -> str:
+        """64 KiB of word salad: payloads that compress like real chat, not like 'xxxx'."""
+        if not hasattr(self, "_words"):
+            vocab = [
+                "".join(self.rng.choices("abcdefghijklmnopqrstuvwxyz", k=self.rng.randint(2, 9)))
+                for _ in range(2000)
+            ]
+            self._words = " ".join(self.rng.choices(vocab, k=11_000))[: 64 * 1024]
+        return self._words
 
     def binary_junk(self, size: int = 300) -> LogGen:
         self.lines.append(
@@ -363,39 +377,46 @@ def realistic_mix(lines: int, start: float, seed: int = 11, storm: int = 17_000)
         if not stormed and produced >= storm_at:
             gen.flood(storm, seconds=60, paired_warning=False)
             stormed = True
-        elif roll < 0.47:
+        elif roll < 0.60:
             gen.heartbeats(1, every=rng.uniform(0.05, 2))
-        elif roll < 0.49:
-            gen.huge_payload(rng.choice((1500, 3000, 6000, 12000)))
-        elif roll < 0.90:
+        elif roll < 0.61:
+            gen.huge_payload(rng.choice((1500, 3000, 6000, 15000)))
+        elif roll < 0.85:
             gen.chat(1, every=rng.uniform(0.1, 5))
-        elif roll < 0.935:
+        elif roll < 0.89:
             gen.line(
                 "services.persona.rl.transfer",
                 "INFO",
                 f"KnowledgeTransfer initialized: {rng.randint(1, 40)} personas, decay={rng.random():.3f}",
                 dt=0.05,
             )
-        elif roll < 0.96:
+        elif roll < 0.92:
             gen.line(
                 "services.avatar",
                 "WARNING",
                 f"Avatar fetch failed for persona_{rng.randint(1, 15)}: timeout after {rng.randint(5, 30)}s",
                 dt=0.3,
             )
-        elif roll < 0.975:
+        elif roll < 0.935:
             gen.line(
                 "services.memory.rag",
                 "ERROR",
                 "Re-ranking failed: Cannot run the event loop while another loop is running",
                 dt=0.3,
             )
-        elif roll < 0.98:
+        elif roll < 0.938:
             gen.dns_outage(1)
-        elif roll < 0.99:
+        elif roll < 0.945:
             gen.signature(rng.choice(list(SIGNATURE_LINES)), every=0.5)
-        else:
+        elif roll < 0.947:
             gen.start(ready=rng.random() < 0.8)
+        else:
+            gen.line(
+                "discord.gateway",
+                "DEBUG",
+                f"For Shard ID None: WebSocket Event: {{'t': 'PRESENCE_UPDATE', 's': {rng.randint(1, 10**6)}}}",
+                dt=rng.uniform(0.01, 1),
+            )
         produced += len(gen.lines) - before
         yield from gen.lines
         gen.lines.clear()

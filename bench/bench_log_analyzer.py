@@ -1,0 +1,136 @@
+"""Full log analysis vs ``zcat ... | grep -c ' - ERROR - '`` on the same rotated gz set
+(target <= 5x), and peak memory for two input sizes (target: flat).
+
+The set is generated in the bot's format with the production mix: about half DEBUG
+(heartbeats, payload dumps, some huge lines), INFO chat with trace suffixes, warnings,
+tracebacks (DNS outages), every known signature, and one 17 000-line error storm. It is cut
+into rotated bot.log.N.gz segments. Both commands run side by side, alternating; the median
+of several runs each is compared. Memory: the analysis runs in a child process per size and
+reports its peak RSS (VmHWM), next to the peak of a child that only imports.
+
+    python3 bench/bench_log_analyzer.py                    # 300 000 lines, ~50 MB (the issue's size)
+    python3 bench/bench_log_analyzer.py --lines 100000     # quicker
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from acore_doctor.logs import analyze_paths  # noqa: E402
+from tests.loggen import realistic_mix  # noqa: E402
+
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the (big) forking parent.
+CHILD = """
+import json, re, sys, time
+sys.path.insert(0, {root!r})
+from pathlib import Path
+from acore_doctor.logs import analyze_paths
+paths = [Path(p) for p in sys.argv[1:]]
+started = time.perf_counter()
+analysis = analyze_paths(paths) if paths else None
+status = open("/proc/self/status").read()
+print(json.dumps({{
+    "maxrss_kib": int(re.search(r"VmHWM:\\s+(\\d+)", status).group(1)),
+    "records": analysis.records if analysis else 0,
+    "seconds": time.perf_counter() - started,
+}}))
+"""
+
+
+def write_set(directory: Path, lines: int, segments: int, storm: int) -> tuple[list[Path], int]:
+    """Segments oldest first (bot.log.N.gz ... bot.log.1.gz) and the uncompressed size."""
+    directory.mkdir(parents=True, exist_ok=True)
+    all_lines = list(realistic_mix(lines, time.time() - 7 * 86400, storm=storm))
+    per = len(all_lines) // segments + 1
+    paths = []
+    size = 0
+    for n in range(segments):
+        chunk = b"\n".join(all_lines[n * per : (n + 1) * per]) + b"\n"
+        size += len(chunk)
+        path = directory / f"bot.log.{segments - n}.gz"
+        path.write_bytes(gzip.compress(chunk, compresslevel=6))
+        paths.append(path)
+    return paths, size
+
+
+def time_grep(paths: list[Path]) -> tuple[float, int]:
+    cmd = "zcat " + " ".join(str(p) for p in paths) + " | grep -c ' - ERROR - '"
+    started = time.perf_counter()
+    out = subprocess.run(cmd, shell=True, capture_output=True, text=True, check=False)
+    return time.perf_counter() - started, int(out.stdout.strip() or 0)
+
+
+def time_analysis(paths: list[Path]) -> tuple[float, int]:
+    started = time.perf_counter()
+    analysis = analyze_paths(paths)
+    return time.perf_counter() - started, analysis.records_by_level["ERROR"]
+
+
+def peak_rss(paths: list[Path]) -> dict[str, float]:
+    code = CHILD.format(root=str(ROOT))
+    out = subprocess.run(
+        [sys.executable, "-c", code, *map(str, paths)], capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=300_000)
+    parser.add_argument("--segments", type=int, default=5)
+    parser.add_argument("--storm", type=int, default=17_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-log-analyzer-"))
+    try:
+        started = time.perf_counter()
+        paths, size = write_set(tmp / "full", args.lines, args.segments, args.storm)
+        gz = sum(p.stat().st_size for p in paths)
+        print(
+            f"set: {args.lines:,} lines, {size / 1e6:.1f} MB uncompressed, {gz / 1e6:.1f} MB gz in "
+            f"{len(paths)} segments (generated in {time.perf_counter() - started:.1f} s)"
+        )
+        grep_times, ours = [], []
+        for _ in range(args.repeat):
+            seconds, grep_errors = time_grep(paths)
+            grep_times.append(seconds)
+            seconds, our_errors = time_analysis(paths)
+            ours.append(seconds)
+        grep_s, ours_s = statistics.median(grep_times), statistics.median(ours)
+        print(f"zcat | grep -c ' - ERROR - ': {grep_s:.2f} s ({grep_errors:,} lines)")
+        print(f"full analysis:               {ours_s:.2f} s ({our_errors:,} ERROR records)")
+        print(f"analysis / zcat|grep ratio: {ours_s / grep_s:.2f} (target <= 5)")
+
+        small_paths, _ = write_set(tmp / "small", args.lines // 3, args.segments, args.storm // 3)
+        base = peak_rss([])
+        small = peak_rss(small_paths)
+        full = peak_rss(paths)
+        print(
+            f"peak RSS: imports only {base['maxrss_kib'] / 1024:.1f} MiB; "
+            f"{small['records']:,} records {small['maxrss_kib'] / 1024:.1f} MiB; "
+            f"{full['records']:,} records {full['maxrss_kib'] / 1024:.1f} MiB"
+        )
+        grow_small = small["maxrss_kib"] - base["maxrss_kib"]
+        grow_full = full["maxrss_kib"] - base["maxrss_kib"]
+        print(
+            f"peak memory ratio 3x input / 1x input: {full['maxrss_kib'] / small['maxrss_kib']:.2f} "
+            f"(above imports: {grow_full / 1024:.1f} vs {grow_small / 1024:.1f} MiB; target: flat)"
+        )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
