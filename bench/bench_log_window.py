@@ -32,7 +32,7 @@ from tests.loggen import LogGen, realistic_mix  # noqa: E402
 
 
 def recent_hour(now: float) -> bytes:
-    gen = LogGen(start=now - 3600, seed=2).start().chat(60, every=50).flood(150, 40)
+    gen = LogGen(start=now - 3600, seed=2).start().chat(60, every=50).flood(400, 20)
     gen.heartbeats(30, every=20).dns_outage(1)
     return gen.data()
 

@@ -116,7 +116,7 @@ def test_template_cap_keeps_memory_flat(monkeypatch: pytest.MonkeyPatch):
 # -- the tail window -------------------------------------------------------------------------
 def big_old_then_recent(path: Path, now: float) -> tuple[LogGen, LogGen]:
     old = LogGen(start=now - 30 * 86400).start().heartbeats(20_000, every=60)
-    recent = LogGen(start=now - 1800).start().heartbeats(10).flood(150, 50)
+    recent = LogGen(start=now - 1800).start().heartbeats(10).flood(300, 20)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(old.data() + recent.data())
     return old, recent

@@ -273,7 +273,7 @@ class Analyzer:
                     if first_light is None:
                         first_light = match
                     light, light_line = match, line
-                    if len(line) > max_bytes:
+                    if len(line) - match.end() > max_bytes:
                         stats.huge_lines += 1
                     light_count += 1
                     if progress is not None and not light_count & 0xFFFF:
@@ -302,6 +302,8 @@ class Analyzer:
             if light is not None:  # a counted DEBUG/INFO record has continuation lines after all
                 by_level[LEVEL_STR[light.group(4)]] -= 1
                 logger_bytes[light.group(3)] -= 1
+                if len(light_line) - light.end() > max_bytes:  # decoding counts it again
+                    stats.huge_lines -= 1
                 pending = text_record(light_line, light, stats)
                 light = None
             if pending is None:
