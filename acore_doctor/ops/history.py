@@ -3,7 +3,7 @@
 The previous run is the ``latest.json`` already in the report directory when a run
 finishes. The trend is ``history.jsonl`` next to it: one short JSON line per run (verdict,
 check durations, recorded metrics such as service latencies and disk use), cut to the
-newest :data:`KEEP_RUNS` lines.
+newest :data:`KEEP_RUNS` lines (``ACORE_DOCTOR_HISTORY_KEEP`` overrides it).
 """
 
 from __future__ import annotations
@@ -16,8 +16,11 @@ from typing import Any
 from acore_doctor.report.json_file import atomic_write_text
 
 TREND_FILE = "history.jsonl"
-KEEP_RUNS = 200
+KEEP_RUNS = 1000
 KEEP_ENV = "ACORE_DOCTOR_HISTORY_KEEP"
+#: Checks faster than this are left out of a trend line: their durations are noise, and
+#: leaving them out keeps a line near half a kilobyte for a suite of a hundred checks.
+MIN_TRACKED_S = 0.005
 #: A trend line larger than this is cut down to its verdict: one odd run must not bloat it.
 MAX_LINE_BYTES = 64 * 1024
 
@@ -101,7 +104,11 @@ def trend_entry(report: dict[str, Any]) -> dict[str, Any]:
         "issues": summary.get("total_issues"),
         "warnings": summary.get("total_warnings"),
         "duration_s": round(sum(c.get("duration_s", 0.0) for c in checks), 3),
-        "durations": {c["nodeid"]: round(c.get("duration_s", 0.0), 3) for c in checks},
+        "durations": {
+            c["nodeid"]: round(c.get("duration_s", 0.0), 3)
+            for c in checks
+            if c.get("duration_s", 0.0) >= MIN_TRACKED_S
+        },
         "metrics": report.get("metrics", {}),
     }
     if len(json.dumps(entry)) > MAX_LINE_BYTES:

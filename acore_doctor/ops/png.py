@@ -28,7 +28,7 @@ FONT: dict[str, tuple[int, ...]] = {
     "E": (7, 4, 6, 4, 7), "F": (7, 4, 6, 4, 4), "G": (7, 4, 5, 5, 7), "H": (5, 5, 7, 5, 5),
     "I": (7, 2, 2, 2, 7), "J": (1, 1, 1, 5, 7), "K": (5, 5, 6, 5, 5), "L": (4, 4, 4, 4, 7),
     "M": (5, 7, 7, 5, 5), "N": (6, 5, 5, 5, 5), "O": (7, 5, 5, 5, 7), "P": (7, 5, 7, 4, 4),
-    "Q": (7, 5, 5, 7, 1), "R": (6, 5, 6, 5, 5), "S": (7, 4, 7, 1, 7), "T": (7, 2, 2, 2, 2),
+    "Q": (7, 5, 5, 7, 1), "R": (6, 5, 6, 5, 5), "S": (3, 4, 2, 1, 6), "T": (7, 2, 2, 2, 2),
     "U": (5, 5, 5, 5, 7), "V": (5, 5, 5, 5, 2), "W": (5, 5, 7, 7, 5), "X": (5, 5, 2, 5, 5),
     "Y": (5, 5, 2, 2, 2), "Z": (7, 1, 2, 4, 7),
 }  # fmt: skip
@@ -121,8 +121,8 @@ def panel(
         canvas.line(x0, y0, x1, y1, GREY)
     canvas.text(4, top, _fmt(high))
     canvas.text(4, bottom - 10, _fmt(low))
-    canvas.text(left, bottom + 4, "0S")
-    end = f"{span_x:.0f}S"
+    canvas.text(left, bottom + 4, "0 SEC")
+    end = f"{span_x:.0f} SEC"
     canvas.text(right - 8 * len(end), bottom + 4, end)
     legend_x = left + 6
     for name, ys, colour in series:
