@@ -111,6 +111,8 @@ class LogSource:
     no_file_reason: str | None = None
     journal_file: Path | None = None
     unit: str = DEFAULT_UNIT
+    #: launcher.py: logs to stderr only and ignores every LOG_* setting
+    runtime: bool = False
 
 
 @pytest.fixture(scope="session")
@@ -124,14 +126,15 @@ def log_source(
         no_file = "launcher.py logs only to stderr/journald (no log file, LOG_* ignored)"
     elif not deployment.settings.bool("LOG_TO_FILE", True):
         no_file = "LOG_TO_FILE=false: the bot writes no log file"
+    runtime = entrypoint.kind == RUNTIME
     if journal_file:
         path = Path(journal_file)
-        return LogSource("journal", f"journal export {path}", no_file, path, unit)
+        return LogSource("journal", f"journal export {path}", no_file, path, unit, runtime)
     if no_file is None:
         return LogSource("file", str(log_file_path(deployment)))
     if journalctl_available():
-        return LogSource("journal", f"journalctl -u {unit}", no_file, None, unit)
-    return LogSource(None, "no log file and no journalctl", no_file, None, unit)
+        return LogSource("journal", f"journalctl -u {unit}", no_file, None, unit, runtime)
+    return LogSource(None, "no log file and no journalctl", no_file, None, unit, runtime)
 
 
 @pytest.fixture(scope="session")
