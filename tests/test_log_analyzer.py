@@ -245,3 +245,15 @@ def test_rebase_moves_the_newest_record_to_now_and_keeps_intervals(tmp_path: Pat
     assert newest_time((logs / "bot.log").read_bytes()) == pytest.approx(now - 60, abs=1.5)
     assert os.stat(logs / "bot.log").st_mtime == pytest.approx(now - 60, abs=1.5)
     assert rebase_log_times(tmp_path / "logs", now=now) == pytest.approx(0, abs=1)
+
+
+def test_window_on_json_format_logs(tmp_path: Path):
+    now = time.time()
+    old = LogGen(start=now - 6 * 3600, fmt="json").start().heartbeats(200, every=60)
+    recent = LogGen(start=now - 900, fmt="json").crash_loop(5).signature("webhook_limit")
+    log = tmp_path / "bot.log"
+    log.write_bytes(old.data() + recent.data())
+    facts = read_file_window(find_log_files(log), minutes=30)
+    assert facts.problem is None and facts.bytes_read <= len(recent.data()) + 64 * 1024
+    assert facts.analysis.max_starts_in_crash_window == 5
+    assert facts.analysis.signatures["webhook_limit"].count == 1

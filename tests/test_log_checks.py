@@ -163,3 +163,13 @@ def test_unreadable_log_content_is_a_finding_not_a_crash(bot, run_suite):
     assert "crashed" not in outcomes(run).values()
     assert run.finding("test_no_crash_loop")["outcome"] == "skipped"
     assert "no timestamped record" in run.finding("test_no_crash_loop")["message"]
+
+
+def test_log_to_file_false_skips_the_file_checks(bot, run_suite):
+    bot.set_env(LOG_TO_FILE="false")
+    run = run_suite(bot.root, CHECKS, "--log-journal-unit=acore-doctor-no-such-unit")
+    for name in ("test_log_written_recently", "test_log_rotation_sane"):
+        assert run.finding(name)["outcome"] == "skipped"
+        assert "LOG_TO_FILE=false" in run.finding(name)["message"]
+    assert run.finding("test_log_level_not_debug")["outcome"] == "failed"  # stdout still at DEBUG
+    assert run.finding("test_no_crash_loop")["outcome"] == "skipped"

@@ -111,3 +111,17 @@ def test_parse_since_forms():
     assert parse_since("2026-11-28 20:00", now) == time.mktime((2026, 11, 28, 20, 0, 0, 0, 0, -1))
     with pytest.raises(ValueError):
         parse_since("soon", now)
+
+
+def test_progress_indicator_writes_only_when_enabled(capsys: pytest.CaptureFixture[str]):
+    from acore_doctor.commands.logs import Progress
+
+    quiet = Progress(enabled=False)
+    quiet.started -= 5
+    quiet(1000)
+    shown = Progress(enabled=True)
+    shown.started -= 5  # long runs only: nothing is drawn in the first half second
+    shown(123_456)
+    shown.done()
+    err = capsys.readouterr().err
+    assert err.count("reading: 123,456 lines") == 1 and "1,000" not in err
