@@ -1,6 +1,6 @@
-"""In-process memory profiling the bot can switch on with ``MEMORY_PROFILING=true``.
+"""In-process profiling the bot can switch on with ``MEMORY_PROFILING`` / ``PERFORMANCE_PROFILING``.
 
-Add two lines to the bot's start-up (``main.py`` or ``launcher.py``)::
+Add two lines to the bot's start-up (``main.py`` or ``launcher.py``), in its main thread::
 
     import acore_doctor.profiling
     acore_doctor.profiling.start_from_env()
@@ -8,22 +8,38 @@ Add two lines to the bot's start-up (``main.py`` or ``launcher.py``)::
 With ``MEMORY_PROFILING=true`` a daemon thread takes a tracemalloc snapshot every
 ``MEMORY_PROFILING_INTERVAL`` seconds (default 300) and appends the source lines whose
 allocations grew most since the previous snapshot to ``MEMORY_PROFILING_FILE`` (default
-``logs/memory_profile.log``). Anything else leaves the bot untouched. The helper never
-raises into the bot: a failure is written to the file and profiling stops.
+``logs/memory_profile.log``).
+
+With ``PERFORMANCE_PROFILING=true`` the main thread (where the bot's event loop runs) is
+profiled with cProfile; the top functions by cumulative time are appended to
+``PERFORMANCE_PROFILING_FILE`` (default ``logs/performance_profile.log``) at exit and
+whenever the process gets SIGUSR1 (``kill -USR1 <pid>``), unless the bot handles SIGUSR1
+itself.
+
+Anything else leaves the bot untouched. The helpers never raise into the bot: a failure is
+written to the file and that profiler stops.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import cProfile
+import io
 import os
+import pstats
+import signal
 import threading
 import tracemalloc
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 DEFAULT_INTERVAL_S = 300.0
 DEFAULT_TOP = 15
 DEFAULT_FILE = "logs/memory_profile.log"
+DEFAULT_PERFORMANCE_FILE = "logs/performance_profile.log"
 #: tracemalloc's own bookkeeping and the import machinery are never the bot's leak.
 IGNORED = ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>", "<unknown>")
 
@@ -105,22 +121,82 @@ class MemoryProfiler:
             handle.write(text)
 
 
+class PerformanceProfiler:
+    """cProfile over the thread that starts it; dumps its top functions at exit and on SIGUSR1."""
+
+    def __init__(self, path: Path, top: int = 30) -> None:
+        self.path, self.top = path, top
+        self.profile = cProfile.Profile()
+        self.dumps = 0
+
+    def start(self) -> PerformanceProfiler:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.profile.enable()
+        atexit.register(self.dump, final=True)
+        in_main = threading.current_thread() is threading.main_thread()
+        if in_main and signal.getsignal(signal.SIGUSR1) is signal.SIG_DFL:
+            signal.signal(signal.SIGUSR1, lambda signum, frame: self.dump())
+        return self
+
+    def dump(self, final: bool = False) -> None:
+        try:
+            self.profile.disable()
+            buffer = io.StringIO()
+            stats = pstats.Stats(self.profile, stream=buffer)
+            stats.strip_dirs().sort_stats("cumulative").print_stats(self.top)
+            self.dumps += 1
+            with self.path.open("a", encoding="utf-8") as handle:
+                handle.write(
+                    f"== {_now()} cProfile of the main thread ({'exit' if final else 'SIGUSR1'}):\n"
+                )
+                handle.write(buffer.getvalue())
+        except Exception as exc:  # never take the bot down for a profiler
+            with self.path.open("a", encoding="utf-8") as handle:
+                handle.write(f"== {_now()} performance profiling failed: {exc}\n")
+            return
+        if not final:
+            self.profile.enable()
+
+
+@dataclass
+class Profilers:
+    memory: MemoryProfiler | None = None
+    performance: PerformanceProfiler | None = None
+
+    def __bool__(self) -> bool:
+        return self.memory is not None or self.performance is not None
+
+
+def _enabled(environ: Mapping[str, str], key: str) -> bool:
+    return environ.get(key, "").strip().lower() == "true"  # the bot's bool rule
+
+
+def _path(environ: Mapping[str, str], key: str, default: str, base_dir: Path | None) -> Path:
+    path = Path(environ.get(key, default))
+    return path if path.is_absolute() else (base_dir or Path.cwd()) / path
+
+
 def start_from_env(
     environ: Mapping[str, str] | None = None, base_dir: Path | None = None
-) -> MemoryProfiler | None:
-    """Start profiling when ``MEMORY_PROFILING`` is ``true`` (the bot's bool rule); else None."""
+) -> Profilers:
+    """Start what ``MEMORY_PROFILING`` and ``PERFORMANCE_PROFILING`` ask for (each ``true``).
+
+    The result is falsy when neither is on.
+    """
     environ = os.environ if environ is None else environ
-    if environ.get("MEMORY_PROFILING", "").strip().lower() != "true":
-        return None
-    path = Path(environ.get("MEMORY_PROFILING_FILE", DEFAULT_FILE))
-    if not path.is_absolute():
-        path = (base_dir or Path.cwd()) / path
-    interval = _number(environ, "MEMORY_PROFILING_INTERVAL", DEFAULT_INTERVAL_S)
-    top = int(_number(environ, "MEMORY_PROFILING_TOP", DEFAULT_TOP))
-    try:
-        return MemoryProfiler(path, max(0.05, interval), max(1, top)).start()
-    except OSError:
-        return None  # an unwritable log dir must not stop the bot
+    started = Profilers()
+    if _enabled(environ, "MEMORY_PROFILING"):
+        interval = _number(environ, "MEMORY_PROFILING_INTERVAL", DEFAULT_INTERVAL_S)
+        top = int(_number(environ, "MEMORY_PROFILING_TOP", DEFAULT_TOP))
+        path = _path(environ, "MEMORY_PROFILING_FILE", DEFAULT_FILE, base_dir)
+        # An unwritable log directory must not stop the bot.
+        with contextlib.suppress(OSError):
+            started.memory = MemoryProfiler(path, max(0.05, interval), max(1, top)).start()
+    if _enabled(environ, "PERFORMANCE_PROFILING"):
+        path = _path(environ, "PERFORMANCE_PROFILING_FILE", DEFAULT_PERFORMANCE_FILE, base_dir)
+        with contextlib.suppress(OSError, ValueError):
+            started.performance = PerformanceProfiler(path).start()
+    return started
 
 
 def _now() -> str:

@@ -269,3 +269,33 @@ def test_leak_check_skips_without_bot_or_profile(bot, tmp_path):
     finding = run_check(bot.root, tmp_path)
     assert finding["outcome"] == "skipped"
     assert finding["message"].startswith("not applicable: no bot process")
+
+
+PERF_BOT = """
+import os, signal, time
+import acore_doctor.profiling
+profilers = acore_doctor.profiling.start_from_env()
+
+def handle_message_slowly():
+    return sum(i * i for i in range(300_000))
+
+for _ in range(3):
+    handle_message_slowly()
+os.kill(os.getpid(), signal.SIGUSR1)
+time.sleep(0.2)
+print("perf" if profilers.performance else "none")
+"""
+
+
+def test_performance_profiling_dumps_top_functions_on_sigusr1_and_exit(tmp_path):
+    script = tmp_path / "perf_bot.py"
+    script.write_text(PERF_BOT)
+    result = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
+        env=clean_env(PYTHONPATH=str(SUITE_ROOT), PERFORMANCE_PROFILING="true"), timeout=60,
+    )  # fmt: skip
+    assert result.stdout.strip() == "perf", result.stderr
+    text = (tmp_path / "logs" / "performance_profile.log").read_text()
+    assert text.count("cProfile of the main thread") == 2
+    assert "(SIGUSR1)" in text and "(exit)" in text
+    assert "handle_message_slowly" in text

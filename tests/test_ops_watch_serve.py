@@ -168,3 +168,27 @@ def test_serve_status_mapping():
 
     assert (HTTP_BY_STATUS["healthy"], HTTP_BY_STATUS["warning"]) == (200, 200)
     assert HTTP_BY_STATUS["critical"] == 503 and HTTP_UNKNOWN == 500
+
+
+def test_auto_diagnostic_on_error_keeps_a_bundle_when_a_run_turns_critical(bot, tmp_path):
+    secret = "sk-or-v1-0123456789abcdefghijklmnopqrstuv"
+    bot.set_env(DISCORD_TOKEN=f"Bot {secret}", AUTO_DIAGNOSTIC_ON_ERROR="true")
+    proc = cli("watch", f"--bot-dir={bot.root}", f"--report-dir={tmp_path}", "--interval=0",
+               "--count=2", "--no-alerts", "-rA", TOKEN_CHECK)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    [bundle] = (tmp_path / "diagnostics").iterdir()  # the second critical run is no change
+    assert proc.stdout.count("diagnostic saved to") == 1
+    report = json.loads((bundle / "report.json").read_text())
+    assert report["summary"]["overall_status"] == "critical"
+    output = (bundle / "suite_output.txt").read_text()
+    assert "test_discord_token_shape" in output
+    assert (bundle / "logs.txt").read_text().strip()
+    for path in bundle.iterdir():
+        assert secret not in path.read_text() and secret[-10:] not in path.read_text()
+
+
+def test_no_diagnostic_bundle_unless_enabled(bot, tmp_path):
+    bot.set_env(DISCORD_TOKEN="nope")
+    cli("watch", "--once", f"--bot-dir={bot.root}", f"--report-dir={tmp_path}", "--no-alerts",
+        TOKEN_CHECK)  # fmt: skip
+    assert not (tmp_path / "diagnostics").exists()

@@ -45,6 +45,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--alert-min-interval", type=float, default=60.0, help="seconds between two alerts"
     )
     parser.add_argument("--alert-max-per-hour", type=int, default=10, help="alerts per hour")
+    parser.add_argument(
+        "--diagnose",
+        action="store_true",
+        help="save a diagnostic bundle when a run turns critical "
+        "(default: AUTO_DIAGNOSTIC_ON_ERROR from the bot's settings)",
+    )
     parser.set_defaults(handler=handle, accepts_extra=True)
 
 
@@ -80,6 +86,8 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
         extra,
         args.run_timeout,
         log=lambda line: print(redact(line), flush=True),
+        auto_diagnostic=args.diagnose or settings.bool("AUTO_DIAGNOSTIC_ON_ERROR", False),
+        redact=redact,
     )
 
     def stop(signum: int, frame: FrameType | None) -> None:

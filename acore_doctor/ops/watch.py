@@ -9,8 +9,10 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -24,6 +26,9 @@ from acore_doctor.ops.alerts import Alerter, Delivery
 from acore_doctor.suite import pytest_command, suite_root
 
 LOCK_FILE = ".suite-run.lock"
+OUTPUT_FILE = ".last-run-output.txt"
+DIAGNOSTICS_DIR = "diagnostics"
+KEEP_DIAGNOSTICS = 20
 DEFAULT_INTERVAL_S = 300.0
 
 
@@ -89,25 +94,36 @@ def run_suite_once(
     extra: Sequence[str] = (),
     timeout: float = 600.0,
     env: dict[str, str] | None = None,
+    output: Path | None = None,
 ) -> RunResult:
-    """One suite run in a child process; its report (or an UNKNOWN stand-in)."""
+    """One suite run in a child process; its report (or an UNKNOWN stand-in).
+
+    The child's console output goes to ``output`` (kept for a diagnostic bundle) or nowhere.
+    """
     latest = report_dir / "latest.json"
     before = _mtime(latest)
     cmd = pytest_command(bot_dir, ["-q", "-p", "no:cacheprovider", *extra], report_dir=report_dir)
     started = time.monotonic()
-    proc = subprocess.Popen(
-        cmd,
-        cwd=suite_root(),
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # a timeout kills the suite and whatever it started
-    )
+    sink = output.open("w", encoding="utf-8") if output is not None else subprocess.DEVNULL
     try:
-        code = proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        proc = subprocess.Popen(
+            cmd,
+            cwd=suite_root(),
+            env={**os.environ, **(env or {})},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # a timeout kills the suite and whatever it started
+        )
+        try:
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            code = None
+    finally:
+        if output is not None:
+            sink.close()  # type: ignore[union-attr]
+    if code is None:
         seconds = time.monotonic() - started
         reason = f"the suite run timed out after {timeout:g} s"
         return RunResult(3, placeholder_report(3, reason, bot_dir), False, seconds)
@@ -120,6 +136,55 @@ def run_suite_once(
             pass
     reason = f"the suite exited {code} without writing a report"
     return RunResult(3, placeholder_report(code, reason, bot_dir), False, seconds)
+
+
+def turned_critical(report: dict[str, Any]) -> bool:
+    """This run is critical and the previous one was not (or there was none)."""
+    if report.get("summary", {}).get("exit_code") != 2:
+        return False
+    return (report.get("history") or {}).get("previous_status") != "critical"
+
+
+def save_diagnostic(
+    report: dict[str, Any],
+    report_dir: Path,
+    bot_dir: Path | None,
+    redact: Callable[[str], str],
+    keep: int = KEEP_DIAGNOSTICS,
+) -> Path:
+    """AUTO_DIAGNOSTIC_ON_ERROR: keep what explains a new critical verdict, before it is gone.
+
+    The run's report, its console output and the log analyzer's view of the last hour go to
+    ``<report_dir>/diagnostics/critical_<stamp>/``; the newest ``keep`` bundles are kept.
+    """
+    stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
+    target = report_dir / DIAGNOSTICS_DIR / f"critical_{stamp}"
+    suffix = 1
+    while target.exists():
+        suffix += 1
+        target = report_dir / DIAGNOSTICS_DIR / f"critical_{stamp}_{suffix}"
+    target.mkdir(parents=True)
+    (target / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    try:
+        output = (report_dir / OUTPUT_FILE).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        output = "(no console output kept)\n"
+    (target / "suite_output.txt").write_text(redact(output), encoding="utf-8")
+    cmd = [sys.executable, "-m", "acore_doctor.cli", "logs", "--since", "1h", "--no-state"]
+    if bot_dir is not None:
+        cmd.append(f"--bot-dir={bot_dir}")
+    try:
+        logs = subprocess.run(
+            cmd, cwd=suite_root(), capture_output=True, text=True, timeout=120, check=False
+        )
+        text = logs.stdout + logs.stderr
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        text = f"(log analysis not run: {exc})\n"
+    (target / "logs.txt").write_text(redact(text), encoding="utf-8")
+    bundles = sorted((report_dir / DIAGNOSTICS_DIR).glob("critical_*"))
+    for old in bundles[:-keep] if len(bundles) > keep else []:
+        shutil.rmtree(old, ignore_errors=True)
+    return target
 
 
 def describe(result: RunResult) -> str:
@@ -157,6 +222,8 @@ class Watcher:
     run_timeout: float = 600.0
     log: Callable[[str], None] = print
     env: dict[str, str] | None = None
+    auto_diagnostic: bool = False
+    redact: Callable[[str], str] = str
 
     def __post_init__(self) -> None:
         self.stop = threading.Event()
@@ -165,12 +232,23 @@ class Watcher:
         try:
             with run_lock(self.report_dir):
                 result = run_suite_once(
-                    self.bot_dir, self.report_dir, self.extra, self.run_timeout, self.env
+                    self.bot_dir,
+                    self.report_dir,
+                    self.extra,
+                    self.run_timeout,
+                    self.env,
+                    output=self.report_dir / OUTPUT_FILE,
                 )
         except Busy as exc:
             self.log(f"{_now()} skipped: {exc}")
             return None
         self.log(f"{_now()} {describe(result)}")
+        if self.auto_diagnostic and turned_critical(result.report):
+            try:
+                path = save_diagnostic(result.report, self.report_dir, self.bot_dir, self.redact)
+                self.log(f"{_now()} diagnostic saved to {path}")
+            except OSError as exc:
+                self.log(f"{_now()} diagnostic not saved: {exc}")
         if self.alerter is not None:
             delivery = self.alerter.after_run(result.report)
             line = None if delivery is None else describe_delivery(delivery)
