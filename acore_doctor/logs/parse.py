@@ -139,7 +139,7 @@ def local_minute_epoch(prefix: bytes) -> float | None:
         )
     except (ValueError, OverflowError):
         return None
-    if len(_minute_cache) > 100_000:
+    if len(_minute_cache) > 10_000:
         _minute_cache.clear()
     _minute_cache[prefix] = value
     return value
@@ -230,7 +230,7 @@ _logger_cache: dict[bytes, str] = {}
 def _second_epoch(stamp: bytes) -> float | None:
     minute = local_minute_epoch(stamp[:16])
     value = None if minute is None else minute + int(stamp[17:19])
-    if len(_second_cache) > 50_000:
+    if len(_second_cache) > 10_000:
         _second_cache.clear()
     _second_cache[stamp] = value
     return value
