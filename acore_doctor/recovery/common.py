@@ -347,3 +347,30 @@ class HashingReader:
         self.digest.update(block)
         self.size += len(block)
         return block
+
+
+def remove_tree(root: Path) -> None:
+    """Remove a directory tree without listing a directory whole (``shutil.rmtree`` holds
+    every entry of a directory in memory: 100 000 chat histories in one directory cost
+    megabytes). Symlinks are removed, never followed."""
+    if root.is_symlink() or not root.exists():
+        root.unlink(missing_ok=True)
+        return
+    stack = [str(root)]
+    while stack:
+        current = stack[-1]
+        descended = False
+        with os.scandir(current) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                    descended = True
+                    break
+                os.unlink(entry.path)
+        if descended:
+            continue
+        try:
+            os.rmdir(current)
+        except OSError:
+            continue  # readdir may skip entries while they are unlinked: go round again
+        stack.pop()

@@ -23,7 +23,6 @@ import fcntl
 import hashlib
 import json
 import os
-import shutil
 import sqlite3
 import tarfile
 from collections.abc import Callable, Iterator
@@ -52,6 +51,7 @@ from acore_doctor.recovery.common import (
     crash_point,
     fsync_dir,
     json_parses,
+    remove_tree,
     sha256_file,
     stamp,
     write_json_atomic,
@@ -320,7 +320,7 @@ def restore(
         crash_point("restore:staged")
         result = RestoreResult(backup, dry_run, stage)
         if not stage.ok:
-            shutil.rmtree(work, ignore_errors=True)
+            remove_tree(work)
             AuditLog(config.audit_log).append(
                 tool="restore",
                 action="restore",
@@ -335,7 +335,7 @@ def restore(
         result.restored = staged_counts(work / "staged")
         result.live = live_counts(config)
         if dry_run:
-            shutil.rmtree(work, ignore_errors=True)
+            remove_tree(work)
             return result
         components = _components(config, work, restore_id)
         for component in components:
@@ -428,12 +428,11 @@ def _clean_up(work: Path, journal: dict[str, Any]) -> None:
         if component["name"] == ENV_MEMBER:
             Path(component["previous"]).unlink(missing_ok=True)
     for child in ("previous", "staged"):
-        if (work / child).exists():
-            shutil.rmtree(work / child)
+        remove_tree(work / child)
     if (work / "late").exists():
         return  # leave what a running bot wrote mid-restore for the operator
     (work / JOURNAL).unlink(missing_ok=True)
-    shutil.rmtree(work, ignore_errors=True)
+    remove_tree(work)
 
 
 def pending_restores(config: RecoveryConfig) -> list[dict[str, Any]]:
@@ -464,7 +463,7 @@ def finish_interrupted_restores(config: RecoveryConfig) -> list[str]:
                 for component in journal["components"]:
                     if component["name"] == ENV_MEMBER:
                         Path(component["staged"]).unlink(missing_ok=True)
-            shutil.rmtree(work, ignore_errors=True)
+            remove_tree(work)
             done.append(
                 f"removed the staging of an interrupted restore ({work.name}); "
                 "the deployment was not changed"
