@@ -196,3 +196,36 @@ def test_killed_at_every_step_the_deployment_is_wholly_old_or_wholly_new(
         pytest.fail("restore never completed without a crash point")
     assert "old" in outcomes and "new" in outcomes
     assert len(outcomes) >= 8, f"only {len(outcomes)} crash points exercised"
+
+
+def test_restore_and_repair_refuse_while_the_bot_runs(bot: DeploymentBuilder) -> None:
+    config = config_of(bot.root)
+    create_backup(config)
+    bot.write("data/chat_history/5.json", "[")
+    before = state_digest(bot.root)
+    stand_in = subprocess.Popen([sys.executable, "main.py"], cwd=bot.root)
+    try:
+        cli = [sys.executable, "-m", "acore_doctor.cli"]
+        for args, code in ((["restore"], 2), (["repair", "--apply"], 3)):
+            proc = subprocess.run(
+                [*cli, *args, f"--bot-dir={bot.root}"],
+                cwd=SUITE_ROOT,
+                env=clean_env(),
+                capture_output=True,
+                text=True,
+            )
+            assert proc.returncode == code, proc.stdout + proc.stderr
+            assert f"the bot is running from {bot.root} (pid {stand_in.pid})" in proc.stdout
+        assert state_digest(bot.root) == before
+        forced = subprocess.run(
+            [*cli, "repair", "--apply", "--force", f"--bot-dir={bot.root}"],
+            cwd=SUITE_ROOT,
+            env=clean_env(),
+            capture_output=True,
+            text=True,
+        )
+        assert forced.returncode == 0, forced.stdout + forced.stderr
+        assert (bot.root / "data/chat_history/5.json").read_text().strip() == "[]"
+    finally:
+        stand_in.kill()
+        stand_in.wait()

@@ -8,7 +8,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from acore_doctor.recovery.cli_support import add_deployment_args, deployment_from, printer
+from acore_doctor.recovery.cli_support import (
+    add_deployment_args,
+    add_force_arg,
+    deployment_from,
+    printer,
+    running_bot_refusal,
+)
 from acore_doctor.recovery.remediations import match
 from acore_doctor.suite import run_suite
 
@@ -26,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_deployment_args(parser)
     parser.add_argument("--apply", action="store_true", help="carry out the plan")
     parser.add_argument("--report-dir", type=Path, help="where the suite's reports go")
+    add_force_arg(parser)
     parser.set_defaults(handler=handle, accepts_extra=True)
 
 
@@ -78,6 +85,10 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
             return first.returncode
         if not actionable:
             return first.returncode
+        refusal = running_bot_refusal(deployment, args.force)
+        if refusal:
+            say(f"\nnot applying: {refusal}")
+            return 3
         say("")
         for remediation, _ in actionable:
             say(f"applying: {remediation.title}")

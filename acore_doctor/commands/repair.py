@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from acore_doctor.recovery.cli_support import add_deployment_args, deployment_from, printer
+from acore_doctor.recovery.cli_support import (
+    add_deployment_args,
+    add_force_arg,
+    deployment_from,
+    printer,
+    running_bot_refusal,
+)
 from acore_doctor.recovery.repair import apply_repair, plan_repair
 from acore_doctor.recovery.restore import RestoreError
 
@@ -26,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="salvage SQLite by row-by-row copy even if the sqlite3 CLI is installed",
     )
+    add_force_arg(parser)
     parser.set_defaults(handler=handle)
 
 
@@ -42,6 +49,10 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
     if not args.apply:
         say("dry run: nothing changed. Run again with --apply to repair.")
         return 1
+    refusal = running_bot_refusal(deployment, args.force)
+    if refusal:
+        say(f"repair refused: {refusal}")
+        return 3
     try:
         report = apply_repair(
             deployment, config, say=say, use_sqlite_cli=False if args.no_sqlite_cli else None

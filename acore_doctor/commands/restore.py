@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from acore_doctor.recovery.cli_support import add_deployment_args, deployment_from, printer
+from acore_doctor.recovery.cli_support import (
+    add_deployment_args,
+    add_force_arg,
+    deployment_from,
+    printer,
+    running_bot_refusal,
+)
 from acore_doctor.recovery.common import parse_when
 from acore_doctor.recovery.restore import (
     RestoreError,
@@ -34,6 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--resume", action="store_true", help="only finish or roll back an interrupted restore"
     )
+    add_force_arg(parser)
     parser.set_defaults(handler=handle)
 
 
@@ -48,6 +55,9 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
                 say(line)
             return 0
         at = parse_when(args.at) if args.at else None
+        refusal = None if args.dry_run else running_bot_refusal(deployment, args.force)
+        if refusal:
+            raise RestoreError(refusal)
         result = restore(config, at=at, dry_run=args.dry_run, say=say)
     except (RestoreError, ValueError) as exc:
         say(f"restore refused: {exc}")

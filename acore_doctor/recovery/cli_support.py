@@ -50,3 +50,28 @@ def human_size(size: float) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{size:.1f} GiB"
+
+
+def add_force_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="act even though the bot is running (it keeps the old files open and may "
+        "overwrite what was restored or repaired)",
+    )
+
+
+def running_bot_refusal(deployment: Deployment, force: bool) -> str | None:
+    """Why not to act now (the bot runs from this deployment), or None."""
+    if force:
+        return None
+    from acore_doctor.probes.bot_process import find_bot_processes
+
+    running = find_bot_processes(deployment.bot_dir)
+    if not running:
+        return None
+    pids = ", ".join(str(p.pid) for p in running)
+    return (
+        f"the bot is running from {deployment.bot_dir} (pid {pids}): stop it first "
+        "('systemctl stop discordbot'), or pass --force"
+    )
