@@ -67,7 +67,7 @@ class RepairAction:
             "reset-json": "move to quarantine, replace with an empty valid document",
             "salvage-sqlite": "salvage readable rows into a new database (original to quarantine)",
         }[self.kind]
-        return f"{where}: {verb} — {self.reason}"
+        return f"{where}: {verb} - {self.reason}"
 
 
 @dataclass
@@ -414,7 +414,7 @@ def _salvage(path: Path, target: Path, use_sqlite_cli: bool | None) -> str:
             os.rename(salvaged, target.with_name(target.name + ".failed-salvage"))
         raise _RepairFailed(
             "nothing salvageable (" + "; ".join(result.problems[:3]) + "); original left in "
-            "place — restore it with 'acore-doctor restore'"
+            "place; restore it with 'acore-doctor restore'"
         )
     copy_file_synced(path, target)
     crash_point("repair:sqlite:quarantined")

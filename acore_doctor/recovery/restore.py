@@ -97,8 +97,8 @@ def archive_problems(backup: BackupInfo) -> list[str]:
         )
     if digest != trailer.get("archive_sha256"):
         problems.append(
-            f"archive {backup.archive.name} sha256 {digest[:12]}… does not match the manifest's "
-            f"{str(trailer.get('archive_sha256'))[:12]}…"
+            f"archive {backup.archive.name} sha256 {digest[:12]}... does not match the manifest's "
+            f"{str(trailer.get('archive_sha256'))[:12]}..."
         )
     return problems
 
@@ -178,8 +178,8 @@ def _stage_member(
     report.bytes += size
     if size != expected.get("size") or digest.hexdigest() != expected.get("sha256"):
         return (
-            f"{info.name}: {size} bytes sha256 {digest.hexdigest()[:12]}…, the manifest says "
-            f"{expected.get('size')} bytes sha256 {str(expected.get('sha256'))[:12]}…"
+            f"{info.name}: {size} bytes sha256 {digest.hexdigest()[:12]}..., the manifest says "
+            f"{expected.get('size')} bytes sha256 {str(expected.get('sha256'))[:12]}..."
         )
     if not check_content or not expected.get("valid", True):
         return None
