@@ -24,6 +24,7 @@ from acore_doctor.deployment import Deployment
 SQLITE_HEADER = b"SQLite format 3\x00"
 DAMAGE_WORDS = ("malformed", "not a database", "encrypted", "disk image", "corrupt")
 BUSY_WORDS = ("locked", "busy")
+SQLITE_BUSY, SQLITE_LOCKED = 5, 6
 
 
 @dataclass(frozen=True)
@@ -107,29 +108,37 @@ def _classify(facts: DbFacts, exc: BaseException) -> None:
         facts.error = text
 
 
+class _StillBusy(Exception):
+    pass
+
+
 def _snapshot(source: Path, wal_unopened: bool, target: Path, budget_s: float) -> None:
-    """Copy ``source`` into ``target`` in one backup step, retrying while the bot writes."""
+    """Copy ``source`` into ``target`` in one backup step, waiting while the bot writes.
+
+    sqlite3's backup() retries a busy step forever; the progress callback, called after
+    every step, is where waiting stops once ``budget_s`` is spent. A busy step holds no
+    lock, so waiting never delays the bot.
+    """
     params = {"immutable": "1"} if wal_unopened else {"mode": "ro"}
     deadline = time.monotonic() + budget_s
-    while True:
-        src = sqlite3.connect(
-            _uri(source, **params),
-            uri=True,
-            timeout=0,
-            isolation_level=None,
-            check_same_thread=False,
-        )
-        dst = sqlite3.connect(target)
-        try:
-            src.backup(dst, pages=-1)
-            return
-        except sqlite3.OperationalError as exc:
-            if not any(w in str(exc).lower() for w in BUSY_WORDS) or time.monotonic() > deadline:
-                raise
-        finally:
-            dst.close()
-            src.close()
-        time.sleep(0.02)
+
+    def progress(status: int, remaining: int, total: int) -> None:
+        if status in (SQLITE_BUSY, SQLITE_LOCKED) and time.monotonic() > deadline:
+            raise _StillBusy(f"database is locked (still busy after {budget_s:g} s)")
+
+    src = sqlite3.connect(
+        _uri(source, **params),
+        uri=True,
+        timeout=0,
+        isolation_level=None,
+        check_same_thread=False,
+    )
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst, pages=-1, progress=progress, sleep=0.01)
+    finally:
+        dst.close()
+        src.close()
 
 
 def check_database(target: DbTarget, deep: bool = False, busy_budget_s: float = 2.0) -> DbFacts:
@@ -179,7 +188,7 @@ def check_database(target: DbTarget, deep: bool = False, busy_budget_s: float = 
                 ]
             finally:
                 conn.close()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, _StillBusy) as exc:
             _classify(facts, exc)
     facts.elapsed_s = time.perf_counter() - started
     return facts
