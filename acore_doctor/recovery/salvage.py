@@ -9,6 +9,7 @@ synthesized header on the scratch copy first (page 1's schema usually survives).
 
 from __future__ import annotations
 
+import functools
 import shutil
 import sqlite3
 import struct
@@ -92,6 +93,22 @@ def _repair_header(scratch: Path) -> str | None:
     with scratch.open("r+b") as handle:
         handle.write(synthesized_header(size, chosen))
     return str(chosen)
+
+
+@functools.cache
+def cli_can_recover(cli: str) -> bool:
+    """``.recover`` reads pages through the sqlite_dbpage virtual table; some builds (Debian
+    12's 3.40) leave it out, and then ``.recover`` fails on every database."""
+    try:
+        probe = subprocess.run(
+            [cli, ":memory:", "SELECT count(*) FROM sqlite_dbpage"],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return probe.returncode == 0
 
 
 def _recover_with_cli(scratch: Path, target: Path, cli: str) -> str | None:
@@ -246,6 +263,9 @@ def salvage_sqlite(source: Path, target: Path, use_cli: bool | None = None) -> S
         if page_size:
             result.problems.append(f"header unreadable; rebuilt with page size {page_size}")
         cli = shutil.which("sqlite3") if use_cli in (None, True) else None
+        if cli and not cli_can_recover(cli):
+            result.problems.append(f"{cli} cannot .recover (built without the sqlite_dbpage table)")
+            cli = None
         if cli:
             failure = _recover_with_cli(scratch, target, cli)
             if failure is None and quick_check_ok(target) and _has_tables(target):
