@@ -60,7 +60,7 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
             raise RestoreError(refusal)
         result = restore(config, at=at, dry_run=args.dry_run, say=say)
     except (RestoreError, ValueError) as exc:
-        say(f"restore refused: {exc}")
+        say(f"restore failed: {exc}")
         return 2
     say(
         f"backup {result.backup.id} verified: {result.stage.files} files match the manifest, "

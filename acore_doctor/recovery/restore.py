@@ -23,6 +23,7 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import tarfile
 from collections.abc import Callable, Iterator
@@ -315,55 +316,95 @@ def restore(
         restore_id = stamp()
         work = config.home / f"restore-{restore_id}"
         work.mkdir(parents=True, mode=0o700)
-        say(f"verifying and staging backup {backup.id} ({backup.label}) from {backup.archive}")
-        stage = stage_backup(backup, work / "staged")
-        crash_point("restore:staged")
-        result = RestoreResult(backup, dry_run, stage)
-        if not stage.ok:
-            remove_tree(work)
-            AuditLog(config.audit_log).append(
-                tool="restore",
-                action="restore",
-                what=str(backup.archive),
-                outcome="refused",
-                detail="; ".join(stage.problems[:5]),
-            )
-            raise RestoreError(
-                f"backup {backup.id} failed verification, nothing changed: "
-                + "; ".join(stage.problems[:5])
-            )
-        result.restored = staged_counts(work / "staged")
-        result.live = live_counts(config)
+        try:
+            result = _stage_and_prepare(config, backup, work, restore_id, dry_run, say)
+        except OSError as exc:
+            _drop_staging(work)
+            raise RestoreError(f"restore stopped before changing anything: {exc}") from exc
         if dry_run:
-            remove_tree(work)
             return result
-        components = _components(config, work, restore_id)
-        for component in components:
-            component["in_backup"] = Path(component["staged"]).exists() or (
-                component["name"] == ENV_MEMBER and (work / "staged" / ENV_MEMBER).exists()
-            )
-        journal = {
-            "id": restore_id,
-            "backup_id": backup.id,
-            "state": "staged",
-            "components": components,
-        }
-        write_json_atomic(work / JOURNAL, journal)
-        staged_env = work / "staged" / ENV_MEMBER
-        if staged_env.exists():
-            os.replace(staged_env, components[2]["staged"])
-            fsync_dir(config.env_file.parent)
-        crash_point("restore:journal")
-        say("taking a pre-restore backup of the live state")
-        pre = create_backup(config, label="pre-restore")
-        result.pre_restore = pre.id
-        crash_point("restore:pre-backup")
-        journal.update(state="swapping", pre_restore_backup=pre.id)
+        journal = json.loads((work / JOURNAL).read_text())
+        journal.update(state="swapping", pre_restore_backup=result.pre_restore)
         write_json_atomic(work / JOURNAL, journal)  # the commit point
         crash_point("restore:swapping")
-        _roll_forward(config, work, journal)
-        say(f"restored backup {backup.id}; the previous state is backup {pre.id}")
+        try:
+            _roll_forward(config, work, journal)
+        except OSError as exc:
+            raise RestoreError(
+                f"restore stopped half-way: {exc}. Fix the cause, then run "
+                "'acore-doctor restore --resume' to finish it"
+            ) from exc
+        say(f"restored backup {backup.id}; the previous state is backup {result.pre_restore}")
         return result
+
+
+def _stage_and_prepare(
+    config: RecoveryConfig,
+    backup: BackupInfo,
+    work: Path,
+    restore_id: str,
+    dry_run: bool,
+    say: Callable[[str], None],
+) -> RestoreResult:
+    """Everything before the commit point: nothing live changes here."""
+    say(f"verifying and staging backup {backup.id} ({backup.label}) from {backup.archive}")
+    stage = stage_backup(backup, work / "staged")
+    crash_point("restore:staged")
+    result = RestoreResult(backup, dry_run, stage)
+    if not stage.ok:
+        remove_tree(work)
+        AuditLog(config.audit_log).append(
+            tool="restore",
+            action="restore",
+            what=str(backup.archive),
+            outcome="refused",
+            detail="; ".join(stage.problems[:5]),
+        )
+        raise RestoreError(
+            f"backup {backup.id} failed verification, nothing changed: "
+            + "; ".join(stage.problems[:5])
+        )
+    result.restored = staged_counts(work / "staged")
+    result.live = live_counts(config)
+    if dry_run:
+        remove_tree(work)
+        return result
+    components = _components(config, work, restore_id)
+    for component in components:
+        component["in_backup"] = Path(component["staged"]).exists() or (
+            component["name"] == ENV_MEMBER and (work / "staged" / ENV_MEMBER).exists()
+        )
+    journal = {
+        "id": restore_id,
+        "backup_id": backup.id,
+        "state": "staged",
+        "components": components,
+    }
+    write_json_atomic(work / JOURNAL, journal)
+    staged_env = work / "staged" / ENV_MEMBER
+    if staged_env.exists():
+        # shutil.move: .env may live on another filesystem than the bot's directory.
+        shutil.move(staged_env, components[2]["staged"])
+        fsync_dir(config.env_file.parent)
+    crash_point("restore:journal")
+    say("taking a pre-restore backup of the live state")
+    pre = create_backup(config, label="pre-restore")
+    result.pre_restore = pre.id
+    crash_point("restore:pre-backup")
+    return result
+
+
+def _drop_staging(work: Path) -> None:
+    """Undo a restore that had not reached its commit point (live was never touched)."""
+    try:
+        journal = json.loads((work / JOURNAL).read_text())
+    except (OSError, ValueError):
+        journal = None
+    if journal:
+        for component in journal["components"]:
+            if component["name"] == ENV_MEMBER:
+                Path(component["staged"]).unlink(missing_ok=True)
+    remove_tree(work)
 
 
 def _roll_forward(config: RecoveryConfig, work: Path, journal: dict[str, Any]) -> None:
@@ -459,11 +500,7 @@ def finish_interrupted_restores(config: RecoveryConfig) -> list[str]:
             journal = None
         if journal is None or journal.get("state") == "staged":
             # Before the commit point nothing live was touched: drop the staging.
-            if journal:
-                for component in journal["components"]:
-                    if component["name"] == ENV_MEMBER:
-                        Path(component["staged"]).unlink(missing_ok=True)
-            remove_tree(work)
+            _drop_staging(work)
             done.append(
                 f"removed the staging of an interrupted restore ({work.name}); "
                 "the deployment was not changed"
