@@ -72,6 +72,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         parser.addini(name, help_text, default=str(default))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    value = config.getoption("entrypoint", None)
+    if value and normalize_entrypoint(value) is None:
+        raise pytest.UsageError(
+            f"--entrypoint={value}: expected legacy (main.py) or runtime (launcher.py)"
+        )
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     # CPU is measured over the whole run instead of blocking a check for a sample.
     session.config.stash[CPU_SAMPLER] = CpuSampler()
@@ -128,8 +136,6 @@ def entrypoint(
     bot_processes: list[BotProcess],
 ) -> Entrypoint:
     override = request.config.getoption("entrypoint")
-    if override and normalize_entrypoint(override) is None:
-        raise pytest.UsageError(f"--entrypoint={override}: expected legacy or runtime")
     return detect_entrypoint(bot_dir, override, systemd_units, bot_processes)
 
 
