@@ -127,10 +127,10 @@ def test_trend_records_each_run_with_durations_and_disk(suite):
 
 
 def test_trend_retention_limit_from_environment(suite):
-    for _ in range(4):
-        suite(env={"ACORE_DOCTOR_HISTORY_KEEP": "3"})
+    for _ in range(3):
+        suite(env={"ACORE_DOCTOR_HISTORY_KEEP": "2"})
     lines = (suite.reports / TREND_FILE).read_text().splitlines()
-    assert len(lines) == 3
+    assert len(lines) == 2
 
 
 def test_trend_keeps_newest_runs_and_skips_garbage_lines(tmp_path: Path):
