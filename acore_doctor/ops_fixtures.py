@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -19,9 +20,16 @@ import psutil
 import pytest
 
 from acore_doctor.ops import nagios, prometheus
+from acore_doctor.ops.history import bot_samples, read_trend
 from acore_doctor.ops.metrics import metric_name, recorded_metrics
 from acore_doctor.ops.process import find_bot_process
-from acore_doctor.ops.profile import LEAK_MB_PER_HOUR, read_latest_profile, sample_process, trend
+from acore_doctor.ops.profile import (
+    LEAK_MB_PER_HOUR,
+    read_latest_profile,
+    sample_process,
+    take_sample,
+    trend,
+)
 
 #: A saved profile older than this says nothing about the bot now.
 PROFILE_MAX_AGE_S = 24 * 3600
@@ -131,13 +139,24 @@ def last_profile(ops_report_dir: Path) -> dict[str, Any] | None:
     return profile if 0 <= age <= PROFILE_MAX_AGE_S else None
 
 
+#: Runs of the same process that make a trend from the run history, and their least span.
+HISTORY_MIN_RUNS = 5
+HISTORY_MIN_SPAN_S = 1800
+
+
 @pytest.fixture(scope="session")
 def memory_trend(
     request: pytest.FixtureRequest,
     last_profile: dict[str, Any] | None,
     ops_bot_process: psutil.Process | None,
+    ops_report_dir: Path,
 ) -> dict[str, Any] | None:
-    """The bot's resource trend: from the last profile, else from a short sample now."""
+    """The bot's resource trend, from the best source at hand.
+
+    A profile from the last day (``acore-doctor profile``) first; else the bot's RSS as the
+    previous runs recorded it (each run records ``bot_rss_mb`` for the next), when at least
+    five runs over half an hour saw the same process; else a short sample now.
+    """
     threshold = request.config.getoption("leak_mb_per_hour")
     if last_profile is not None:
         result = trend(last_profile["samples"], leak_mb_per_hour=threshold)
@@ -147,12 +166,45 @@ def memory_trend(
         return result
     if ops_bot_process is None:
         return None
-    seconds = request.config.getoption("profile_sample")
-    interval = max(0.1, seconds / 10)
+    pid = ops_bot_process.pid
     try:
-        profile = sample_process(ops_bot_process.pid, seconds, interval)
+        now = take_sample(ops_bot_process, 0.0)
+    except psutil.Error:
+        return None
+    metrics = recorded_metrics(request.config)
+    metrics.update(bot_pid=pid, bot_rss_mb=now.rss_mb)
+    if now.fds is not None:
+        metrics["bot_fds"] = now.fds
+    samples = bot_samples(read_trend(ops_report_dir), pid)
+    if samples:
+        samples.append(
+            {
+                "t": time.time() - _run_epoch(ops_report_dir, pid),
+                "rss_mb": now.rss_mb,
+                "fds": now.fds,
+            }
+        )
+    if len(samples) >= HISTORY_MIN_RUNS and samples[-1]["t"] >= HISTORY_MIN_SPAN_S:
+        result = trend(samples, leak_mb_per_hour=threshold)
+        hours = samples[-1]["t"] / 3600
+        result["source"] = f"last {len(samples)} runs over {hours:.1f} h for pid {pid}"
+        return result
+    seconds = request.config.getoption("profile_sample")
+    try:
+        profile = sample_process(pid, seconds, max(0.1, seconds / 10))
     except psutil.Error:
         return None
     result = trend(profile.samples, leak_mb_per_hour=threshold)
-    result["source"] = f"{seconds:g} s sample of pid {ops_bot_process.pid}"
+    result["source"] = f"{seconds:g} s sample of pid {pid}"
     return result
+
+
+def _run_epoch(report_dir: Path, pid: int) -> float:
+    """When the first kept run saw ``pid`` (Unix time)."""
+    for run in read_trend(report_dir):
+        if (run.get("metrics") or {}).get("bot_pid") == pid:
+            try:
+                return datetime.fromisoformat(str(run.get("t"))).timestamp()
+            except ValueError:
+                continue
+    return time.time()

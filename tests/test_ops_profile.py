@@ -12,8 +12,10 @@ import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
+import psutil
 import pytest
 
 from acore_doctor.ops.memory import breakdown
@@ -299,3 +301,33 @@ def test_performance_profiling_dumps_top_functions_on_sigusr1_and_exit(tmp_path)
     assert text.count("cProfile of the main thread") == 2
     assert "(SIGUSR1)" in text and "(exit)" in text
     assert "handle_message_slowly" in text
+
+
+def write_history(report_dir: Path, pid: int, rss_values: list[float], hours: float) -> None:
+    report_dir.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    lines = []
+    for n, rss in enumerate(rss_values):
+        when = now - hours * 3600 * (1 - n / len(rss_values))
+        stamp = datetime.fromtimestamp(when).isoformat(timespec="seconds")
+        metrics = {"bot_pid": pid, "bot_rss_mb": rss, "bot_fds": 10}
+        lines.append(json.dumps({"t": stamp, "status": "healthy", "metrics": metrics}))
+    (report_dir / "history.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def test_leak_check_reads_the_trend_of_earlier_runs(bot, tmp_path):
+    with child(STEADY, path=bot.root / "main.py", cwd=bot.root) as proc:
+        rss = psutil.Process(proc.pid).memory_info().rss / 2**20
+        write_history(tmp_path, proc.pid, [rss - 100, rss - 80, rss - 60, rss - 40, rss - 20], 2.0)
+        finding = run_check(bot.root, tmp_path)
+    assert finding["outcome"] == "failed", finding
+    assert "last 6 runs over 2.0 h" in finding["message"] and "RSS grows" in finding["message"]
+    recorded = json.loads((tmp_path / "latest.json").read_text())["metrics"]
+    assert recorded["bot_pid"] == proc.pid and abs(recorded["bot_rss_mb"] - rss) < 20
+
+
+def test_runs_of_another_process_do_not_count(bot, tmp_path):
+    with child(STEADY, path=bot.root / "main.py", cwd=bot.root) as proc:
+        write_history(tmp_path, proc.pid + 1, [10, 200, 400, 600, 800], 2.0)
+        finding = run_check(bot.root, tmp_path, "--profile-sample=1")
+    assert finding["outcome"] == "passed", finding

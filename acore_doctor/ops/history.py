@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -158,3 +159,25 @@ def summarize_trend(runs: list[dict[str, Any]], key: str) -> dict[str, float] | 
     if not values:
         return None
     return {"first": values[0], "last": values[-1], "min": min(values), "max": max(values)}
+
+
+def bot_samples(runs: list[dict[str, Any]], pid: int) -> list[dict[str, Any]]:
+    """The bot's RSS and descriptors as earlier runs recorded them, for one process.
+
+    Only runs that saw the same pid count: a restart resets memory, so mixing processes
+    would hide a leak (or invent one). ``t`` is seconds since the first such run.
+    """
+    points = []
+    for run in runs:
+        metrics = run.get("metrics") or {}
+        if metrics.get("bot_pid") != pid or not isinstance(metrics.get("bot_rss_mb"), int | float):
+            continue
+        try:
+            when = datetime.fromisoformat(str(run.get("t"))).timestamp()
+        except ValueError:
+            continue
+        points.append((when, metrics["bot_rss_mb"], metrics.get("bot_fds")))
+    if not points:
+        return []
+    start = points[0][0]
+    return [{"t": when - start, "rss_mb": rss, "fds": fds} for when, rss, fds in points]

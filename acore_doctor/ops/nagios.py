@@ -35,7 +35,7 @@ def perfdata(report: dict[str, Any]) -> str:
         f"{_label('duration')}={duration:.3f}s;;;0",
     ]
     for name, value in sorted((report.get("metrics") or {}).items()):
-        if isinstance(value, int | float):
+        if isinstance(value, int | float) and not name.endswith("_pid"):
             unit = "%" if name.endswith("_pct") else ""
             parts.append(f"{_label(name[:19])}={value:g}{unit};;;")
     return " ".join(parts)

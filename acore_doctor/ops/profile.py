@@ -177,9 +177,9 @@ def trend(
         rss_mb_per_hour=round(rss_slope, 2),
         rss_r2=round(rss_r2, 3),
         rss_growth_mb=round(growth, 2),
-        cpu_avg_pct=round(sum(r["cpu_pct"] for r in rows) / len(rows), 1),
-        cpu_max_pct=max(r["cpu_pct"] for r in rows),
-        threads_max=max(r["threads"] for r in rows),
+        cpu_avg_pct=round(sum(r.get("cpu_pct", 0.0) for r in rows) / len(rows), 1),
+        cpu_max_pct=max(r.get("cpu_pct", 0.0) for r in rows),
+        threads_max=max(r.get("threads", 0) for r in rows),
     )
     reasons = []
     if rss_slope >= leak_mb_per_hour and rss_r2 >= MIN_R2 and growth >= MIN_GROWTH_MB:

@@ -99,7 +99,11 @@ def render(report: dict[str, Any]) -> str:
             ],
         )
     for name, value in sorted((report.get("metrics") or {}).items()):
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and not name.endswith("_pid")
+        ):
             family(f"metric_{metric_name(name)}", f"Recorded by the run: {name}.", [("", value)])
     stamp = _timestamp(report)
     if stamp is not None:
