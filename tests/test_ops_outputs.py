@@ -145,3 +145,19 @@ def test_junit_xml_carries_severity_per_check(suite, pytester):
     assert cases["test_widget_a"]["severity"] == "critical"
     assert cases["test_widget_b"]["severity"] == "warning"
     assert cases["test_voice"]["severity"] == "warning"
+
+
+def test_nagios_collection_error_is_unknown(suite, pytester):
+    (pytester.path / "health_tests" / "test_broken.py").write_text("def broken(:\n")
+    result = suite("--nagios")
+    assert result.ret == 3
+    assert result.stdout.lines[0].startswith(
+        "ACORE-DOCTOR UNKNOWN - 1 error(s) during collection: health_tests/test_broken.py"
+    )
+
+
+def test_nagios_missing_test_path_is_unknown_not_4(suite):
+    result = suite("--nagios", "health_tests/no_such_file.py")
+    assert result.ret == 3
+    assert result.stdout.lines[0].startswith("ACORE-DOCTOR UNKNOWN - usage error")
+    assert "no_such_file.py" in result.stderr.str()
