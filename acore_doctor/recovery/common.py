@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from acore_doctor.deployment import Deployment
-from acore_doctor.settings import BotSettings
+from acore_doctor.settings import BotSettings, parse_bool, parse_number
 
 HOME_DIR = ".acore-doctor"
 QUARANTINE_DIR = ".quarantine"
@@ -78,15 +78,24 @@ class RecoveryConfig:
 def recovery_config(deployment: Deployment, backup_dir: Path | str | None = None) -> RecoveryConfig:
     settings = deployment.settings
     chosen = backup_dir or settings.str("STATE_BACKUP_DIR", "") or DEFAULT_BACKUP_DIR
+
+    # Parsed with the bot's rules but without noting problems on the shared settings object:
+    # test_recovery_settings_valid reports these keys, once.
+    def flag(key: str, default: bool) -> bool:
+        return parse_bool(key, settings.raw(key), default)[0]
+
+    def number(key: str, default: float, kind: type) -> Any:
+        return parse_number(key, settings.raw(key), default, kind)[0]
+
     return RecoveryConfig(
         bot_dir=deployment.bot_dir,
         env_file=deployment.env_file,
         backup_dir=deployment.path(chosen),
-        backup_enabled=settings.bool("STATE_BACKUP_ENABLED", False),
-        retention_days=settings.int("RECOVERY_STATE_RETENTION", 7),
-        auto_enabled=settings.bool("AUTO_RECOVERY_ENABLED", True),
-        max_attempts=settings.int("MAX_RECOVERY_ATTEMPTS", 3),
-        cooldown_s=settings.float("RECOVERY_COOLDOWN", 300.0),
+        backup_enabled=flag("STATE_BACKUP_ENABLED", False),
+        retention_days=number("RECOVERY_STATE_RETENTION", 7, int),
+        auto_enabled=flag("AUTO_RECOVERY_ENABLED", True),
+        max_attempts=number("MAX_RECOVERY_ATTEMPTS", 3, int),
+        cooldown_s=number("RECOVERY_COOLDOWN", 300.0, float),
     )
 
 
