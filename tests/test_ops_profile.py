@@ -331,3 +331,13 @@ def test_runs_of_another_process_do_not_count(bot, tmp_path):
         write_history(tmp_path, proc.pid + 1, [10, 200, 400, 600, 800], 2.0)
         finding = run_check(bot.root, tmp_path, "--profile-sample=1")
     assert finding["outcome"] == "passed", finding
+
+
+def test_profile_threshold_option_is_used_and_saved(tmp_path):
+    with child(STEADY) as proc:
+        result = cli("profile", f"--pid={proc.pid}", "--duration=1", "--interval=0.1",
+                     f"--report-dir={tmp_path}", "--leak-mb-per-hour=-1", "--json")  # fmt: skip
+    data = json.loads(result.stdout)
+    assert data["leak_mb_per_hour"] == -1
+    saved = json.loads((tmp_path / "profiles" / "latest.json").read_text())
+    assert saved["trend"] == data["trend"]

@@ -16,7 +16,7 @@ from acore_doctor.ops.common import (
 )
 from acore_doctor.ops.cprofile import SORT_KEYS, run_cprofile
 from acore_doctor.ops.process import find_bot_process
-from acore_doctor.ops.profile import format_trend, sample_process, trend, write_outputs
+from acore_doctor.ops.profile import format_trend, sample_process, write_outputs
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -81,8 +81,9 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
             file=sys.stderr,
         )
         return 3
-    kwargs = {} if args.leak_mb_per_hour is None else {"leak_mb_per_hour": args.leak_mb_per_hour}
-    result = trend(profile.samples, **kwargs)
+    if args.leak_mb_per_hour is not None:
+        profile.leak_mb_per_hour = args.leak_mb_per_hour
+    result = profile.trend()
     paths = write_outputs(profile, report_dir_for(deployment, args.report_dir))
     if args.json:
         print(

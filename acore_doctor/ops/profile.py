@@ -56,10 +56,14 @@ class Profile:
     interval_s: float
     samples: list[Sample] = field(default_factory=list)
     stopped: str = "duration reached"
+    leak_mb_per_hour: float = LEAK_MB_PER_HOUR
+
+    def trend(self) -> dict[str, Any]:
+        return trend(self.samples, leak_mb_per_hour=self.leak_mb_per_hour)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["trend"] = trend(self.samples)
+        data["trend"] = self.trend()
         return data
 
 
@@ -233,7 +237,7 @@ def write_outputs(profile: Profile, report_dir: Path) -> dict[str, Path]:
 
 def chart(profile: Profile, path: Path) -> Path:
     xs = [s.t for s in profile.samples] or [0.0]
-    verdict = trend(profile.samples)["verdict"]
+    verdict = profile.trend()["verdict"]
     return png.write_chart(
         path,
         f"PID {profile.pid} {profile.name} - {verdict}",
