@@ -214,6 +214,25 @@ def test_retention_removes_old_backups_but_never_the_newest(bot: DeploymentBuild
     assert [r["action"] for r in read_jsonl(config.audit_log)].count("prune") == 2
 
 
+def test_pruning_clears_what_a_killed_backup_left_a_day_ago(bot: DeploymentBuilder) -> None:
+    config = config_of(bot.root)
+    keep = create_backup(config)
+    stale = config.backup_dir / f"{stamp()}.tar.gz.partial"
+    fresh = config.backup_dir / f"{stamp()}.manifest.jsonl.partial"
+    work = config.backup_dir / ".acore-backup-x1y2"
+    for path in (stale, fresh):
+        path.write_bytes(b"half")
+    (work / "snapshot.db").parent.mkdir()
+    (work / "snapshot.db").write_bytes(b"x")
+    day_ago = time.time() - 2 * 86400
+    for path in (stale, work):
+        os.utime(path, (day_ago, day_ago))
+    prune_backups(config)
+    assert not stale.exists() and not work.exists()
+    assert fresh.exists(), "a partial file from today may be a backup in progress"
+    assert [b.id for b in list_backups(config.backup_dir)] == [keep.id]
+
+
 def test_backup_command_honours_state_backup_enabled(bot: DeploymentBuilder) -> None:
     run = [*CLI, "backup", f"--bot-dir={bot.root}", "--if-enabled"]
     proc = subprocess.run(run, cwd=SUITE_ROOT, env=clean_env(), capture_output=True, text=True)

@@ -40,6 +40,7 @@ from acore_doctor.recovery.common import (
     iter_files,
     looks_like_sqlite,
     parse_stamp,
+    remove_tree,
     stamp,
     utc_now,
 )
@@ -509,7 +510,39 @@ def prune_backups(config: RecoveryConfig, now: datetime | None = None) -> list[B
             detail=f"older than {config.retention_days} days (RECOVERY_STATE_RETENTION)",
         )
         removed.append(backup)
+    _remove_stale_partials(config, now)
     return removed
+
+
+def _remove_stale_partials(config: RecoveryConfig, now: datetime | None) -> None:
+    """A backup killed half-way leaves ``*.partial`` files and a work directory that nothing
+    lists; after a day they are certainly not in progress."""
+    limit = (now or utc_now()).timestamp() - 86400
+    try:
+        leftovers = [
+            p
+            for p in config.backup_dir.iterdir()
+            if p.name.endswith(".partial") or p.name.startswith(".acore-backup-")
+        ]
+    except OSError:
+        return
+    for path in leftovers:
+        try:
+            if path.lstat().st_mtime >= limit:
+                continue
+            if path.is_dir() and not path.is_symlink():
+                remove_tree(path)
+            else:
+                path.unlink()
+        except OSError:
+            continue
+        AuditLog(config.audit_log).append(
+            tool="backup",
+            action="prune",
+            what=str(path),
+            outcome="done",
+            detail="left by an interrupted backup more than a day ago",
+        )
 
 
 def read_member_bytes(backup: BackupInfo, member: str, limit: int = JSON_PARSE_MAX) -> bytes | None:
