@@ -64,7 +64,12 @@ def rebase_log_times(log_dir: Path, now: float | None = None, age_s: int = 60) -
     """
     now = time.time() if now is None else now
     files = sorted(p for p in log_dir.iterdir() if p.is_file() and _LOG_NAME.search(p.name))
-    contents = {p: _read(p) for p in files}
+    contents = {}
+    for path in files:
+        try:
+            contents[path] = _read(path)
+        except (OSError, EOFError, gzip.BadGzipFile):  # leave a file we cannot read alone
+            continue
     newest = [t for t in (newest_time(data) for data in contents.values()) if t is not None]
     if not newest:
         return 0
