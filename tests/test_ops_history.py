@@ -135,9 +135,11 @@ def test_trend_retention_limit_from_environment(suite):
 
 def test_trend_keeps_newest_runs_and_skips_garbage_lines(tmp_path: Path):
     (tmp_path / TREND_FILE).write_text("garbage\n")
-    for n in range(6):
-        record_trend({"timestamp": f"t{n}", "summary": {}, "checks": []}, tmp_path, keep=4)
-    assert [r["t"] for r in read_trend(tmp_path)] == ["t2", "t3", "t4", "t5"]
+    for n in range(25):
+        record_trend({"timestamp": f"t{n}", "summary": {}, "checks": []}, tmp_path, keep=20)
+    runs = [r["t"] for r in read_trend(tmp_path)]
+    assert runs[-1] == "t24" and 20 <= len(runs) <= 22
+    assert runs == [f"t{n}" for n in range(25 - len(runs), 25)]
 
 
 def test_trend_lists_slow_checks_only(tmp_path: Path):

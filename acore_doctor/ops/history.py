@@ -135,17 +135,25 @@ def read_trend(report_dir: Path) -> list[dict[str, Any]]:
 
 
 def record_trend(report: dict[str, Any], report_dir: Path, keep: int | None = None) -> Path:
-    """Append this run to the trend file and cut it to the newest ``keep`` runs."""
+    """Append this run to the trend file; past ``keep`` runs plus some slack, cut it back.
+
+    The slack keeps the per-run cost an append: the file is rewritten once every
+    ``keep // 10`` runs, not on every run.
+    """
     keep = keep or keep_runs()
     path = report_dir / TREND_FILE
     line = json.dumps(trend_entry(report), separators=(",", ":"), default=str)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as handle:
         handle.write(line + "\n")
-    runs = read_trend(report_dir)
-    if len(runs) > keep:
-        text = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in runs[-keep:])
-        atomic_write_text(path, text)
+        size = handle.tell()
+    limit = keep + keep // 10
+    # Estimate the line count from the size so a normal run never reads the whole file.
+    if size / (len(line.encode()) + 1) > limit:
+        data = path.read_bytes()
+        if data.count(b"\n") > limit:
+            lines = data.decode("utf-8", "replace").splitlines(keepends=True)
+            atomic_write_text(path, "".join(lines[-keep:]))
     return path
 
 
