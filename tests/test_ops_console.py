@@ -123,3 +123,12 @@ def test_log_analyzer_is_reachable(deployment):
     assert result.returncode == 0, result.stderr
     assert not leaked(result.stdout)
     assert "logs/bot.log" in result.stdout, result.stdout
+
+
+def test_llm_shortcut_probes_the_configured_provider(deployment):
+    with Simulator(["ollama"]) as sim:
+        result = console(deployment, "print(sorted((n, r.status) for n, r in llm().items() if hasattr(r, 'status')))",
+                         OLLAMA_HOST=sim.url("ollama"))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "('ollama.tags', 200)" in result.stdout and "('ollama.version', 200)" in result.stdout
+    assert "openrouter" not in result.stdout

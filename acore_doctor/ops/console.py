@@ -30,7 +30,8 @@ BANNER = """acore-doctor console for {bot_dir}
   settings          the bot's settings: settings['KEY'], settings.show('LLM') (secrets masked)
   deployment        paths: deployment.path('data')
   databases()       SQLite files of the deployment; db(name) opens one read-only
-  probes()          network probes; probe('discord'), probe('ollama'), probe('kokoro') ...
+  discord() llm() tts()   the probes of the configured Discord, LLM and TTS services
+  probes()          every network probe; probe('ollama.tags'), probe('kokoro') ...
                     (await aprobe(...) inside async code)
   check('name')     run one named check (substring of its test name) and show its finding
   logs('--since', '1h')   the log analyzer on this deployment
@@ -149,10 +150,28 @@ def _selected(what: str) -> list[str]:
     return chosen
 
 
+#: The probe services behind the console's discord(), llm() and tts() shortcuts.
+GROUPS = {
+    "discord": ("discord",),
+    "llm": ("ollama", "openrouter", "openai_compat"),
+    "tts": ("kokoro", "luxtts", "qwen3tts", "supertonic", "parakeet", "rvc"),
+}
+
+
 def run_probe(deployment: Deployment, what: str) -> dict[str, Any]:
     from acore_doctor.netprobe import Timeouts, run_probes
 
     return run_probes(_selected(what), deployment.settings, Timeouts())
+
+
+def run_group(deployment: Deployment, group: str) -> dict[str, Any]:
+    """Every probe of the group's services that applies to this deployment's settings."""
+    from acore_doctor.netprobe import Timeouts, run_probes
+    from acore_doctor.netprobe.runner import NotApplicable
+
+    names = [n for n, service in probe_names().items() if service in GROUPS[group]]
+    results = run_probes(names, deployment.settings, Timeouts())
+    return {n: r for n, r in results.items() if not isinstance(r, NotApplicable)}
 
 
 async def run_probe_async(deployment: Deployment, what: str) -> dict[str, Any]:
@@ -232,6 +251,9 @@ def namespace(deployment: Deployment, redact: Redactor) -> dict[str, Any]:
         "probes": probe_names,
         "probe": lambda what: run_probe(deployment, what),
         "aprobe": lambda what: run_probe_async(deployment, what),
+        "discord": lambda: run_group(deployment, "discord"),
+        "llm": lambda: run_group(deployment, "llm"),
+        "tts": lambda: run_group(deployment, "tts"),
         "check": lambda name: run_check(deployment, name),
         "logs": lambda *args: run_logs(deployment, *args),
         "bot_pid": bot_pid,
