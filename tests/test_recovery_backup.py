@@ -25,6 +25,7 @@ from acore_doctor.recovery.common import (
     RecoveryConfig,
     json_parses,
     read_jsonl,
+    readonly_uri,
     recovery_config,
     stamp,
     utc_now,
@@ -53,16 +54,18 @@ def make_db(path: Path, rows: int = 2000, wal: bool = False) -> list[tuple]:
         [(i % 7, "user", f"message {i} " + "x" * 40, f"user{i % 5}", i % 5) for i in range(rows)],
     )
     conn.commit()
-    conn.close()
-    return db_rows(path)
+    rows = conn.execute(ROWS).fetchall()
+    conn.close()  # the last writer closing removes -wal and -shm, as when the bot stops
+    return rows
+
+
+ROWS = "SELECT id, channel_id, role, content, username, user_id FROM messages ORDER BY id"
 
 
 def db_rows(path: Path) -> list[tuple]:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = sqlite3.connect(readonly_uri(path), uri=True)
     try:
-        return conn.execute(
-            "SELECT id, channel_id, role, content, username, user_id FROM messages ORDER BY id"
-        ).fetchall()
+        return conn.execute(ROWS).fetchall()
     finally:
         conn.close()
 

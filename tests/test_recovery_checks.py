@@ -32,8 +32,10 @@ def test_enabled_without_backups_is_critical_and_the_drill_a_symptom(bot, run_su
 
 def test_a_fresh_backup_passes_and_the_suite_writes_nothing(bot, run_suite) -> None:
     healthy(bot).set_env(STATE_BACKUP_ENABLED="true")
-    make_db(bot.root / "data" / "conversations.db")
+    # A WAL database nobody has open: reading it carelessly would create its -shm file.
+    make_db(bot.root / "data" / "conversations.db", wal=True)
     create_backup(config_of(bot.root))
+    assert not (bot.root / "data" / "conversations.db-shm").exists()
     before = tree_digest(bot.root)
     result = run_suite(bot.root, CHECKS)
     assert result.code == 0, result.stdout + result.stderr

@@ -40,6 +40,7 @@ from acore_doctor.recovery.common import (
     iter_files,
     looks_like_sqlite,
     parse_stamp,
+    readonly_uri,
     remove_tree,
     stamp,
     utc_now,
@@ -220,7 +221,7 @@ def json_items(handle: BinaryIO, size: int) -> tuple[bool, int | None]:
 def sqlite_facts(path: Path) -> tuple[bool, dict[str, int], str]:
     """(quick_check ok, rows per table, problem) of a database file, opened read-only."""
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(readonly_uri(path), uri=True)
     except sqlite3.Error as exc:
         return False, {}, str(exc)
     try:
@@ -249,7 +250,7 @@ def table_counts(conn: sqlite3.Connection) -> dict[str, int]:
 
 def snapshot_sqlite(source: Path, target: Path) -> None:
     """A consistent copy through SQLite's online backup API (safe while the bot writes)."""
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    src = sqlite3.connect(readonly_uri(source), uri=True, timeout=30)
     try:
         dst = sqlite3.connect(target)
         try:

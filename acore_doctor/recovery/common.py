@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
+from urllib.parse import quote
 
 from acore_doctor.deployment import Deployment
 from acore_doctor.settings import BotSettings, parse_bool, parse_number
@@ -227,6 +228,22 @@ def looks_like_sqlite(path: Path) -> bool:
             return handle.read(16) == SQLITE_MAGIC
     except OSError:
         return False
+
+
+def readonly_uri(path: Path) -> str:
+    """A URI that reads ``path`` without writing next to it. A WAL database nobody has open
+    (no ``-shm``) is opened ``immutable=1``: a ``mode=ro`` connection would create the ``-shm``
+    file in the deployment (the same rule as acore_doctor.probes.databases)."""
+    uri = f"file:{quote(str(path.resolve()))}"
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(20)
+    except OSError:
+        return uri + "?mode=ro"
+    wal = len(header) > 18 and header[18] == 2
+    if wal and not Path(f"{path}-shm").exists():
+        return uri + "?immutable=1"
+    return uri + "?mode=ro"
 
 
 def is_sqlite_sidecar(path: Path) -> bool:

@@ -52,6 +52,7 @@ from acore_doctor.recovery.common import (
     crash_point,
     fsync_dir,
     json_parses,
+    readonly_uri,
     remove_tree,
     sha256_file,
     stamp,
@@ -196,7 +197,7 @@ def _stage_member(
 
 def quick_check(path: Path) -> str:
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(readonly_uri(path), uri=True)
         try:
             rows = conn.execute("PRAGMA quick_check").fetchall()
         finally:
