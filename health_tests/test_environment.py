@@ -7,7 +7,7 @@ of the interpreter running the suite.
 import pytest
 
 from acore_doctor import check
-from acore_doctor.probes.entrypoint import Entrypoint
+from acore_doctor.probes.entrypoint import Entrypoint, Unit
 from acore_doctor.probes.interpreter import BotPython
 
 MIN_PYTHON = (3, 11)
@@ -108,4 +108,38 @@ def test_audioop_on_new_python(bot_python: BotPython) -> None:
     assert not (bot_python.discord_imports_audioop and not bot_python.audioop_available), (
         f"expected a discord.py that does not need audioop on Python {bot_python.version_text}, "
         "found one that imports audioop, which this Python no longer ships"
+    )
+
+
+@pytest.mark.warning
+@check(
+    "The systemd unit stops a crash loop and limits what starts",
+    "Add StartLimitIntervalSec=600 and StartLimitBurst=5 to [Unit] so systemd gives up on a "
+    "crash loop (and alerts), and run launcher.py with '--profile discord' (or --no-web "
+    "--no-cli) unless you mean to expose the web API on 0.0.0.0:8000.",
+    guide=f"{GUIDE}#service-unit-restarts-forever",
+)
+def test_service_unit_sane(systemd_units: list[Unit]) -> None:
+    if not systemd_units:
+        pytest.skip("not applicable: no readable systemd unit for this deployment")
+    problems = []
+    for unit in systemd_units:
+        restart = (unit.restart or "no").strip()
+        if restart != "no" and not unit.start_limit_burst:
+            problems.append(
+                f"{unit.path}: Restart={restart} with no StartLimitBurst, so a crash "
+                "loop restarts forever"
+            )
+        command = unit.exec_start or ""
+        if "launcher.py" in command and not (
+            "--profile discord" in command
+            or "--profile=discord" in command
+            or "--no-web" in command
+        ):
+            problems.append(
+                f"{unit.path}: launcher.py without --profile discord or --no-web "
+                "also starts the web API on 0.0.0.0:8000 and the CLI"
+            )
+    assert not problems, "expected a bounded restart policy and only Discord, found: " + "; ".join(
+        problems
     )

@@ -54,6 +54,22 @@ def test_bot_process_running(
     )
 
 
+@pytest.mark.warning
+@check(
+    "Only one bot process runs this deployment",
+    "Stop the extra copies (keep the systemd one): two processes with one token answer every "
+    "message twice and overwrite each other's JSON state.",
+    guide=f"{DEPLOY_GUIDE}#bot-process-not-running",
+)
+def test_single_bot_process(bot_processes: list[BotProcess]) -> None:
+    if not bot_processes:
+        pytest.skip("not applicable: no bot process (see the critical process check)")
+    assert len(bot_processes) == 1, (
+        f"expected one bot process, found {len(bot_processes)}: "
+        + "; ".join(f"pid {p.pid}: {' '.join(p.cmdline)}" for p in bot_processes)
+    )
+
+
 @pytest.mark.critical
 @check(
     "The data and log filesystems have room",

@@ -209,3 +209,50 @@ def test_legacy_character_is_a_file_stem(bot: DeploymentBuilder, tmp_path: Path)
     finding = run.finding("test_character_resolves")
     assert finding["outcome"] == "failed"
     assert "file stem" in finding["message"] and "gothmommy" in finding["message"]
+
+
+def test_service_unit_sanity(bot: DeploymentBuilder, tmp_path: Path) -> None:
+    make_healthy(bot)
+    loose = unit_file(tmp_path / "loose", bot.root, "/usr/bin/python3 launcher.py")
+    tight = unit_file(
+        tmp_path / "tight", bot.root, "/usr/bin/python3 launcher.py --profile discord"
+    )
+    tight.write_text(tight.read_text().replace("[Service]", "StartLimitBurst=5\n\n[Service]"))
+    runs = {
+        name: run_checks(
+            bot.root,
+            tmp_path / f"r-{name}",
+            *RELAXED,
+            f"--systemd-unit={unit}",
+            files=("health_tests/test_environment.py",),
+        )
+        for name, unit in (("loose", loose), ("tight", tight))
+    }
+    finding = runs["loose"].finding("test_service_unit_sane")
+    assert finding["outcome"] == "failed"
+    assert "Restart=always with no StartLimitBurst" in finding["message"]
+    assert "launcher.py without --profile discord" in finding["message"]
+    assert runs["tight"].finding("test_service_unit_sane")["outcome"] == "passed"
+    assert "from systemd" in runs["tight"].finding("test_entrypoint_detected")["details"]
+
+
+def test_two_bots_and_a_wrapper(bot: DeploymentBuilder, tmp_path: Path) -> None:
+    wrapper = subprocess.Popen(["/bin/sh", "-c", "sleep 30", "main.py"], cwd=bot.root)
+    first = start_standin_bot(bot.root)
+    try:
+        assert [p.pid for p in find_bot_processes(bot.root)] == [first.pid]
+        second = start_standin_bot(bot.root)
+        try:
+            run = run_checks(
+                bot.root, tmp_path / "r", *RELAXED, files=("health_tests/test_resources.py",)
+            )
+        finally:
+            stop_standin_bot(second)
+    finally:
+        stop_standin_bot(first)
+        wrapper.kill()
+        wrapper.wait()
+    finding = run.finding("test_single_bot_process")
+    assert finding["outcome"] == "failed"
+    assert f"pid {first.pid}" in finding["message"] and f"pid {second.pid}" in finding["message"]
+    assert str(wrapper.pid) not in finding["message"]

@@ -173,6 +173,7 @@ def test_healthy_deployment_passes_every_local_check(healthy: SuiteRun) -> None:
         "test_bot_dirs_writable",
         "test_no_world_writable",
         "test_bot_process_running",
+        "test_single_bot_process",
         "test_disk_not_full",
         "test_disk_headroom",
         "test_memory",

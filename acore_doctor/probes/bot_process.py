@@ -76,6 +76,9 @@ def find_bot_processes(bot_dir: Path) -> list[BotProcess]:
                 os.path.basename(a) in ENTRY_SCRIPTS for a in cmdline[1:6]
             ):
                 continue
+            # 'uv run python main.py' is a launcher around the bot; its python child is the bot.
+            if "python" not in os.path.basename(cmdline[0]):
+                continue
             try:
                 cwd = proc.cwd()
             except (psutil.AccessDenied, psutil.ZombieProcess):
