@@ -47,15 +47,11 @@ def suite(pytester: pytest.Pytester):
     return run
 
 
-def test_first_run_has_no_previous(suite):
-    _, report = suite()
-    assert report["history"]["previous"] is None
-    assert report["history"]["new"] == [] and report["history"]["resolved"] == []
-
-
 def test_new_and_resolved_since_last_run_in_console_json_and_html(suite, pytester):
     (suite.bot / "broken_a").touch()
     _, first = suite()
+    assert first["history"]["previous"] is None
+    assert first["history"]["new"] == [] and first["history"]["resolved"] == []
     (suite.bot / "broken_a").unlink()
     (suite.bot / "broken_b").touch()
     result, second = suite(f"--html={pytester.path / 'report.html'}", "--self-contained-html")
@@ -77,18 +73,14 @@ def test_new_and_resolved_since_last_run_in_console_json_and_html(suite, pyteste
     )
 
 
-def test_unchanged_failure_is_neither_new_nor_resolved(suite):
+def test_unchanged_or_unselected_failures_are_neither_new_nor_resolved(suite):
+    (suite.bot / "broken_a").touch()
     (suite.bot / "broken_b").touch()
     suite()
-    _, report = suite()
-    assert report["history"]["new"] == [] and report["history"]["resolved"] == []
-
-
-def test_check_not_run_this_time_is_not_resolved(suite):
-    (suite.bot / "broken_a").touch()
-    suite()
-    _, report = suite("-k", "widget_b")
-    assert report["history"]["resolved"] == []
+    _, unchanged = suite()
+    assert unchanged["history"]["new"] == [] and unchanged["history"]["resolved"] == []
+    _, partial = suite("-k", "widget_b")  # widget A not run: not resolved
+    assert partial["history"]["resolved"] == [] and partial["history"]["new"] == []
 
 
 def test_previous_run_of_another_deployment_is_not_compared(suite, pytester):
@@ -104,33 +96,22 @@ def test_previous_run_of_another_deployment_is_not_compared(suite, pytester):
     assert result.ret == 0
 
 
-def test_unreadable_previous_report_is_no_previous_run(suite):
-    suite.reports.mkdir()
-    (suite.reports / "latest.json").write_text("{not json")
-    result, report = suite()
-    assert result.ret == 0
-    assert report["history"]["previous"] is None
-
-
-def test_trend_records_each_run_with_durations_and_disk(suite):
-    suite()
+def test_trend_records_runs_with_durations_and_disk_within_the_retention_limit(suite):
+    keep = {"ACORE_DOCTOR_HISTORY_KEEP": "2"}
+    suite(env=keep)
     (suite.bot / "broken_b").touch()
-    suite()
+    suite(env=keep)
+    (suite.bot / "broken_a").touch()
+    suite(env=keep)
     runs = read_trend(suite.reports)
-    assert [r["status"] for r in runs] == ["healthy", "warning"]
+    assert [r["status"] for r in runs] == ["warning", "critical"]
+    assert len((suite.reports / TREND_FILE).read_text().splitlines()) == 2
     assert runs[-1]["duration_s"] >= 0
     assert set(runs[-1]["durations"]) <= {
         "health_tests/test_widgets.py::test_widget_a",
         "health_tests/test_widgets.py::test_widget_b",
     }
     assert 0 < runs[-1]["metrics"]["disk_used_pct"] <= 100
-
-
-def test_trend_retention_limit_from_environment(suite):
-    for _ in range(3):
-        suite(env={"ACORE_DOCTOR_HISTORY_KEEP": "2"})
-    lines = (suite.reports / TREND_FILE).read_text().splitlines()
-    assert len(lines) == 2
 
 
 def test_trend_keeps_newest_runs_and_skips_garbage_lines(tmp_path: Path):
@@ -152,12 +133,16 @@ def test_trend_lists_slow_checks_only(tmp_path: Path):
     assert run["durations"] == {"slow": 1.235} and run["duration_s"] == 1.235
 
 
-def test_recorded_metric_reaches_report_and_trend(suite, pytester):
+def test_recorded_metric_reaches_report_and_trend_despite_a_broken_previous_report(suite, pytester):
+    suite.reports.mkdir()
+    (suite.reports / "latest.json").write_text("{not json")
     (pytester.path / "health_tests" / "test_latency.py").write_text(
         "import pytest\nfrom acore_doctor import check\n\n"
         "@pytest.mark.warning\n@check('Latency recorded', 'n/a')\n"
         "def test_latency(doctor_metric):\n    doctor_metric('ollama latency ms', 12.5)\n"
     )
-    _, report = suite()
+    result, report = suite()
+    assert result.ret == 0
+    assert report["history"]["previous"] is None
     assert report["metrics"]["ollama_latency_ms"] == 12.5
     assert read_trend(suite.reports)[-1]["metrics"]["ollama_latency_ms"] == 12.5
