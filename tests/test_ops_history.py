@@ -133,9 +133,11 @@ def test_trend_lists_slow_checks_only(tmp_path: Path):
     assert run["durations"] == {"slow": 1.235} and run["duration_s"] == 1.235
 
 
-def test_recorded_metric_reaches_report_and_trend_despite_a_broken_previous_report(suite, pytester):
+def test_recorded_metric_reaches_report_and_trend_despite_a_foreign_previous_report(
+    suite, pytester
+):
     suite.reports.mkdir()
-    (suite.reports / "latest.json").write_text("{not json")
+    (suite.reports / "latest.json").write_text('{"summary": {}, "environment": [1], "issues": "x"}')
     (pytester.path / "health_tests" / "test_latency.py").write_text(
         "import pytest\nfrom acore_doctor import check\n\n"
         "@pytest.mark.warning\n@check('Latency recorded', 'n/a')\n"

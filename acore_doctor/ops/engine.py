@@ -16,7 +16,16 @@ def before_write(
 ) -> dict[str, Any]:
     """Metrics and the comparison with the previous run, before ``latest.json`` is replaced."""
     report["metrics"] = run_metrics(config, bot_dir)
-    return history.annotate(report, report_dir)
+    try:
+        return history.annotate(report, report_dir)
+    except Exception as exc:  # the history is a comfort: it must never cost the verdict
+        report["history"] = {
+            "previous": None,
+            "new": [],
+            "resolved": [],
+            "note": f"history unavailable: {type(exc).__name__}: {exc}",
+        }
+        return report
 
 
 def after_write(report: dict[str, Any], report_dir: Path) -> str | None:

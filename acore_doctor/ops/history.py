@@ -47,7 +47,12 @@ def read_previous(report_dir: Path) -> dict[str, Any] | None:
         data = json.loads((report_dir / "latest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) and isinstance(data.get("summary"), dict) else None
+    if not isinstance(data, dict):
+        return None
+    shapes = {"summary": dict, "environment": dict, "issues": list, "warnings": list}
+    if not all(isinstance(data.get(key, kind()), kind) for key, kind in shapes.items()):
+        return None  # not a report this suite wrote
+    return data if "summary" in data else None
 
 
 def compare(report: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
