@@ -421,3 +421,30 @@ def test_no_secret_in_any_output(run, bot):
     out = run({"discord": "401", "openrouter": "401"})
     text = out.stdout + str(out.report)
     assert DEMO_TOKEN_TAIL not in text and OR_KEY not in text and OR_KEY[-12:] not in text
+
+
+# -- OpenAI-compatible servers and their quirks ---------------------------------------------------
+def test_llamacpp_loading_and_served_model(run, sim):
+    compat = {
+        "OPENAI_COMPAT_BASE_URL": sim.url("llamacpp"),
+        "OPENAI_COMPAT_MODEL": "qwen2.5-7b-instruct",
+    }
+    out = run(None, files=FILES[1:2], **compat)
+    expect(out, test_compat_server_answers="passed", test_compat_model_served="passed")
+    out = run({"llamacpp": "loading"}, files=FILES[1:2], **compat)
+    expect(out, test_compat_server_answers="failed: HTTP 503", test_compat_model_served="passed")
+
+
+def test_vllm_empty_health_and_string_401(run, sim):
+    compat = {
+        "OPENAI_COMPAT_BASE_URL": sim.url("vllm"),
+        "OPENAI_COMPAT_MODEL": "meta-llama/Llama-3.1-8B-Instruct",
+    }
+    sim.vllm.api_key = "vllm-secret-key-123456"
+    try:
+        out = run(None, files=FILES[1:2], OPENAI_COMPAT_API_KEY="vllm-secret-key-123456", **compat)
+        expect(out, test_compat_server_answers="passed", test_compat_model_served="passed")
+        out = run(None, files=FILES[1:2], OPENAI_COMPAT_API_KEY="wrong-key-0000000", **compat)
+        expect(out, test_compat_model_served="failed: HTTP 401: Unauthorized")
+    finally:
+        sim.vllm.api_key = None

@@ -345,3 +345,18 @@ def test_simulate_command_prints_env_and_runs(tmp_path):
         timeout=60,
     )
     assert bad.returncode != 0 and "no fault mode 'nope'" in bad.stderr
+
+
+def test_discord_global_rate_limit(sim):
+    sim.set_fault("discord", "429_global")
+    status, headers, body = call(sim.url("discord") + "/users/@me", headers=bot_headers())
+    assert status == 429 and headers["X-RateLimit-Global"] == "true"
+    assert json.loads(body)["global"] is True
+
+
+def test_openai_compatible_quirks(sim):
+    status, _, body = call(sim.url("vllm").removesuffix("/v1") + "/health")
+    assert (status, body) == (200, b"")
+    sim.set_fault("llamacpp", "loading")
+    status, _, body = call(sim.url("llamacpp").removesuffix("/v1") + "/health")
+    assert status == 503 and json.loads(body)["error"]["message"] == "Loading model"

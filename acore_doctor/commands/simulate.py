@@ -74,6 +74,9 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
         print("# Simulated services on 127.0.0.1; point a deployment at them with:")
         for key, value in sim.env().items():
             print(f"export {key}={value}")
+        for name in sim.sims:
+            if not sim.sims[name].env(sim.url(name)):
+                print(f"# {name}: {sim.url(name)} (set OPENAI_COMPAT_BASE_URL to it to use it)")
         if "discord" in sim.sims:
             print("# Any token shaped like a bot token is accepted; a webhook receiver is at:")
             print(f"#   {sim.discord.webhook_url()}")

@@ -78,6 +78,7 @@ class DiscordSim(ServiceSim):
         "missing_permissions": "guild permissions lack Send Messages and Read Message History",
         "no_manage_webhooks": "guild permissions lack Manage Webhooks and Embed Links",
         "429_once": "each route answers 429 (retry_after 0.2 s) once, then normally",
+        "429_global": "every authorised route answers the global 429 (X-RateLimit-Global)",
         "webhook_429": "webhook executes are rate limited",
         "webhook_deleted": "webhook routes answer 404 Unknown Webhook",
     }
@@ -178,6 +179,15 @@ class DiscordSim(ServiceSim):
             bot_id = self._bot_id(request.headers.get("Authorization", ""))
             if bot_id is None:
                 return self.error(401, request)
+            if self.has(request, "429_global"):
+                response = self.rate_limited(request)
+                response.headers["X-RateLimit-Global"] = "true"
+                response.headers["X-RateLimit-Scope"] = "global"
+                retry = self.fault.retry_after
+                response.text = json.dumps(
+                    {"message": "You are being rate limited.", "retry_after": retry, "global": True}
+                )
+                return response
             if self.has(request, "429_once") and request.path not in self._limited_once:
                 self._limited_once.add(request.path)
                 return self.rate_limited(request, retry_after=0.2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from acore_doctor.simulate.compat import LlamaCppSim, VllmSim
 from acore_doctor.simulate.core import ServiceSim
 from acore_doctor.simulate.discord import DiscordSim
 from acore_doctor.simulate.ollama import OllamaSim
@@ -29,6 +30,8 @@ SERVICES: dict[str, type[ServiceSim]] = {
         RvcSim,
         LuxTtsSim,
         Qwen3TtsSim,
+        LlamaCppSim,
+        VllmSim,
     )
 }
 
