@@ -250,3 +250,17 @@ def test_intents_full_or_limited_bit():
         "presences"
     ]
     assert dc.application_flags(json_result({"flags": 1, "flags_new": str(1 << 40)})) == 1 << 40
+
+
+@pytest.mark.parametrize(
+    "url", ["localhost:11434", "not a url", "http://[::1", "ftp://x", "http://127.0.0.1:99999"]
+)
+def test_unusable_url_settings_are_a_clear_fact(url):
+    settings = BotSettings(
+        file_values={"OLLAMA_HOST": url, "KOKORO_API_URL": url, "DISCORD_VOICE_ENABLED": "true"},
+        env_file=EnvFileState(Path(".env"), exists=True),
+        environ={},
+    )
+    results = run_probes(["ollama.version", "kokoro.health"], settings, Timeouts(total=1))
+    for result in results.values():
+        assert result.error_kind == "config" and "URL" in result.describe()

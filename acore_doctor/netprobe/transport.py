@@ -71,7 +71,10 @@ class HttpResult:
         return self.headers.get(name.lower())
 
     def target(self) -> str:
-        parts = urlsplit(self.url)
+        try:
+            parts = urlsplit(self.url)
+        except ValueError:
+            return f"{self.method} {self.url}"
         return f"{self.method} {parts.scheme}://{parts.netloc}{parts.path}"
 
     def describe(self) -> str:
@@ -104,6 +107,9 @@ async def fetch(
     json_body: Any = None,
 ) -> HttpResult:
     """Send one request. Headers are never copied into the result (they carry credentials)."""
+    problem = url_problem(url)
+    if problem:
+        return unanswered(method, url, problem, "config", total)
     started = time.monotonic()
     result = HttpResult(method, url, timeout_s=total)
     timeout = aiohttp.ClientTimeout(total=total, sock_connect=min(connect, total))
@@ -144,6 +150,18 @@ async def fetch(
         except ValueError as exc:
             result.json_error = str(exc).split(":")[0]
     return result
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be requested (a setting without scheme or host), or None."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        return f"not a usable URL ({exc}); expected e.g. http://HOST:PORT"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "not an http(s) URL with a host; expected e.g. http://HOST:PORT"
+    return None
 
 
 def _first_line(exc: BaseException) -> str:
