@@ -188,3 +188,24 @@ def test_writer_at_100hz_is_never_blocked_100ms(tmp_path: Path, journal: str) ->
     # The bot's writes are blocked only while they wait for a lock; the rest of a write's
     # time is this shared machine's scheduling, which no checker can cause or prevent.
     assert result["max_blocked"] < 0.1, f"a write waited {result['max_blocked'] * 1000:.0f} ms"
+
+
+def test_large_rollback_database_is_copied_in_steps(tmp_path: Path) -> None:
+    path = make_bot_db(tmp_path / "bot.db", rows=3000)
+    facts = check_database(DbTarget(path, "t", BOT_DB_TABLES), one_step_limit=0)
+    assert facts.journal == "rollback" and facts.damage == [] and facts.missing_tables == []
+    assert facts.busy is None and facts.error is None
+
+
+def test_stepped_copy_of_a_busy_database_gives_up_as_busy(tmp_path: Path) -> None:
+    path = make_bot_db(tmp_path / "bot.db", rows=3000)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        facts = check_database(
+            DbTarget(path, "t", BOT_DB_TABLES), busy_budget_s=0.2, one_step_limit=0
+        )
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert facts.damage == [] and facts.busy

@@ -25,6 +25,11 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 DAMAGE_WORDS = ("malformed", "not a database", "encrypted", "disk image", "corrupt")
 BUSY_WORDS = ("locked", "busy")
 SQLITE_BUSY, SQLITE_LOCKED = 5, 6
+#: A rollback-journal database larger than this is copied in steps of STEP_PAGES pages so
+#: the bot's writers never wait for a whole copy (a one-step copy of 32 MiB takes ~10-30 ms).
+ONE_STEP_LIMIT = 32 * 1024 * 1024
+STEP_PAGES = 1024
+STEPPED_BUDGET_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -112,19 +117,33 @@ class _StillBusy(Exception):
     pass
 
 
-def _snapshot(source: Path, wal_unopened: bool, target: Path, budget_s: float) -> None:
-    """Copy ``source`` into ``target`` in one backup step, waiting while the bot writes.
+def _snapshot(
+    source: Path, wal_unopened: bool, target: Path, budget_s: float, step_pages: int = -1
+) -> None:
+    """Copy ``source`` into ``target`` with the backup API, waiting while the bot writes.
 
-    sqlite3's backup() retries a busy step forever; the progress callback, called after
-    every step, is where waiting stops once ``budget_s`` is spent. A busy step holds no
-    lock, so waiting never delays the bot.
+    ``step_pages=-1`` copies in one step (one short read transaction). A positive value
+    copies in steps, releasing the lock between them, for rollback-journal databases too big
+    to hold writers for a whole copy; if the bot writes meanwhile SQLite restarts the copy,
+    and one that never holds still is reported busy after STEPPED_BUDGET_S. ``budget_s``
+    bounds an uninterrupted wait for a lock. sqlite3's
+    backup() retries a busy step forever; the progress callback is where waiting stops. A
+    busy step holds no lock, so waiting never delays the bot.
     """
     params = {"immutable": "1"} if wal_unopened else {"mode": "ro"}
-    deadline = time.monotonic() + budget_s
+    deadline = time.monotonic() + STEPPED_BUDGET_S
+    busy_since: list[float] = []
 
     def progress(status: int, remaining: int, total: int) -> None:
-        if status in (SQLITE_BUSY, SQLITE_LOCKED) and time.monotonic() > deadline:
+        now = time.monotonic()
+        if status not in (SQLITE_BUSY, SQLITE_LOCKED):
+            busy_since.clear()
+        elif not busy_since:
+            busy_since.append(now)
+        if busy_since and now - busy_since[0] > budget_s:
             raise _StillBusy(f"database is locked (still busy after {budget_s:g} s)")
+        if step_pages > 0 and now > deadline:
+            raise _StillBusy(f"database kept changing for {STEPPED_BUDGET_S:g} s of copying")
 
     src = sqlite3.connect(
         _uri(source, **params),
@@ -135,13 +154,18 @@ def _snapshot(source: Path, wal_unopened: bool, target: Path, budget_s: float) -
     )
     dst = sqlite3.connect(target)
     try:
-        src.backup(dst, pages=-1, progress=progress, sleep=0.01)
+        src.backup(dst, pages=step_pages, progress=progress, sleep=0.01)
     finally:
         dst.close()
         src.close()
 
 
-def check_database(target: DbTarget, deep: bool = False, busy_budget_s: float = 2.0) -> DbFacts:
+def check_database(
+    target: DbTarget,
+    deep: bool = False,
+    busy_budget_s: float = 2.0,
+    one_step_limit: int = ONE_STEP_LIMIT,
+) -> DbFacts:
     facts = DbFacts(target)
     started = time.perf_counter()
     try:
@@ -173,7 +197,8 @@ def check_database(target: DbTarget, deep: bool = False, busy_budget_s: float = 
     with tempfile.TemporaryDirectory(prefix="acore-doctor-db-") as tmp:
         copy = Path(tmp) / "snapshot.db"
         try:
-            _snapshot(target.path, wal_unopened, copy, busy_budget_s)
+            stepped = facts.journal == "rollback" and facts.size > one_step_limit
+            _snapshot(target.path, wal_unopened, copy, busy_budget_s, STEP_PAGES if stepped else -1)
             conn = sqlite3.connect(copy)
             try:
                 facts.check = "integrity_check" if deep else "quick_check"
