@@ -13,6 +13,7 @@ from acore_doctor.netprobe import roots
 from acore_doctor.netprobe.discord import (
     INTENTS_BY_ENTRYPOINT,
     DiscordFacts,
+    SessionLimit,
     application_flags,
     disabled_intents,
     guild_list,
@@ -149,7 +150,7 @@ def test_privileged_intents_enabled(
     )
 
 
-def _session_limit(facts: DiscordFacts) -> dict:
+def _session_limit(facts: DiscordFacts) -> SessionLimit:
     roots.require_discord(facts)
     limit = session_limit(facts.gateway)
     assert limit is not None, "expected session_start_limit from /gateway/bot, found " + (
@@ -167,13 +168,10 @@ def _session_limit(facts: DiscordFacts) -> dict:
 )
 def test_session_starts_left(discord_api: DiscordFacts, record_property) -> None:
     limit = _session_limit(discord_api)
-    record_property(
-        "details", f"{limit.get('remaining')} of {limit.get('total')} session starts left today"
-    )
-    hours = float(limit.get("reset_after", 0) or 0) / 3_600_000
-    assert int(limit.get("remaining", 0) or 0) > 0, (
-        f"expected session starts remaining, found 0 of {limit.get('total')} "
-        f"(resets in {hours:.1f} h)"
+    record_property("details", f"{limit.remaining} of {limit.total} session starts left today")
+    assert limit.remaining > 0, (
+        f"expected session starts remaining, found 0 of {limit.total} "
+        f"(resets in {limit.reset_after_ms / 3_600_000:.1f} h)"
     )
 
 
@@ -186,7 +184,7 @@ def test_session_starts_left(discord_api: DiscordFacts, record_property) -> None
 )
 def test_session_starts_plenty(discord_api: DiscordFacts) -> None:
     limit = _session_limit(discord_api)
-    remaining, total = int(limit.get("remaining", 0) or 0), int(limit.get("total", 0) or 0)
+    remaining, total = limit.remaining, limit.total
     # Zero is the critical check's finding.
     assert remaining == 0 or remaining >= total / 10, (
         f"expected at least 10% of {total} daily session starts left, found {remaining}"

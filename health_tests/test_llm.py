@@ -159,7 +159,12 @@ def _credit(openrouter_key: HttpResult) -> float | None:
     remaining = data.get("limit_remaining")
     if remaining is None:
         pytest.skip("not applicable: the key has no credit limit")
-    return float(remaining)
+    try:
+        return float(remaining)
+    except (TypeError, ValueError):
+        raise AssertionError(
+            f"expected limit_remaining to be a number, found {remaining!r}"
+        ) from None
 
 
 @pytest.mark.critical

@@ -164,10 +164,25 @@ def disabled_intents(flags: int, wanted: tuple[str, ...]) -> list[str]:
     return [name for name in wanted if not flags & (INTENT_FLAGS[name][0] | INTENT_FLAGS[name][1])]
 
 
-def session_limit(result: HttpResult | None) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class SessionLimit:
+    total: int
+    remaining: int
+    reset_after_ms: int
+
+
+def session_limit(result: HttpResult | None) -> SessionLimit | None:
+    """``session_start_limit`` of /gateway/bot; None unless its counts are numbers."""
     data = result.data if result is not None and result.ok else None
     limit = data.get("session_start_limit") if isinstance(data, dict) else None
-    return limit if isinstance(limit, dict) else None
+    if not isinstance(limit, dict):
+        return None
+    try:
+        return SessionLimit(
+            int(limit["total"]), int(limit["remaining"]), int(limit.get("reset_after") or 0)
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def guild_list(facts: DiscordFacts) -> list[dict[str, Any]] | None:
