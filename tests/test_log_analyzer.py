@@ -257,3 +257,33 @@ def test_window_on_json_format_logs(tmp_path: Path):
     assert facts.problem is None and facts.bytes_read <= len(recent.data()) + 64 * 1024
     assert facts.analysis.max_starts_in_crash_window == 5
     assert facts.analysis.signatures["webhook_limit"].count == 1
+
+
+def test_hostile_input_never_raises_and_both_paths_agree():
+    rng = random.Random(9)
+    pieces = [
+        b"2026-01-01 00:00:0",
+        b"2026-13-45 99:99:99 - x - ERROR - bad date",
+        b"2026-01-01 00:00:00,12 - x - INFO - short millis",
+        b"2026-01-01 00:00:00 - - ERROR - ",
+        b"2026-01-01 00:00:01 - a - b - WARNING - dashes in logger",
+        b'{"level": "ERROR", "message": "no time"}',
+        b'{"timestamp": "bad", "level": "NOPE", "message": 1}',
+        b"{not json",
+        b"[trace_id=x, user_id=1]",
+        b"Traceback (most recent call last):",
+        b"\xff\xfe\x00\x01",
+        b"Starting Discord Ollama Bot...",
+        b"2026-01-01 00:00:02 - __main__ - INFO - Starting Discord Ollama Bot...",
+    ]
+    for _ in range(20):
+        data = b"\n".join(
+            rng.choice(pieces) + bytes(rng.randrange(256) for _ in range(rng.randrange(5)))
+            for _ in range(200)
+        )
+        fast = Analyzer().feed_lines(iter_lines(io.BytesIO(data)))
+        stats = ParseStats()
+        slow_analyzer = Analyzer()
+        slow_analyzer.result.parse = stats
+        slow = slow_analyzer.feed_all(iter_records(iter_lines(io.BytesIO(data)), stats))
+        assert fast.to_dict() == slow.to_dict()
