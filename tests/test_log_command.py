@@ -125,3 +125,14 @@ def test_progress_indicator_writes_only_when_enabled(capsys: pytest.CaptureFixtu
     shown.done()
     err = capsys.readouterr().err
     assert err.count("reading: 123,456 lines") == 1 and "1,000" not in err
+
+
+def test_secret_values_from_env_never_appear(bot, tmp_path: Path):
+    secret = "planted-secret-value-998877"
+    bot.set_env(ANALYTICS_API_KEY=secret, LOG_LEVEL="INFO")
+    gen = LogGen(start=time.time() - 60)
+    gen.line("services.analytics", "ERROR", f"auth failed with key {secret} for dashboard", dt=1)
+    write_rotated(bot.root / "logs", [gen])
+    for extra in ((), ("--json",)):
+        run = logs_command(f"--bot-dir={bot.root}", "--no-state", *extra)
+        assert "auth failed with key" in run.stdout and secret not in run.stdout
