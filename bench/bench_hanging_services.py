@@ -101,6 +101,10 @@ def main() -> int:
     print(
         f"ratio suite/timeout (hanging)    {ratio:6.2f}  (target <= 1.3: {'met' if ratio <= 1.3 else 'NOT met'})"
     )
+    within = hanging <= args.timeout + 2
+    print(
+        f"within timeout + 2 s             {'yes' if within else 'NO'} ({hanging:.2f} <= {args.timeout + 2:.2f})"
+    )
     return 0
 
 
