@@ -18,6 +18,15 @@ SUITE_ROOT = Path(__file__).resolve().parent.parent
 
 pytest_plugins = ["pytester"]
 
+#: No single test of ours may take CI down with it: a hang fails that test, not the run.
+TEST_TIMEOUT_S = 300
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(TEST_TIMEOUT_S))
+
 
 @pytest.fixture
 def bot(tmp_path: Path) -> DeploymentBuilder:
