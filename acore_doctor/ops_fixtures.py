@@ -72,21 +72,6 @@ def pytest_configure(config: pytest.Config) -> None:
             config.pluginmanager.unregister(reporter)
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_cmdline_main(config: pytest.Config) -> Any:
-    """A usage error (a missing test path) would exit 4, outside Nagios's 0-3: make it 3.
-
-    The UNKNOWN line was printed at session finish; pytest's message goes to stderr.
-    """
-    try:
-        return (yield)
-    except pytest.UsageError as exc:
-        if not config.getoption("nagios"):
-            raise
-        sys.stderr.write(f"ERROR: {exc}\n")
-        return nagios.nagios_code(int(pytest.ExitCode.USAGE_ERROR))
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from acore_doctor.plugin import STATE

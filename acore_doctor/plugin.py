@@ -349,6 +349,22 @@ def _redact_report(report: pytest.TestReport | pytest.CollectReport, redact: Red
     report.sections = [(title, redact(content)) for title, content in report.sections]
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_cmdline_main(config: pytest.Config) -> Any:
+    """pytest ends a usage error (a missing test path) with exit 4, outside our 0-3.
+
+    The run's report was already written as UNKNOWN at session finish; keep pytest's message.
+    """
+    try:
+        return (yield)
+    except pytest.UsageError as exc:
+        state = config.stash.get(STATE, None)
+        if state is None or not state.health_mode:
+            raise
+        sys.stderr.write(f"ERROR: {exc}\n")
+        return int(ExitCode.UNKNOWN)
+
+
 # -- finishing -----------------------------------------------------------------------------
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

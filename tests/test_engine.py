@@ -463,3 +463,12 @@ def test_internal_error_is_unknown(pytester):
     assert result.ret == 3
     assert report["summary"]["overall_status"] == "unknown"
     assert report["summary"]["reason"] == "internal error in the suite"
+
+
+def test_missing_test_path_is_unknown(pytester):
+    checks_file(pytester, crit("test_a", PASS))
+    result, report = run(pytester, "health_tests/test_nope.py")
+    assert result.ret == 3
+    assert "file or directory not found" in result.stderr.str()
+    assert report["summary"]["overall_status"] == "unknown"
+    assert report["summary"]["reason"] == "usage error"
