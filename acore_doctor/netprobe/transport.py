@@ -16,6 +16,9 @@ from acore_doctor import __version__
 
 #: Bodies beyond this are not needed by any check; keep memory bounded.
 MAX_BODY = 256 * 1024
+#: see fetch(): never let aiohttp round a deadline up to a whole second
+NO_CEILING = float("inf")
+
 #: aiohttp < 3.10 has no separate connect-timeout error; a timeout then reads as "no answer"
 _CONNECT_TIMEOUT = getattr(aiohttp, "ConnectionTimeoutError", ())
 USER_AGENT = f"DiscordBot (https://pypi.org/project/acore-doctor/, {__version__}) acore-doctor"
@@ -112,7 +115,11 @@ async def fetch(
         return unanswered(method, url, problem, "config", total)
     started = time.monotonic()
     result = HttpResult(method, url, timeout_s=total)
-    timeout = aiohttp.ClientTimeout(total=total, sock_connect=min(connect, total))
+    # aiohttp rounds a timeout of ceil_threshold (5 s) or more up to the next whole second of
+    # loop time, up to 1 s late; a probe's deadline must be the one it was given.
+    timeout = aiohttp.ClientTimeout(
+        total=total, sock_connect=min(connect, total), ceil_threshold=NO_CEILING
+    )
     try:
         async with session.request(
             method, url, headers=headers, json=json_body, timeout=timeout, allow_redirects=False
