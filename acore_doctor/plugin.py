@@ -275,6 +275,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         finding.message = state.redact(message)
         if outcome == "blocked" and call.excinfo is not None:
             finding.blocked_by = call.excinfo.value.root  # type: ignore[attr-defined]
+    if outcome == "blocked" and _root_failed(state, finding.blocked_by):
+        # A symptom, not a failure of its own: pytest's lines and pytest-html say "skipped".
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {finding.message}")
     report.severity = finding.severity  # type: ignore[attr-defined]
     report.doctor_title = finding.title  # type: ignore[attr-defined]
     if report.failed and item.config.get_verbosity() < 1:
@@ -282,6 +286,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.longrepr = f"{finding.title}: {finding.message}"
     _redact_report(report, state.redact)
     return report
+
+
+def _root_failed(state: DoctorState, root: str | None) -> bool:
+    return any(f.root == root and f.kind != "info" for f in state.findings.values())
 
 
 _RANK = {"passed": 0, "skipped": 1, "blocked": 2, "failed": 3, "crashed": 4}
