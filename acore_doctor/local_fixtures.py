@@ -26,6 +26,7 @@ from acore_doctor.probes.interpreter import BotPython, find_bot_interpreter, pro
 from acore_doctor.probes.personas import Catalog, read_catalog
 from acore_doctor.probes.resources import CpuSampler
 from acore_doctor.probes.state_files import StateReport, scan_state_files, state_kinds
+from acore_doctor.thresholds import add_threshold_options, read_thresholds
 
 CPU_SAMPLER = pytest.StashKey[CpuSampler]()
 
@@ -62,14 +63,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="run SQLite's full integrity_check instead of quick_check",
     )
-    for name, (default, help_text) in THRESHOLDS.items():
-        group.addoption(
-            f"--{name.replace('_', '-')}",
-            type=float,
-            default=None,
-            help=f"{help_text} (default {default:g}; ini: {name})",
-        )
-        parser.addini(name, help_text, default=str(default))
+    add_threshold_options(parser, group, THRESHOLDS)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -94,19 +88,9 @@ class Thresholds:
     cpu_warning_percent: float
 
 
-def _threshold(config: pytest.Config, name: str) -> float:
-    value = config.getoption(name)
-    if value is not None:
-        return float(value)
-    try:
-        return float(config.getini(name))
-    except (TypeError, ValueError):
-        return THRESHOLDS[name][0]
-
-
 @pytest.fixture(scope="session")
 def thresholds(request: pytest.FixtureRequest) -> Thresholds:
-    return Thresholds(**{name: _threshold(request.config, name) for name in THRESHOLDS})
+    return Thresholds(**read_thresholds(request.config, THRESHOLDS))
 
 
 @pytest.fixture(scope="session")

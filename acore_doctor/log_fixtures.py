@@ -31,6 +31,7 @@ from acore_doctor.logs.window import (
 )
 from acore_doctor.probes.bot_process import BotProcess
 from acore_doctor.probes.entrypoint import RUNTIME, Entrypoint
+from acore_doctor.thresholds import add_threshold_options, read_thresholds
 
 #: option/ini name -> (default, help)
 LOG_THRESHOLDS = {
@@ -62,14 +63,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help=f"systemd unit whose journal holds the log on the runtime path (default {DEFAULT_UNIT})",
     )
-    for name, (default, help_text) in LOG_THRESHOLDS.items():
-        group.addoption(
-            f"--{name.replace('_', '-')}",
-            type=float,
-            default=None,
-            help=f"{help_text} (default {default:g}; ini: {name})",
-        )
-        parser.addini(name, help_text, default=str(default))
+    add_threshold_options(parser, group, LOG_THRESHOLDS)
 
 
 @dataclass(frozen=True)
@@ -86,19 +80,9 @@ class LogThresholds:
     log_rotation_min_hours: float
 
 
-def _threshold(config: pytest.Config, name: str) -> float:
-    value = config.getoption(name)
-    if value is not None:
-        return float(value)
-    try:
-        return float(config.getini(name))
-    except (TypeError, ValueError):
-        return LOG_THRESHOLDS[name][0]
-
-
 @pytest.fixture(scope="session")
 def log_thresholds(request: pytest.FixtureRequest) -> LogThresholds:
-    return LogThresholds(**{n: _threshold(request.config, n) for n in LOG_THRESHOLDS})
+    return LogThresholds(**read_thresholds(request.config, LOG_THRESHOLDS))
 
 
 @dataclass(frozen=True)
