@@ -377,8 +377,8 @@ def pytest_cmdline_main(config: pytest.Config) -> Any:
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = state_of(session.config)
-    if not state.health_mode:
-        return
+    if not state.health_mode or session.config.option.collectonly:
+        return  # listing checks is not a run: no verdict, no report, pytest's exit code
     findings = attach_symptoms(list(state.findings.values()))
     state.verdict = decide(
         findings,

@@ -474,3 +474,11 @@ def test_missing_test_path_is_unknown(pytester):
     assert "file or directory not found" in result.stderr.str()
     assert report["summary"]["overall_status"] == "unknown"
     assert report["summary"]["reason"] == "usage error"
+
+
+def test_collect_only_lists_checks_without_a_verdict(pytester):
+    checks_file(pytester, crit("test_a", FAIL))
+    result, report = run(pytester, "--collect-only", "-q")
+    assert result.ret == 0
+    assert report == {}
+    assert "acore-doctor summary" not in result.stdout.str()
