@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from acore_doctor.netprobe.runner import fixture_probes  # noqa: E402
 from acore_doctor.simulate import Simulator  # noqa: E402
 from tests.builder import DeploymentBuilder  # noqa: E402
-from tests.conftest import clean_env  # noqa: E402
+from tests.conftest import clean_env, run_suite_process  # noqa: E402
 
 
 def settings(sim: Simulator) -> dict[str, str]:
@@ -49,20 +48,10 @@ def settings(sim: Simulator) -> dict[str, str]:
 def run_suite(
     bot_dir: Path, report_dir: Path, env: dict[str, str], timeout: float
 ) -> tuple[float, dict]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "pytest",
-        f"--bot-dir={bot_dir}",
-        f"--report-dir={report_dir}",
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        f"--probe-timeout={timeout:g}",
-        "health_tests",
-    ]
     started = time.monotonic()
-    subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    run_suite_process(
+        bot_dir, report_dir, "-q", f"--probe-timeout={timeout:g}", "health_tests", env=env
+    )
     elapsed = time.monotonic() - started
     return elapsed, json.loads((report_dir / "latest.json").read_text())
 

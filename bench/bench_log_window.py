@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from acore_doctor.logs.sources import find_log_files  # noqa: E402
 from acore_doctor.logs.window import read_file_window  # noqa: E402
 from tests.builder import DeploymentBuilder  # noqa: E402
-from tests.conftest import clean_env  # noqa: E402
+from tests.conftest import run_suite_process  # noqa: E402
 from tests.loggen import LogGen, realistic_mix  # noqa: E402
 
 
@@ -69,23 +68,7 @@ def time_window(path: Path) -> float:
 
 def time_checks(bot_dir: Path, report_dir: Path) -> float:
     started = time.perf_counter()
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            f"--bot-dir={bot_dir}",
-            f"--report-dir={report_dir}",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            "health_tests/test_logs.py",
-        ],
-        cwd=ROOT,
-        env=clean_env(),
-        capture_output=True,
-        check=False,
-    )
+    run_suite_process(bot_dir, report_dir, "-q", "health_tests/test_logs.py")
     return time.perf_counter() - started
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from acore_doctor import suite
 from tests.builder import DeploymentBuilder
 
 SUITE_ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +61,21 @@ def clean_env(**extra: str) -> dict[str, str]:
     return {**keep, **extra}
 
 
+def run_suite_process(
+    bot_dir: Path,
+    report_dir: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+) -> SuiteRun:
+    """The real suite on ``bot_dir`` in a child process, with a clean environment."""
+    cmd = suite.pytest_command(bot_dir, ["-p", "no:cacheprovider", *args], report_dir=report_dir)
+    proc = subprocess.run(
+        cmd, cwd=SUITE_ROOT, env=env or clean_env(), capture_output=True, text=True, timeout=timeout
+    )
+    return SuiteRun(proc.returncode, proc.stdout, proc.stderr, report_dir)
+
+
 @pytest.fixture
 def run_suite(tmp_path: Path):
     """Run the real suite on a deployment in a child process, as an operator would."""
@@ -69,24 +84,6 @@ def run_suite(tmp_path: Path):
         bot_dir: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 300
     ) -> SuiteRun:
         report_dir = tmp_path / f"reports-{len(list(tmp_path.glob('reports-*')))}"
-        cmd = [
-            sys.executable,
-            "-m",
-            "pytest",
-            f"--bot-dir={bot_dir}",
-            f"--report-dir={report_dir}",
-            "-p",
-            "no:cacheprovider",
-            *args,
-        ]
-        proc = subprocess.run(
-            cmd,
-            cwd=SUITE_ROOT,
-            env=env or clean_env(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        return SuiteRun(proc.returncode, proc.stdout, proc.stderr, report_dir)
+        return run_suite_process(bot_dir, report_dir, *args, env=env, timeout=timeout)
 
     return run

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from tests.builder import DeploymentBuilder
-from tests.conftest import SUITE_ROOT, SuiteRun, clean_env
+from tests.conftest import SuiteRun, clean_env, run_suite_process
 
 LOCAL_CHECKS = (
     "health_tests/test_environment.py",
@@ -100,26 +100,7 @@ def run_checks(
     env: dict[str, str] | None = None,
     timeout: float = 180,
 ) -> SuiteRun:
-    cmd = [
-        sys.executable,
-        "-m",
-        "pytest",
-        f"--bot-dir={bot_dir}",
-        f"--report-dir={report_dir}",
-        "-p",
-        "no:cacheprovider",
-        *args,
-        *files,
-    ]
-    proc = subprocess.run(
-        cmd,
-        cwd=SUITE_ROOT,
-        env=env or clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    return SuiteRun(proc.returncode, proc.stdout, proc.stderr, report_dir)
+    return run_suite_process(bot_dir, report_dir, *args, *files, env=env, timeout=timeout)
 
 
 def env_with_path(*dirs: Path) -> dict[str, str]:
