@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from acore_doctor.redact import Redactor, secret_values
 from acore_doctor.settings import BotSettings, load_settings
 
 BOT_DIR_ENV = "ACORE_BOT_DIR"
@@ -23,6 +24,13 @@ class Deployment:
         """Resolve a path setting the way the bot does: relative to its working directory."""
         candidate = Path(os.path.expanduser(str(value)))
         return candidate if candidate.is_absolute() else self.bot_dir / candidate
+
+    def redactor(self, *extra: str) -> Redactor:
+        """Masks this deployment's secrets, those of the process environment, and ``extra``."""
+        redact = Redactor(secret_values(self.settings.file_values))
+        redact.add(secret_values(dict(self.settings.environ)))
+        redact.add(value for value in extra if value)
+        return redact
 
 
 def resolve_bot_dir(option: str | None, ini: str | None, cwd: Path) -> Path:

@@ -113,9 +113,9 @@ def doctor_metric(request: pytest.FixtureRequest) -> Callable[[str, float], None
 
 @pytest.fixture(scope="session")
 def ops_report_dir(request: pytest.FixtureRequest) -> Path:
-    from acore_doctor.plugin import resolve_report_dir, state_of
+    from acore_doctor.plugin import report_dir_of
 
-    return resolve_report_dir(request.config, state_of(request.config).deployment)
+    return report_dir_of(request.config)
 
 
 @pytest.fixture(scope="session")

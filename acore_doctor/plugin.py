@@ -9,7 +9,6 @@ keeps pytest's usual behaviour.
 from __future__ import annotations
 
 import logging
-import os
 import platform
 import socket
 import sys
@@ -33,11 +32,12 @@ from acore_doctor.findings import (
     decide,
 )
 from acore_doctor.ops import engine as ops_engine
-from acore_doctor.redact import Redactor, secret_values
+from acore_doctor.redact import Redactor
 from acore_doctor.report.console import format_summary
 from acore_doctor.report.html import summary_html
 from acore_doctor.report.json_file import write_json_report
 from acore_doctor.report.model import build_report
+from acore_doctor.suite import REPORTS_ENV, resolve_report_dir
 
 #: Fixture modules later layers register; each stays a plain pytest plugin.
 pytest_plugins = [
@@ -50,7 +50,6 @@ pytest_plugins = [
 ]
 
 CHECK_DIRS = ("health_tests", "recovery_tests")
-REPORTS_ENV = "DIAGNOSTIC_REPORTS_PATH"
 
 
 @dataclass
@@ -114,8 +113,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     env_option = config.getoption("env_file")
     deployment = load_deployment(bot_dir, Path(env_option) if env_option else None)
-    redact = Redactor(secret_values(deployment.settings.file_values))
-    redact.add(secret_values(dict(os.environ)))
+    redact = deployment.redactor()
     state = DoctorState(deployment=deployment, redact=redact, forced=config.getoption("doctor"))
     state.health_mode = state.forced is True or (
         state.forced is None and _args_in_check_dirs(config)
@@ -387,7 +385,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     )
     state.report = build_report(findings, state.verdict, environment(session), state.started)
     state.report = redact_document(state.report, state.redact)
-    report_dir = resolve_report_dir(session.config, state.deployment)
+    report_dir = report_dir_of(session.config)
     state.report = ops_engine.before_write(
         session.config, state.report, report_dir, state.deployment.bot_dir
     )
@@ -431,16 +429,10 @@ def environment(session: pytest.Session) -> dict[str, Any]:
     }
 
 
-def resolve_report_dir(config: pytest.Config, deployment: Deployment) -> Path:
-    value = (
-        config.getoption("report_dir")
-        or os.environ.get(REPORTS_ENV)
-        or deployment.settings.environ.get(REPORTS_ENV)
+def report_dir_of(config: pytest.Config) -> Path:
+    return resolve_report_dir(
+        config.getoption("report_dir"), config.rootpath / "reports", config.invocation_params.dir
     )
-    if value:
-        path = Path(os.path.expanduser(value))
-        return path if path.is_absolute() else config.invocation_params.dir / path
-    return config.rootpath / "reports"
 
 
 def redact_document(value: Any, redact: Redactor) -> Any:

@@ -22,6 +22,28 @@ def suite_root() -> Path:
     return root
 
 
+REPORTS_ENV = "DIAGNOSTIC_REPORTS_PATH"
+
+
+def resolve_report_dir(
+    option: str | os.PathLike[str] | None, default: Path | None = None, cwd: Path | None = None
+) -> Path:
+    """``--report-dir``, else ``$DIAGNOSTIC_REPORTS_PATH``, else ``default`` (the suite's
+    ``reports/``); a relative path is taken from ``cwd``."""
+    value = option or os.environ.get(REPORTS_ENV)
+    if not value:
+        return default if default is not None else default_report_dir()
+    path = Path(os.path.expanduser(str(value)))
+    return path if path.is_absolute() else (cwd or Path.cwd()) / path
+
+
+def default_report_dir() -> Path:
+    try:
+        return suite_root() / "reports"
+    except FileNotFoundError:
+        return Path.cwd() / "reports"
+
+
 def pytest_command(
     bot_dir: Path | None,
     extra: Sequence[str] = (),

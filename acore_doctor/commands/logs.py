@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 import time
@@ -31,9 +30,9 @@ from acore_doctor.logs.sources import (
     records_since,
 )
 from acore_doctor.logs.state import load_state, new_keys, save_state
-from acore_doctor.redact import Redactor, secret_values
+from acore_doctor.redact import Redactor
+from acore_doctor.suite import REPORTS_ENV, resolve_report_dir
 
-REPORTS_ENV = "DIAGNOSTIC_REPORTS_PATH"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.IGNORECASE)
 _UNITS = {"": 60, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -129,8 +128,7 @@ class Progress:
 def handle(args: argparse.Namespace, extra: list[str]) -> int:
     bot_dir = resolve_bot_dir(args.bot_dir, None, Path.cwd())
     deployment = load_deployment(bot_dir, args.env_file)
-    redact = Redactor(secret_values(deployment.settings.file_values))
-    redact.add(secret_values(dict(os.environ)))
+    redact = deployment.redactor()
     try:
         since = None if args.all else parse_since(args.since)
     except ValueError as exc:
@@ -207,15 +205,7 @@ def _analyze(
 
 
 def _report_dir(args: argparse.Namespace, settings: Any) -> Path:
-    value = args.report_dir or os.environ.get(REPORTS_ENV) or settings.environ.get(REPORTS_ENV)
-    if value:
-        return Path(os.path.expanduser(str(value)))
-    try:
-        from acore_doctor.suite import suite_root
-
-        return suite_root() / "reports"
-    except FileNotFoundError:
-        return Path.cwd() / "reports"
+    return resolve_report_dir(args.report_dir)
 
 
 def _new_templates(

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from acore_doctor.deployment import Deployment, load_deployment, resolve_bot_dir
-from acore_doctor.redact import Redactor, secret_values
-from acore_doctor.suite import suite_root
-
-REPORTS_ENV = "DIAGNOSTIC_REPORTS_PATH"
+from acore_doctor.redact import Redactor
+from acore_doctor.suite import REPORTS_ENV, resolve_report_dir
 
 
 def add_deployment_options(parser: argparse.ArgumentParser) -> None:
@@ -32,19 +29,9 @@ def deployment_from(args: argparse.Namespace) -> Deployment:
 
 
 def report_dir_for(deployment: Deployment, option: Path | None = None) -> Path:
-    """The same directory the suite writes to (see plugin.resolve_report_dir)."""
-    value = option or os.environ.get(REPORTS_ENV) or deployment.settings.environ.get(REPORTS_ENV)
-    if value:
-        path = Path(os.path.expanduser(str(value)))
-        return path if path.is_absolute() else Path.cwd() / path
-    try:
-        return suite_root() / "reports"
-    except FileNotFoundError:
-        return Path.cwd() / "reports"
+    """The same directory the suite writes to."""
+    return resolve_report_dir(option)
 
 
 def redactor_for(deployment: Deployment, *extra: str) -> Redactor:
-    redact = Redactor(secret_values(deployment.settings.file_values))
-    redact.add(secret_values(dict(os.environ)))
-    redact.add(v for v in extra if v)
-    return redact
+    return deployment.redactor(*extra)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 from acore_doctor.deployment import Deployment, load_deployment, resolve_bot_dir
 from acore_doctor.recovery.common import RecoveryConfig, recovery_config
-from acore_doctor.redact import Redactor, secret_values
 
 
 def add_deployment_args(parser: argparse.ArgumentParser, backups: bool = True) -> None:
@@ -35,8 +33,7 @@ def deployment_from(args: argparse.Namespace) -> tuple[Deployment, RecoveryConfi
 
 def printer(deployment: Deployment) -> Callable[[str], None]:
     """print(), with the deployment's secrets masked."""
-    redact = Redactor(secret_values(deployment.settings.file_values))
-    redact.add(secret_values(dict(os.environ)))
+    redact = deployment.redactor()
 
     def say(line: str) -> None:
         print(redact(line), flush=True)
