@@ -15,6 +15,7 @@ from acore_doctor.logs.sources import (
     LogFiles,
     find_log_files,
     log_file_path,
+    read_line_batches,
     read_lines,
     read_records,
     records_since,
@@ -34,7 +35,7 @@ def analyze_paths(
     if fmt == "journal":
         records = read_records(paths, analyzer.result.parse, fmt=fmt)
         return analyzer.feed_all(records_since(records, since))
-    return analyzer.feed_lines(read_lines(paths), since=since)
+    return analyzer.feed_batches(read_line_batches(paths), since=since)
 
 
 __all__ = [
@@ -48,6 +49,8 @@ __all__ = [
     "find_log_files",
     "iter_records",
     "log_file_path",
+    "read_line_batches",
+    "read_lines",
     "read_records",
     "records_since",
 ]

@@ -11,7 +11,7 @@ import math
 import re
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,14 +21,14 @@ from acore_doctor.logs.parse import (
     LEVEL_STR,
     LEVELS,
     MAX_MESSAGE_BYTES,
-    TEXT_HEADER,
     LogRecord,
     ParseStats,
     decode,
     format_local,
+    header_record,
     parse_json,
     stamp_time,
-    text_record,
+    strip_eol,
 )
 from acore_doctor.logs.signatures import (
     FATAL_MARKERS,
@@ -42,10 +42,45 @@ from acore_doctor.logs.signatures import (
 MAX_TEMPLATES = 5000
 MAX_LOGGERS = 500
 _CACHE_LIMIT = 20_000
+#: continuation texts are up to 64 x 500 characters: fewer of them keep memory flat
+_CONTINUATION_CACHE_LIMIT = 500
 _WARNING = LEVEL_RANK["WARNING"]
 _MARKERS = START_MARKERS + READY_MARKERS
 _MARKER_BYTES = tuple(m.encode() for m in _MARKERS)
 _ERROR = LEVEL_RANK["ERROR"]
+
+
+#: :data:`TEXT_HEADER` with the level split so ``lastindex`` tells a DEBUG/INFO record
+#: (group 4 or 5) from a WARNING and above (group 6) without a call.
+_HEADER = re.compile(
+    rb"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:,(\d{3}))? - (.*?) - "
+    rb"(?:(DEBUG)|(INFO)|(WARNING|ERROR|CRITICAL)) - ?"
+)
+#: The same match as :data:`_HEADER` when the logger name has no space (lazy ``.*?`` then
+#: stops at the first space anyway), found without trying ``" - LEVEL"`` at every character.
+_HEADER_NO_SPACE = re.compile(
+    rb"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:,(\d{3}))? - ([^ \n]*) - "
+    rb"(?:(DEBUG)|(INFO)|(WARNING|ERROR|CRITICAL)) - ?"
+)
+_HEAVY = 6
+_BATCH_LINES = 4096
+
+
+def _text_record(match: re.Match[bytes], stats: ParseStats) -> LogRecord:
+    stamp, millis, logger_raw, debug, info, heavy = match.groups()
+    level = debug or info or heavy
+    return header_record(match.string, match.end(), stamp, millis, logger_raw, level, stats)
+
+
+def _stripped_batches(lines: Iterable[bytes]) -> Iterator[list[bytes]]:
+    batch: list[bytes] = []
+    for line in lines:
+        batch.append(strip_eol(line))
+        if len(batch) >= _BATCH_LINES:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 @dataclass
@@ -216,12 +251,23 @@ class Analyzer:
         # One search over all patterns first: most messages match none.
         self._any = re.compile("|".join(f"(?:{s.pattern.pattern})" for s in signatures), re.M)
         self._cache: dict[tuple[str, str], tuple[str, tuple[Signature, ...]]] = {}
+        self._continuation_cache: dict[tuple[int, str], tuple[Signature, ...]] = {}
         self._progress = progress
 
     def feed_lines(
         self, lines: Iterable[bytes], stats: ParseStats | None = None, since: float | None = None
     ) -> LogAnalysis:
-        """Physical lines in time order: the fast path, same result as feeding records.
+        """Physical lines (with their end-of-line) in time order; see :meth:`feed_batches`."""
+        return self.feed_batches(_stripped_batches(lines), stats, since)
+
+    def feed_batches(
+        self,
+        batches: Iterable[list[bytes]],
+        stats: ParseStats | None = None,
+        since: float | None = None,
+    ) -> LogAnalysis:
+        """Lists of physical lines without end-of-line, in time order: the fast path, same
+        result as feeding records.
 
         DEBUG and INFO text records that carry no marker are only counted, without building
         a record object (they are most of a log); everything else goes through
@@ -230,9 +276,10 @@ class Analyzer:
         """
         stats = stats if stats is not None else self.result.parse
         result = self.result
-        header = TEXT_HEADER.match
-        by_level = result.records_by_level
-        logger_bytes: dict[bytes, int] = {}
+        quick_header, full_header = _HEADER_NO_SPACE.match, _HEADER.match
+        heavy = _HEAVY
+        # (logger, level) of the counted records, in the order their loggers first appeared
+        light_counts: dict[tuple[bytes, bytes], int] = {}
         since_floor = None if since is None else float(math.floor(since))
         cutoff = (
             None
@@ -240,84 +287,84 @@ class Analyzer:
             else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(since_floor)).encode()
         )
         pending: LogRecord | None = None
-        light_line = b""
         light: re.Match[bytes] | None = None
         first_light: re.Match[bytes] | None = None
         max_bytes = MAX_MESSAGE_BYTES
+        markers = _MARKER_BYTES
         skipping = False
         count = 0
         light_count = 0
         progress = self._progress
-        for line in lines:
-            count += 1
-            if line[-1:] == b"\n":
-                line = line[:-2] if line[-2:-1] == b"\r" else line[:-1]
-            match = header(line)
-            if match is not None:
-                if pending is not None:
-                    self.feed(pending)
-                    pending = None
-                light = None
-                stamp = match.group(1)
-                if cutoff is not None and stamp < cutoff:
-                    skipping = True
-                    continue
-                skipping = False
-                level_raw = match.group(4)
-                if (level_raw == b"DEBUG" or level_raw == b"INFO") and not line.startswith(
-                    _MARKER_BYTES, match.end()
-                ):
-                    by_level[LEVEL_STR[level_raw]] += 1
-                    name = match.group(3)
-                    logger_bytes[name] = logger_bytes.get(name, 0) + 1
-                    if first_light is None:
-                        first_light = match
-                    light, light_line = match, line
-                    if len(line) - match.end() > max_bytes:
-                        stats.huge_lines += 1
-                    light_count += 1
-                    if progress is not None and not light_count & 0xFFFF:
-                        progress(count)
-                    continue
-                pending = text_record(line, match, stats)
-                continue
-            if line[:1] == b"{":
-                record = parse_json(line, stats)
-                if record is not None:
+        for batch in batches:
+            done = count
+            for count, line in enumerate(batch, done + 1):
+                match = quick_header(line) or full_header(line)
+                if match is not None:
                     if pending is not None:
                         self.feed(pending)
+                        pending = None
                     light = None
-                    skipping = (
-                        since_floor is not None
-                        and record.time is not None
-                        and record.time < since_floor
-                    )
-                    pending = None if skipping else record
+                    if cutoff is not None and match.group(1) < cutoff:
+                        skipping = True
+                        continue
+                    skipping = False
+                    kind = match.lastindex
+                    end = match.end()
+                    if kind != heavy and not line.startswith(markers, end):
+                        key = match.group(3, kind)
+                        light_counts[key] = light_counts.get(key, 0) + 1
+                        if first_light is None:
+                            first_light = match
+                        light = match
+                        if len(line) - end > max_bytes:
+                            stats.huge_lines += 1
+                        if progress is not None:
+                            light_count += 1
+                            if not light_count & 0xFFFF:
+                                progress(count)
+                        continue
+                    pending = _text_record(match, stats)
                     continue
-            if skipping:
-                continue
-            if b"\x00" in line:
-                stats.binary_lines += 1
-                continue
-            if light is not None:  # a counted DEBUG/INFO record has continuation lines after all
-                by_level[LEVEL_STR[light.group(4)]] -= 1
-                logger_bytes[light.group(3)] -= 1
-                if len(light_line) - light.end() > max_bytes:  # decoding counts it again
-                    stats.huge_lines -= 1
-                pending = text_record(light_line, light, stats)
-                light = None
-            if pending is None:
-                stats.orphan_lines += 1
-                continue
-            stats.continuation_lines += 1
-            pending.add_continuation(decode(line, stats))
+                if line[:1] == b"{":
+                    record = parse_json(line, stats)
+                    if record is not None:
+                        if pending is not None:
+                            self.feed(pending)
+                        light = None
+                        skipping = (
+                            since_floor is not None
+                            and record.time is not None
+                            and record.time < since_floor
+                        )
+                        pending = None if skipping else record
+                        continue
+                if skipping:
+                    continue
+                if b"\x00" in line:
+                    stats.binary_lines += 1
+                    continue
+                if light is not None:  # a counted record has continuation lines after all
+                    light_counts[light.group(3, light.lastindex)] -= 1
+                    if len(light.string) - light.end() > max_bytes:  # decoding counts it again
+                        stats.huge_lines -= 1
+                    pending = _text_record(light, stats)
+                    light = None
+                if pending is None:
+                    stats.orphan_lines += 1
+                    continue
+                stats.continuation_lines += 1
+                pending.add_continuation(decode(line, stats))
         if pending is not None:
             self.feed(pending)
         stats.lines += count
-        light_total = sum(logger_bytes.values())
-        result.records += light_total
+        by_level = result.records_by_level
+        logger_hits: dict[bytes, int] = {}
+        for (name, level_raw), hits in light_counts.items():
+            by_level[LEVEL_STR[level_raw]] += hits
+            logger_hits[name] = logger_hits.get(name, 0) + hits
+        result.records += sum(logger_hits.values())
         loggers = result.loggers
-        for name, hits in logger_bytes.items():
+        for name, hits in logger_hits.items():
             key = name.decode(errors="replace")
             if hits and (key in loggers or len(loggers) < MAX_LOGGERS):
                 loggers[key] += hits
@@ -427,9 +474,14 @@ class Analyzer:
         template, matched = cached
         if record.continuation_count:
             text = "\n".join(record.continuation or ())
-            matched = matched + tuple(
-                s for s in self._signatures_in(text, rank) if s not in matched
-            )
+            # Tracebacks repeat (one per reconnect): match each distinct one once.
+            found = self._continuation_cache.get((rank, text))
+            if found is None:
+                found = self._signatures_in(text, rank)
+                if len(self._continuation_cache) >= _CONTINUATION_CACHE_LIMIT:
+                    self._continuation_cache.clear()
+                self._continuation_cache[(rank, text)] = found
+            matched = matched + tuple(s for s in found if s not in matched)
         for signature in matched:
             hits = result.signatures.get(signature.key)
             if hits is None:

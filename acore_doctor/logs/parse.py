@@ -200,6 +200,13 @@ def iter_lines(stream: IO[bytes], stats: ParseStats | None = None) -> Iterator[b
     return iter(functools.partial(stream.readline, MAX_LINE_BYTES), b"")
 
 
+def strip_eol(line: bytes) -> bytes:
+    """A physical line without its ``\\n`` or ``\\r\\n`` (a cut piece of a huge line has none)."""
+    if line[-1:] == b"\n":
+        return line[:-2] if line[-2:-1] == b"\r" else line[:-1]
+    return line
+
+
 def decode(raw: bytes, stats: ParseStats) -> str:
     if len(raw) > MAX_MESSAGE_BYTES:
         stats.huge_lines += 1
@@ -258,8 +265,21 @@ def stamp_time(stamp: bytes, millis: bytes | None) -> float | None:
 def text_record(line: bytes, match: re.Match[bytes], stats: ParseStats) -> LogRecord:
     """The record of a line :data:`TEXT_HEADER` matched."""
     stamp, millis, logger_raw, level = match.groups()
+    return header_record(line, match.end(), stamp, millis, logger_raw, level, stats)
+
+
+def header_record(
+    line: bytes,
+    end: int,
+    stamp: bytes,
+    millis: bytes | None,
+    logger_raw: bytes,
+    level: bytes,
+    stats: ParseStats,
+) -> LogRecord:
+    """The record of a text header line cut into its parts; the message starts at ``end``."""
     when = stamp_time(stamp, millis)
-    raw = line[match.end() :]
+    raw = line[end:]
     if len(raw) > MAX_MESSAGE_BYTES:
         message = decode(raw, stats)
     else:

@@ -6,7 +6,6 @@ export, or the journal itself. Facts only; nothing here judges or writes.
 from __future__ import annotations
 
 import gzip
-import io
 import os
 import re
 import shutil
@@ -18,10 +17,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from acore_doctor.deployment import Deployment
-from acore_doctor.logs.parse import LogRecord, ParseStats, iter_lines, iter_records
+from acore_doctor.logs.parse import (
+    MAX_LINE_BYTES,
+    LogRecord,
+    ParseStats,
+    iter_records,
+    strip_eol,
+)
 
 DEFAULT_LOG_FILE = "logs/bot.log"
 DEFAULT_UNIT = "discordbot"
+#: Decompressed bytes split into lines at a time.
+CHUNK_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -126,22 +133,87 @@ def open_segment(segment: Segment | Path) -> Iterator[bytes]:
 
 
 def _lines(path: Path, compressed: bool, stats: ParseStats | None = None) -> Iterator[bytes]:
+    for batch in _line_batches(path, compressed, strip=False):
+        yield from batch
+
+
+def _line_batches(path: Path, compressed: bool, strip: bool) -> Iterator[list[bytes]]:
+    """Lists of the physical lines of one file, cut as ``readline(MAX_LINE_BYTES)`` cuts them.
+
+    Splitting big decompressed chunks in C is several times cheaper than a readline call per
+    line. The chunk size matches the buffered reader this replaced, so a broken gz yields
+    the same lines as before: those completed before the failing chunk, not the partial one.
+    """
     try:
         with path.open("rb") as raw:
-            # BufferedReader: C-level readline over large decompressed chunks.
-            stream = io.BufferedReader(gzip.GzipFile(fileobj=raw), 1 << 20) if compressed else raw
+            stream = gzip.GzipFile(fileobj=raw) if compressed else raw
+            read = stream.read
+            carry = b""
             try:
-                yield from iter_lines(stream, stats)  # type: ignore[arg-type]
+                while chunk := read(CHUNK_BYTES):
+                    lines, carry = _cut(carry + chunk if carry else chunk, strip)
+                    if lines:
+                        yield lines
             except (EOFError, OSError, zlib.error):
                 return
+            if carry:
+                yield [carry]
     except OSError:
         return
+
+
+def _cut(data: bytes, strip: bool) -> tuple[list[bytes], bytes]:
+    """The complete lines at the start of ``data`` and the rest that waits for more data.
+
+    ``strip`` drops each line's ``\n`` or ``\r\n`` the way the record parsers do.
+    """
+    limit = MAX_LINE_BYTES
+    end = data.rfind(b"\n") + 1
+    rest = data[end:]
+    if end and len(rest) < limit:
+        body = data[:end] if rest else data
+        has_cr = b"\r" in body
+        if strip or has_cr:
+            lines = body.split(b"\n")
+            lines.pop()
+            longest = 1 + (max(map(len, lines)) if end > limit else 0)
+        else:
+            lines = body.splitlines(True)
+            longest = max(map(len, lines)) if end > limit else 0
+        if longest <= limit:
+            if strip and has_cr:
+                lines = [line[:-1] if line[-1:] == b"\r" else line for line in lines]
+            elif has_cr and not strip:
+                lines = [line + b"\n" for line in lines]
+            return lines, rest
+    # A line longer than the limit: cut it in pieces exactly as readline(limit) would.
+    pieces = []
+    pos, size = 0, len(data)
+    while True:
+        newline = data.find(b"\n", pos, pos + limit)
+        if newline >= 0:
+            pieces.append(data[pos : newline + 1])
+            pos = newline + 1
+        elif size - pos >= limit:
+            pieces.append(data[pos : pos + limit])
+            pos += limit
+        else:
+            break
+    if strip:
+        pieces = [strip_eol(piece) for piece in pieces]
+    return pieces, data[pos:]
 
 
 def read_lines(paths: list[Path]) -> Iterator[bytes]:
     """Physical lines of several files (gz or plain) in the given order."""
     for path in paths:
         yield from _lines(path, path.name.endswith(".gz"))
+
+
+def read_line_batches(paths: list[Path]) -> Iterator[list[bytes]]:
+    """The lines of :func:`read_lines` without their end-of-line, in lists."""
+    for path in paths:
+        yield from _line_batches(path, path.name.endswith(".gz"), strip=True)
 
 
 def read_records(paths: list[Path], stats: ParseStats, fmt: str = "auto") -> Iterator[LogRecord]:
