@@ -168,25 +168,34 @@ def _cut(data: bytes, strip: bool) -> tuple[list[bytes], bytes]:
     ``strip`` drops each line's ``\n`` or ``\r\n`` the way the record parsers do.
     """
     limit = MAX_LINE_BYTES
+    if strip:
+        lines = data.split(b"\n")
+        rest = lines.pop()
+        if len(rest) < limit and (len(data) <= limit or max(map(len, lines)) < limit):
+            if b"\r" in data:
+                lines = [line[:-1] if line[-1:] == b"\r" else line for line in lines]
+            return lines, rest
+        return _cut_pieces(data, strip)
     end = data.rfind(b"\n") + 1
     rest = data[end:]
     if end and len(rest) < limit:
         body = data[:end] if rest else data
-        has_cr = b"\r" in body
-        if strip or has_cr:
+        if b"\r" in body:
             lines = body.split(b"\n")
             lines.pop()
             longest = 1 + (max(map(len, lines)) if end > limit else 0)
+            lines = [line + b"\n" for line in lines]
         else:
             lines = body.splitlines(True)
             longest = max(map(len, lines)) if end > limit else 0
         if longest <= limit:
-            if strip and has_cr:
-                lines = [line[:-1] if line[-1:] == b"\r" else line for line in lines]
-            elif has_cr and not strip:
-                lines = [line + b"\n" for line in lines]
             return lines, rest
-    # A line longer than the limit: cut it in pieces exactly as readline(limit) would.
+    return _cut_pieces(data, strip)
+
+
+def _cut_pieces(data: bytes, strip: bool) -> tuple[list[bytes], bytes]:
+    """:func:`_cut` when a line is longer than the limit: pieces as ``readline(limit)`` cuts."""
+    limit = MAX_LINE_BYTES
     pieces = []
     pos, size = 0, len(data)
     while True:
