@@ -63,6 +63,13 @@ _HEADER_NO_SPACE = re.compile(
     rb"(?:(DEBUG)|(INFO)|(WARNING|ERROR|CRITICAL)) - ?"
 )
 _HEAVY = 6
+#: A DEBUG or INFO header whose logger has no space and whose message is no start or ready
+#: marker (most lines): group 2 is ``logger - LEVEL``, the key the records are counted by.
+_LIGHT_HEADER = re.compile(
+    rb"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:,\d{3})? - ([^ \n]*+ - (?:DEBUG|INFO)) - ?+(?!"
+    + b"|".join(re.escape(marker) for marker in _MARKER_BYTES)
+    + rb")"
+)
 _BATCH_LINES = 4096
 
 
@@ -70,6 +77,17 @@ def _text_record(match: re.Match[bytes], stats: ParseStats) -> LogRecord:
     stamp, millis, logger_raw, debug, info, heavy = match.groups()
     level = debug or info or heavy
     return header_record(match.string, match.end(), stamp, millis, logger_raw, level, stats)
+
+
+def _header(line: bytes) -> re.Match[bytes]:
+    """The :data:`_HEADER` match of a line known to be a text header."""
+    match = _HEADER_NO_SPACE.match(line) or _HEADER.match(line)
+    assert match is not None
+    return match
+
+
+def _light_key(match: re.Match[bytes]) -> bytes:
+    return match.string[match.start(3) : match.end(match.lastindex or 0)]
 
 
 def _stripped_batches(lines: Iterable[bytes]) -> Iterator[list[bytes]]:
@@ -276,10 +294,11 @@ class Analyzer:
         """
         stats = stats if stats is not None else self.result.parse
         result = self.result
+        light_header = _LIGHT_HEADER.match
         quick_header, full_header = _HEADER_NO_SPACE.match, _HEADER.match
         heavy = _HEAVY
-        # (logger, level) of the counted records, in the order their loggers first appeared
-        light_counts: dict[tuple[bytes, bytes], int] = {}
+        # b"logger - LEVEL" of the counted records, in the order they first appeared
+        light_counts: dict[bytes, int] = {}
         since_floor = None if since is None else float(math.floor(since))
         cutoff = (
             None
@@ -287,8 +306,9 @@ class Analyzer:
             else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(since_floor)).encode()
         )
         pending: LogRecord | None = None
-        light: re.Match[bytes] | None = None
-        first_light: re.Match[bytes] | None = None
+        # the line of the last counted record while no other record followed it
+        light: bytes | None = None
+        first_light: bytes | None = None
         max_bytes = MAX_MESSAGE_BYTES
         markers = _MARKER_BYTES
         skipping = False
@@ -298,32 +318,40 @@ class Analyzer:
         for batch in batches:
             done = count
             for count, line in enumerate(batch, done + 1):
-                match = quick_header(line) or full_header(line)
+                match = light_header(line)
                 if match is not None:
+                    key = match[2]
+                else:
+                    match = quick_header(line) or full_header(line)
+                    if match is not None:
+                        kind = match.lastindex
+                        if kind == heavy or line.startswith(markers, match.end()):
+                            if pending is not None:
+                                self.feed(pending)
+                            light = None
+                            skipping = cutoff is not None and match[1] < cutoff
+                            pending = None if skipping else _text_record(match, stats)
+                            continue
+                        key = line[match.start(3) : match.end(kind)]
+                if match is not None:  # a DEBUG or INFO record without a marker: count it
                     if pending is not None:
                         self.feed(pending)
                         pending = None
-                    light = None
-                    if cutoff is not None and match.group(1) < cutoff:
+                    if cutoff is not None and match[1] < cutoff:
+                        light = None
                         skipping = True
                         continue
                     skipping = False
-                    kind = match.lastindex
-                    end = match.end()
-                    if kind != heavy and not line.startswith(markers, end):
-                        key = match.group(3, kind)
-                        light_counts[key] = light_counts.get(key, 0) + 1
-                        if first_light is None:
-                            first_light = match
-                        light = match
-                        if len(line) - end > max_bytes:
-                            stats.huge_lines += 1
-                        if progress is not None:
-                            light_count += 1
-                            if not light_count & 0xFFFF:
-                                progress(count)
-                        continue
-                    pending = _text_record(match, stats)
+                    light_counts[key] = light_counts.get(key, 0) + 1
+                    if first_light is None:
+                        first_light = line
+                    light = line
+                    if len(line) > max_bytes and len(line) - match.end() > max_bytes:
+                        stats.huge_lines += 1
+                    if progress is not None:
+                        light_count += 1
+                        if not light_count & 0xFFFF:
+                            progress(count)
                     continue
                 if line[:1] == b"{":
                     record = parse_json(line, stats)
@@ -344,10 +372,11 @@ class Analyzer:
                     stats.binary_lines += 1
                     continue
                 if light is not None:  # a counted record has continuation lines after all
-                    light_counts[light.group(3, light.lastindex)] -= 1
-                    if len(light.string) - light.end() > max_bytes:  # decoding counts it again
+                    found = _header(light)
+                    light_counts[_light_key(found)] -= 1
+                    if len(light) - found.end() > max_bytes:  # decoding counts it again
                         stats.huge_lines -= 1
-                    pending = _text_record(light, stats)
+                    pending = _text_record(found, stats)
                     light = None
                 if pending is None:
                     stats.orphan_lines += 1
@@ -359,7 +388,8 @@ class Analyzer:
         stats.lines += count
         by_level = result.records_by_level
         logger_hits: dict[bytes, int] = {}
-        for (name, level_raw), hits in light_counts.items():
+        for key, hits in light_counts.items():
+            name, _, level_raw = key.rpartition(b" - ")
             by_level[LEVEL_STR[level_raw]] += hits
             logger_hits[name] = logger_hits.get(name, 0) + hits
         result.records += sum(logger_hits.values())
@@ -372,7 +402,8 @@ class Analyzer:
         for found, pick in ((first_light, min), (last_light, max)):
             if found is None:
                 continue
-            when = stamp_time(found.group(1), found.group(2))
+            header = _header(found)
+            when = stamp_time(header[1], header[2])
             if when is None:
                 continue
             attr = "first_time" if pick is min else "last_time"
