@@ -353,6 +353,12 @@ def _redact_report(report: pytest.TestReport | pytest.CollectReport, redact: Red
     elif longrepr is not None:
         report.longrepr = redact(str(longrepr))
     report.sections = [(title, redact(content)) for title, content in report.sections]
+    # record_property values go straight into JUnit XML
+    properties = getattr(report, "user_properties", None)
+    if properties:
+        report.user_properties = [
+            (name, redact(value) if isinstance(value, str) else value) for name, value in properties
+        ]
 
 
 @pytest.hookimpl(wrapper=True)
