@@ -119,15 +119,16 @@ def pytest_configure(config: pytest.Config) -> None:
         state.forced is None and _args_in_check_dirs(config)
     )
     config.stash[STATE] = state
-    config.pluginmanager.register(RunWatcher(state), "acore-doctor-run-watcher")
+    config.pluginmanager.register(RunWatcher(state, config.rootpath), "acore-doctor-run-watcher")
     _redact_log_records(redact)
 
 
 class RunWatcher:
     """Notes what pytest only tells hooks without a config: collection errors, Ctrl-C."""
 
-    def __init__(self, state: DoctorState) -> None:
+    def __init__(self, state: DoctorState, rootpath: Path) -> None:
         self.state = state
+        self.rootpath = rootpath
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if not report.failed:
@@ -135,6 +136,15 @@ class RunWatcher:
         self.state.collection_errors.append(report.nodeid or "<session>")
         if self.state.forced is None and is_check_path(Path(report.nodeid.split("::")[0])):
             self.state.health_mode = True
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_report_title(self, report: Any) -> None:
+        # Called at session start, before collection tells whether this is a health run.
+        if self.state.health_mode or (
+            self.state.forced is None
+            and any((self.rootpath / name).is_dir() for name in CHECK_DIRS)
+        ):
+            report.title = f"acore-doctor: {self.state.deployment.bot_dir}"
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         # pytest raises Session.Interrupted, a KeyboardInterrupt, for collection errors too.

@@ -433,6 +433,7 @@ def test_html_report_has_summary_and_severity_column(pytester):
     assert result.ret == 2
     text = html.read_text()
     assert "Overall status: CRITICAL (exit code 2)" in text
+    assert f'<h1 id="title">acore-doctor: {pytester.path / "bot"}</h1>' in text
     assert "Restart the thing." in text
     assert "Severity" in text
     assert "col-severity" in text and "critical" in text
