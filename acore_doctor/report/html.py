@@ -37,7 +37,7 @@ def summary_html(report: dict[str, Any]) -> str:
             symptoms = "".join(f"<li>symptom: {escape(s)}</li>" for s in entry.get("symptoms", []))
             parts.append(
                 f"<li><b>{escape(entry['title'])}</b> <code>{escape(entry['check'])}</code>"
-                f"<br><pre style=\"white-space:pre-wrap\">{escape(entry['message'])}</pre>"
+                f'<br><pre style="white-space:pre-wrap">{escape(entry["message"])}</pre>'
                 + (f"<ul>{symptoms}</ul>" if symptoms else "")
                 + "</li>"
             )
