@@ -57,10 +57,11 @@ def test_env_lines_parse(settings: BotSettings) -> None:
 )
 def test_discord_token_shape(settings: BotSettings) -> None:
     shape = token_shape(settings.raw("DISCORD_TOKEN"))
+    source = settings.source("DISCORD_TOKEN")
+    where = f"set in {source}" if source else "in neither .env nor the environment"
     assert shape.ok, (
         "expected DISCORD_TOKEN to be three dot-separated base64 parts starting with the "
-        f"bot's id, found a value that {'; '.join(shape.problems)} "
-        f"(from {settings.source('DISCORD_TOKEN') or 'nowhere'})"
+        f"bot's id, found it {'; '.join(shape.problems)} ({where})"
     )
 
 

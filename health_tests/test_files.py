@@ -44,8 +44,9 @@ def test_bot_dirs_writable(
             bad.append(f"{name} is not a directory")
         elif not s.writable:
             bad.append(f"{name} is not writable by {bot_user.name} ({s.error or s.how})")
-    assert not bad, f"expected writable directories for the {entrypoint.kind} bot, found: " + (
-        "; ".join(bad)
+    assert not bad, (
+        f"expected writable directories for the {entrypoint.kind or 'undetected'} bot, found: "
+        + ("; ".join(bad))
     )
 
 
