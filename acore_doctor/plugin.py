@@ -218,6 +218,13 @@ def pytest_collection_modifyitems(
         state.health_mode = True
     if not state.health_mode:
         return
+    bot_dir = state.deployment.bot_dir
+    if not bot_dir.is_dir():
+        # Only a health run judges the deployment; other pytest runs never trip on this.
+        raise pytest.UsageError(
+            f"the deployment to check, {bot_dir}, is not a directory: give the bot's "
+            "directory with --bot-dir=PATH or ACORE_BOT_DIR"
+        )
     bad: list[tuple[pytest.Item, str]] = []
     for item in checks:
         problem = declaration_problem(item)

@@ -483,3 +483,18 @@ def test_collect_only_lists_checks_without_a_verdict(pytester):
     assert result.ret == 0
     assert report == {}
     assert "acore-doctor summary" not in result.stdout.str()
+
+
+def test_missing_bot_dir_is_a_usage_error(pytester):
+    checks_file(pytester, crit("test_a", PASS))
+    reports = pytester.path / "reports"
+    result = pytester.runpytest_subprocess(
+        f"--bot-dir={pytester.path / 'typo'}", f"--report-dir={reports}"
+    )
+    assert result.ret == 3
+    assert "is not a directory" in result.stderr.str()
+    assert json.loads((reports / "latest.json").read_text())["summary"]["reason"] == "usage error"
+    # a run that is not a health run does not care
+    pytester.makepyfile(test_plain="def test_ok():\n    pass\n")
+    plain = pytester.runpytest_subprocess(f"--bot-dir={pytester.path / 'typo'}", "test_plain.py")
+    assert plain.ret == 0
