@@ -25,24 +25,7 @@ sys.path.insert(0, str(ROOT))
 from acore_doctor.netprobe.runner import fixture_probes  # noqa: E402
 from acore_doctor.simulate import Simulator  # noqa: E402
 from tests.builder import DeploymentBuilder  # noqa: E402
-from tests.conftest import clean_env, run_suite_process  # noqa: E402
-
-
-def settings(sim: Simulator) -> dict[str, str]:
-    return {
-        **sim.env(),
-        "LLM_PROVIDER": "ollama",
-        "VISION_ENABLED": "true",
-        "THINKING_MODEL": "deepseek/deepseek-r1",
-        "THINKING_MODEL_PROVIDER": "openrouter",
-        "OPENROUTER_API_KEY": "sk-or-v1-" + "b" * 48,
-        "OPENAI_COMPAT_BASE_URL": sim.url("ollama") + "/v1",
-        "OPENAI_COMPAT_MODEL": "llama3.2:latest",
-        "DISCORD_VOICE_ENABLED": "true",
-        "RVC_ENABLED": "true",
-        "STT_ENGINE": "parakeet",
-        "PARAKEET_ENABLED": "true",
-    }
+from tests.conftest import clean_env, everything_on, run_suite_process  # noqa: E402
 
 
 def run_suite(
@@ -69,7 +52,7 @@ def main() -> int:
     results: dict[str, list[float]] = {"healthy": [], "hanging": []}
     timed_out = 0
     with Simulator() as sim:
-        env = clean_env(**settings(sim))
+        env = clean_env(**everything_on(sim))
         for i in range(args.repeat):
             for case in ("healthy", "hanging"):
                 for name in sim.sims:

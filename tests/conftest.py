@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from acore_doctor import suite
+from acore_doctor.simulate import Simulator
 from tests.builder import DeploymentBuilder
 
 SUITE_ROOT = Path(__file__).resolve().parent.parent
@@ -87,3 +88,42 @@ def run_suite(tmp_path: Path):
         return run_suite_process(bot_dir, report_dir, *args, env=env, timeout=timeout)
 
     return run
+
+
+#: The OpenRouter key everything_on() configures (tests look for it in outputs).
+SIM_OPENROUTER_KEY = "sk-or-v1-" + "k" * 48
+
+
+def everything_on(sim: Simulator) -> dict[str, str]:
+    """Settings that select every service the suite checks, pointed at the simulator."""
+    return {
+        **sim.env(),
+        "LLM_PROVIDER": "ollama",
+        "VISION_ENABLED": "true",
+        "THINKING_MODEL": "deepseek/deepseek-r1",
+        "THINKING_MODEL_PROVIDER": "openrouter",
+        "OPENROUTER_API_KEY": SIM_OPENROUTER_KEY,
+        "OPENAI_COMPAT_BASE_URL": sim.url("ollama") + "/v1",
+        "OPENAI_COMPAT_MODEL": "llama3.2:latest",
+        "DISCORD_VOICE_ENABLED": "true",
+        "RVC_ENABLED": "true",
+        "STT_ENGINE": "parakeet",
+        "PARAKEET_ENABLED": "true",
+    }
+
+
+@pytest.fixture(scope="module")
+def simulator():
+    """Every simulated service, started once per test module."""
+    with Simulator() as running:
+        yield running
+
+
+@pytest.fixture
+def sim(simulator: Simulator):
+    """The module's simulator with no requests recorded; every fault reset after the test."""
+    for service in simulator.sims.values():
+        service.requests.clear()
+    yield simulator
+    for name in simulator.sims:
+        simulator.set_fault(name, "ok")

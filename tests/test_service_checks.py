@@ -7,45 +7,12 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from acore_doctor.simulate import FaultState, Simulator
-from tests.conftest import clean_env
+from acore_doctor.simulate import FaultState
+from tests.conftest import SIM_OPENROUTER_KEY, clean_env, everything_on
 
 FILES = ("health_tests/test_discord.py", "health_tests/test_llm.py", "health_tests/test_voice.py")
-OR_KEY = "sk-or-v1-" + "k" * 48
+OR_KEY = SIM_OPENROUTER_KEY
 DEMO_TOKEN_TAIL = "dEm0t0kEnNotReal_xxxxxxxxxxxxxxxxxxxxx"
-
-
-@pytest.fixture(scope="module")
-def sim():
-    with Simulator() as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def _reset(sim):
-    for service in sim.sims.values():
-        service.requests.clear()
-    yield
-    for name in sim.sims:
-        sim.set_fault(name, "ok")
-
-
-def everything_on(sim: Simulator) -> dict[str, str]:
-    """Settings that select every service the suite checks, pointed at the simulator."""
-    return {
-        **sim.env(),
-        "LLM_PROVIDER": "ollama",
-        "VISION_ENABLED": "true",
-        "THINKING_MODEL": "deepseek/deepseek-r1",
-        "THINKING_MODEL_PROVIDER": "openrouter",
-        "OPENROUTER_API_KEY": OR_KEY,
-        "OPENAI_COMPAT_BASE_URL": sim.url("ollama") + "/v1",
-        "OPENAI_COMPAT_MODEL": "llama3.2:latest",
-        "DISCORD_VOICE_ENABLED": "true",
-        "RVC_ENABLED": "true",
-        "STT_ENGINE": "parakeet",
-        "PARAKEET_ENABLED": "true",
-    }
 
 
 @dataclass

@@ -19,21 +19,6 @@ TOKEN = make_token()
 OR_KEY = "sk-or-v1-" + "k" * 48
 
 
-@pytest.fixture(scope="module")
-def sim():
-    with Simulator() as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def _reset(sim):
-    for s in sim.sims.values():
-        s.requests.clear()
-    yield
-    for name in sim.sims:
-        sim.set_fault(name, "ok")
-
-
 def settings_for(sim: Simulator, **extra: str) -> BotSettings:
     values = {
         **sim.env(),

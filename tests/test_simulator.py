@@ -12,21 +12,8 @@ from typing import Any
 
 import pytest
 
-from acore_doctor.simulate import SERVICES, FaultState, Simulator, modes_of
+from acore_doctor.simulate import SERVICES, FaultState, modes_of
 from tests.builder import make_token
-
-
-@pytest.fixture(scope="module")
-def sim():
-    with Simulator() as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def _reset(sim):
-    yield
-    for name in sim.sims:
-        sim.set_fault(name, "ok")
 
 
 def call(
