@@ -261,10 +261,10 @@ def json_parses(data: bytes) -> bool:
     return True
 
 
-def iter_files(root: Path, skip_top: tuple[str, ...] = ()) -> Iterator[Path]:
-    """Every regular file under ``root`` (symlinks not followed), streamed with scandir so a
-    directory of 100 000 files never becomes one big list. ``skip_top`` names first-level
-    directories to leave out."""
+def _walk(root: Path, skip_top: tuple[str, ...]) -> Iterator[tuple[Path, bool]]:
+    """(path, is_dir) for everything under ``root``, streamed with scandir so a directory of
+    100 000 files never becomes one big list; symlinks are not followed and ``skip_top``
+    names first-level directories to leave out."""
     stack = [root]
     while stack:
         current = stack.pop()
@@ -275,26 +275,21 @@ def iter_files(root: Path, skip_top: tuple[str, ...] = ()) -> Iterator[Path]:
                         if current == root and entry.name in skip_top:
                             continue
                         stack.append(Path(entry.path))
+                        yield Path(entry.path), True
                     elif entry.is_file(follow_symlinks=False):
-                        yield Path(entry.path)
+                        yield Path(entry.path), False
         except OSError:
             continue
+
+
+def iter_files(root: Path, skip_top: tuple[str, ...] = ()) -> Iterator[Path]:
+    """Every regular file under ``root`` (see _walk)."""
+    return (path for path, is_dir in _walk(root, skip_top) if not is_dir)
 
 
 def iter_dirs(root: Path, skip_top: tuple[str, ...] = ()) -> Iterator[Path]:
-    stack = [root]
-    while stack:
-        current = stack.pop()
-        try:
-            with os.scandir(current) as entries:
-                for entry in entries:
-                    if entry.is_dir(follow_symlinks=False):
-                        if current == root and entry.name in skip_top:
-                            continue
-                        yield Path(entry.path)
-                        stack.append(Path(entry.path))
-        except OSError:
-            continue
+    """Every directory under ``root`` (see _walk)."""
+    return (path for path, is_dir in _walk(root, skip_top) if is_dir)
 
 
 # -- the audit log ----------------------------------------------------------------------------
