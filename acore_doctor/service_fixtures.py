@@ -22,6 +22,7 @@ from acore_doctor.netprobe.runner import (
     run_probes,
 )
 from acore_doctor.netprobe.transport import Timeouts
+from acore_doctor.run_state import state_of
 from acore_doctor.settings import BotSettings
 
 NEEDED = pytest.StashKey[list[str]]()
@@ -131,8 +132,6 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     config = session.config
     config.stash[NEEDED] = needed
     if needed and not config.option.collectonly:
-        from acore_doctor.plugin import state_of
-
         cache = ProbeCache(config, state_of(config).deployment.settings)
         cache.start(needed)
         config.stash[CACHE] = cache
