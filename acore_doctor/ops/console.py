@@ -134,9 +134,8 @@ def list_databases(deployment: Deployment) -> list[Path]:
 
 def probe_names() -> dict[str, str]:
     """Probe name -> service, from the network probe registry."""
-    from acore_doctor.netprobe.runner import PROBES, _load_probe_modules
+    from acore_doctor.netprobe import PROBES
 
-    _load_probe_modules()
     return {name: spec.service for name, spec in sorted(PROBES.items())}
 
 
