@@ -34,7 +34,7 @@ from acore_doctor.findings import (
 )
 from acore_doctor.report.console import format_summary
 from acore_doctor.report.model import build_report
-from acore_doctor.run_state import STATE, DoctorState, report_dir_of, state_of
+from acore_doctor.run_state import STATE, DoctorState, is_xdist_worker, report_dir_of, state_of
 from acore_doctor.suite import suite_root
 
 if TYPE_CHECKING:
@@ -61,6 +61,9 @@ CHECK_DIRS = ("health_tests", "recovery_tests")
 
 #: Whether this session is a health run, decided once when pytest is configured.
 HEALTH_RUN = pytest.StashKey[bool]()
+#: pytest-xdist: the key of a worker's findings in its ``workeroutput``, and their order.
+WORKER_FINDINGS = "acore_doctor_findings"
+WORKER_ORDER = pytest.StashKey[dict[str, int]]()
 
 
 # -- options and configuration ---------------------------------------------------------------
@@ -193,8 +196,9 @@ class RunWatcher:
             self.collection_failures.append(report)
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
-        # pytest raises Session.Interrupted, a KeyboardInterrupt, for collection errors too.
-        if not isinstance(excinfo.value, pytest.Session.Interrupted):
+        # pytest raises Session.Interrupted, a KeyboardInterrupt, for collection errors too,
+        # and pytest-xdist its own Interrupted for -x/--maxfail: only Ctrl-C is an interrupt.
+        if type(excinfo.value).__name__ != "Interrupted":
             self.state.interrupted = True
 
 
@@ -441,6 +445,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(STATE, None)
     if state is None or session.config.option.collectonly:
         return  # listing checks is not a run: no verdict, no report, pytest's exit code
+    if is_xdist_worker(session.config):
+        # The controller builds the one report and the one exit code from every worker's part.
+        session.config.workeroutput[WORKER_FINDINGS] = worker_part(session, state)  # type: ignore[attr-defined]
+        return
     findings = attach_symptoms(list(state.findings.values()))
     state.verdict = decide(
         findings,
@@ -461,7 +469,36 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state.written = [line for lines in written for line in lines]
 
 
+def worker_part(session: pytest.Session, state: DoctorState) -> list[dict[str, Any]]:
+    """This worker's findings as plain data, each with its place in the collection."""
+    index = {item.nodeid: n for n, item in enumerate(session.items)}
+    return [
+        {**finding.to_dict(), "index": index.get(nodeid, len(index))}
+        for nodeid, finding in state.findings.items()
+    ]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """pytest-xdist, in the controller: a worker finished; take its findings."""
+    state = node.config.stash.get(STATE, None)
+    if state is None:
+        return
+    if error:
+        state.worker_errors.append(f"worker {node.gateway.id} went down: {error}")
+    parts = (getattr(node, "workeroutput", None) or {}).get(WORKER_FINDINGS, [])
+    order = node.config.stash.setdefault(WORKER_ORDER, {})
+    for data in parts:
+        order[data["nodeid"]] = data.pop("index")
+        data.pop("kind", None)
+        state.findings[data["nodeid"]] = Finding(**data)
+    # Workers finish in any order: file findings in collection order, as a serial run does.
+    state.findings = dict(sorted(state.findings.items(), key=lambda kv: order.get(kv[0], 0)))
+
+
 def unknown_reason(state: DoctorState, exitstatus: int) -> str | None:
+    if state.worker_errors:
+        return "; ".join(state.worker_errors[:3])
     if state.collection_errors:
         return f"{len(state.collection_errors)} error(s) during collection: " + ", ".join(
             state.collection_errors[:5]
