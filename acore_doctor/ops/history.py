@@ -187,7 +187,9 @@ def record_results(report: dict[str, Any], report_dir: Path) -> Path:
         }
     document = {"bot_dir": bot_dir, "last_run": run_summary(report), "checks": checks}
     path = report_dir / RESULTS_FILE
-    atomic_write_text(path, json.dumps(document, indent=1, sort_keys=True, default=str) + "\n")
+    write_atomic(
+        path, json.dumps(document, indent=1, sort_keys=True, default=str) + "\n", make_parents=True
+    )
     return path
 
 
