@@ -32,7 +32,7 @@ from acore_doctor.findings import (
     attach_symptoms,
     decide,
 )
-from acore_doctor.report.console import format_summary
+from acore_doctor.report.console import format_summary, stream_takes_unicode
 from acore_doctor.report.model import build_report
 from acore_doctor.run_state import STATE, DoctorState, is_xdist_worker, report_dir_of, state_of
 from acore_doctor.suite import suite_root
@@ -550,5 +550,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             terminalreporter.write_line(f"{report.nodeid or '<session>'}:")
             terminalreporter.write_line(state.redact(str(report.longrepr)))
     terminalreporter.write_line("")
-    for line in format_summary(state.report, state.written).splitlines():
+    # The terminal's own stream: sparklines in block characters only where it takes them.
+    stream = getattr(terminalreporter._tw, "_file", sys.stdout)
+    unicode = stream_takes_unicode(stream)
+    for line in format_summary(state.report, state.written, unicode).splitlines():
         terminalreporter.write_line(line)
