@@ -69,9 +69,7 @@ def demo_services(args: argparse.Namespace) -> Iterator[dict[str, str]]:
             or not mode
             or any(m not in modes_of(name) for m in mode.split("+"))
         ):
-            raise UsageError(
-                f"unknown fault {value!r} (see 'acore-doctor simulate --list-modes')"
-            )
+            raise UsageError(f"unknown fault {value!r} (see 'acore-doctor simulate --list-modes')")
         faults[name] = mode
     with Simulator(faults=faults) as sim:
         print("Simulated services: " + ", ".join(f"{n} ({sim.port(n)})" for n in sim.sims))

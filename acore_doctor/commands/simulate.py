@@ -44,9 +44,7 @@ def _pairs(values: list[str], what: str) -> dict[str, str]:
     for value in values:
         name, sep, rest = value.partition("=")
         if not sep or name not in SERVICES or not rest:
-            raise UsageError(
-                f"expected SERVICE=VALUE for {what}, got {value!r}"
-            )
+            raise UsageError(f"expected SERVICE=VALUE for {what}, got {value!r}")
         out[name] = rest
     return out
 
@@ -62,9 +60,7 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
     for name, mode in faults.items():
         unknown = [part for part in mode.split("+") if part not in modes_of(name)]
         if unknown:
-            raise UsageError(
-                f"{name} has no fault mode {unknown[0]!r} (see --list-modes)"
-            )
+            raise UsageError(f"{name} has no fault mode {unknown[0]!r} (see --list-modes)")
     try:
         ports = {k: int(v) for k, v in _pairs(args.port, "--port").items()}
     except ValueError as exc:
