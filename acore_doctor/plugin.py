@@ -29,7 +29,7 @@ from acore_doctor.findings import (
     decide,
 )
 from acore_doctor.redact import Redactor
-from acore_doctor.report.console import format_summary
+from acore_doctor.report.console import format_summary, stream_takes_unicode
 from acore_doctor.report.model import build_report
 from acore_doctor.run_state import STATE, DoctorState, report_dir_of, state_of
 from acore_doctor.suite import REPORTS_ENV
@@ -450,5 +450,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if not state.health_mode or state.report is None:
         return
     terminalreporter.write_line("")
-    for line in format_summary(state.report, state.written).splitlines():
+    # The terminal's own stream: sparklines in block characters only where it takes them.
+    stream = getattr(terminalreporter._tw, "_file", sys.stdout)
+    unicode = stream_takes_unicode(stream)
+    for line in format_summary(state.report, state.written, unicode).splitlines():
         terminalreporter.write_line(line)
