@@ -407,7 +407,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         unknown_reason=unknown_reason(state, exitstatus),
     )
     state.report = build_report(findings, state.verdict, environment(session), state.started)
-    state.report = redact_document(state.report, state.redact)
+    state.report = state.redact.document(state.report)
     report_dir = report_dir_of(session.config)
     state.report = ops_engine.before_write(
         session.config, state.report, report_dir, state.deployment.bot_dir
@@ -456,16 +456,6 @@ def report_dir_of(config: pytest.Config) -> Path:
     return resolve_report_dir(
         config.getoption("report_dir"), config.rootpath / "reports", config.invocation_params.dir
     )
-
-
-def redact_document(value: Any, redact: Redactor) -> Any:
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, list):
-        return [redact_document(v, redact) for v in value]
-    if isinstance(value, dict):
-        return {k: redact_document(v, redact) for k, v in value.items()}
-    return value
 
 
 @pytest.hookimpl(trylast=True)
