@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from acore_doctor.commands.options import UsageError
 from acore_doctor.demo import DEPLOYMENT, start_standin_bot, stop_standin_bot
 from acore_doctor.logs.rebase import rebase_log_times
 from acore_doctor.simulate import SERVICES, Simulator, modes_of
-from acore_doctor.suite import run_suite, suite_root
+from acore_doctor.suite import run_suite, suite_root, verdict_code
 
 #: What the demo's simulated services get wrong, so the report shows a service finding.
 DEMO_FAULTS = {"discord": "no_manage_webhooks"}
@@ -21,7 +22,6 @@ DEMO_FAULTS = {"discord": "no_manage_webhooks"}
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo",
-        help="run the suite on a bundled sample deployment",
         description="Copy the bundled sample deployment to a temporary directory and run "
         "the whole suite on it. Extra arguments go to pytest.",
     )
@@ -69,9 +69,7 @@ def demo_services(args: argparse.Namespace) -> Iterator[dict[str, str]]:
             or not mode
             or any(m not in modes_of(name) for m in mode.split("+"))
         ):
-            raise SystemExit(
-                f"acore-doctor demo: unknown fault {value!r} (see 'acore-doctor simulate --list-modes')"
-            )
+            raise UsageError(f"unknown fault {value!r} (see 'acore-doctor simulate --list-modes')")
         faults[name] = mode
     with Simulator(faults=faults) as sim:
         print("Simulated services: " + ", ".join(f"{n} ({sim.port(n)})" for n in sim.sims))
@@ -90,9 +88,8 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
         standin = start_standin_bot(bot_dir)  # the process checks need a bot to find
         try:
             with demo_services(args) as service_env:
-                code = run_suite(
-                    bot_dir, extra, report_dir=report_dir, html=html, env=service_env
-                ).returncode
+                done = run_suite(bot_dir, extra, report_dir=report_dir, html=html, env=service_env)
+                code = verdict_code(done.returncode)
         finally:
             stop_standin_bot(standin)
         print(f"\nJSON report: {report_dir / 'latest.json'}\nHTML report: {html}")

@@ -12,12 +12,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from acore_doctor.fsio import write_atomic
 
 #: Keys remembered per deployment; the oldest are forgotten first.
 MAX_KNOWN = 20_000
@@ -87,11 +87,4 @@ def save_state(state: TemplateState, keys: set[str], now: float | None = None) -
 def _write(path: Path, data: dict[str, object]) -> None:
     """Atomically, owner-only (0600 in a 0700 directory): keys can still tell a lot."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".templates-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, json.dumps(data), mode=0o600)
