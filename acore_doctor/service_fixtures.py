@@ -29,65 +29,6 @@ NEEDED = pytest.StashKey[list[str]]()
 CACHE = pytest.StashKey["ProbeCache"]()
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("acore-doctor services", "network probes of external services")
-    group.addoption(
-        "--probe-timeout",
-        type=float,
-        default=5.0,
-        metavar="S",
-        help="total seconds per request (default 5)",
-    )
-    group.addoption(
-        "--probe-connect-timeout",
-        type=float,
-        default=3.0,
-        metavar="S",
-        help="seconds to connect (default 3)",
-    )
-    group.addoption(
-        "--probe-budget",
-        type=float,
-        default=30.0,
-        metavar="S",
-        help="seconds for all network probes of the run together (default 30)",
-    )
-    group.addoption(
-        "--service-timeout",
-        action="append",
-        default=[],
-        metavar="SERVICE=S",
-        help="total seconds per request for one service, e.g. ollama=10 (repeatable)",
-    )
-    group.addoption(
-        "--canary",
-        action="store_true",
-        default=False,
-        help="also send a tiny generation to the LLM and time it (opt-in)",
-    )
-    group.addoption(
-        "--canary-timeout",
-        type=float,
-        default=60.0,
-        metavar="S",
-        help="seconds the canary generation may take (default 60)",
-    )
-    group.addoption(
-        "--canary-max-latency",
-        type=float,
-        default=8.0,
-        metavar="S",
-        help="warn when the canary takes longer (default 8 s, the p95 band)",
-    )
-    group.addoption(
-        "--canary-min-tps",
-        type=float,
-        default=5.0,
-        metavar="TPS",
-        help="warn when the canary generates fewer tokens/s (default 5)",
-    )
-
-
 def parse_service_timeouts(values: list[str]) -> dict[str, float]:
     out = {}
     for value in values:
