@@ -112,9 +112,7 @@ def bot_user(bot_dir: Path, bot_processes: list[BotProcess]) -> BotUser:
 
 @pytest.fixture(scope="session")
 def persona_catalog(deployment: Deployment) -> Catalog:
-    return read_catalog(
-        deployment.path(deployment.settings.str("CHARACTERS_DIR", "./prompts/characters"))
-    )
+    return read_catalog(deployment.path(deployment.settings.get("CHARACTERS_DIR")))
 
 
 @pytest.fixture(scope="session")

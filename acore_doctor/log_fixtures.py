@@ -77,7 +77,7 @@ def log_source(
     no_file = None
     if entrypoint.kind == RUNTIME:
         no_file = "launcher.py logs only to stderr/journald (no log file, LOG_* ignored)"
-    elif not deployment.settings.bool("LOG_TO_FILE", True):
+    elif not deployment.settings.get("LOG_TO_FILE"):
         no_file = "LOG_TO_FILE=false: the bot writes no log file"
     runtime = entrypoint.kind == RUNTIME
     if journal_file:

@@ -456,7 +456,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         unknown_reason=unknown_reason(state, exitstatus),
     )
     state.report = build_report(findings, state.verdict, environment(session), state.started)
-    state.report = redact_document(state.report, state.redact)
+    state.report = state.redact.document(state.report)
     report_dir = report_dir_of(session.config)
     hook = session.config.hook
     hook.pytest_doctor_enrich_report(
@@ -526,16 +526,6 @@ def environment(session: pytest.Session) -> dict[str, Any]:
         "keyword": config.getoption("keyword") or "",
         "args": list(config.invocation_params.args),
     }
-
-
-def redact_document(value: Any, redact: Redactor) -> Any:
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, list):
-        return [redact_document(v, redact) for v in value]
-    if isinstance(value, dict):
-        return {k: redact_document(v, redact) for k, v in value.items()}
-    return value
 
 
 @pytest.hookimpl(trylast=True)
