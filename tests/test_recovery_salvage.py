@@ -3,10 +3,12 @@ honest counts and exit codes (issue 11, "SQLite repair")."""
 
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
 import subprocess
 import sys
+import tracemalloc
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +16,12 @@ import pytest
 
 from acore_doctor.deployment import load_deployment
 from acore_doctor.probes.databases import open_readonly
+from acore_doctor.probes.state_files import (
+    READ_WHOLE_MAX,
+    scan_state_files,
+    state_kinds,
+    stream_state_file,
+)
 from acore_doctor.recovery.backup import create_backup
 from acore_doctor.recovery.common import read_jsonl
 from acore_doctor.recovery.pages import IN_TREE, OVERFLOW, TABLE_INTERIOR, PageFile, TreeStats
@@ -370,3 +378,55 @@ async def test_auto_recovery_does_not_call_a_lossy_repair_recovered(
     )
     assert result.outcome != "recovered", result.detail
     assert "may be lost" in result.detail
+
+
+# -- JSON state files -------------------------------------------------------------------------------
+CHAT = "data/chat_history/1431878519016915044.json"
+
+
+def test_a_cut_off_chat_history_keeps_its_complete_messages(bot: DeploymentBuilder) -> None:
+    healthy(bot)
+    messages = [{"role": "user", "content": f"message {i}"} for i in range(5)]
+    whole = json.dumps(messages)
+    bot.write(CHAT, whole[: whole.index("message 3") + 4])  # cut inside the fourth message
+    bot.write("data/gestalt_memory/dagoth_ur/123.json", '{"short_term": [1, 2], "state": {"a"')
+    report = apply_repair(load_deployment(bot.root), **QUIET)
+    assert json.loads((bot.root / CHAT).read_text()) == messages[:3]
+    memory = json.loads((bot.root / "data/gestalt_memory/dagoth_ur/123.json").read_text())
+    assert memory["short_term"] == [1, 2] and memory["state"] == {}
+    chat = next(o for o in report.outcomes if o["what"].endswith(CHAT.rsplit("/", 1)[1]))
+    assert chat["kept_entries"] == 3 and "kept 3 complete entries" in chat["detail"]
+
+
+def test_a_large_valid_history_is_streamed_not_loaded_and_not_corrupt(
+    bot: DeploymentBuilder,
+) -> None:
+    healthy(bot)
+    path = bot.root / "data/chat_history/77.json"
+    message = {"role": "user", "content": "z" * 900}
+    count = (READ_WHOLE_MAX * 3 // 2) // len(json.dumps(message))
+    with path.open("w") as out:
+        out.write("[")
+        out.write(",".join(json.dumps(message) for _ in range(count)))
+        out.write("]")
+    size = path.stat().st_size
+    assert size > READ_WHOLE_MAX
+    deployment = load_deployment(bot.root)
+    kinds = state_kinds(deployment, None)
+    tracemalloc.start()
+    try:
+        report = scan_state_files(kinds, bot.root / "data")
+        planned = plan_repair(deployment)
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert not report.corrupt and not report.bad_shape and not report.unchecked
+    assert not [a for a in planned if a.path == path]
+    assert peak < size / 3, f"peak {peak / 2**20:.1f} MiB for a {size / 2**20:.1f} MiB file"
+
+    with path.open("r+b") as handle:  # now break it near the end: still found corrupt
+        handle.truncate(size - 500)
+    report = scan_state_files(kinds, bot.root / "data")
+    assert [p for p, _ in report.corrupt] == [str(path)]
+    streamed = stream_state_file(str(path), kinds[1])
+    assert streamed.error and streamed.items == count - 1
