@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.builder import make_token
+from tests.support.builder import make_token
 
 HEADER = "import pytest\nfrom acore_doctor import check, Blocked\n"
 

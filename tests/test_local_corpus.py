@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.builder import DeploymentBuilder
-from tests.conftest import SUITE_ROOT, SuiteRun
-from tests.local_suite import LOCAL_CHECKS, run_checks
+from tests.support.builder import DeploymentBuilder
+from tests.support.local_suite import LOCAL_CHECKS, run_checks
+from tests.support.runs import SUITE_ROOT, SuiteRun
 
 CORPUS = Path(__file__).with_name("corpus")
 LOCAL_FILES = tuple(Path(f).name for f in LOCAL_CHECKS)

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from acore_doctor.probes.databases import DbTarget, check_database
-from tests.builder import DeploymentBuilder
-from tests.local_suite import RELAXED, make_healthy, run_checks
+from tests.support.builder import DeploymentBuilder
+from tests.support.local_suite import RELAXED, make_healthy, run_checks
 
 BOT_DB_TABLES = ("conversations", "user_profiles", "reminders", "notes")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psutil
 
-from tests.conftest import SUITE_ROOT, clean_env
+from tests.support.runs import SUITE_ROOT, clean_env
 
 
 def standins() -> list[int]:

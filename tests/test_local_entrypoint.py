@@ -15,8 +15,8 @@ from acore_doctor.demo import start_standin_bot, stop_standin_bot
 from acore_doctor.probes.bot_process import find_bot_processes
 from acore_doctor.probes.entrypoint import detect_entrypoint, find_units, parse_unit
 from acore_doctor.probes.interpreter import Interpreter, find_bot_interpreter, probe_python
-from tests.builder import DeploymentBuilder
-from tests.local_suite import RELAXED, make_bot_venv, make_healthy, run_checks
+from tests.support.builder import DeploymentBuilder
+from tests.support.local_suite import RELAXED, make_bot_venv, make_healthy, run_checks
 
 PYENV = Path(os.path.expanduser("~/.pyenv/versions"))
 

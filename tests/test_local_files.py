@@ -18,8 +18,8 @@ from acore_doctor.probes.state_files import (
     _shape_rl,
     scan_state_files,
 )
-from tests.builder import DeploymentBuilder, tree_digest
-from tests.local_suite import RELAXED, make_bot_venv, make_conversations_db, run_checks
+from tests.support.builder import DeploymentBuilder, tree_digest
+from tests.support.local_suite import RELAXED, make_bot_venv, make_conversations_db, run_checks
 
 
 def test_suite_leaves_the_deployment_byte_identical(bot: DeploymentBuilder, tmp_path: Path) -> None:

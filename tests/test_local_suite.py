@@ -17,9 +17,8 @@ from pathlib import Path
 import pytest
 
 from acore_doctor.demo import start_standin_bot, stop_standin_bot
-from tests.builder import DeploymentBuilder
-from tests.conftest import SuiteRun
-from tests.local_suite import (
+from tests.support.builder import DeploymentBuilder
+from tests.support.local_suite import (
     RELAXED,
     env_with_path,
     make_bot_venv,
@@ -27,6 +26,7 @@ from tests.local_suite import (
     make_tools,
     run_checks,
 )
+from tests.support.runs import SuiteRun
 
 LOCAL_FILES = (
     "test_environment",

@@ -26,7 +26,7 @@ from acore_doctor.logs.window import (
     read_file_span,
     read_file_window,
 )
-from tests.loggen import CHANNEL, USER, USER_TEXT, LogGen, write_rotated
+from tests.support.loggen import CHANNEL, USER, USER_TEXT, LogGen, write_rotated
 
 
 def mixed_log(start: float) -> LogGen:

@@ -12,8 +12,8 @@ import pytest
 
 from acore_doctor.demo import start_standin_bot, stop_standin_bot
 from acore_doctor.logs.signatures import SIGNATURES
-from tests.builder import DeploymentBuilder
-from tests.loggen import SIGNATURE_LINES, LogGen, write_rotated
+from tests.support.builder import DeploymentBuilder
+from tests.support.loggen import SIGNATURE_LINES, LogGen, write_rotated
 
 CHECKS = "health_tests/test_logs.py"
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from acore_doctor.commands.logs import parse_since
-from tests.builder import tree_digest
-from tests.conftest import SUITE_ROOT, clean_env
-from tests.loggen import CHANNEL, USER, USER_TEXT, LogGen, write_rotated
+from tests.support.builder import tree_digest
+from tests.support.loggen import CHANNEL, USER, USER_TEXT, LogGen, write_rotated
+from tests.support.runs import SUITE_ROOT, clean_env
 
 
 def logs_command(*args: str) -> subprocess.CompletedProcess[str]:

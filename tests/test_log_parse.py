@@ -12,7 +12,7 @@ import pytest
 from acore_doctor.logs.masking import sample_of, template_of
 from acore_doctor.logs.parse import ParseStats, iso_time, iter_lines, iter_records
 from acore_doctor.logs.signatures import SIGNATURES, SIGNATURES_BY_KEY
-from tests.loggen import (
+from tests.support.loggen import (
     CHANNEL,
     DNS_TRACEBACK,
     SIGNATURE_LINES,

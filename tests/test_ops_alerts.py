@@ -20,7 +20,7 @@ from acore_doctor.ops.alerts import (
 )
 from acore_doctor.redact import Redactor
 from acore_doctor.simulate import FaultState, Simulator
-from tests.conftest import SUITE_ROOT, clean_env
+from tests.support.runs import SUITE_ROOT, clean_env
 
 TOKEN_CHECK = "health_tests/test_config.py::test_discord_token_shape"
 SECRET = "sk-or-v1-0123456789abcdefghijklmnopqrstuv"

@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from acore_doctor.simulate import Simulator
-from tests.builder import make_token
-from tests.conftest import SUITE_ROOT, clean_env
+from tests.support.builder import make_token
+from tests.support.runs import SUITE_ROOT, clean_env
 
 TOKEN = make_token()
 API_KEY = "sk-or-v1-0123456789abcdefghijklmnopqrstuv"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from acore_doctor.cli import build_parser
-from tests.conftest import SUITE_ROOT
+from tests.support.runs import SUITE_ROOT
 
 DEPLOY = SUITE_ROOT / "deploy"
 UNITS = sorted((DEPLOY / "systemd").glob("*.service")) + sorted(

@@ -20,7 +20,7 @@ import pytest
 
 from acore_doctor.ops.memory import breakdown
 from acore_doctor.ops.profile import sample_process, trend
-from tests.conftest import SUITE_ROOT, clean_env
+from tests.support.runs import SUITE_ROOT, clean_env
 
 #: Grows ~20 MB/s (touched pages, so RSS really grows) up to 100 MB, then idles.
 MEMORY_LEAK = """

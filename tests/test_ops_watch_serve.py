@@ -15,7 +15,7 @@ import pytest
 
 from acore_doctor.ops.history import read_trend
 from acore_doctor.ops.watch import run_lock
-from tests.conftest import SUITE_ROOT, clean_env
+from tests.support.runs import SUITE_ROOT, clean_env
 
 TOKEN_CHECK = "health_tests/test_config.py::test_discord_token_shape"
 

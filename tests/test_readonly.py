@@ -1,6 +1,6 @@
 """A run of the whole suite leaves the deployment byte-identical."""
 
-from tests.builder import tree_digest
+from tests.support.builder import tree_digest
 
 
 def test_full_run_leaves_deployment_unchanged(bot, run_suite):

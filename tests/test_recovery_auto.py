@@ -15,9 +15,9 @@ import pytest
 from acore_doctor.recovery import AutoRecovery, Escalation
 from acore_doctor.recovery.auto import classify, find_loops, resolve_strategy
 from acore_doctor.recovery.common import read_jsonl
-from tests.builder import DeploymentBuilder
-from tests.conftest import SUITE_ROOT, clean_env
-from tests.test_recovery_backup import healthy
+from tests.support.builder import DeploymentBuilder
+from tests.support.recovery import healthy
+from tests.support.runs import SUITE_ROOT, clean_env
 
 
 # discord.py's hierarchy (discord/errors.py, discord/gateway.py), rebuilt without discord.

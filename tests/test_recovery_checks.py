@@ -13,9 +13,9 @@ from datetime import timedelta
 
 from acore_doctor.recovery.backup import create_backup
 from acore_doctor.recovery.common import CRASH_ENV, stamp, utc_now
-from tests.builder import DeploymentBuilder, tree_digest
-from tests.conftest import SUITE_ROOT, clean_env
-from tests.test_recovery_backup import config_of, healthy, make_db
+from tests.support.builder import DeploymentBuilder, tree_digest
+from tests.support.recovery import config_of, healthy, make_db
+from tests.support.runs import SUITE_ROOT, clean_env
 
 CHECKS = "recovery_tests"
 

@@ -24,9 +24,9 @@ from acore_doctor.recovery.repair import (
     kind_of,
     plan_repair,
 )
-from tests.builder import DeploymentBuilder, tree_digest
-from tests.conftest import SUITE_ROOT, clean_env
-from tests.test_recovery_backup import config_of, db_rows, healthy, make_db
+from tests.support.builder import DeploymentBuilder, tree_digest
+from tests.support.recovery import config_of, db_rows, healthy, make_db
+from tests.support.runs import SUITE_ROOT, clean_env
 
 CHAT = "data/chat_history/1431878519016915044.json"
 QUIET = {"say": lambda _line: None}

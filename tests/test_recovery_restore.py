@@ -19,9 +19,8 @@ from acore_doctor.recovery.restore import (
     pending_restores,
     restore,
 )
-from tests.builder import DeploymentBuilder
-from tests.conftest import SUITE_ROOT, clean_env
-from tests.test_recovery_backup import (
+from tests.support.builder import DeploymentBuilder
+from tests.support.recovery import (
     config_of,
     db_rows,
     deployment_with_db,
@@ -29,6 +28,7 @@ from tests.test_recovery_backup import (
     make_db,
     state_digest,
 )
+from tests.support.runs import SUITE_ROOT, clean_env
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from acore_doctor.redact import MASK, Redactor, secret_values
-from tests.builder import make_token
+from tests.support.builder import make_token
 
 TOKEN = make_token(secret="S3cr3tT0kenPartNoOneMayEverSeeXYZ12345")
 SECRETS = {

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from acore_doctor.simulate import FaultState
-from tests.conftest import SIM_OPENROUTER_KEY, clean_env, everything_on
+from tests.support.runs import SIM_OPENROUTER_KEY, clean_env, everything_on
 
 FILES = ("health_tests/test_discord.py", "health_tests/test_llm.py", "health_tests/test_voice.py")
 OR_KEY = SIM_OPENROUTER_KEY

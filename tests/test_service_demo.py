@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from tests.conftest import SUITE_ROOT, clean_env
+from tests.support.runs import SUITE_ROOT, clean_env
 
 
 def test_demo_shows_simulated_service_results(tmp_path):

@@ -13,7 +13,7 @@ from acore_doctor.netprobe.runner import PROBES, NotApplicable, fixture_probes, 
 from acore_doctor.netprobe.transport import USER_AGENT, HttpResult, Timeouts
 from acore_doctor.settings import BotSettings, EnvFileState
 from acore_doctor.simulate import Simulator
-from tests.builder import make_token
+from tests.support.builder import make_token
 
 TOKEN = make_token()
 OR_KEY = "sk-or-v1-" + "k" * 48

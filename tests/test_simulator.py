@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from acore_doctor.simulate import SERVICES, FaultState, modes_of
-from tests.builder import make_token
+from tests.support.builder import make_token
 
 
 def call(

@@ -3,7 +3,7 @@
 import pytest
 
 from acore_doctor.probes.token import snowflake_from_segment, token_shape
-from tests.builder import BOT_ID, make_token
+from tests.support.builder import BOT_ID, make_token
 
 
 def test_well_formed_token_passes_and_yields_the_bot_id():

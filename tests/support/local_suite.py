@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.builder import DeploymentBuilder
-from tests.conftest import SuiteRun, clean_env, run_suite_process
+from tests.support.builder import DeploymentBuilder
+from tests.support.runs import SuiteRun, clean_env, run_suite_process
 
 LOCAL_CHECKS = (
     "health_tests/test_environment.py",
