@@ -13,7 +13,7 @@ import pytest
 
 from acore_doctor.demo import start_standin_bot, stop_standin_bot
 from acore_doctor.probes.bot_process import find_bot_processes
-from acore_doctor.probes.entrypoint import detect_entrypoint, find_units, parse_unit
+from acore_doctor.probes.entrypoint import detect_entrypoint, find_units
 from acore_doctor.probes.interpreter import Interpreter, find_bot_interpreter, probe_python
 from tests.support.builder import DeploymentBuilder
 from tests.support.local_suite import RELAXED, make_bot_venv, make_healthy, run_checks
@@ -72,24 +72,6 @@ def test_process_of_another_deployment_is_not_this_bot(
         assert [p.pid for p in find_bot_processes(other.root)] == [standin.pid]
     finally:
         stop_standin_bot(standin)
-
-
-def test_files_and_override(bot: DeploymentBuilder) -> None:
-    assert detect_entrypoint(bot.root, None, [], []).kind == "legacy"
-    (bot.root / "data" / "gestalt_memory").mkdir()
-    assert detect_entrypoint(bot.root, None, [], []).kind == "runtime"
-    bot.remove("launcher.py")
-    assert detect_entrypoint(bot.root, None, [], []).kind == "legacy"
-    assert detect_entrypoint(bot.root, "launcher.py", [], []).source == "option"
-    bot.remove("main.py")
-    assert detect_entrypoint(bot.root, None, [], []).kind is None
-
-
-def test_unreadable_or_huge_unit_is_ignored(tmp_path: Path) -> None:
-    huge = tmp_path / "huge.service"
-    huge.write_bytes(b"#" * (300 * 1024))
-    assert parse_unit(huge) is None
-    assert parse_unit(tmp_path / "missing.service") is None
 
 
 def test_interpreter_prefers_the_bots_venv(bot: DeploymentBuilder) -> None:

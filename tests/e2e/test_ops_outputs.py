@@ -8,9 +8,6 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from acore_doctor.ops.nagios import nagios_line
-from acore_doctor.ops.prometheus import render
-
 SECRET = "sk-or-v1-abcdefghijklmnopqrstuvwxyz0123456789"
 CHECKS = f"""
 import pytest
@@ -86,11 +83,6 @@ def test_nagios_unknown_when_nothing_selected(suite):
     assert result.stdout.lines[0].startswith("ACORE-DOCTOR UNKNOWN - no check selected")
 
 
-def test_nagios_line_is_unknown_for_interrupted_runs():
-    report = {"summary": {"exit_code": 130, "reason": "interrupted"}, "checks": []}
-    assert nagios_line(report, 130).startswith("ACORE-DOCTOR UNKNOWN - interrupted |")
-
-
 def test_prometheus_textfile(suite, pytester):
     (suite.bot / "broken_a").touch()
     (suite.bot / "broken_b").touch()
@@ -116,18 +108,6 @@ def test_prometheus_textfile(suite, pytester):
     durations = re.findall(r"^acore_doctor_check_duration_seconds\{.*\} (\S+)$", text, re.M)
     assert len(durations) == 3 and all(float(d) >= 0 for d in durations)
     assert not list(target.parent.glob(".*.tmp")), "the textfile is written atomically"
-
-
-def test_prometheus_label_values_are_escaped():
-    report = {
-        "timestamp": "2026-01-01T00:00:00",
-        "summary": {"overall_status": "healthy", "exit_code": 0},
-        "checks": [
-            {"nodeid": 'a"b\\c\nd', "title": "t", "severity": "warning", "outcome": "passed"}
-        ],
-    }
-    text = render(report)
-    assert 'check="a\\"b\\\\c\\nd"' in text
 
 
 def test_junit_xml_carries_severity_per_check(suite, pytester):

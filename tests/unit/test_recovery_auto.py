@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +15,6 @@ from acore_doctor.recovery.auto import classify, find_loops, resolve_strategy
 from acore_doctor.recovery.common import read_jsonl
 from tests.support.builder import DeploymentBuilder
 from tests.support.recovery import healthy
-from tests.support.runs import SUITE_ROOT, clean_env
 
 
 # discord.py's hierarchy (discord/errors.py, discord/gateway.py), rebuilt without discord.
@@ -220,38 +217,6 @@ async def test_database_error_runs_data_repair(bot: DeploymentBuilder) -> None:
     assert json.loads(history.read_text()) == []
     assert list((bot.root / "data/.quarantine").rglob("42.json"))
     assert reopened == [1]
-
-
-CHILD = """
-import asyncio, sys
-from pathlib import Path
-from acore_doctor.recovery import AutoRecovery
-
-async def main():
-    recovery = AutoRecovery(Path(sys.argv[1]), sleep=lambda s: asyncio.sleep(0))
-    result = await recovery.attempt_recovery(ConnectionRefusedError(111, "refused"))
-    print(result.outcome)
-
-asyncio.run(main())
-"""
-
-
-def test_a_crash_loop_across_restarts_opens_the_circuit(bot: DeploymentBuilder) -> None:
-    bot.set_env(MAX_RECOVERY_ATTEMPTS="2", RECOVERY_COOLDOWN="600")
-    outcomes = []
-    for _ in range(4):  # four "restarts" of the bot, each trying once
-        proc = subprocess.run(
-            [sys.executable, "-c", CHILD, str(bot.root)],
-            cwd=SUITE_ROOT,
-            env=clean_env(),
-            capture_output=True,
-            text=True,
-        )
-        assert proc.returncode == 0, proc.stderr
-        outcomes.append(proc.stdout.strip())
-    assert outcomes == ["backed_off", "backed_off", "circuit_open", "circuit_open"]
-    records = read_jsonl(bot.root / ".acore-doctor" / "recovery-attempts.jsonl")
-    assert len({r["pid"] for r in records}) == 4
 
 
 @pytest.mark.asyncio

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from acore_doctor.commands.logs import parse_since
 from tests.support.builder import tree_digest
 from tests.support.loggen import CHANNEL, USER, USER_TEXT, LogGen, write_rotated
 from tests.support.runs import SUITE_ROOT, clean_env
@@ -101,30 +100,6 @@ def test_no_log_and_bad_since_exit_3(tmp_path: Path):
     assert missing.returncode == 3 and "no log file" in missing.stderr
     bad = logs_command(f"--bot-dir={tmp_path}", "--since", "lunchtime")
     assert bad.returncode == 3 and "expected e.g. 30m" in bad.stderr
-
-
-def test_parse_since_forms():
-    now = 1_800_000_000.0
-    assert parse_since("90m", now) == now - 5400
-    assert parse_since("2d", now) == now - 2 * 86400
-    assert parse_since("15", now) == now - 900
-    assert parse_since("2026-11-28 20:00", now) == time.mktime((2026, 11, 28, 20, 0, 0, 0, 0, -1))
-    with pytest.raises(ValueError):
-        parse_since("soon", now)
-
-
-def test_progress_indicator_writes_only_when_enabled(capsys: pytest.CaptureFixture[str]):
-    from acore_doctor.commands.logs import Progress
-
-    quiet = Progress(enabled=False)
-    quiet.started -= 5
-    quiet(1000)
-    shown = Progress(enabled=True)
-    shown.started -= 5  # long runs only: nothing is drawn in the first half second
-    shown(123_456)
-    shown.done()
-    err = capsys.readouterr().err
-    assert err.count("reading: 123,456 lines") == 1 and "1,000" not in err
 
 
 def test_secret_values_from_env_never_appear(bot, tmp_path: Path):

@@ -4,44 +4,18 @@ from __future__ import annotations
 
 import os
 import pwd
-import sqlite3
 import time
 from pathlib import Path
 
 import pytest
 
-from acore_doctor.demo import start_standin_bot, stop_standin_bot
-from acore_doctor.probes.files import PROBE_PREFIX, dir_state, mode_allows_write, user_of
+from acore_doctor.probes.files import dir_state, mode_allows_write, user_of
 from acore_doctor.probes.state_files import (
     StateKind,
     _shape_chat_history,
     _shape_rl,
     scan_state_files,
 )
-from tests.support.builder import DeploymentBuilder, tree_digest
-from tests.support.local_suite import RELAXED, make_bot_venv, make_conversations_db, run_checks
-
-
-def test_suite_leaves_the_deployment_byte_identical(bot: DeploymentBuilder, tmp_path: Path) -> None:
-    make_conversations_db(bot.root / "data" / "conversations.db")
-    wal = sqlite3.connect(bot.root / "data" / "bot.db")
-    wal.execute("PRAGMA journal_mode=wal")
-    wal.execute("CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT)")
-    wal.commit()
-    wal.close()
-    make_bot_venv(bot.root / ".venv")
-    (bot.root / "prompts/characters/broken.json").write_text("{")
-    before = tree_digest(bot.root)
-    standin = start_standin_bot(bot.root, python=str(bot.root / ".venv/bin/python"))
-    try:
-        # files=(): the whole suite, health and recovery checks
-        run = run_checks(bot.root, tmp_path / "reports", *RELAXED, "--deep", files=())
-    finally:
-        stop_standin_bot(standin)
-    assert run.code in (1, 2), run.stdout[-2000:]
-    assert run.finding("test_bot_dirs_writable")["outcome"] == "passed"
-    assert tree_digest(bot.root) == before
-    assert not list(bot.root.rglob(f"{PROBE_PREFIX}*"))
 
 
 def test_write_probe_is_removed_even_when_the_directory_fails(tmp_path: Path) -> None:
@@ -105,13 +79,3 @@ def test_rl_shape() -> None:
     assert _shape_rl({"version": 1, "agents": {"1:2": {}}}) is None
     assert "agent key" in _shape_rl({"version": 1, "agents": {"general": {}}})
     assert "version" in _shape_rl({"agents": {}})
-
-
-def test_bot_user_comes_from_the_process(bot: DeploymentBuilder, tmp_path: Path) -> None:
-    standin = start_standin_bot(bot.root)
-    try:
-        run = run_checks(bot.root, tmp_path / "r", *RELAXED, files=("health_tests/test_files.py",))
-    finally:
-        stop_standin_bot(standin)
-    details = run.finding("test_bot_dirs_writable")["details"]
-    assert f"process {standin.pid}" in details

@@ -163,13 +163,6 @@ def test_serve_unknown_is_500(server):
     assert status == 500 and json.loads(body)["status"] == "unknown"
 
 
-def test_serve_status_mapping():
-    from acore_doctor.ops.serve import HTTP_BY_STATUS, HTTP_UNKNOWN
-
-    assert (HTTP_BY_STATUS["healthy"], HTTP_BY_STATUS["warning"]) == (200, 200)
-    assert HTTP_BY_STATUS["critical"] == 503 and HTTP_UNKNOWN == 500
-
-
 def test_auto_diagnostic_on_error_keeps_a_bundle_when_a_run_turns_critical(bot, tmp_path):
     secret = "sk-or-v1-0123456789abcdefghijklmnopqrstuv"
     bot.set_env(DISCORD_TOKEN=f"Bot {secret}", AUTO_DIAGNOSTIC_ON_ERROR="true")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LINK = re.compile(r"guides/([\w-]+\.md)#([\w-]+)")
 SOURCES = ["acore_doctor", "health_tests", "recovery_tests", "guides"]
 
