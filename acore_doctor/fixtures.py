@@ -8,13 +8,12 @@ import pytest
 
 from acore_doctor.deployment import Deployment
 from acore_doctor.redact import Redactor
+from acore_doctor.run_state import state_of
 from acore_doctor.settings import BotSettings
 
 
 @pytest.fixture(scope="session")
 def deployment(request: pytest.FixtureRequest) -> Deployment:
-    from acore_doctor.plugin import state_of
-
     return state_of(request.config).deployment
 
 
@@ -30,6 +29,4 @@ def settings(deployment: Deployment) -> BotSettings:
 
 @pytest.fixture(scope="session")
 def redact(request: pytest.FixtureRequest) -> Redactor:
-    from acore_doctor.plugin import state_of
-
     return state_of(request.config).redact

@@ -2,14 +2,12 @@
 
 Options: ``--nagios`` (one plugin line instead of pytest's output; exit code 0/1/2/3),
 ``--prometheus FILE`` (node-exporter textfile), ``--profile-sample SECONDS`` and
-``--leak-mb-per-hour`` for the leak check. The hooks only hand the finished report to the
-renderers in :mod:`acore_doctor.ops`.
+``--leak-mb-per-hour`` for the leak check. The Nagios and Prometheus outputs are plugins of
+their own (:mod:`acore_doctor.report.nagios_plugin`, :mod:`acore_doctor.report.prometheus_plugin`).
 """
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -19,7 +17,6 @@ from typing import Any
 import psutil
 import pytest
 
-from acore_doctor.ops import nagios, prometheus
 from acore_doctor.ops.history import bot_samples, read_trend
 from acore_doctor.ops.metrics import metric_name, recorded_metrics
 from acore_doctor.ops.process import find_bot_process
@@ -30,6 +27,7 @@ from acore_doctor.ops.profile import (
     take_sample,
     trend,
 )
+from acore_doctor.run_state import report_dir_of, state_of
 
 #: A saved profile older than this says nothing about the bot now.
 PROFILE_MAX_AGE_S = 24 * 3600
@@ -63,42 +61,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_configure(config: pytest.Config) -> None:
-    if config.getoption("nagios"):
-        # Nagios reads the first stdout line: pytest's own output must not come first.
-        reporter = config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            config.pluginmanager.unregister(reporter)
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    from acore_doctor.plugin import STATE
-
-    config = session.config
-    state = config.stash.get(STATE, None)
-    if state is None or not state.health_mode:
-        if config.getoption("nagios"):
-            print(nagios.nagios_line(None, 3, "no health checks were collected"))
-            session.exitstatus = 3
-        return
-    report = state.report
-    target = config.getoption("prometheus")
-    if target and report is not None:
-        path = Path(os.path.expanduser(target))
-        path = path if path.is_absolute() else config.invocation_params.dir / path
-        try:
-            prometheus.write_textfile(report, path)
-        except OSError as exc:
-            sys.stderr.write(f"acore-doctor: Prometheus textfile not written: {exc}\n")
-    if config.getoption("nagios"):
-        code = int(session.exitstatus)
-        reason = state.verdict.reason if state.verdict else ""
-        print(nagios.nagios_line(report, code, reason), flush=True)
-        session.exitstatus = nagios.nagios_code(code)
-
-
 @pytest.fixture
 def doctor_metric(request: pytest.FixtureRequest) -> Callable[[str, float], None]:
     """Record a number for the run's report and trend: ``doctor_metric("ollama_latency_ms", 42)``."""
@@ -113,15 +75,11 @@ def doctor_metric(request: pytest.FixtureRequest) -> Callable[[str, float], None
 
 @pytest.fixture(scope="session")
 def ops_report_dir(request: pytest.FixtureRequest) -> Path:
-    from acore_doctor.plugin import report_dir_of
-
     return report_dir_of(request.config)
 
 
 @pytest.fixture(scope="session")
 def ops_bot_process(request: pytest.FixtureRequest) -> psutil.Process | None:
-    from acore_doctor.plugin import state_of
-
     return find_bot_process(state_of(request.config).deployment.bot_dir)
 
 

@@ -12,34 +12,30 @@ import logging
 import platform
 import socket
 import sys
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from _pytest.outcomes import Failed, Skipped
 
-from acore_doctor import __version__
-from acore_doctor.deployment import Deployment, load_deployment, resolve_bot_dir
+from acore_doctor import __version__, hookspecs
+from acore_doctor.deployment import load_deployment, resolve_bot_dir
 from acore_doctor.findings import (
     SEVERITIES,
     Blocked,
     ExitCode,
     Finding,
-    Verdict,
     attach_symptoms,
     decide,
 )
-from acore_doctor.ops import engine as ops_engine
 from acore_doctor.redact import Redactor
 from acore_doctor.report.console import format_summary
-from acore_doctor.report.html import summary_html
-from acore_doctor.report.json_file import write_json_report
 from acore_doctor.report.model import build_report
-from acore_doctor.suite import REPORTS_ENV, resolve_report_dir
+from acore_doctor.run_state import STATE, DoctorState, report_dir_of, state_of
+from acore_doctor.suite import REPORTS_ENV
 
-#: Fixture modules later layers register; each stays a plain pytest plugin.
+#: Fixture modules each area registers, and the plugins that enrich and write the report
+#: (see ARCHITECTURE.md); each stays a plain pytest plugin module.
 pytest_plugins = [
     "acore_doctor.fixtures",
     "acore_doctor.local_fixtures",
@@ -47,34 +43,22 @@ pytest_plugins = [
     "acore_doctor.log_fixtures",
     "acore_doctor.recovery_fixtures",
     "acore_doctor.ops_fixtures",
+    "acore_doctor.ops.metrics",
+    "acore_doctor.ops.history_plugin",
+    "acore_doctor.report.json_plugin",
+    "acore_doctor.report.prometheus_plugin",
+    "acore_doctor.report.nagios_plugin",
+    "acore_doctor.report.html_plugin",
 ]
 
 CHECK_DIRS = ("health_tests", "recovery_tests")
 
 
-@dataclass
-class DoctorState:
-    deployment: Deployment
-    redact: Redactor
-    forced: bool | None = None
-    health_mode: bool = False
-    findings: dict[str, Finding] = field(default_factory=dict)
-    collection_errors: list[str] = field(default_factory=list)
-    interrupted: bool = False
-    verdict: Verdict | None = None
-    report: dict[str, Any] | None = None
-    written: list[str] = field(default_factory=list)
-    started: datetime = field(default_factory=datetime.now)
-
-
-STATE = pytest.StashKey[DoctorState]()
-
-
-def state_of(config: pytest.Config) -> DoctorState:
-    return config.stash[STATE]
-
-
 # -- options and configuration ---------------------------------------------------------------
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("acore-doctor", "acore_bot deployment health checks")
     group.addoption("--bot-dir", help="the acore_bot deployment to check (default: cwd)")
@@ -409,17 +393,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state.report = build_report(findings, state.verdict, environment(session), state.started)
     state.report = redact_document(state.report, state.redact)
     report_dir = report_dir_of(session.config)
-    state.report = ops_engine.before_write(
-        session.config, state.report, report_dir, state.deployment.bot_dir
+    hook = session.config.hook
+    hook.pytest_doctor_enrich_report(
+        report=state.report, report_dir=report_dir, config=session.config
     )
-    try:
-        path = write_json_report(state.report, report_dir, state.started.strftime("%Y%m%d_%H%M%S"))
-        state.written = [str(path), str(report_dir / "latest.json")]
-        problem = ops_engine.after_write(state.report, report_dir)
-        state.written += [problem] if problem else []
-    except OSError as exc:
-        state.written = [f"(JSON report not written: {exc.strerror or exc})"]
     session.exitstatus = int(state.verdict.code)
+    written = hook.pytest_doctor_write_outputs(
+        report=state.report, report_dir=report_dir, session=session
+    )
+    state.written = [line for lines in written for line in lines]
 
 
 def unknown_reason(state: DoctorState, exitstatus: int) -> str | None:
@@ -452,12 +434,6 @@ def environment(session: pytest.Session) -> dict[str, Any]:
     }
 
 
-def report_dir_of(config: pytest.Config) -> Path:
-    return resolve_report_dir(
-        config.getoption("report_dir"), config.rootpath / "reports", config.invocation_params.dir
-    )
-
-
 def redact_document(value: Any, redact: Redactor) -> Any:
     if isinstance(value, str):
         return redact(value)
@@ -476,24 +452,3 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.write_line("")
     for line in format_summary(state.report, state.written).splitlines():
         terminalreporter.write_line(line)
-
-
-# -- pytest-html -------------------------------------------------------------------------
-@pytest.hookimpl(optionalhook=True)
-def pytest_html_results_summary(
-    prefix: list[str], summary: list[str], postfix: list[str], session: pytest.Session
-) -> None:
-    state = state_of(session.config)
-    if state.health_mode and state.report is not None:
-        prefix.append(summary_html(state.report))
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_html_results_table_header(cells: list[str]) -> None:
-    cells.insert(1, '<th class="sortable" data-column-type="severity">Severity</th>')
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -> None:
-    severity = getattr(report, "severity", "")
-    cells.insert(1, f'<td class="col-severity">{severity}</td>')

@@ -22,6 +22,7 @@ from acore_doctor.netprobe.runner import (
     run_probes,
 )
 from acore_doctor.netprobe.transport import Timeouts
+from acore_doctor.run_state import state_of
 from acore_doctor.settings import BotSettings
 
 NEEDED = pytest.StashKey[list[str]]()
@@ -131,8 +132,6 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     config = session.config
     config.stash[NEEDED] = needed
     if needed and not config.option.collectonly:
-        from acore_doctor.plugin import state_of
-
         cache = ProbeCache(config, state_of(config).deployment.settings)
         cache.start(needed)
         config.stash[CACHE] = cache
@@ -205,16 +204,109 @@ def canary_bands(request: pytest.FixtureRequest) -> tuple[float, float]:
     )
 
 
-def _fact_fixture(probe_name: str, fixture_name: str) -> Any:
-    @pytest.fixture(scope="session", name=fixture_name)
-    def fact(net_probes: ProbeCache) -> Any:
-        return net_probes.fact(probe_name)
+# -- one fixture per network probe: the probe's fact ------------------------------------------
+# Written out so a fixture can be found by its name. A new probe in acore_doctor/netprobe/
+# needs one here too; tests/test_service_probes.py fails until the two lists agree.
+@pytest.fixture(scope="session")
+def discord_api(net_probes: ProbeCache) -> Any:
+    """The fact of the 'discord' network probe (discord)."""
+    return net_probes.fact("discord")
 
-    fact.__doc__ = f"The fact gathered by the {probe_name!r} network probe."
-    return fact
+
+@pytest.fixture(scope="session")
+def ollama_version(net_probes: ProbeCache) -> Any:
+    """The fact of the 'ollama.version' network probe (ollama)."""
+    return net_probes.fact("ollama.version")
 
 
-for _fixture, _probe in fixture_probes().items():
-    globals()[f"_fixture_{_fixture}"] = _fact_fixture(_probe, _fixture)
+@pytest.fixture(scope="session")
+def ollama_tags(net_probes: ProbeCache) -> Any:
+    """The fact of the 'ollama.tags' network probe (ollama)."""
+    return net_probes.fact("ollama.tags")
+
+
+@pytest.fixture(scope="session")
+def ollama_ps(net_probes: ProbeCache) -> Any:
+    """The fact of the 'ollama.ps' network probe (ollama)."""
+    return net_probes.fact("ollama.ps")
+
+
+@pytest.fixture(scope="session")
+def ollama_canary(net_probes: ProbeCache) -> Any:
+    """The fact of the 'ollama.canary' network probe (ollama)."""
+    return net_probes.fact("ollama.canary")
+
+
+@pytest.fixture(scope="session")
+def openrouter_key(net_probes: ProbeCache) -> Any:
+    """The fact of the 'openrouter.key' network probe (openrouter)."""
+    return net_probes.fact("openrouter.key")
+
+
+@pytest.fixture(scope="session")
+def openrouter_models(net_probes: ProbeCache) -> Any:
+    """The fact of the 'openrouter.models' network probe (openrouter)."""
+    return net_probes.fact("openrouter.models")
+
+
+@pytest.fixture(scope="session")
+def compat_health(net_probes: ProbeCache) -> Any:
+    """The fact of the 'compat.health' network probe (openai_compat)."""
+    return net_probes.fact("compat.health")
+
+
+@pytest.fixture(scope="session")
+def compat_models(net_probes: ProbeCache) -> Any:
+    """The fact of the 'compat.models' network probe (openai_compat)."""
+    return net_probes.fact("compat.models")
+
+
+@pytest.fixture(scope="session")
+def kokoro_health(net_probes: ProbeCache) -> Any:
+    """The fact of the 'kokoro.health' network probe (kokoro)."""
+    return net_probes.fact("kokoro.health")
+
+
+@pytest.fixture(scope="session")
+def kokoro_voices(net_probes: ProbeCache) -> Any:
+    """The fact of the 'kokoro.voices' network probe (kokoro)."""
+    return net_probes.fact("kokoro.voices")
+
+
+@pytest.fixture(scope="session")
+def supertonic_health(net_probes: ProbeCache) -> Any:
+    """The fact of the 'supertonic.health' network probe (supertonic)."""
+    return net_probes.fact("supertonic.health")
+
+
+@pytest.fixture(scope="session")
+def luxtts_health(net_probes: ProbeCache) -> Any:
+    """The fact of the 'luxtts.health' network probe (luxtts)."""
+    return net_probes.fact("luxtts.health")
+
+
+@pytest.fixture(scope="session")
+def luxtts_voices(net_probes: ProbeCache) -> Any:
+    """The fact of the 'luxtts.voices' network probe (luxtts)."""
+    return net_probes.fact("luxtts.voices")
+
+
+@pytest.fixture(scope="session")
+def qwen3tts_health(net_probes: ProbeCache) -> Any:
+    """The fact of the 'qwen3tts.health' network probe (qwen3tts)."""
+    return net_probes.fact("qwen3tts.health")
+
+
+@pytest.fixture(scope="session")
+def rvc_config(net_probes: ProbeCache) -> Any:
+    """The fact of the 'rvc.config' network probe (rvc)."""
+    return net_probes.fact("rvc.config")
+
+
+@pytest.fixture(scope="session")
+def parakeet_health(net_probes: ProbeCache) -> Any:
+    """The fact of the 'parakeet.health' network probe (parakeet)."""
+    return net_probes.fact("parakeet.health")
+
 
 __all__ = ["PROBES", "ProbeCache", "net_probes"]

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from acore_doctor.fsio import write_atomic
 
 #: Keys remembered per deployment; the oldest are forgotten first.
 MAX_KNOWN = 20_000
@@ -58,12 +58,5 @@ def save_state(state: TemplateState, keys: set[str], now: float | None = None) -
         known.setdefault(key, now)
     if len(known) > MAX_KNOWN:
         known = dict(sorted(known.items(), key=lambda kv: kv[1])[-MAX_KNOWN:])
-    state.path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=state.path.parent, prefix=".templates-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump({"analyzed_at": now, "templates": known}, out)
-        os.replace(tmp, state.path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    document = json.dumps({"analyzed_at": now, "templates": known})
+    write_atomic(state.path, document, make_parents=True)

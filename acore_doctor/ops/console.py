@@ -20,9 +20,9 @@ import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import quote
 
 from acore_doctor.deployment import Deployment
+from acore_doctor.probes.databases import open_readonly
 from acore_doctor.redact import MASK, Redactor, is_secret_name
 from acore_doctor.suite import run_suite
 
@@ -109,7 +109,7 @@ class Findings(list):
 
 
 def open_db(deployment: Deployment, name: str) -> sqlite3.Connection:
-    """A read-only connection (``mode=ro``); a missing file is an error, never created."""
+    """A read-only connection (probes.databases.open_readonly); a missing file is an error."""
     path = Path(name)
     if not path.is_absolute():
         candidates = [deployment.bot_dir / path, deployment.path("data") / path]
@@ -117,7 +117,7 @@ def open_db(deployment: Deployment, name: str) -> sqlite3.Connection:
         path = next((p for p in candidates if p.is_file()), candidates[0])
     if not path.is_file():
         raise FileNotFoundError(f"no SQLite file at {path} (databases() lists the known ones)")
-    conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+    conn = open_readonly(path)
     conn.row_factory = sqlite3.Row
     return conn
 
@@ -134,9 +134,8 @@ def list_databases(deployment: Deployment) -> list[Path]:
 
 def probe_names() -> dict[str, str]:
     """Probe name -> service, from the network probe registry."""
-    from acore_doctor.netprobe.runner import PROBES, _load_probe_modules
+    from acore_doctor.netprobe import PROBES
 
-    _load_probe_modules()
     return {name: spec.service for name, spec in sorted(PROBES.items())}
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from acore_doctor.report.json_file import atomic_write_text
+from acore_doctor.fsio import write_atomic
 
 TREND_FILE = "history.jsonl"
 KEEP_RUNS = 1000
@@ -158,7 +158,7 @@ def record_trend(report: dict[str, Any], report_dir: Path, keep: int | None = No
         data = path.read_bytes()
         if data.count(b"\n") > limit:
             lines = data.decode("utf-8", "replace").splitlines(keepends=True)
-            atomic_write_text(path, "".join(lines[-keep:]))
+            write_atomic(path, "".join(lines[-keep:]), make_parents=True)
     return path
 
 

@@ -1,7 +1,8 @@
 """Numbers a run records besides check outcomes: service latencies, disk use.
 
-Checks record them with the ``doctor_metric`` fixture (``acore_doctor.ops_fixtures``); the
-engine puts them into the report's ``metrics`` and the run history keeps their trend.
+Checks record them with the ``doctor_metric`` fixture (``acore_doctor.ops_fixtures``); this
+module, an enrichment plugin of a health run, puts them into the report's ``metrics`` and the
+run history keeps their trend.
 """
 
 from __future__ import annotations
@@ -49,3 +50,7 @@ def run_metrics(config: pytest.Config, bot_dir: Path) -> dict[str, Any]:
         metrics["disk_used_pct"] = disk["used_pct"]
         metrics["disk_free_gib"] = disk["free_gib"]
     return metrics
+
+
+def pytest_doctor_enrich_report(report: dict[str, Any], config: pytest.Config) -> None:
+    report["metrics"] = run_metrics(config, Path(report["environment"]["bot_dir"]))

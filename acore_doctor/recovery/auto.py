@@ -36,11 +36,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from acore_doctor.fsio import write_atomic
 from acore_doctor.recovery.common import (
     ATTEMPTS_LOG,
     HOME_DIR,
     read_jsonl,
-    write_atomic,
 )
 from acore_doctor.redact import Redactor, secret_values
 

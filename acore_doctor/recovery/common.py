@@ -1,4 +1,4 @@
-"""What the recovery tools share: settings, where things live, hashing, atomic writes,
+"""What the recovery tools share: settings, where things live, hashing, synced copies,
 the audit log and crash points for fault-injection tests.
 
 Layout (all relative to the bot's directory unless configured otherwise):
@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
-from urllib.parse import quote
 
 from acore_doctor.deployment import Deployment
+from acore_doctor.fsio import fsync_dir
 from acore_doctor.settings import BotSettings, parse_bool, parse_number
 
 HOME_DIR = ".acore-doctor"
@@ -174,40 +174,6 @@ def sha256_or_none(path: Path) -> str | None:
         return None
 
 
-def fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def write_atomic(
-    path: Path, data: bytes, mode: int | None = None, suffix: str = ".partial"
-) -> None:
-    """Write ``data`` to ``path`` so a reader sees the old file or the new one, never half."""
-    partial = path.with_name(path.name + suffix)
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if mode is None else mode)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    if mode is not None:
-        os.chmod(partial, mode)
-    os.replace(partial, path)
-    fsync_dir(path.parent)
-
-
-def write_json_atomic(path: Path, document: Any, mode: int | None = None) -> None:
-    write_atomic(path, (json.dumps(document, indent=2) + "\n").encode(), mode)
-
-
 def copy_file_synced(source: Path, target: Path) -> None:
     """Copy bytes and mode, fsynced, so the copy survives a crash that follows."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -228,22 +194,6 @@ def looks_like_sqlite(path: Path) -> bool:
             return handle.read(16) == SQLITE_MAGIC
     except OSError:
         return False
-
-
-def readonly_uri(path: Path) -> str:
-    """A URI that reads ``path`` without writing next to it. A WAL database nobody has open
-    (no ``-shm``) is opened ``immutable=1``: a ``mode=ro`` connection would create the ``-shm``
-    file in the deployment (the same rule as acore_doctor.probes.databases)."""
-    uri = f"file:{quote(str(path.resolve()))}"
-    try:
-        with path.open("rb") as handle:
-            header = handle.read(20)
-    except OSError:
-        return uri + "?mode=ro"
-    wal = len(header) > 18 and header[18] == 2
-    if wal and not Path(f"{path}-shm").exists():
-        return uri + "?immutable=1"
-    return uri + "?mode=ro"
 
 
 def is_sqlite_sidecar(path: Path) -> bool:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from acore_doctor.deployment import Deployment
+from acore_doctor.fsio import fsync_dir, write_atomic
 from acore_doctor.probes.databases import DbTarget, check_database
 from acore_doctor.probes.entrypoint import files_entrypoint
 from acore_doctor.probes.files import required_dirs as probe_required_dirs
@@ -36,14 +37,12 @@ from acore_doctor.recovery.common import (
     RecoveryConfig,
     copy_file_synced,
     crash_point,
-    fsync_dir,
     is_sqlite_sidecar,
     iter_files,
     looks_like_sqlite,
     recovery_config,
     sha256_or_none,
     stamp,
-    write_atomic,
 )
 from acore_doctor.recovery.salvage import salvage_sqlite
 

@@ -17,6 +17,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from acore_doctor.probes.databases import open_readonly
 from acore_doctor.recovery.backup import table_counts
 from acore_doctor.recovery.common import SQLITE_MAGIC, copy_file_synced
 
@@ -38,7 +39,7 @@ def _quote(name: str) -> str:
 
 def quick_check_ok(path: Path) -> bool:
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = open_readonly(path)
         try:
             return conn.execute("PRAGMA quick_check").fetchall() == [("ok",)]
         finally:
@@ -65,7 +66,7 @@ def synthesized_header(file_size: int, page_size: int) -> bytes:
 
 def _schema_rows(path: Path) -> int:
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = open_readonly(path)
         try:
             conn.execute("PRAGMA writable_schema=ON")
             return conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
@@ -144,7 +145,7 @@ def _copy_rows(scratch: Path, target: Path) -> list[str]:
     """Row-by-row copy of whatever reads; returns the problems met."""
     problems: list[str] = []
     target.unlink(missing_ok=True)
-    src = sqlite3.connect(f"file:{scratch}?mode=ro", uri=True)
+    src = open_readonly(scratch)
     # Lets a schema naming pages past a truncated end still load (read-only here).
     src.execute("PRAGMA writable_schema=ON")
     dst = sqlite3.connect(target)
@@ -277,7 +278,7 @@ def salvage_sqlite(source: Path, target: Path, use_cli: bool | None = None) -> S
             result.method = "row-by-row copy"
         result.ok = target.exists() and quick_check_ok(target) and _has_tables(target)
         if result.ok:
-            conn = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
+            conn = open_readonly(target)
             try:
                 result.tables = table_counts(conn)
             finally:
@@ -289,7 +290,7 @@ def salvage_sqlite(source: Path, target: Path, use_cli: bool | None = None) -> S
 
 def _has_tables(path: Path) -> bool:
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = open_readonly(path)
         try:
             return bool(table_counts(conn))
         finally:

@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 from acore_doctor.deployment import load_deployment
+from acore_doctor.probes.databases import open_readonly
 from acore_doctor.recovery.common import (
     RecoveryConfig,
     json_parses,
-    readonly_uri,
     recovery_config,
 )
 from tests.support.builder import DeploymentBuilder
@@ -45,7 +45,7 @@ ROWS = "SELECT id, channel_id, role, content, username, user_id FROM messages OR
 
 
 def db_rows(path: Path) -> list[tuple]:
-    conn = sqlite3.connect(readonly_uri(path), uri=True)
+    conn = open_readonly(path)
     try:
         return conn.execute(ROWS).fetchall()
     finally:

@@ -1,0 +1,55 @@
+"""The state of one health run, shared by the engine, the fixture modules and the outputs.
+
+The engine (:mod:`acore_doctor.plugin`) creates it when a health run starts; everything else
+reads it through :func:`state_of` instead of importing the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from acore_doctor.suite import resolve_report_dir
+
+if TYPE_CHECKING:
+    from acore_doctor.deployment import Deployment
+    from acore_doctor.findings import Finding, Verdict
+    from acore_doctor.redact import Redactor
+
+
+@dataclass
+class DoctorState:
+    deployment: Deployment
+    redact: Redactor
+    forced: bool | None = None
+    health_mode: bool = False
+    findings: dict[str, Finding] = field(default_factory=dict)
+    collection_errors: list[str] = field(default_factory=list)
+    interrupted: bool = False
+    verdict: Verdict | None = None
+    report: dict[str, Any] | None = None
+    written: list[str] = field(default_factory=list)
+    started: datetime = field(default_factory=datetime.now)
+
+
+STATE = pytest.StashKey[DoctorState]()
+
+
+def state_of(config: pytest.Config) -> DoctorState:
+    return config.stash[STATE]
+
+
+def report_dir_of(config: pytest.Config) -> Path:
+    """Where this run's reports and state files go (``--report-dir``, env, ``reports/``)."""
+    return resolve_report_dir(
+        config.getoption("report_dir"), config.rootpath / "reports", config.invocation_params.dir
+    )
+
+
+def is_health_run(config: pytest.Config) -> bool:
+    state = config.stash.get(STATE, None)
+    return state is not None and state.health_mode
