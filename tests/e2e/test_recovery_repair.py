@@ -205,3 +205,12 @@ def test_garbage_headed_database_gets_every_row_back(
     assert sha(damaged) in kept
     assert sha(b"stale wal " * 10) in kept, "a stale WAL goes with its database"
     assert not (bot.root / "data" / "conversations.db-wal").exists()
+
+
+def test_a_failed_salvage_leaves_the_original_in_place(bot: DeploymentBuilder) -> None:
+    db = bot.write("data/conversations.db", os.urandom(8192))
+    before = db.read_bytes()
+    report = apply_repair(load_deployment(bot.root), **QUIET)
+    assert [o["outcome"] for o in report.outcomes] == ["failed"]
+    assert db.read_bytes() == before
+    audit_is_complete(read_jsonl(config_of(bot.root).audit_log))

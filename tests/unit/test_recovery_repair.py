@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -118,12 +117,3 @@ def test_stray_tmp_quarantined_and_missing_dirs_created(bot: DeploymentBuilder) 
     assert len(kept) == 1 and kept[0].read_bytes() == half
     assert (bot.root / "data/temp").is_dir() and (bot.root / "data/chat_history").is_dir()
     assert plan_repair(load_deployment(bot.root)) == []
-
-
-def test_a_failed_salvage_leaves_the_original_in_place(bot: DeploymentBuilder) -> None:
-    db = bot.write("data/conversations.db", os.urandom(8192))
-    before = db.read_bytes()
-    report = apply_repair(load_deployment(bot.root), **QUIET)
-    assert [o["outcome"] for o in report.outcomes] == ["failed"]
-    assert db.read_bytes() == before
-    audit_is_complete(read_jsonl(config_of(bot.root).audit_log))

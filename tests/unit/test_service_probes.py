@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import ast
-import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from acore_doctor import netprobe, service_fixtures
+from acore_doctor import service_fixtures
 from acore_doctor.netprobe import discord as dc
 from acore_doctor.netprobe import llm, voice
 from acore_doctor.netprobe.runner import PROBES, NotApplicable, fixture_probes, run_probes
@@ -50,25 +47,6 @@ ALL_PROBES = [n for n in fixture_probes().values() if n != "ollama.canary"]
 def test_every_probe_has_a_fixture_name():
     assert set(fixture_probes().values()) == set(PROBES)
     assert "ollama_tags" in fixture_probes() and "discord_api" in fixture_probes()
-
-
-def test_every_probe_module_registers_itself_when_the_package_is_imported():
-    package = Path(netprobe.__file__).parent
-    declaring = {
-        f"acore_doctor.netprobe.{path.stem}"
-        for path in package.glob("*.py")
-        if re.search(
-            r"^from acore_doctor\.netprobe\.runner import .*\bprobe\b", path.read_text(), re.M
-        )
-    }
-    # A fresh interpreter: this module's own imports must not do the registering.
-    code = (
-        "import acore_doctor.netprobe as n\n"
-        "print(' '.join(sorted({s.func.__module__ for s in n.PROBES.values()})))"
-    )
-    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert child.returncode == 0, child.stderr
-    assert declaring and set(child.stdout.split()) == declaring
 
 
 def test_each_probe_fact_fixture_is_written_out_under_its_name():
