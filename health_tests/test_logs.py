@@ -53,7 +53,7 @@ def test_log_written_recently(
         f"expected the running bot (pid {bot_processes[-1].pid}) to write {log_files.live}, "
         f"found {log_files.live_error or 'no such file'}"
     )
-    debug = settings.str("LOG_LEVEL", "INFO").strip().upper() == "DEBUG"
+    debug = settings.get("LOG_LEVEL").strip().upper() == "DEBUG"
     limit = log_thresholds.log_stale_debug_minutes if debug else log_thresholds.log_stale_minutes
     age_min = (time.time() - (log_files.live_mtime or 0)) / 60
     assert age_min <= limit, (
@@ -66,7 +66,7 @@ def test_log_written_recently(
 @pytest.fixture(scope="module")
 def rotation(log_files: LogFiles, settings: BotSettings) -> RotationFacts:
     return rotation_facts(
-        log_files, settings.int("LOG_BACKUP_COUNT", 5), settings.int("LOG_MAX_BYTES", 10485760)
+        log_files, settings.get("LOG_BACKUP_COUNT"), settings.get("LOG_MAX_BYTES")
     )
 
 
@@ -119,7 +119,7 @@ def test_log_level_not_debug(
 ) -> None:
     if log_source.runtime:
         pytest.skip(f"not applicable: {log_source.no_file_reason}")
-    level = settings.str("LOG_LEVEL", "INFO").strip().upper()
+    level = settings.get("LOG_LEVEL").strip().upper()
     analysis = log_window.analysis
     share = analysis.records_by_level["DEBUG"] / analysis.records if analysis.records else 0.0
     assert level != "DEBUG", (

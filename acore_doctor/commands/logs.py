@@ -142,7 +142,7 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
         print(f"acore-doctor logs: {redact(problem)}", file=sys.stderr)
         return 3
     findings = assess(analysis)
-    new, state_note = _new_templates(args, deployment.bot_dir, deployment.settings, analysis)
+    new, state_note = _new_templates(args, deployment.bot_dir, redact, analysis)
     document = {
         "source": described,
         "since": format_local(since) if since is not None else "all",
@@ -152,7 +152,7 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
         "new_templates_note": state_note,
         **analysis.to_dict(args.top),
     }
-    document = _redact(document, redact)
+    document = redact.document(document)
     if args.json:
         print(json.dumps(document, indent=2, ensure_ascii=False))
     else:
@@ -203,17 +203,13 @@ def _analyze(
     return analyze_paths(paths, since=since, progress=progress), source, None
 
 
-def _report_dir(args: argparse.Namespace, settings: Any) -> Path:
-    return resolve_report_dir(args.report_dir)
-
-
 def _new_templates(
-    args: argparse.Namespace, bot_dir: Path, settings: Any, analysis: LogAnalysis
+    args: argparse.Namespace, bot_dir: Path, redact: Redactor, analysis: LogAnalysis
 ) -> tuple[list[str], str]:
     if args.no_state:
         return [], "state not used (--no-state)"
-    report_dir = _report_dir(args, settings)
-    state = load_state(report_dir, bot_dir)
+    report_dir = resolve_report_dir(args.report_dir)
+    state = load_state(report_dir, bot_dir, redact)
     keys = analysis.template_keys()
     new = new_keys(state, keys)
     try:
@@ -226,16 +222,6 @@ def _new_templates(
     if state.problem:
         note += f" ({state.problem})"
     return new, note
-
-
-def _redact(value: Any, redact: Redactor) -> Any:
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, list):
-        return [_redact(v, redact) for v in value]
-    if isinstance(value, dict):
-        return {k: _redact(v, redact) for k, v in value.items()}
-    return value
 
 
 # -- text ---------------------------------------------------------------------------------

@@ -58,7 +58,7 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
     if args.interval is not None:
         interval = max(0.0, args.interval)  # 0: back to back, still one at a time
     else:
-        interval = settings.float("HEALTH_CHECK_INTERVAL", DEFAULT_INTERVAL_S)
+        interval = settings.get("HEALTH_CHECK_INTERVAL")
         interval = interval if interval > 0 else DEFAULT_INTERVAL_S
     report_dir = report_dir_from(args)
     config = AlertConfig.from_settings(
@@ -84,7 +84,7 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
         extra,
         args.run_timeout,
         log=lambda line: print(redact(line), flush=True),
-        auto_diagnostic=args.diagnose or settings.bool("AUTO_DIAGNOSTIC_ON_ERROR", False),
+        auto_diagnostic=args.diagnose or settings.get("AUTO_DIAGNOSTIC_ON_ERROR"),
         redact=redact,
     )
 
