@@ -112,6 +112,13 @@ def services(parser: pytest.Parser) -> None:
         help="total seconds per request for one service, e.g. ollama=10 (repeatable)",
     )
     group.addoption(
+        "--offline",
+        action="store_true",
+        default=False,
+        help="send no network probe: every service check is skipped as 'not applicable: "
+        "offline' (CI jobs that cannot reach Discord, the LLM or the TTS hosts)",
+    )
+    group.addoption(
         "--canary",
         action="store_true",
         default=False,

@@ -530,6 +530,8 @@ def environment(session: pytest.Session) -> dict[str, Any]:
     return {
         "bot_dir": str(deployment.bot_dir),
         "env_file": str(deployment.env_file),
+        # what told us the bot's keys, kinds and defaults (its own config/ or our catalog)
+        "settings_source": deployment.settings_source,
         "host": socket.gethostname(),
         "platform": platform.platform(),
         "python": sys.version.split()[0],

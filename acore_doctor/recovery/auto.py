@@ -398,6 +398,12 @@ class AutoRecovery:
             )
         if not report.actions:
             return "no_action", "data repair found nothing to repair"
+        if report.incomplete:
+            return (
+                "failed",
+                f"data repair made {len(report.actions)} change(s) but {report.maybe_lost} "
+                "record(s) may be lost; the originals are in quarantine, see the audit log",
+            )
         return "recovered", f"data repair made {len(report.actions)} change(s), see the audit log"
 
     # -- escalation and the log -----------------------------------------------------------------
