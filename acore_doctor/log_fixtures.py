@@ -1,4 +1,4 @@
-"""pytest plugin module for log health: options (thresholds) and session fixtures.
+"""pytest plugin module for log health: session fixtures (the options are in options.py).
 
 Facts come from :mod:`acore_doctor.logs`; ``health_tests/test_logs.py`` judges them with
 :mod:`acore_doctor.rules.logs` (which also holds the thresholds these options set). The
@@ -33,21 +33,7 @@ from acore_doctor.logs.window import (
 from acore_doctor.probes.bot_process import BotProcess
 from acore_doctor.probes.entrypoint import RUNTIME, Entrypoint
 from acore_doctor.rules.logs import LOG_THRESHOLDS, LogThresholds
-from acore_doctor.thresholds import add_threshold_options, read_thresholds
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("acore-doctor-logs", "acore-doctor log health")
-    group.addoption(
-        "--log-journal-file",
-        help="read the bot's log from a 'journalctl -u discordbot -o json' export instead",
-    )
-    group.addoption(
-        "--log-journal-unit",
-        default=None,
-        help=f"systemd unit whose journal holds the log on the runtime path (default {DEFAULT_UNIT})",
-    )
-    add_threshold_options(parser, group, LOG_THRESHOLDS)
+from acore_doctor.thresholds import read_thresholds
 
 
 @pytest.fixture(scope="session")
@@ -78,7 +64,7 @@ def log_source(
     no_file = None
     if entrypoint.kind == RUNTIME:
         no_file = "launcher.py logs only to stderr/journald (no log file, LOG_* ignored)"
-    elif not deployment.settings.bool("LOG_TO_FILE", True):
+    elif not deployment.settings.get("LOG_TO_FILE"):
         no_file = "LOG_TO_FILE=false: the bot writes no log file"
     runtime = entrypoint.kind == RUNTIME
     if journal_file:

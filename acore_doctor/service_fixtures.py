@@ -4,6 +4,10 @@ Each probe's fact is a session fixture named after the probe (``ollama_tags``,
 ``discord_api`` ...). When collection ends, every probe the *selected* checks ask for starts at
 once in a background thread (``acore_doctor.netprobe.runner``); a probe asked for later that
 was not prefetched runs alone. Running one check therefore runs only its own probes.
+
+``--offline`` (a CI job that cannot reach Discord, Ollama or the TTS hosts): no probe is
+sent, every check that needs one is skipped as ``not applicable: offline``, and the report's
+``environment.offline`` says so.
 """
 
 from __future__ import annotations
@@ -27,65 +31,6 @@ from acore_doctor.settings import BotSettings
 
 NEEDED = pytest.StashKey[list[str]]()
 CACHE = pytest.StashKey["ProbeCache"]()
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("acore-doctor services", "network probes of external services")
-    group.addoption(
-        "--probe-timeout",
-        type=float,
-        default=5.0,
-        metavar="S",
-        help="total seconds per request (default 5)",
-    )
-    group.addoption(
-        "--probe-connect-timeout",
-        type=float,
-        default=3.0,
-        metavar="S",
-        help="seconds to connect (default 3)",
-    )
-    group.addoption(
-        "--probe-budget",
-        type=float,
-        default=30.0,
-        metavar="S",
-        help="seconds for all network probes of the run together (default 30)",
-    )
-    group.addoption(
-        "--service-timeout",
-        action="append",
-        default=[],
-        metavar="SERVICE=S",
-        help="total seconds per request for one service, e.g. ollama=10 (repeatable)",
-    )
-    group.addoption(
-        "--canary",
-        action="store_true",
-        default=False,
-        help="also send a tiny generation to the LLM and time it (opt-in)",
-    )
-    group.addoption(
-        "--canary-timeout",
-        type=float,
-        default=60.0,
-        metavar="S",
-        help="seconds the canary generation may take (default 60)",
-    )
-    group.addoption(
-        "--canary-max-latency",
-        type=float,
-        default=8.0,
-        metavar="S",
-        help="warn when the canary takes longer (default 8 s, the p95 band)",
-    )
-    group.addoption(
-        "--canary-min-tps",
-        type=float,
-        default=5.0,
-        metavar="TPS",
-        help="warn when the canary generates fewer tokens/s (default 5)",
-    )
 
 
 def parse_service_timeouts(values: list[str]) -> dict[str, float]:
@@ -119,6 +64,22 @@ def pytest_collection_modifyitems(
     probes are in flight instead of after them (a stable sort keeps each group's order)."""
     by_fixture = fixture_probes()
     items.sort(key=lambda item: any(n in by_fixture for n in getattr(item, "fixturenames", ())))
+    if is_offline(config):
+        for item in items:
+            if any(n in by_fixture for n in getattr(item, "fixturenames", ())):
+                item.add_marker(pytest.mark.skip(reason=OFFLINE_REASON))
+
+
+OFFLINE_REASON = "not applicable: offline"
+
+
+def is_offline(config: pytest.Config) -> bool:
+    return bool(config.getoption("offline", default=False))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_doctor_enrich_report(report: dict[str, Any], config: pytest.Config) -> None:
+    report.setdefault("environment", {})["offline"] = is_offline(config)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -131,7 +92,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
                 needed.append(probe_name)
     config = session.config
     config.stash[NEEDED] = needed
-    if needed and not config.option.collectonly:
+    if needed and not config.option.collectonly and not is_offline(config):
         cache = ProbeCache(config, state_of(config).deployment.settings)
         cache.start(needed)
         config.stash[CACHE] = cache
@@ -152,6 +113,7 @@ class ProbeCache:
         self.settings = replace(settings, problems=[])
         self.timeouts = timeouts_from(config)
         self.canary = bool(config.getoption("canary"))
+        self.offline = is_offline(config)
         self.results: dict[str, Any] = {}
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
@@ -169,6 +131,8 @@ class ProbeCache:
             self._error = exc
 
     def fact(self, name: str) -> Any:
+        if self.offline:  # a fact asked for by a check the collection did not mark
+            pytest.skip(OFFLINE_REASON)
         if self._thread is not None:
             self._thread.join()
         if name not in self.results:
@@ -204,16 +168,109 @@ def canary_bands(request: pytest.FixtureRequest) -> tuple[float, float]:
     )
 
 
-def _fact_fixture(probe_name: str, fixture_name: str) -> Any:
-    @pytest.fixture(scope="session", name=fixture_name)
-    def fact(net_probes: ProbeCache) -> Any:
-        return net_probes.fact(probe_name)
+# -- one fixture per network probe: the probe's fact ------------------------------------------
+# Written out so a fixture can be found by its name. A new probe in acore_doctor/netprobe/
+# needs one here too; tests/test_service_probes.py fails until the two lists agree.
+@pytest.fixture(scope="session")
+def discord_api(net_probes: ProbeCache) -> Any:
+    """The fact of the 'discord' network probe (discord)."""
+    return net_probes.fact("discord")
 
-    fact.__doc__ = f"The fact gathered by the {probe_name!r} network probe."
-    return fact
+
+@pytest.fixture(scope="session")
+def ollama_version(net_probes: ProbeCache) -> Any:
+    """The fact of the 'ollama.version' network probe (ollama)."""
+    return net_probes.fact("ollama.version")
 
 
-for _fixture, _probe in fixture_probes().items():
-    globals()[f"_fixture_{_fixture}"] = _fact_fixture(_probe, _fixture)
+@pytest.fixture(scope="session")
+def ollama_tags(net_probes: ProbeCache) -> Any:
+    """The fact of the 'ollama.tags' network probe (ollama)."""
+    return net_probes.fact("ollama.tags")
+
+
+@pytest.fixture(scope="session")
+def ollama_ps(net_probes: ProbeCache) -> Any:
+    """The fact of the 'ollama.ps' network probe (ollama)."""
+    return net_probes.fact("ollama.ps")
+
+
+@pytest.fixture(scope="session")
+def ollama_canary(net_probes: ProbeCache) -> Any:
+    """The fact of the 'ollama.canary' network probe (ollama)."""
+    return net_probes.fact("ollama.canary")
+
+
+@pytest.fixture(scope="session")
+def openrouter_key(net_probes: ProbeCache) -> Any:
+    """The fact of the 'openrouter.key' network probe (openrouter)."""
+    return net_probes.fact("openrouter.key")
+
+
+@pytest.fixture(scope="session")
+def openrouter_models(net_probes: ProbeCache) -> Any:
+    """The fact of the 'openrouter.models' network probe (openrouter)."""
+    return net_probes.fact("openrouter.models")
+
+
+@pytest.fixture(scope="session")
+def compat_health(net_probes: ProbeCache) -> Any:
+    """The fact of the 'compat.health' network probe (openai_compat)."""
+    return net_probes.fact("compat.health")
+
+
+@pytest.fixture(scope="session")
+def compat_models(net_probes: ProbeCache) -> Any:
+    """The fact of the 'compat.models' network probe (openai_compat)."""
+    return net_probes.fact("compat.models")
+
+
+@pytest.fixture(scope="session")
+def kokoro_health(net_probes: ProbeCache) -> Any:
+    """The fact of the 'kokoro.health' network probe (kokoro)."""
+    return net_probes.fact("kokoro.health")
+
+
+@pytest.fixture(scope="session")
+def kokoro_voices(net_probes: ProbeCache) -> Any:
+    """The fact of the 'kokoro.voices' network probe (kokoro)."""
+    return net_probes.fact("kokoro.voices")
+
+
+@pytest.fixture(scope="session")
+def supertonic_health(net_probes: ProbeCache) -> Any:
+    """The fact of the 'supertonic.health' network probe (supertonic)."""
+    return net_probes.fact("supertonic.health")
+
+
+@pytest.fixture(scope="session")
+def luxtts_health(net_probes: ProbeCache) -> Any:
+    """The fact of the 'luxtts.health' network probe (luxtts)."""
+    return net_probes.fact("luxtts.health")
+
+
+@pytest.fixture(scope="session")
+def luxtts_voices(net_probes: ProbeCache) -> Any:
+    """The fact of the 'luxtts.voices' network probe (luxtts)."""
+    return net_probes.fact("luxtts.voices")
+
+
+@pytest.fixture(scope="session")
+def qwen3tts_health(net_probes: ProbeCache) -> Any:
+    """The fact of the 'qwen3tts.health' network probe (qwen3tts)."""
+    return net_probes.fact("qwen3tts.health")
+
+
+@pytest.fixture(scope="session")
+def rvc_config(net_probes: ProbeCache) -> Any:
+    """The fact of the 'rvc.config' network probe (rvc)."""
+    return net_probes.fact("rvc.config")
+
+
+@pytest.fixture(scope="session")
+def parakeet_health(net_probes: ProbeCache) -> Any:
+    """The fact of the 'parakeet.health' network probe (parakeet)."""
+    return net_probes.fact("parakeet.health")
+
 
 __all__ = ["PROBES", "ProbeCache", "net_probes"]

@@ -18,7 +18,7 @@ from acore_doctor.netprobe.llm import (
 from acore_doctor.netprobe.roots import require_answer
 from acore_doctor.netprobe.targets import compat_base, ollama_host, openrouter_url
 from acore_doctor.netprobe.transport import HttpResult
-from acore_doctor.settings import BotSettings
+from acore_doctor.settings import BotSettings, llm_provider
 
 #: OpenRouter credit below this is a warning (credits are USD)
 LOW_CREDIT = 1.0
@@ -51,7 +51,7 @@ def test_ollama_answers(ollama_version: HttpResult, record_property) -> None:
 )
 def test_model_pulled(ollama_tags: HttpResult, settings: BotSettings) -> None:
     require_answer(ollama_tags, "ollama")
-    wanted = settings.str("OLLAMA_MODEL", "llama3.2")
+    wanted = settings.get("OLLAMA_MODEL")
     names = model_names(ollama_tags)
     assert names is not None, f"expected a model list, found {ollama_tags.describe()}"
     assert has_model(names, wanted), (
@@ -67,10 +67,10 @@ def test_model_pulled(ollama_tags: HttpResult, settings: BotSettings) -> None:
     guide="guides/integration_issues.md#model-not-pulled",
 )
 def test_vision_model_pulled(ollama_tags: HttpResult, settings: BotSettings) -> None:
-    if not settings.bool("VISION_ENABLED", True):
+    if not settings.get("VISION_ENABLED"):
         pytest.skip("not applicable: vision is disabled (VISION_ENABLED is not true)")
     require_answer(ollama_tags, "ollama")
-    wanted = settings.str("VISION_MODEL", "llava")
+    wanted = settings.get("VISION_MODEL")
     names = model_names(ollama_tags)
     assert names is not None, f"expected a model list, found {ollama_tags.describe()}"
     assert has_model(names, wanted), (
@@ -111,7 +111,7 @@ def test_canary_generation(
     require_answer(ollama_canary, "ollama")
     stats = canary_stats(ollama_canary)
     assert stats is not None, (
-        f"expected a finished generation from {settings.str('OLLAMA_MODEL', 'llama3.2')}, found "
+        f"expected a finished generation from {settings.get('OLLAMA_MODEL')}, found "
         f"{ollama_canary.describe()}"
     )
     max_latency, min_tps = canary_bands
@@ -195,17 +195,10 @@ def test_openrouter_credit_plenty(openrouter_key: HttpResult) -> None:
 
 def _openrouter_models(settings: BotSettings) -> list[tuple[str, str]]:
     wanted = []
-    if settings.str("LLM_PROVIDER", "ollama").strip().lower() == "openrouter":
-        wanted.append(
-            (
-                "OPENROUTER_MODEL",
-                settings.str("OPENROUTER_MODEL", "nousresearch/hermes-3-llama-3.1-405b"),
-            )
-        )
-    thinking = settings.str("THINKING_MODEL").strip()
-    provider = (
-        settings.str("THINKING_MODEL_PROVIDER").strip() or settings.str("LLM_PROVIDER", "ollama")
-    ).lower()
+    if llm_provider(settings) == "openrouter":
+        wanted.append(("OPENROUTER_MODEL", settings.get("OPENROUTER_MODEL")))
+    thinking = settings.get("THINKING_MODEL").strip()
+    provider = settings.get("THINKING_MODEL_PROVIDER").strip().lower() or llm_provider(settings)
     if thinking and provider == "openrouter":
         wanted.append(("THINKING_MODEL", thinking))
     return wanted
@@ -240,7 +233,7 @@ def test_openrouter_models_listed(openrouter_models: HttpResult, settings: BotSe
 def test_openrouter_context_length(openrouter_models: HttpResult, settings: BotSettings) -> None:
     require_answer(openrouter_models, "openrouter")
     listed = model_contexts(openrouter_models) or {}
-    budget = settings.int("MAX_CONTEXT_TOKENS", 8192)
+    budget = settings.get("MAX_CONTEXT_TOKENS")
     short = [
         f"{model} has {listed[model]}"
         for _, model in _openrouter_models(settings)
@@ -285,7 +278,7 @@ def test_compat_model_served(compat_models: HttpResult, settings: BotSettings) -
     )
     listed = model_contexts(compat_models)
     assert listed is not None, f"expected a model list, found {compat_models.describe()}"
-    wanted = settings.str("OPENAI_COMPAT_MODEL").strip()
+    wanted = settings.get("OPENAI_COMPAT_MODEL").strip()
     if not wanted:
         pytest.skip("not applicable: OPENAI_COMPAT_MODEL is not set (the server's default is used)")
     assert wanted in listed or has_model(list(listed), wanted), (

@@ -33,7 +33,7 @@ def details(problems: list[LogProblem]) -> str:
 
 
 def _env_level(settings: BotSettings) -> str:
-    return settings.str("LOG_LEVEL", "INFO").strip().upper()
+    return settings.get("LOG_LEVEL").strip().upper()
 
 
 def _needs_file(source: LogSource) -> None:
@@ -75,7 +75,7 @@ def test_log_written_recently(
 @pytest.fixture(scope="module")
 def rotation(log_files: LogFiles, settings: BotSettings) -> RotationFacts:
     return rotation_facts(
-        log_files, settings.int("LOG_BACKUP_COUNT", 5), settings.int("LOG_MAX_BYTES", 10485760)
+        log_files, settings.get("LOG_BACKUP_COUNT"), settings.get("LOG_MAX_BYTES")
     )
 
 

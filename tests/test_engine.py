@@ -485,7 +485,7 @@ def test_collect_only_lists_checks_without_a_verdict(pytester):
     assert "acore-doctor summary" not in result.stdout.str()
 
 
-def test_missing_bot_dir_is_a_usage_error(pytester):
+def test_missing_bot_dir_is_a_usage_error(pytester, monkeypatch):
     checks_file(pytester, crit("test_a", PASS))
     reports = pytester.path / "reports"
     result = pytester.runpytest_subprocess(
@@ -494,7 +494,8 @@ def test_missing_bot_dir_is_a_usage_error(pytester):
     assert result.ret == 3
     assert "is not a directory" in result.stderr.str()
     assert json.loads((reports / "latest.json").read_text())["summary"]["reason"] == "usage error"
-    # a run that is not a health run does not care
+    # a run that is not a health run does not care, even with ACORE_BOT_DIR set
     pytester.makepyfile(test_plain="def test_ok():\n    pass\n")
-    plain = pytester.runpytest_subprocess(f"--bot-dir={pytester.path / 'typo'}", "test_plain.py")
+    monkeypatch.setenv("ACORE_BOT_DIR", str(pytester.path / "typo"))
+    plain = pytester.runpytest_subprocess("test_plain.py")
     assert plain.ret == 0

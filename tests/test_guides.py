@@ -1,9 +1,15 @@
-"""Every guide link the suite can print resolves to a heading that exists."""
+"""Every guide link the suite can print resolves to a heading that exists, and every
+remediation pattern answers a check that exists."""
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from pathlib import Path
+
+import pytest
+
+from acore_doctor.recovery.remediations import REGISTRY
 
 ROOT = Path(__file__).resolve().parent.parent
 LINK = re.compile(r"guides/([\w-]+\.md)#([\w-]+)")
@@ -56,3 +62,65 @@ def test_every_guide_link_resolves():
         if not (ROOT / "guides" / name).exists() or anchor not in anchors(ROOT / "guides" / name)
     ]
     assert not broken, "broken guide links:\n" + "\n".join(broken)
+
+
+class CollectedChecks:
+    """A plugin that keeps the items of an in-process ``pytest --collect-only``."""
+
+    def __init__(self) -> None:
+        self.items: list[pytest.Item] = []
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.items = list(session.items)
+
+
+@pytest.fixture(scope="module")
+def checks() -> list[pytest.Item]:
+    """Every check of the suite as pytest collects it (parametrized ids included)."""
+    collected = CollectedChecks()
+    code = pytest.main(
+        [
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--rootdir={ROOT}",
+            "-c",
+            str(ROOT / "pytest.ini"),
+            f"--bot-dir={ROOT / 'acore_doctor' / 'demo' / 'deployment'}",
+            str(ROOT / "health_tests"),
+            str(ROOT / "recovery_tests"),
+        ],
+        plugins=[collected],
+    )
+    assert code == 0 and collected.items, f"collecting the checks failed (exit {code})"
+    return collected.items
+
+
+def test_every_collected_checks_guide_resolves(checks):
+    """guide= as the checks declare it, f-strings and parametrized signatures included."""
+    guides = {}
+    for item in checks:
+        guide = item.get_closest_marker("doctor").kwargs.get("guide")
+        if guide:
+            guides.setdefault(guide, item.nodeid)
+    assert len(guides) > 40
+    broken = []
+    for guide, nodeid in sorted(guides.items()):
+        name, _, anchor = guide.removeprefix("guides/").partition("#")
+        path = ROOT / "guides" / name
+        if not guide.startswith("guides/") or not path.is_file() or anchor not in anchors(path):
+            broken.append(f"{nodeid}: {guide}")
+    assert not broken, "checks with broken guide links:\n" + "\n".join(broken)
+
+
+def test_every_remediation_pattern_matches_a_check(checks):
+    nodeids = [item.nodeid for item in checks]
+    assert REGISTRY
+    stale = [
+        f"{remediation.key}: {pattern}"
+        for remediation in REGISTRY
+        for pattern in remediation.checks
+        if not any(fnmatch.fnmatchcase(nodeid, pattern) for nodeid in nodeids)
+    ]
+    assert not stale, "remediation patterns that match no check:\n" + "\n".join(stale)

@@ -202,7 +202,6 @@ def test_rotation_facts_name_extra_uncompressed_and_broken_segments(tmp_path: Pa
     assert "bot.log.9.gz is not a valid gzip file" in text
 
 
-
 def test_rotation_interval_comes_from_record_times_not_file_mtimes(tmp_path: Path):
     """Each segment filled in about an hour (90 heartbeats 40 s apart); copied files have fresh
     mtimes, which must not change the answer. A segment far below LOG_MAX_BYTES was not

@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from acore_doctor.deployment import load_deployment
+from acore_doctor.probes.databases import open_readonly
 from acore_doctor.recovery.backup import (
     create_backup,
     list_backups,
@@ -25,7 +26,6 @@ from acore_doctor.recovery.common import (
     RecoveryConfig,
     json_parses,
     read_jsonl,
-    readonly_uri,
     recovery_config,
     stamp,
     utc_now,
@@ -63,7 +63,7 @@ ROWS = "SELECT id, channel_id, role, content, username, user_id FROM messages OR
 
 
 def db_rows(path: Path) -> list[tuple]:
-    conn = sqlite3.connect(readonly_uri(path), uri=True)
+    conn = open_readonly(path)
     try:
         return conn.execute(ROWS).fetchall()
     finally:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import ast
+import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from acore_doctor import netprobe, service_fixtures
 from acore_doctor.netprobe import discord as dc
 from acore_doctor.netprobe import llm, voice
 from acore_doctor.netprobe.runner import PROBES, NotApplicable, fixture_probes, run_probes
@@ -45,6 +50,43 @@ ALL_PROBES = [n for n in fixture_probes().values() if n != "ollama.canary"]
 def test_every_probe_has_a_fixture_name():
     assert set(fixture_probes().values()) == set(PROBES)
     assert "ollama_tags" in fixture_probes() and "discord_api" in fixture_probes()
+
+
+def test_every_probe_module_registers_itself_when_the_package_is_imported():
+    package = Path(netprobe.__file__).parent
+    declaring = {
+        f"acore_doctor.netprobe.{path.stem}"
+        for path in package.glob("*.py")
+        if re.search(
+            r"^from acore_doctor\.netprobe\.runner import .*\bprobe\b", path.read_text(), re.M
+        )
+    }
+    # A fresh interpreter: this module's own imports must not do the registering.
+    code = (
+        "import acore_doctor.netprobe as n\n"
+        "print(' '.join(sorted({s.func.__module__ for s in n.PROBES.values()})))"
+    )
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert child.returncode == 0, child.stderr
+    assert declaring and set(child.stdout.split()) == declaring
+
+
+def test_each_probe_fact_fixture_is_written_out_under_its_name():
+    """service_fixtures.py names every fixture in the source: grep finds it."""
+    tree = ast.parse(Path(service_fixtures.__file__).read_text())
+    written = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            for call in ast.walk(node):
+                if (
+                    isinstance(call, ast.Call)
+                    and isinstance(call.func, ast.Attribute)
+                    and call.func.attr == "fact"
+                    and call.args
+                    and isinstance(call.args[0], ast.Constant)
+                ):
+                    written[node.name] = call.args[0].value
+    assert written == fixture_probes()
 
 
 def test_all_services_hanging_cost_one_timeout_not_their_sum(sim):

@@ -43,7 +43,6 @@ _UNITS = {"": 60, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "logs",
-        help="analyze the bot's logs (levels, error floods, crash loops, known signatures)",
         description="Analyze a window of a deployment's logs: records per level, errors per "
         "minute, top error and warning templates, tracebacks by type, starts vs ready markers, "
         "known failure signatures with their cause and fix, and templates new since the "
@@ -160,7 +159,7 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
         print(f"acore-doctor logs: {redact(problem)}", file=sys.stderr)
         return 3
     own = span.own_log
-    env_level = deployment.settings.str("LOG_LEVEL", "INFO").strip().upper() if own else None
+    env_level = deployment.settings.get("LOG_LEVEL").strip().upper() if own else None
     where = f"{format_local(analysis.first_time)} to {format_local(analysis.last_time)}"
     findings = assess(
         analysis, where, thresholds, env_level, deployment.settings.source("LOG_LEVEL")
@@ -168,7 +167,7 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
     age = None if span.newest is None else time.time() - span.newest
     if own and age is not None:
         findings += log_stale(age, env_level == "DEBUG", thresholds)
-    new, state_note = _new_templates(args, deployment.bot_dir, deployment.settings, analysis)
+    new, state_note = _new_templates(args, deployment.bot_dir, redact, analysis)
     document = {
         "source": described,
         "since": span.described,
@@ -180,7 +179,7 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
         "new_templates_note": state_note,
         **analysis.to_dict(args.top),
     }
-    document = _redact(document, redact)
+    document = redact.document(document)
     if args.json:
         print(json.dumps(document, indent=2, ensure_ascii=False))
     else:
@@ -279,17 +278,13 @@ def _analyze(
     return analyze_paths(paths, since=span.since, progress=progress), source, span, None
 
 
-def _report_dir(args: argparse.Namespace, settings: Any) -> Path:
-    return resolve_report_dir(args.report_dir)
-
-
 def _new_templates(
-    args: argparse.Namespace, bot_dir: Path, settings: Any, analysis: LogAnalysis
+    args: argparse.Namespace, bot_dir: Path, redact: Redactor, analysis: LogAnalysis
 ) -> tuple[list[str], str]:
     if args.no_state:
         return [], "state not used (--no-state)"
-    report_dir = _report_dir(args, settings)
-    state = load_state(report_dir, bot_dir)
+    report_dir = resolve_report_dir(args.report_dir)
+    state = load_state(report_dir, bot_dir, redact)
     keys = analysis.template_keys()
     new = new_keys(state, keys)
     try:
@@ -302,16 +297,6 @@ def _new_templates(
     if state.problem:
         note += f" ({state.problem})"
     return new, note
-
-
-def _redact(value: Any, redact: Redactor) -> Any:
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, list):
-        return [_redact(v, redact) for v in value]
-    if isinstance(value, dict):
-        return {k: _redact(v, redact) for k, v in value.items()}
-    return value
 
 
 # -- text ---------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from acore_doctor.redact import API_KEY, DISCORD_TOKEN, MASK, WEBHOOK_URL
+from acore_doctor.redact import Redactor
 
 MAX_TEMPLATE_CHARS = 300
 MAX_SAMPLE_CHARS = 300
@@ -184,12 +184,14 @@ def _sample_part(match: re.Match[str]) -> str:
     return _PLACEHOLDER[kind or "ID"]
 
 
+#: Token shapes only: the deployment's own secrets are masked where the sample leaves us.
+_SHAPES = Redactor()
+
+
 def sample_of(message: str) -> str:
     """The message with user data and secrets masked, cut to a readable length."""
     text = mask_content(message[: MAX_SAMPLE_CHARS * 4])
-    text = WEBHOOK_URL.sub(MASK, text)
-    text = DISCORD_TOKEN.sub(MASK, text)
-    text = API_KEY.sub(MASK, text)
+    text = _SHAPES(text)
     text = _SAMPLE_MASKS.sub(_sample_part, text)
     text = " ".join(text.split())
     if len(text) > MAX_SAMPLE_CHARS:

@@ -80,9 +80,7 @@ _ROTATED = re.compile(r"^(?P<base>.+)\.(?P<n>\d+)(?P<gz>\.gz)?$")
 
 
 def log_file_path(deployment: Deployment) -> Path:
-    return deployment.path(
-        deployment.settings.str("LOG_FILE_PATH", DEFAULT_LOG_FILE) or DEFAULT_LOG_FILE
-    )
+    return deployment.path(deployment.settings.get("LOG_FILE_PATH") or DEFAULT_LOG_FILE)
 
 
 def find_log_files(live: Path) -> LogFiles:

@@ -3,9 +3,19 @@
 Probes gather facts over HTTP (never judge, never raise for a bad answer). A run gathers
 every probe the selected checks need in one event loop, each under its own timeout and the
 whole under a budget; see :mod:`acore_doctor.netprobe.runner`.
+
+Every module of this package is imported when the package is: a module that declares
+probes with ``@probe(...)`` registers them in :data:`PROBES` that way, so adding a probe
+is adding a module (and its fact fixture in ``acore_doctor/service_fixtures.py``).
 """
+
+import importlib
+import pkgutil
 
 from acore_doctor.netprobe.runner import PROBES, ProbeContext, run_probes
 from acore_doctor.netprobe.transport import HttpResult, Timeouts
+
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
 
 __all__ = ["PROBES", "HttpResult", "ProbeContext", "Timeouts", "run_probes"]

@@ -1,7 +1,7 @@
 """Named probes, run together: one event loop, a timeout per request, a budget per run.
 
 A probe is registered with :func:`probe` under a name and the fixture name checks use for
-its fact. :func:`run_probes` starts every requested probe at once, so a run with every
+its fact; importing :mod:`acore_doctor.netprobe` imports every probe module of the package. :func:`run_probes` starts every requested probe at once, so a run with every
 service hanging costs one timeout, not their sum (anchors.md §4.4: pytest-asyncio runs
 async tests one after another, so the concurrency has to live here).
 """
@@ -66,14 +66,8 @@ def probe(
 
 
 def fixture_probes() -> dict[str, str]:
-    """fixture name -> probe name."""
-    _load_probe_modules()
+    """fixture name -> probe name (every probe module registered when the package loaded)."""
     return {spec.fixture: name for name, spec in PROBES.items()}
-
-
-def _load_probe_modules() -> None:
-    # Importing them registers their probes.
-    from acore_doctor.netprobe import discord, llm, voice  # noqa: F401
 
 
 @dataclass
@@ -129,7 +123,6 @@ class ProbeContext:
 async def gather_probes(
     names: Iterable[str], settings: BotSettings, timeouts: Timeouts, canary: bool = False
 ) -> dict[str, Any]:
-    _load_probe_modules()
     results: dict[str, Any] = {}
     to_run: list[ProbeSpec] = []
     for name in dict.fromkeys(names):

@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from acore_doctor.fsio import write_atomic
 from acore_doctor.redact import Redactor
-from acore_doctor.report.json_file import atomic_write_text
 from acore_doctor.settings import BotSettings
 
 STATE_FILE = "alert_state.json"
@@ -97,7 +97,7 @@ class AlertState:
             return cls()
 
     def save(self, path: Path) -> None:
-        atomic_write_text(path, json.dumps(asdict(self), indent=2) + "\n")
+        write_atomic(path, json.dumps(asdict(self), indent=2) + "\n", make_parents=True)
 
 
 @dataclass

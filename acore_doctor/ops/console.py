@@ -9,9 +9,11 @@ from __future__ import annotations
 import ast
 import asyncio
 import code
+import contextlib
 import inspect
 import io
 import json
+import os
 import re
 import sqlite3
 import sys
@@ -20,9 +22,9 @@ import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import quote
 
 from acore_doctor.deployment import Deployment
+from acore_doctor.probes.databases import open_readonly
 from acore_doctor.redact import MASK, Redactor, is_secret_name
 from acore_doctor.suite import run_suite
 
@@ -109,7 +111,7 @@ class Findings(list):
 
 
 def open_db(deployment: Deployment, name: str) -> sqlite3.Connection:
-    """A read-only connection (``mode=ro``); a missing file is an error, never created."""
+    """A read-only connection (probes.databases.open_readonly); a missing file is an error."""
     path = Path(name)
     if not path.is_absolute():
         candidates = [deployment.bot_dir / path, deployment.path("data") / path]
@@ -117,7 +119,7 @@ def open_db(deployment: Deployment, name: str) -> sqlite3.Connection:
         path = next((p for p in candidates if p.is_file()), candidates[0])
     if not path.is_file():
         raise FileNotFoundError(f"no SQLite file at {path} (databases() lists the known ones)")
-    conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+    conn = open_readonly(path)
     conn.row_factory = sqlite3.Row
     return conn
 
@@ -134,9 +136,8 @@ def list_databases(deployment: Deployment) -> list[Path]:
 
 def probe_names() -> dict[str, str]:
     """Probe name -> service, from the network probe registry."""
-    from acore_doctor.netprobe.runner import PROBES, _load_probe_modules
+    from acore_doctor.netprobe import PROBES
 
-    _load_probe_modules()
     return {name: spec.service for name, spec in sorted(PROBES.items())}
 
 
@@ -269,6 +270,7 @@ class DoctorConsole(code.InteractiveConsole):
         self.compile.compiler.flags |= ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
         self.loop = asyncio.new_event_loop()
         self.failed = False
+        self.terminal = sys.stdout  # before output is routed through the redactor
 
     def runcode(self, code_obj: types.CodeType) -> None:
         try:
@@ -298,6 +300,38 @@ class DoctorConsole(code.InteractiveConsole):
         self.runcode(code_obj)
         return not self.failed
 
+    def showsyntaxerror(self, filename: str | None = None, **kwargs: Any) -> None:
+        self.failed = True
+        super().showsyntaxerror(filename, **kwargs)
+
+    def raw_input(self, prompt: str = "") -> str:
+        # input() uses readline (history, completion) only when sys.stdout is the real
+        # terminal; the prompt and the echo of what is typed need no redaction.
+        redacting = sys.stdout
+        redacting.flush()
+        sys.stdout = self.terminal
+        try:
+            return input(prompt)
+        finally:
+            sys.stdout = redacting
+
+    def run_source(self, source: str) -> bool:
+        """Run a script read from a pipe: blocks need no blank line after them, and each
+        top-level expression's value is shown as at the prompt. True when nothing raised."""
+        try:
+            tree = compile(
+                source, self.filename, "exec", ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+            )
+        except SyntaxError:
+            self.showsyntaxerror()
+            return False
+        for statement in tree.body:
+            interactive = ast.Interactive(body=[statement])
+            self.runcode(
+                compile(interactive, self.filename, "single", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+            )
+        return not self.failed
+
     def close(self) -> None:
         self.loop.close()
 
@@ -315,18 +349,70 @@ def redacted_io(redact: Redactor) -> Iterator[None]:
         sys.stdout, sys.stderr, sys.displayhook = old
 
 
+HISTORY_ENV = "ACORE_DOCTOR_HISTORY"
+HISTORY_LENGTH = 1000
+
+
+def history_path() -> Path:
+    """``$ACORE_DOCTOR_HISTORY``, else ``~/.acore_doctor_history``."""
+    return Path(os.environ.get(HISTORY_ENV) or Path.home() / ".acore_doctor_history")
+
+
+def enable_line_editing(local: dict[str, Any], path: Path) -> bool:
+    """Readline history (kept in ``path``) and tab completion of the console's helpers."""
+    try:
+        import readline
+        import rlcompleter
+    except ImportError:  # a Python built without readline: the REPL still works
+        return False
+    readline.set_completer(rlcompleter.Completer(local).complete)
+    readline.parse_and_bind("tab: complete")
+    readline.set_history_length(HISTORY_LENGTH)
+    with contextlib.suppress(OSError):
+        readline.read_history_file(path)
+    return True
+
+
+def save_history(path: Path, redact: Redactor) -> None:
+    """Write the history with secrets masked (a token pasted at the prompt stays out of it)."""
+    try:
+        import readline
+    except ImportError:
+        return
+    lines = [
+        readline.get_history_item(i) for i in range(1, readline.get_current_history_length() + 1)
+    ]
+    text = "".join(redact(line) + "\n" for line in lines[-HISTORY_LENGTH:] if line)
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+
+
 def start(
     deployment: Deployment, redact: Redactor, command: str | None = None, banner: bool = True
 ) -> int:
+    """Run ``command``; else a REPL on a terminal; else the statements read from stdin.
+
+    Exit code: 0, or 1 when a statement raised (``--command`` and piped input).
+    """
     from contextlib import contextmanager
 
     console = DoctorConsole(namespace(deployment, redact))
+    interactive = command is None and sys.stdin.isatty()
+    path = history_path()
+    if interactive:
+        enable_line_editing(console.locals, path)
     with contextmanager(redacted_io)(redact):
         try:
             if command is not None:
                 return 0 if console.run_statement(command) else 1
+            if not interactive:
+                return 0 if console.run_source(sys.stdin.read()) else 1
             intro = BANNER.format(bot_dir=deployment.bot_dir) if banner else ""
             console.interact(banner=intro, exitmsg="")
             return 0
         finally:
             console.close()
+            if interactive:
+                save_history(path, redact)

@@ -19,9 +19,9 @@ from typing import Any
 
 import psutil
 
+from acore_doctor.fsio import write_atomic
 from acore_doctor.ops import png
 from acore_doctor.redact import Redactor
-from acore_doctor.report.json_file import atomic_write_text
 
 MB = 1024 * 1024
 PROFILE_DIR = "profiles"
@@ -225,8 +225,8 @@ def write_outputs(profile: Profile, report_dir: Path) -> dict[str, Path]:
     paths = profile_paths(report_dir, profile)
     paths["json"].parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(profile.to_dict(), indent=2) + "\n"
-    atomic_write_text(paths["json"], text)
-    atomic_write_text(paths["json"].parent / "latest.json", text)
+    write_atomic(paths["json"], text)
+    write_atomic(paths["json"].parent / "latest.json", text)
     with paths["csv"].open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(Sample.__dataclass_fields__))
         writer.writeheader()

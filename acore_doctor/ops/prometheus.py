@@ -6,8 +6,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from acore_doctor.fsio import write_atomic
 from acore_doctor.ops.metrics import metric_name
-from acore_doctor.report.json_file import atomic_write_text
 
 PREFIX = "acore_doctor"
 #: Gauge value per finding kind: Nagios-like, so alert rules read ``> 0`` or ``== 2``.
@@ -120,5 +120,5 @@ def render(report: dict[str, Any]) -> str:
 
 def write_textfile(report: dict[str, Any], path: Path) -> Path:
     """Write atomically: node-exporter must never read a half-written file."""
-    atomic_write_text(path, render(report))
+    write_atomic(path, render(report), make_parents=True)
     return path

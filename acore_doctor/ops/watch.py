@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from acore_doctor import catalog
 from acore_doctor.ops.alerts import Alerter, Delivery
 from acore_doctor.suite import pytest_command, suite_root
 
@@ -29,7 +30,7 @@ LOCK_FILE = ".suite-run.lock"
 OUTPUT_FILE = ".last-run-output.txt"
 DIAGNOSTICS_DIR = "diagnostics"
 KEEP_DIAGNOSTICS = 20
-DEFAULT_INTERVAL_S = 300.0
+DEFAULT_INTERVAL_S = float(catalog.SUITE_SETTINGS["HEALTH_CHECK_INTERVAL"].default)  # type: ignore[arg-type]
 
 
 @dataclass

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from acore_doctor import catalog
 from acore_doctor.probes.token import is_placeholder
 from acore_doctor.redact import is_secret_name
-from acore_doctor.settings import BotSettings, parse_number
+from acore_doctor.settings import BotSettings, llm_provider, parse_number
 
 MAX_AUTH_JSON_BYTES = 1024 * 1024
 
@@ -31,19 +31,15 @@ def _empty(settings: BotSettings, key: str) -> bool:
     return value is not None and value.strip() == ""
 
 
-def llm_provider(settings: BotSettings) -> str:
-    return settings.str("LLM_PROVIDER", "ollama").strip().lower() or "ollama"
-
-
 def missing_required(settings: BotSettings, entrypoint: str | None) -> list[str]:
     """Settings the bot cannot work without, for the provider it is configured for."""
     problems = []
-    if not settings.str("DISCORD_TOKEN").strip():
+    if not settings.get("DISCORD_TOKEN").strip():
         problems.append("DISCORD_TOKEN is not set (every Discord surface needs it)")
     provider = llm_provider(settings)
-    compat_key = settings.str("OPENAI_COMPAT_API_KEY").strip()
+    compat_key = settings.get("OPENAI_COMPAT_API_KEY").strip()
     if provider == "openrouter":
-        if not settings.str("OPENROUTER_API_KEY").strip() and not compat_key:
+        if not settings.get("OPENROUTER_API_KEY").strip() and not compat_key:
             problems.append(
                 "LLM_PROVIDER=openrouter but OPENROUTER_API_KEY is not set"
                 + (
@@ -53,7 +49,7 @@ def missing_required(settings: BotSettings, entrypoint: str | None) -> list[str]
                 )
             )
     elif provider in ("openai", "openai_compat") and entrypoint == "runtime":
-        if not settings.str("OPENAI_COMPAT_BASE_URL").strip():
+        if not settings.get("OPENAI_COMPAT_BASE_URL").strip():
             problems.append(f"LLM_PROVIDER={provider} but OPENAI_COMPAT_BASE_URL is not set")
     else:
         for key in ("OLLAMA_HOST", "OLLAMA_MODEL"):
@@ -166,7 +162,7 @@ def range_violations(settings: BotSettings) -> list[str]:
 def dead_keys(settings: BotSettings) -> list[str]:
     """Keys in `.env` that no code of the bot reads: documented-but-dead, or misspelled."""
     problems = []
-    known = sorted(set(catalog.SETTINGS) | catalog.OTHER_READERS)
+    known = sorted(set(catalog.KNOWN) | catalog.OTHER_READERS)
     for key in settings.keys_in_file():
         if catalog.is_known_key(key):
             continue
@@ -193,7 +189,7 @@ def _port(url: str) -> tuple[str, int] | None:
 def selector_crashes(settings: BotSettings, entrypoint: str | None) -> list[str]:
     """Provider selectors that make the bot raise at startup (§2.2, §2.6)."""
     problems = []
-    tts = settings.str("TTS_ENGINE", "kokoro_api").strip().lower()
+    tts = settings.get("TTS_ENGINE").strip().lower()
     if tts in catalog.TTS_ENGINES_CRASHING and entrypoint != "runtime":
         problems.append(
             f"TTS_ENGINE={tts}: its module was deleted; the legacy bot builds TTS at every "
@@ -201,8 +197,8 @@ def selector_crashes(settings: BotSettings, entrypoint: str | None) -> list[str]
         )
     if tts in ("luxtts", "qwen3tts") and _empty(settings, catalog.TTS_URL_KEYS[tts]):
         problems.append(f"TTS_ENGINE={tts} with an empty {catalog.TTS_URL_KEYS[tts]}: RuntimeError")
-    fallback_models = settings.list("LLM_FALLBACK_MODELS")
-    if entrypoint != "runtime" and settings.bool("LLM_FALLBACK_ENABLED", False) and fallback_models:
+    fallback_models = settings.get("LLM_FALLBACK_MODELS")
+    if entrypoint != "runtime" and settings.get("LLM_FALLBACK_ENABLED") and fallback_models:
         problems.append(
             "LLM_FALLBACK_ENABLED=true with LLM_FALLBACK_MODELS set: the legacy factory calls "
             ".split(',') on the parsed list and raises AttributeError before the bot starts"
@@ -217,16 +213,16 @@ def selector_warnings(settings: BotSettings, entrypoint: str | None) -> list[str
     known = catalog.LLM_PROVIDERS.get(entrypoint or "legacy", catalog.LLM_PROVIDERS["legacy"])
     if provider not in known:
         problems.append(f"LLM_PROVIDER={provider!r} is unknown; the bot silently uses ollama")
-    tts = settings.str("TTS_ENGINE", "kokoro_api").strip().lower()
-    voice = settings.bool("DISCORD_VOICE_ENABLED", False)
+    tts = settings.get("TTS_ENGINE").strip().lower()
+    voice = settings.get("DISCORD_VOICE_ENABLED")
     if tts and tts not in catalog.TTS_ENGINES_WORKING | catalog.TTS_ENGINES_CRASHING:
         problems.append(f"TTS_ENGINE={tts!r} is unknown: the bot builds no TTS at all")
-    if voice and settings.str("STT_ENGINE", "whisper").strip().lower() != "parakeet":
+    if voice and settings.get("STT_ENGINE").strip().lower() != "parakeet":
         problems.append(
             "DISCORD_VOICE_ENABLED=true but STT_ENGINE is not parakeet: no speech "
             "recognition at all (whisper is help text only)"
         )
-    if settings.bool("RVC_ENABLED", False) and settings.str("RVC_MODE", "webui").strip() != "webui":
+    if settings.get("RVC_ENABLED") and settings.get("RVC_MODE").strip() != "webui":
         problems.append(f"RVC_MODE={settings.raw('RVC_MODE')!r}: only webui works, RVC is off")
     active_url_key = catalog.TTS_URL_KEYS.get(tts)
     if active_url_key:
@@ -252,7 +248,7 @@ def env_file_mode(path: Path) -> int | None:
 
 def auth_json_path(settings: BotSettings) -> Path:
     """`core/auth.py::default_auth_path`: $XDG_CONFIG_HOME/gestalt/auth.json, else ~/.config."""
-    base = settings.str("XDG_CONFIG_HOME").strip() or os.path.expanduser("~/.config")
+    base = settings.get("XDG_CONFIG_HOME").strip() or os.path.expanduser("~/.config")
     return Path(base) / "gestalt" / "auth.json"
 
 
@@ -293,7 +289,7 @@ def read_auth_json(path: Path) -> AuthFile:
 def credential_precedence(settings: BotSettings, auth: AuthFile) -> list[str]:
     """Where the runtime path really takes its provider credentials from (§2.1)."""
     problems = []
-    if settings.str("OPENAI_COMPAT_BASE_URL").strip():
+    if settings.get("OPENAI_COMPAT_BASE_URL").strip():
         problems.append(
             "OPENAI_COMPAT_BASE_URL is set: it overrides the ollama, openrouter and openai "
             "providers at once, whatever LLM_PROVIDER says"

@@ -17,6 +17,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from acore_doctor.deployment import Deployment
@@ -75,8 +76,8 @@ def db_targets(deployment: Deployment) -> list[DbTarget]:
             data / "conversations.db", "offline-RL conversation store", ("messages", "rewards")
         ),
     ]
-    if s.bool("RAG_ENABLED", False):
-        store = deployment.path(s.str("RAG_VECTOR_STORE", "./data/vector_store"))
+    if s.get("RAG_ENABLED"):
+        store = deployment.path(s.get("RAG_VECTOR_STORE"))
         targets.append(
             DbTarget(
                 store / "chroma.sqlite3",
@@ -97,9 +98,27 @@ def db_targets(deployment: Deployment) -> list[DbTarget]:
     return targets
 
 
-def _uri(path: Path, **params: str) -> str:
-    query = "&".join(f"{k}={v}" for k, v in params.items())
+def wal_unopened(path: Path) -> bool:
+    """A WAL database nobody has open (no ``-shm`` next to it)."""
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(20)
+    except OSError:
+        return False
+    return len(header) > 18 and header[18] == 2 and not Path(f"{path}-shm").exists()
+
+
+def readonly_uri(path: Path) -> str:
+    """A URI that reads ``path`` without ever writing next to it or creating it: ``mode=ro``,
+    or ``immutable=1`` for a WAL database nobody has open (a ``mode=ro`` connection would
+    create its ``-shm`` file in the deployment)."""
+    query = "immutable=1" if wal_unopened(path) else "mode=ro"
     return f"file:{quote(str(path.resolve()))}?{query}"
+
+
+def open_readonly(path: Path, timeout: float = 5.0, **kwargs: Any) -> sqlite3.Connection:
+    """The one way this project opens a SQLite file it must not change (see readonly_uri)."""
+    return sqlite3.connect(readonly_uri(path), uri=True, timeout=timeout, **kwargs)
 
 
 def _classify(facts: DbFacts, exc: BaseException) -> None:
@@ -117,9 +136,7 @@ class _StillBusy(Exception):
     pass
 
 
-def _snapshot(
-    source: Path, wal_unopened: bool, target: Path, budget_s: float, step_pages: int = -1
-) -> None:
+def _snapshot(source: Path, target: Path, budget_s: float, step_pages: int = -1) -> None:
     """Copy ``source`` into ``target`` with the backup API, waiting while the bot writes.
 
     ``step_pages=-1`` copies in one step (one short read transaction). A positive value
@@ -130,7 +147,6 @@ def _snapshot(
     backup() retries a busy step forever; the progress callback is where waiting stops. A
     busy step holds no lock, so waiting never delays the bot.
     """
-    params = {"immutable": "1"} if wal_unopened else {"mode": "ro"}
     deadline = time.monotonic() + STEPPED_BUDGET_S
     busy_since: list[float] = []
 
@@ -145,13 +161,7 @@ def _snapshot(
         if step_pages > 0 and now > deadline:
             raise _StillBusy(f"database kept changing for {STEPPED_BUDGET_S:g} s of copying")
 
-    src = sqlite3.connect(
-        _uri(source, **params),
-        uri=True,
-        timeout=0,
-        isolation_level=None,
-        check_same_thread=False,
-    )
+    src = open_readonly(source, timeout=0, isolation_level=None, check_same_thread=False)
     dst = sqlite3.connect(target)
     try:
         src.backup(dst, pages=step_pages, progress=progress, sleep=0.01)
@@ -192,13 +202,11 @@ def check_database(
         facts.damage.append("not a SQLite database (no 'SQLite format 3' header)")
         return facts
     facts.journal = "wal" if len(header) > 18 and header[18] == 2 else "rollback"
-    shm = Path(f"{target.path}-shm")
-    wal_unopened = facts.journal == "wal" and not shm.exists()
     with tempfile.TemporaryDirectory(prefix="acore-doctor-db-") as tmp:
         copy = Path(tmp) / "snapshot.db"
         try:
             stepped = facts.journal == "rollback" and facts.size > one_step_limit
-            _snapshot(target.path, wal_unopened, copy, busy_budget_s, STEP_PAGES if stepped else -1)
+            _snapshot(target.path, copy, busy_budget_s, STEP_PAGES if stepped else -1)
             conn = sqlite3.connect(copy)
             try:
                 facts.check = "integrity_check" if deep else "quick_check"

@@ -27,6 +27,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from acore_doctor.fsio import fsync_dir
+from acore_doctor.probes.databases import open_readonly
 from acore_doctor.recovery.common import (
     CHUNK,
     OWN_DIRS,
@@ -34,13 +36,11 @@ from acore_doctor.recovery.common import (
     AuditLog,
     HashingReader,
     RecoveryConfig,
-    fsync_dir,
     is_sqlite_sidecar,
     iter_dirs,
     iter_files,
     looks_like_sqlite,
     parse_stamp,
-    readonly_uri,
     remove_tree,
     stamp,
     utc_now,
@@ -221,7 +221,7 @@ def json_items(handle: BinaryIO, size: int) -> tuple[bool, int | None]:
 def sqlite_facts(path: Path) -> tuple[bool, dict[str, int], str]:
     """(quick_check ok, rows per table, problem) of a database file, opened read-only."""
     try:
-        conn = sqlite3.connect(readonly_uri(path), uri=True)
+        conn = open_readonly(path)
     except sqlite3.Error as exc:
         return False, {}, str(exc)
     try:
@@ -250,7 +250,7 @@ def table_counts(conn: sqlite3.Connection) -> dict[str, int]:
 
 def snapshot_sqlite(source: Path, target: Path) -> None:
     """A consistent copy through SQLite's online backup API (safe while the bot writes)."""
-    src = sqlite3.connect(readonly_uri(source), uri=True, timeout=30)
+    src = open_readonly(source, timeout=30)
     try:
         dst = sqlite3.connect(target)
         try:

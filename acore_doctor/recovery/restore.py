@@ -33,6 +33,8 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from acore_doctor.fsio import fsync_dir, write_json_atomic
+from acore_doctor.probes.databases import open_readonly
 from acore_doctor.recovery.backup import (
     ENV_MEMBER,
     JSON_PARSE_MAX,
@@ -50,13 +52,10 @@ from acore_doctor.recovery.common import (
     AuditLog,
     RecoveryConfig,
     crash_point,
-    fsync_dir,
     json_parses,
-    readonly_uri,
     remove_tree,
     sha256_file,
     stamp,
-    write_json_atomic,
 )
 
 JOURNAL = "journal.json"
@@ -197,7 +196,7 @@ def _stage_member(
 
 def quick_check(path: Path) -> str:
     try:
-        conn = sqlite3.connect(readonly_uri(path), uri=True)
+        conn = open_readonly(path)
         try:
             rows = conn.execute("PRAGMA quick_check").fetchall()
         finally:

@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from acore_doctor.fsio import write_atomic
+
 KEEP_REPORTS = 50
 REPORT_GLOB = "diagnostic_*.json"
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so readers see the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_json_report(report: dict[str, Any], report_dir: Path, stamp: str) -> Path:
@@ -35,8 +20,8 @@ def write_json_report(report: dict[str, Any], report_dir: Path, stamp: str) -> P
     while path.exists():
         suffix += 1
         path = report_dir / f"diagnostic_{stamp}_{suffix}.json"
-    atomic_write_text(path, text)
-    atomic_write_text(report_dir / "latest.json", text)
+    write_atomic(path, text, make_parents=True)
+    write_atomic(report_dir / "latest.json", text, make_parents=True)
     prune_reports(report_dir)
     return path
 
