@@ -8,9 +8,10 @@ import pytest
 
 from acore_doctor import check
 from acore_doctor.deployment import Deployment
-from acore_doctor.probes import config_rules
+from acore_doctor.probes import auth_file as auth_probe
 from acore_doctor.probes.entrypoint import Entrypoint
 from acore_doctor.probes.token import token_shape
+from acore_doctor.rules import config as config_rules
 from acore_doctor.settings import BotSettings
 
 GUIDE = "guides/deployment_issues.md"
@@ -167,7 +168,7 @@ def test_selectors_coherent(settings: BotSettings, entrypoint: Entrypoint) -> No
     guide=f"{GUIDE}#env-file-readable-by-others",
 )
 def test_env_file_private(deployment: Deployment) -> None:
-    mode = config_rules.env_file_mode(deployment.env_file)
+    mode = auth_probe.env_file_mode(deployment.env_file)
     if mode is None:
         pytest.skip("not applicable: no .env file")
     assert not mode & 0o077, f"expected {deployment.env_file} mode 0600, found {mode:04o}"
@@ -181,7 +182,7 @@ def test_env_file_private(deployment: Deployment) -> None:
     guide=f"{GUIDE}#credentials-overridden-on-the-runtime-path",
 )
 def test_runtime_credentials(
-    settings: BotSettings, entrypoint: Entrypoint, auth_file: config_rules.AuthFile
+    settings: BotSettings, entrypoint: Entrypoint, auth_file: auth_probe.AuthFile
 ) -> None:
     if entrypoint.kind != "runtime":
         pytest.skip("not applicable: only launcher.py reads auth.json and OPENAI_COMPAT_*")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from acore_doctor import catalog
-from acore_doctor.probes import config_rules
+from acore_doctor.rules import config as config_rules
 from acore_doctor.settings import environ_settings, llm_provider, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent

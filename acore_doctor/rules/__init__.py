@@ -1,1 +1,1 @@
-"""Rules: pure functions from facts to problems, shared by the checks and the tools."""
+"""Rules: pure functions from facts (probes) to problems, shared by checks and tools."""
