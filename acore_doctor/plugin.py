@@ -353,7 +353,7 @@ def _root_failed(state: DoctorState, root: str | None) -> bool:
     return any(f.root == root and f.kind != "info" for f in state.findings.values())
 
 
-_RANK = {"passed": 0, "skipped": 1, "blocked": 2, "failed": 3, "crashed": 4}
+_RANK = {"passed": 0, "skipped": 1, "blocked": 2, "failed": 3, "crashed": 4, "error": 5}
 
 
 def _outranks(new: str, old: str) -> bool:
@@ -385,6 +385,13 @@ def classify(call: pytest.CallInfo[None], report: pytest.TestReport) -> tuple[st
     if excinfo is None:
         return "crashed", "check crashed: no exception information"
     error = excinfo.value
+    if isinstance(error, pytest.FixtureLookupError):
+        # A check asking for a fixture nobody provides is a bug in the suite, not a finding
+        # about the deployment: the run cannot decide (see unknown_reason).
+        return (
+            "error",
+            f"suite bug: the check asks for fixture {error.argname!r}, which no plugin provides",
+        )
     if isinstance(error, Blocked):
         return "blocked", str(error)
     if isinstance(error, AssertionError):
@@ -499,6 +506,11 @@ def pytest_testnodedown(node: Any, error: object) -> None:
 def unknown_reason(state: DoctorState, exitstatus: int) -> str | None:
     if state.worker_errors:
         return "; ".join(state.worker_errors[:3])
+    suite_bugs = [f for f in state.findings.values() if f.outcome == "error"]
+    if suite_bugs:
+        return f"{len(suite_bugs)} check(s) could not run: " + "; ".join(
+            f"{f.nodeid}: {f.message}" for f in suite_bugs[:3]
+        )
     if state.collection_errors:
         return f"{len(state.collection_errors)} error(s) during collection: " + ", ".join(
             state.collection_errors[:5]
