@@ -188,3 +188,31 @@ def test_runtime_credentials(
         pytest.skip("not applicable: only launcher.py reads auth.json and OPENAI_COMPAT_*")
     problems = config_rules.credential_precedence(settings, auth_file)
     assert not problems, "expected .env to be the credential source, found: " + "; ".join(problems)
+
+
+@pytest.mark.warning
+@check(
+    "The bundled settings catalog agrees with the bot's own code",
+    "Nothing to fix in the deployment: the suite follows the bot's config/ source. Report the "
+    "listed differences to acore-doctor so its bundled catalog (used without source) catches up.",
+    guide=f"{GUIDE}#dead-or-misspelled-keys",
+)
+def test_catalog_matches_bot_source(deployment: Deployment, record_property) -> None:
+    knowledge = deployment.knowledge
+    if knowledge.source is None:
+        pytest.skip("not applicable: no config/ source in the bot directory (bundled catalog used)")
+    differences = knowledge.disagreements
+    # Information, never a failure: the run already uses what the bot's code says.
+    record_property(
+        "details",
+        f"settings from {knowledge.origin}: {len(knowledge.source.reads)} keys in "
+        f"{len(knowledge.source.config_files)} config files, "
+        f"{len(knowledge.source.read_elsewhere)} read elsewhere"
+        + (
+            "; differs from the bundled catalog: " + "; ".join(differences[:30])
+            if differences
+            else "; agrees with the bundled catalog"
+        ),
+    )
+    unparsed = knowledge.source.unparsed
+    assert not unparsed, "expected every config file to parse, found: " + "; ".join(unparsed)
