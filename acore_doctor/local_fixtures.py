@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from acore_doctor.deployment import Deployment
-from acore_doctor.probes import config_rules
+from acore_doctor.options import THRESHOLDS
+from acore_doctor.probes import auth_file as auth_probe
 from acore_doctor.probes.bot_process import BotProcess, find_bot_processes
 from acore_doctor.probes.databases import DbFacts, check_database, db_targets
 from acore_doctor.probes.entrypoint import (
@@ -26,44 +27,9 @@ from acore_doctor.probes.interpreter import BotPython, find_bot_interpreter, pro
 from acore_doctor.probes.personas import Catalog, read_catalog
 from acore_doctor.probes.resources import CpuSampler
 from acore_doctor.probes.state_files import StateReport, scan_state_files, state_kinds
-from acore_doctor.thresholds import add_threshold_options, read_thresholds
+from acore_doctor.thresholds import read_thresholds
 
 CPU_SAMPLER = pytest.StashKey[CpuSampler]()
-
-#: option/ini name -> (default, help)
-THRESHOLDS = {
-    "disk_critical_free_gib": (1.0, "critical when a data/log filesystem has less free (GiB)"),
-    "disk_critical_percent": (90.0, "critical when a data/log filesystem is fuller (%)"),
-    "disk_warning_percent": (80.0, "warning when a data/log filesystem is fuller (%)"),
-    "memory_warning_percent": (85.0, "warning when host memory use is higher (%)"),
-    "cpu_warning_percent": (80.0, "warning when host CPU use is higher (%)"),
-}
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("acore-doctor-local", "acore-doctor local diagnostics")
-    group.addoption(
-        "--entrypoint",
-        help="which bot the deployment runs: legacy (main.py) or runtime (launcher.py); "
-        "default: detected from the systemd unit, the running process, then the files",
-    )
-    group.addoption("--bot-python", help="the bot's Python interpreter (default: detected)")
-    group.addoption(
-        "--systemd-unit", help="the bot's systemd unit file (default: searched by WorkingDirectory)"
-    )
-    group.addoption(
-        "--allow-stopped",
-        action="store_true",
-        default=False,
-        help="do not report a missing bot process (checking before the first start)",
-    )
-    group.addoption(
-        "--deep",
-        action="store_true",
-        default=False,
-        help="run SQLite's full integrity_check instead of quick_check",
-    )
-    add_threshold_options(parser, group, THRESHOLDS)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -146,9 +112,7 @@ def bot_user(bot_dir: Path, bot_processes: list[BotProcess]) -> BotUser:
 
 @pytest.fixture(scope="session")
 def persona_catalog(deployment: Deployment) -> Catalog:
-    return read_catalog(
-        deployment.path(deployment.settings.str("CHARACTERS_DIR", "./prompts/characters"))
-    )
+    return read_catalog(deployment.path(deployment.settings.get("CHARACTERS_DIR")))
 
 
 @pytest.fixture(scope="session")
@@ -163,5 +127,5 @@ def databases(request: pytest.FixtureRequest, deployment: Deployment) -> list[Db
 
 
 @pytest.fixture(scope="session")
-def auth_file(deployment: Deployment) -> config_rules.AuthFile:
-    return config_rules.read_auth_json(config_rules.auth_json_path(deployment.settings))
+def auth_file(deployment: Deployment) -> auth_probe.AuthFile:
+    return auth_probe.read_auth_json(auth_probe.auth_json_path(deployment.settings))

@@ -1,25 +1,29 @@
 """The pytest plugin: severities in, one report and one exit code out.
 
 Hooks stay thin; judging lives in :mod:`acore_doctor.findings`, presenting in
-:mod:`acore_doctor.report`. Health mode (our exit codes and reports) is on when the run
-collects checks from ``health_tests/`` or ``recovery_tests/``; our own ``pytest tests``
-keeps pytest's usual behaviour.
+:mod:`acore_doctor.report`. Loaded in every pytest session through the ``pytest11`` entry
+point, it stays inert unless the session is a health run (:func:`health_run_asked`): this
+package's own ``health_tests/`` or ``recovery_tests/`` are collected, or ``--bot-dir`` or
+``--doctor`` is given. Only then do the fixture modules and outputs (:data:`HEALTH_PLUGINS`)
+load, the run state exist and the hooks below act; any other session sees pytest's own
+behaviour, with only our options registered (:mod:`acore_doctor.options`).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import platform
+import shlex
 import socket
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from _pytest.outcomes import Failed, Skipped
 
-from acore_doctor import __version__, hookspecs
-from acore_doctor.deployment import load_deployment, resolve_bot_dir
+from acore_doctor import __version__, hookspecs, options
 from acore_doctor.findings import (
     SEVERITIES,
     Blocked,
@@ -28,15 +32,17 @@ from acore_doctor.findings import (
     attach_symptoms,
     decide,
 )
-from acore_doctor.redact import Redactor
-from acore_doctor.report.console import format_summary
+from acore_doctor.report.console import format_summary, stream_takes_unicode
 from acore_doctor.report.model import build_report
-from acore_doctor.run_state import STATE, DoctorState, report_dir_of, state_of
-from acore_doctor.suite import REPORTS_ENV
+from acore_doctor.run_state import STATE, DoctorState, is_xdist_worker, report_dir_of, state_of
+from acore_doctor.suite import suite_root
 
-#: Fixture modules each area registers, and the plugins that enrich and write the report
-#: (see ARCHITECTURE.md); each stays a plain pytest plugin module.
-pytest_plugins = [
+if TYPE_CHECKING:
+    from acore_doctor.redact import Redactor
+
+#: Registered when a health run starts, never in other sessions: the fixture modules of each
+#: area, and the plugins that enrich and write the report (see ARCHITECTURE.md).
+HEALTH_PLUGINS = (
     "acore_doctor.fixtures",
     "acore_doctor.local_fixtures",
     "acore_doctor.service_fixtures",
@@ -49,9 +55,15 @@ pytest_plugins = [
     "acore_doctor.report.prometheus_plugin",
     "acore_doctor.report.nagios_plugin",
     "acore_doctor.report.html_plugin",
-]
+)
 
 CHECK_DIRS = ("health_tests", "recovery_tests")
+
+#: Whether this session is a health run, decided once when pytest is configured.
+HEALTH_RUN = pytest.StashKey[bool]()
+#: pytest-xdist: the key of a worker's findings in its ``workeroutput``, and their order.
+WORKER_FINDINGS = "acore_doctor_findings"
+WORKER_ORDER = pytest.StashKey[dict[str, int]]()
 
 
 # -- options and configuration ---------------------------------------------------------------
@@ -60,29 +72,57 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("acore-doctor", "acore_bot deployment health checks")
-    group.addoption("--bot-dir", help="the acore_bot deployment to check (default: cwd)")
-    group.addoption("--env-file", help="the bot's .env file (default: <bot-dir>/.env)")
-    group.addoption(
-        "--report-dir",
-        help=f"where JSON reports go (default: ${REPORTS_ENV}, else reports/)",
-    )
-    group.addoption(
-        "--doctor",
-        action="store_true",
-        default=None,
-        help="force health mode (exit codes 0/1/2/3, reports) whatever is collected",
-    )
-    group.addoption(
-        "--no-doctor",
-        action="store_false",
-        dest="doctor",
-        help="never switch to health mode",
-    )
-    parser.addini("bot_dir", "the acore_bot deployment to check", default="")
+    options.pytest_addoption(parser)
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's terminal reporter exists (see nagios_plugin)
 def pytest_configure(config: pytest.Config) -> None:
+    config.stash[HEALTH_RUN] = health_run_asked(config)
+    if not config.stash[HEALTH_RUN]:
+        if config.getoption("nagios"):  # asked for a plugin line: say UNKNOWN, do nothing else
+            config.pluginmanager.import_plugin("acore_doctor.report.nagios_plugin")
+        return
+    start_health_run(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if STATE in config.stash:
+        _restore_log_records()
+
+
+def health_run_asked(config: pytest.Config) -> bool:
+    """``--doctor``/``--no-doctor`` decide; else ``--bot-dir`` or collecting our own checks.
+
+    Our checks are this package's ``health_tests/`` and ``recovery_tests/`` (next to the
+    ``acore_doctor`` package): another project's folder of the same name is not ours.
+    """
+    forced = config.getoption("doctor")
+    if forced is not None:
+        return bool(forced)
+    if config.getoption("bot_dir"):
+        return True
+    ours = own_check_dirs()
+    for arg in config.args:
+        path = Path(arg.split("::", 1)[0])
+        if not path.is_absolute():
+            path = config.invocation_params.dir / path
+        path = path.resolve()
+        if any(path == d or d in path.parents or path in d.parents for d in ours):
+            return True
+    return False
+
+
+def own_check_dirs() -> list[Path]:
+    try:
+        root = suite_root()
+    except FileNotFoundError:  # installed without its checks: nothing of ours to collect
+        return []
+    return [root / name for name in CHECK_DIRS if (root / name).is_dir()]
+
+
+def start_health_run(config: pytest.Config) -> None:
+    from acore_doctor.deployment import BOT_DIR_ENV, load_deployment, resolve_bot_dir
+
     for severity, meaning in (
         ("critical", "a failure means the bot is down or losing data (exit code 2)"),
         ("warning", "a failure means the bot is degraded or at risk (exit code 1)"),
@@ -92,47 +132,73 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "doctor(title, recommendation, guide): a health check's declaration"
     )
     _refuse_split_path_options(config)
+    given = config.getoption("bot_dir") or os.environ.get(BOT_DIR_ENV) or config.getini("bot_dir")
+    if not given and _is_suite_checkout(config.invocation_params.dir):
+        raise pytest.UsageError(
+            "which deployment should be checked? Give the bot's directory: "
+            "pytest --bot-dir=/path/to/acore_bot (or set ACORE_BOT_DIR, or bot_dir in "
+            "pytest.ini). This directory is acore-doctor's own checkout, not a deployment."
+        )
     bot_dir = resolve_bot_dir(
         config.getoption("bot_dir"), config.getini("bot_dir"), config.invocation_params.dir
     )
     env_option = config.getoption("env_file")
     deployment = load_deployment(bot_dir, Path(env_option) if env_option else None)
     redact = deployment.redactor()
-    state = DoctorState(deployment=deployment, redact=redact, forced=config.getoption("doctor"))
-    state.health_mode = state.forced is True or (
-        state.forced is None and _args_in_check_dirs(config)
+    state = DoctorState(
+        deployment=deployment, redact=redact, forced=config.getoption("doctor"), health_mode=True
     )
     config.stash[STATE] = state
-    config.pluginmanager.register(RunWatcher(state, config.rootpath), "acore-doctor-run-watcher")
+    config.pluginmanager.register(RunWatcher(state), "acore-doctor-run-watcher")
     _redact_log_records(redact)
+    _explain_once(config)
+    for name in HEALTH_PLUGINS:
+        config.pluginmanager.import_plugin(name)
+
+
+def _explain_once(config: pytest.Config) -> None:
+    """The doctor summary explains each failure: pytest's failure section and short summary
+    would repeat it. They stay when asked for (``--tb``, ``-r``, ``-v``); collection errors,
+    which the summary only counts, are printed by :func:`pytest_terminal_summary`."""
+    asked = [
+        *config.invocation_params.args,
+        *shlex.split(os.environ.get("PYTEST_ADDOPTS", "")),
+        *config.getini("addopts"),
+    ]
+    if config.get_verbosity() < 1 and not any(str(a).startswith("--tb") for a in asked):
+        config.option.tbstyle = "no"
+    if not any(str(a).startswith(("-r", "--report-chars")) for a in asked):
+        config.option.reportchars = "N"  # pytest's warnings summary stays
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:  # it read the option when it was created
+            from _pytest.terminal import getreportopt
+
+            reporter.reportchars = getreportopt(config)
+
+
+def _is_suite_checkout(directory: Path) -> bool:
+    try:
+        return directory.resolve() == suite_root().resolve()
+    except FileNotFoundError:
+        return False
 
 
 class RunWatcher:
     """Notes what pytest only tells hooks without a config: collection errors, Ctrl-C."""
 
-    def __init__(self, state: DoctorState, rootpath: Path) -> None:
+    def __init__(self, state: DoctorState) -> None:
         self.state = state
-        self.rootpath = rootpath
+        self.collection_failures: list[pytest.CollectReport] = []
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if not report.failed:
-            return
-        self.state.collection_errors.append(report.nodeid or "<session>")
-        if self.state.forced is None and is_check_path(Path(report.nodeid.split("::")[0])):
-            self.state.health_mode = True
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_html_report_title(self, report: Any) -> None:
-        # Called at session start, before collection tells whether this is a health run.
-        if self.state.health_mode or (
-            self.state.forced is None
-            and any((self.rootpath / name).is_dir() for name in CHECK_DIRS)
-        ):
-            report.title = f"acore-doctor: {self.state.deployment.bot_dir}"
+        if report.failed:
+            self.state.collection_errors.append(report.nodeid or "<session>")
+            self.collection_failures.append(report)
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
-        # pytest raises Session.Interrupted, a KeyboardInterrupt, for collection errors too.
-        if not isinstance(excinfo.value, pytest.Session.Interrupted):
+        # pytest raises Session.Interrupted, a KeyboardInterrupt, for collection errors too,
+        # and pytest-xdist its own Interrupted for -x/--maxfail: only Ctrl-C is an interrupt.
+        if type(excinfo.value).__name__ != "Interrupted":
             self.state.interrupted = True
 
 
@@ -151,16 +217,6 @@ def _refuse_split_path_options(config: pytest.Config) -> None:
             "PATH for a test path before acore-doctor's options are known",
             returncode=int(ExitCode.UNKNOWN),
         )
-
-
-def _args_in_check_dirs(config: pytest.Config) -> bool:
-    for arg in config.args:
-        path = Path(arg.split("::", 1)[0])
-        if not path.is_absolute():
-            path = config.invocation_params.dir / path
-        if is_check_path(path):
-            return True
-    return False
 
 
 def is_check_path(path: Path) -> bool:
@@ -184,7 +240,15 @@ def _redact_log_records(redact: Redactor) -> None:
         return record
 
     factory.acore_doctor = True  # type: ignore[attr-defined]
+    factory.previous = previous  # type: ignore[attr-defined]
     logging.setLogRecordFactory(factory)
+
+
+def _restore_log_records() -> None:
+    """Leave logging as the run found it (an in-process pytester run shares the process)."""
+    current = logging.getLogRecordFactory()
+    if getattr(current, "acore_doctor", False):
+        logging.setLogRecordFactory(current.previous)  # type: ignore[attr-defined]
 
 
 # -- collection ----------------------------------------------------------------------------
@@ -196,12 +260,10 @@ def is_check(item: pytest.Item) -> bool:
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    state = state_of(config)
-    checks = [item for item in items if is_check(item)]
-    if checks and state.forced is None:
-        state.health_mode = True
-    if not state.health_mode:
+    state = config.stash.get(STATE, None)
+    if state is None:
         return
+    checks = [item for item in items if is_check(item)]
     bot_dir = state.deployment.bot_dir
     if not bot_dir.is_dir():
         # Only a health run judges the deployment; other pytest runs never trip on this.
@@ -258,8 +320,8 @@ def pytest_make_collect_report(collector: pytest.Collector) -> pytest.CollectRep
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
     report: pytest.TestReport = yield
-    state = state_of(item.config)
-    if not (state.health_mode and is_check(item)):
+    state = item.config.stash.get(STATE, None)
+    if state is None or not is_check(item):
         return report
     finding = state.findings.get(item.nodeid)
     if finding is None:
@@ -291,7 +353,7 @@ def _root_failed(state: DoctorState, root: str | None) -> bool:
     return any(f.root == root and f.kind != "info" for f in state.findings.values())
 
 
-_RANK = {"passed": 0, "skipped": 1, "blocked": 2, "failed": 3, "crashed": 4}
+_RANK = {"passed": 0, "skipped": 1, "blocked": 2, "failed": 3, "crashed": 4, "error": 5}
 
 
 def _outranks(new: str, old: str) -> bool:
@@ -323,6 +385,13 @@ def classify(call: pytest.CallInfo[None], report: pytest.TestReport) -> tuple[st
     if excinfo is None:
         return "crashed", "check crashed: no exception information"
     error = excinfo.value
+    if isinstance(error, pytest.FixtureLookupError):
+        # A check asking for a fixture nobody provides is a bug in the suite, not a finding
+        # about the deployment: the run cannot decide (see unknown_reason).
+        return (
+            "error",
+            f"suite bug: the check asks for fixture {error.argname!r}, which no plugin provides",
+        )
     if isinstance(error, Blocked):
         return "blocked", str(error)
     if isinstance(error, AssertionError):
@@ -371,8 +440,7 @@ def pytest_cmdline_main(config: pytest.Config) -> Any:
     try:
         return (yield)
     except pytest.UsageError as exc:
-        state = config.stash.get(STATE, None)
-        if state is None or not state.health_mode:
+        if not config.stash.get(HEALTH_RUN, False):
             raise
         sys.stderr.write(f"ERROR: {exc}\n")
         return int(ExitCode.UNKNOWN)
@@ -381,9 +449,13 @@ def pytest_cmdline_main(config: pytest.Config) -> Any:
 # -- finishing -----------------------------------------------------------------------------
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    state = state_of(session.config)
-    if not state.health_mode or session.config.option.collectonly:
+    state = session.config.stash.get(STATE, None)
+    if state is None or session.config.option.collectonly:
         return  # listing checks is not a run: no verdict, no report, pytest's exit code
+    if is_xdist_worker(session.config):
+        # The controller builds the one report and the one exit code from every worker's part.
+        session.config.workeroutput[WORKER_FINDINGS] = worker_part(session, state)  # type: ignore[attr-defined]
+        return
     findings = attach_symptoms(list(state.findings.values()))
     state.verdict = decide(
         findings,
@@ -391,7 +463,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         unknown_reason=unknown_reason(state, exitstatus),
     )
     state.report = build_report(findings, state.verdict, environment(session), state.started)
-    state.report = redact_document(state.report, state.redact)
+    state.report = state.redact.document(state.report)
     report_dir = report_dir_of(session.config)
     hook = session.config.hook
     hook.pytest_doctor_enrich_report(
@@ -404,7 +476,41 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state.written = [line for lines in written for line in lines]
 
 
+def worker_part(session: pytest.Session, state: DoctorState) -> list[dict[str, Any]]:
+    """This worker's findings as plain data, each with its place in the collection."""
+    index = {item.nodeid: n for n, item in enumerate(session.items)}
+    return [
+        {**finding.to_dict(), "index": index.get(nodeid, len(index))}
+        for nodeid, finding in state.findings.items()
+    ]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """pytest-xdist, in the controller: a worker finished; take its findings."""
+    state = node.config.stash.get(STATE, None)
+    if state is None:
+        return
+    if error:
+        state.worker_errors.append(f"worker {node.gateway.id} went down: {error}")
+    parts = (getattr(node, "workeroutput", None) or {}).get(WORKER_FINDINGS, [])
+    order = node.config.stash.setdefault(WORKER_ORDER, {})
+    for data in parts:
+        order[data["nodeid"]] = data.pop("index")
+        data.pop("kind", None)
+        state.findings[data["nodeid"]] = Finding(**data)
+    # Workers finish in any order: file findings in collection order, as a serial run does.
+    state.findings = dict(sorted(state.findings.items(), key=lambda kv: order.get(kv[0], 0)))
+
+
 def unknown_reason(state: DoctorState, exitstatus: int) -> str | None:
+    if state.worker_errors:
+        return "; ".join(state.worker_errors[:3])
+    suite_bugs = [f for f in state.findings.values() if f.outcome == "error"]
+    if suite_bugs:
+        return f"{len(suite_bugs)} check(s) could not run: " + "; ".join(
+            f"{f.nodeid}: {f.message}" for f in suite_bugs[:3]
+        )
     if state.collection_errors:
         return f"{len(state.collection_errors)} error(s) during collection: " + ", ".join(
             state.collection_errors[:5]
@@ -424,6 +530,8 @@ def environment(session: pytest.Session) -> dict[str, Any]:
     return {
         "bot_dir": str(deployment.bot_dir),
         "env_file": str(deployment.env_file),
+        # what told us the bot's keys, kinds and defaults (its own config/ or our catalog)
+        "settings_source": deployment.settings_source,
         "host": socket.gethostname(),
         "platform": platform.platform(),
         "python": sys.version.split()[0],
@@ -434,21 +542,20 @@ def environment(session: pytest.Session) -> dict[str, Any]:
     }
 
 
-def redact_document(value: Any, redact: Redactor) -> Any:
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, list):
-        return [redact_document(v, redact) for v in value]
-    if isinstance(value, dict):
-        return {k: redact_document(v, redact) for k, v in value.items()}
-    return value
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    state = state_of(config)
-    if not state.health_mode or state.report is None:
+    state = config.stash.get(STATE, None)
+    if state is None or state.report is None:
         return
+    watcher = config.pluginmanager.get_plugin("acore-doctor-run-watcher")
+    if config.option.tbstyle == "no" and watcher is not None and watcher.collection_failures:
+        terminalreporter.write_sep("=", "collection errors")
+        for report in watcher.collection_failures:
+            terminalreporter.write_line(f"{report.nodeid or '<session>'}:")
+            terminalreporter.write_line(state.redact(str(report.longrepr)))
     terminalreporter.write_line("")
-    for line in format_summary(state.report, state.written).splitlines():
+    # The terminal's own stream: sparklines in block characters only where it takes them.
+    stream = getattr(terminalreporter._tw, "_file", sys.stdout)
+    unicode = stream_takes_unicode(stream)
+    for line in format_summary(state.report, state.written, unicode).splitlines():
         terminalreporter.write_line(line)

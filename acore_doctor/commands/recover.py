@@ -8,11 +8,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from acore_doctor.recovery.cli_support import (
-    add_deployment_args,
-    add_force_arg,
+from acore_doctor.commands.options import (
+    add_deployment_options,
+    add_force_option,
     deployment_from,
     printer,
+    recovery_config_from,
     running_bot_refusal,
 )
 from acore_doctor.recovery.remediations import match
@@ -24,15 +25,16 @@ FAILED = ("failed", "crashed")
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "recover",
-        help="run the suite and fix what a registered remediation can fix (plan unless --apply)",
         description="Run the health suite, map each failed check to a registered remediation, "
         "print the plan; with --apply carry it out and re-run the failed checks to confirm. "
         "Extra arguments go to pytest for the first run (e.g. health_tests/test_data.py).",
     )
-    add_deployment_args(parser)
+    add_deployment_options(parser, report_dir=False, backup_dir=True)
     parser.add_argument("--apply", action="store_true", help="carry out the plan")
-    parser.add_argument("--report-dir", type=Path, help="where the suite's reports go")
-    add_force_arg(parser)
+    parser.add_argument(
+        "--report-dir", type=Path, help="where the suite's reports go (default: a temporary one)"
+    )
+    add_force_option(parser)
     parser.set_defaults(handler=handle, accepts_extra=True)
 
 
@@ -42,7 +44,8 @@ def failed_checks(report_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any
 
 
 def handle(args: argparse.Namespace, extra: list[str]) -> int:
-    deployment, config = deployment_from(args)
+    deployment = deployment_from(args)
+    config = recovery_config_from(args, deployment)
     say = printer(deployment)
     bot_dir = deployment.bot_dir
     with tempfile.TemporaryDirectory(prefix="acore-doctor-recover-") as tmp:
@@ -90,10 +93,13 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
             say(f"\nnot applying: {refusal}")
             return 3
         say("")
+        maybe_lost = 0
         for remediation, _ in actionable:
             say(f"applying: {remediation.title}")
             try:
-                say(f"  -> {remediation.apply(deployment, config, say)}")
+                done = remediation.apply(deployment, config, say)
+                maybe_lost += getattr(done, "maybe_lost", 0)
+                say(f"  -> {done}")
             except Exception as exc:  # one remediation failing must not stop the others
                 say(f"  -> failed: {type(exc).__name__}: {exc}")
         recheck = sorted({n for _, nodeids in actionable for n in nodeids})
@@ -109,4 +115,8 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
         still = {c["nodeid"] for c in after}
         for nodeid in recheck:
             say(f"  {'still failing' if nodeid in still else 'fixed'}: {nodeid}")
+        if maybe_lost:
+            # The checks pass on the rebuilt files; that is not the same as nothing lost.
+            say(f"not fully recovered: {maybe_lost} record(s) may be lost (see above)")
+            return max(second.returncode, 1)
         return second.returncode

@@ -1,4 +1,8 @@
-"""The doctor-style summary printed at the end of a run: plain ASCII, no colour needed."""
+"""The doctor-style summary printed at the end of a run: plain ASCII, no colour needed.
+
+The one exception is the trend's sparklines, drawn with block characters when the terminal
+takes UTF-8 (``unicode=True``) and with an ASCII ramp otherwise.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,9 @@ def _indent(text: str, prefix: str) -> str:
     return "\n".join(prefix + line for line in text.splitlines())
 
 
-def format_summary(report: dict[str, Any], written: list[str] | None = None) -> str:
+def format_summary(
+    report: dict[str, Any], written: list[str] | None = None, unicode: bool = False
+) -> str:
     summary = report["summary"]
     lines = [RULE, "acore-doctor summary", RULE]
     status = summary["overall_status"].upper()
@@ -40,15 +46,18 @@ def format_summary(report: dict[str, Any], written: list[str] | None = None) -> 
             for symptom in entry.get("symptoms", []):
                 lines.append(f"       symptom: {symptom}")
     lines += history_lines(report.get("history"))
+    lines = [_ascii(line) for line in lines]
+    lines += trend_lines((report.get("history") or {}).get("trend"), unicode)
+    tail: list[str] = []
     if report["recommendations"]:
-        lines += ["", "Recommendations:"]
+        tail += ["", "Recommendations:"]
         for number, rec in enumerate(report["recommendations"], 1):
             guide = f" (see {rec['guide']})" if rec.get("guide") else ""
-            lines.append(f"  {number}. [{rec['severity']}] {rec['text']}{guide}")
+            tail.append(f"  {number}. [{rec['severity']}] {rec['text']}{guide}")
     if written:
-        lines += ["", "Reports:"] + [f"  {path}" for path in written]
-    lines.append(RULE)
-    return "\n".join(_ascii(line) for line in lines)
+        tail += ["", "Reports:"] + [f"  {path}" for path in written]
+    tail.append(RULE)
+    return "\n".join(lines + [_ascii(line) for line in tail])
 
 
 def history_lines(history: dict[str, Any] | None) -> list[str]:
@@ -68,6 +77,54 @@ def history_lines(history: dict[str, Any] | None) -> list[str]:
     for entry in resolved:
         lines.append(f"  - resolved [{entry['severity']}] {entry['title']}  [{entry['check']}]")
     return lines
+
+
+#: Sparkline levels, lowest first: block characters, and the ASCII ramp for other terminals.
+SPARK_UNICODE = "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588"
+SPARK_ASCII = "_.-:=+*#"
+#: One character per run for its verdict, and the legend that explains them.
+STATUS_MARKS = {"healthy": "o", "warning": "w", "critical": "C", "unknown": "?", "interrupted": "x"}
+STATUS_LEGEND = "o healthy, w warning, C critical, ? unknown, x interrupted"
+#: The counts a trend shows per run, with their labels.
+TREND_SERIES = (("issues", "critical"), ("warnings", "warnings"), ("passed", "passed"))
+
+
+def sparkline(values: list[int], unicode: bool = False) -> str:
+    """One character per value, scaled to the largest; zero is always the lowest level."""
+    ramp = SPARK_UNICODE if unicode else SPARK_ASCII
+    top = max(values, default=0)
+    if top <= 0:
+        return ramp[0] * len(values)
+    steps = len(ramp) - 1
+    return "".join(ramp[0] if v <= 0 else ramp[max(1, round(v / top * steps))] for v in values)
+
+
+def trend_lines(trend: list[dict[str, Any]] | None, unicode: bool = False) -> list[str]:
+    """The last full runs, oldest first: a verdict strip and one sparkline per status."""
+    if not trend or len(trend) < 2:
+        return []
+    lines = ["", f"Trend, last {len(trend)} full runs (oldest first, this run last):"]
+    marks = "".join(STATUS_MARKS.get(str(p.get("status")), "?") for p in trend)
+    lines.append(f"  {'status':<9} {marks}  ({STATUS_LEGEND})")
+    for key, label in TREND_SERIES:
+        values = [p.get(key) if isinstance(p.get(key), int) else 0 for p in trend]
+        lines.append(
+            f"  {label:<9} {sparkline(values, unicode)}  "
+            f"now {values[-1]}, min {min(values)}, max {max(values)}"
+        )
+    return lines
+
+
+def stream_takes_unicode(stream: Any) -> bool:
+    """True when ``stream`` encodes the sparkline characters (a UTF-8 terminal or file)."""
+    encoding = getattr(stream, "encoding", None)
+    if not encoding:
+        return False
+    try:
+        SPARK_UNICODE.encode(encoding)
+    except (LookupError, UnicodeEncodeError):
+        return False
+    return True
 
 
 def _ascii(text: str) -> str:

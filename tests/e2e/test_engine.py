@@ -134,6 +134,20 @@ def fact():
     assert report["issues"][0]["message"] == "check crashed during setup: OSError: disk gone"
 
 
+def test_missing_fixture_is_a_suite_bug_and_unknown(pytester):
+    checks_file(
+        pytester,
+        crit("test_a", PASS)
+        + warn("test_b", PASS).replace("def test_b():", "def test_b(no_such_fact):"),
+    )
+    result, report = run(pytester)
+    assert result.ret == 3
+    assert report["summary"]["overall_status"] == "unknown"
+    assert report["warnings"] == [] and report["issues"] == []
+    assert "suite bug" in report["summary"]["reason"]
+    assert "'no_such_fact'" in report["summary"]["reason"]
+
+
 def test_bare_assert_still_says_what_was_found(pytester):
     checks_file(pytester, warn("test_a", "    value = 3\n    assert value == 4\n"))
     result, report = run(pytester)
@@ -485,7 +499,7 @@ def test_collect_only_lists_checks_without_a_verdict(pytester):
     assert "acore-doctor summary" not in result.stdout.str()
 
 
-def test_missing_bot_dir_is_a_usage_error(pytester):
+def test_missing_bot_dir_is_a_usage_error(pytester, monkeypatch):
     checks_file(pytester, crit("test_a", PASS))
     reports = pytester.path / "reports"
     result = pytester.runpytest_subprocess(
@@ -494,7 +508,8 @@ def test_missing_bot_dir_is_a_usage_error(pytester):
     assert result.ret == 3
     assert "is not a directory" in result.stderr.str()
     assert json.loads((reports / "latest.json").read_text())["summary"]["reason"] == "usage error"
-    # a run that is not a health run does not care
+    # a run that is not a health run does not care, even with ACORE_BOT_DIR set
     pytester.makepyfile(test_plain="def test_ok():\n    pass\n")
-    plain = pytester.runpytest_subprocess(f"--bot-dir={pytester.path / 'typo'}", "test_plain.py")
+    monkeypatch.setenv("ACORE_BOT_DIR", str(pytester.path / "typo"))
+    plain = pytester.runpytest_subprocess("test_plain.py")
     assert plain.ret == 0

@@ -5,10 +5,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from acore_doctor.demo import start_standin_bot, stop_standin_bot
+from acore_doctor.demo import make_bot_venv, start_standin_bot, stop_standin_bot
 from acore_doctor.probes.files import PROBE_PREFIX
 from tests.support.builder import DeploymentBuilder, tree_digest
-from tests.support.local_suite import RELAXED, make_bot_venv, make_conversations_db, run_checks
+from tests.support.local_suite import RELAXED, make_conversations_db, run_checks
 
 
 def test_suite_leaves_the_deployment_byte_identical(bot: DeploymentBuilder, tmp_path: Path) -> None:

@@ -16,12 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from acore_doctor.demo import start_standin_bot, stop_standin_bot
+from acore_doctor.demo import make_bot_venv, start_standin_bot, stop_standin_bot
 from tests.support.builder import DeploymentBuilder
 from tests.support.local_suite import (
     RELAXED,
     env_with_path,
-    make_bot_venv,
     make_healthy,
     make_tools,
     run_checks,

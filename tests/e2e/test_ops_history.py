@@ -128,3 +128,52 @@ def test_recorded_metric_reaches_report_and_trend_despite_a_foreign_previous_rep
     assert report["history"]["previous"] is None
     assert report["metrics"]["ollama_latency_ms"] == 12.5
     assert read_trend(suite.reports)[-1]["metrics"]["ollama_latency_ms"] == 12.5
+
+
+def test_a_subset_run_updates_only_the_checks_it_ran(suite):
+    """Rerunning one check must not make the next full run call the others new."""
+    (suite.bot / "broken_a").touch()
+    (suite.bot / "broken_b").touch()
+    suite()
+    _, only_b = suite("-k", "widget_b")
+    assert only_b["history"]["subset"] is True
+    assert only_b["history"]["new"] == [] and only_b["history"]["resolved"] == []
+    _, full = suite()
+    assert full["history"]["subset"] is False
+    assert full["history"]["new"] == [], "widget A failed the last time it ran: not new"
+    assert full["history"]["resolved"] == []
+
+
+def test_each_check_is_compared_with_its_own_last_result(suite):
+    (suite.bot / "broken_a").touch()
+    (suite.bot / "broken_b").touch()
+    suite()
+    (suite.bot / "broken_a").unlink()
+    _, only_b = suite("health_tests/test_widgets.py::test_widget_b")
+    assert only_b["history"]["subset"] is True
+    assert only_b["history"]["resolved"] == [], "widget A did not run"
+    _, full = suite()
+    assert [e["check"] for e in full["history"]["resolved"]] == [
+        "health_tests/test_widgets.py::test_widget_a"
+    ], "widget A failed when it last ran and passes now"
+    (suite.bot / "broken_a").touch()
+    _, only_a = suite("-k", "widget_a")
+    assert [e["check"] for e in only_a["history"]["new"]] == [
+        "health_tests/test_widgets.py::test_widget_a"
+    ]
+
+
+def test_trend_view_shows_full_runs_only(suite):
+    suite()
+    (suite.bot / "broken_b").touch()
+    suite()
+    suite("-k", "widget_a")
+    result, last = suite()
+    out = result.stdout.str()
+    assert "Trend, last 3 full runs" in out and "  status    oww  (o healthy" in out
+    runs = read_trend(suite.reports)
+    assert [bool(r.get("subset")) for r in runs] == [False, False, True, False]
+    trend = last["history"]["trend"]
+    assert [point["status"] for point in trend] == ["healthy", "warning", "warning"]
+    assert trend[-1]["t"] == last["timestamp"]
+    assert trend[-1]["warnings"] == 1 and trend[-1]["passed"] == 1
