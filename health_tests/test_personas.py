@@ -106,7 +106,7 @@ def test_persona_extensions(persona_catalog: Catalog) -> None:
 def test_character_resolves(
     deployment: Deployment, persona_catalog: Catalog, entrypoint: Entrypoint
 ) -> None:
-    character = deployment.settings.str("CHARACTER", "dagoth_ur").strip()
+    character = deployment.settings.get("CHARACTER").strip()
     ids = persona_catalog.ids(entrypoint.kind)
     how = "persona id" if entrypoint.kind == "runtime" else "file stem"
     assert character in ids, (
@@ -126,8 +126,8 @@ def test_framework_file(deployment: Deployment, entrypoint: Entrypoint) -> None:
     if entrypoint.kind == "runtime":
         pytest.skip("not applicable: frameworks are read by the legacy main.py path")
     settings = deployment.settings
-    name = settings.str("FRAMEWORK", "neuro").strip()
-    chars = deployment.path(settings.str("CHARACTERS_DIR", "./prompts/characters"))
+    name = settings.get("FRAMEWORK").strip()
+    chars = deployment.path(settings.get("CHARACTERS_DIR"))
     framework = read_framework(chars.parent / "frameworks" / f"{name}.json")
     assert framework.error is None, f"expected FRAMEWORK {framework.path}, found: {framework.error}"
     assert not framework.missing_keys, (

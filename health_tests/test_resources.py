@@ -19,7 +19,7 @@ def disks(deployment: Deployment) -> list[DiskUsage]:
     settings = deployment.settings
     paths = [
         deployment.path("data"),
-        deployment.path(settings.str("LOG_FILE_PATH", "logs/bot.log")).parent,
+        deployment.path(settings.get("LOG_FILE_PATH")).parent,
     ]
     seen, result = set(), []
     for path in paths:

@@ -134,6 +134,20 @@ def fact():
     assert report["issues"][0]["message"] == "check crashed during setup: OSError: disk gone"
 
 
+def test_missing_fixture_is_a_suite_bug_and_unknown(pytester):
+    checks_file(
+        pytester,
+        crit("test_a", PASS)
+        + warn("test_b", PASS).replace("def test_b():", "def test_b(no_such_fact):"),
+    )
+    result, report = run(pytester)
+    assert result.ret == 3
+    assert report["summary"]["overall_status"] == "unknown"
+    assert report["warnings"] == [] and report["issues"] == []
+    assert "suite bug" in report["summary"]["reason"]
+    assert "'no_such_fact'" in report["summary"]["reason"]
+
+
 def test_bare_assert_still_says_what_was_found(pytester):
     checks_file(pytester, warn("test_a", "    value = 3\n    assert value == 4\n"))
     result, report = run(pytester)

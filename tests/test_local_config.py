@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from acore_doctor import catalog
-from acore_doctor.probes import config_rules
+from acore_doctor.probes import auth_file as auth_probe
+from acore_doctor.rules import config as config_rules
 from acore_doctor.settings import BotSettings, load_settings
 
 
@@ -121,12 +122,12 @@ def test_placeholders_only_for_secret_url_and_model_keys(tmp_path: Path) -> None
 
 def test_auth_json_facts(tmp_path: Path) -> None:
     auth = tmp_path / "auth.json"
-    assert not config_rules.read_auth_json(auth).exists
+    assert not auth_probe.read_auth_json(auth).exists
     auth.write_text("{not json")
-    assert "not readable JSON" in (config_rules.read_auth_json(auth).error or "")
+    assert "not readable JSON" in (auth_probe.read_auth_json(auth).error or "")
     auth.write_text('{"providers": {"openai": {"api_key": "sk-x"}, "ollama": {}}}')
     auth.chmod(0o600)
-    facts = config_rules.read_auth_json(auth)
+    facts = auth_probe.read_auth_json(auth)
     assert facts.secret_providers == ("openai",) and facts.mode == 0o600
     s = settings_from(tmp_path, "LLM_PROVIDER=openrouter\nOPENROUTER_API_KEY=sk-or-fresh\n")
     problems = config_rules.credential_precedence(s, facts)

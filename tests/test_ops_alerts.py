@@ -241,3 +241,23 @@ def test_watch_alerts_through_the_real_suite(sim, hook, bot, tmp_path):
     assert hook[1] not in proc.stdout + proc.stderr
     [message] = messages(sim, hook)
     assert message["embeds"][0]["fields"][0]["name"].startswith("DISCORD_TOKEN")
+
+
+def test_performance_alerts_switch_makes_resource_warnings_alert(sim, hook, tmp_path):
+    from acore_doctor.ops.switches import RESOURCE_CHECKS, Switches
+
+    memory = RESOURCE_CHECKS[1]
+    run = report()
+    run["summary"].update(exit_code=1, overall_status="warning", total_warnings=1)
+    run["warnings"] = [
+        {"check": memory, "title": "Memory has headroom", "severity": "warning",
+         "message": "expected < 90 %, found 97 %", "recommendation": "Find the leak."}
+    ]  # fmt: skip
+    quiet = alerter(tmp_path / "off", hook[1], alert_after=1)
+    quiet.config.alerting_warnings = Switches(performance_alerts=False).alerting_warnings()
+    assert quiet.after_run(run) is None and messages(sim, hook) == []
+    loud = alerter(tmp_path / "on", hook[1], alert_after=1)
+    loud.config.alerting_warnings = Switches(performance_alerts=True).alerting_warnings()
+    assert loud.after_run(run).outcome == "sent"
+    (sent,) = messages(sim, hook)
+    assert sent["embeds"][0]["title"].startswith("PERFORMANCE: 1 new resource warning")

@@ -192,3 +192,44 @@ def test_no_diagnostic_bundle_unless_enabled(bot, tmp_path):
     cli("watch", "--once", f"--bot-dir={bot.root}", f"--report-dir={tmp_path}", "--no-alerts",
         TOKEN_CHECK)  # fmt: skip
     assert not (tmp_path / "diagnostics").exists()
+
+
+# -- the bot's switches ----------------------------------------------------------------------
+def test_diagnostics_off_makes_watch_idle_and_say_so(bot, tmp_path):
+    bot.set_env(DIAGNOSTIC_ENABLED="false")
+    proc = cli("watch", f"--bot-dir={bot.root}", f"--report-dir={tmp_path}", "--interval=0",
+               "--count=3", "--no-alerts", TOKEN_CHECK)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("idle: DIAGNOSTIC_ENABLED=false") == 1, proc.stdout
+    assert not (tmp_path / "latest.json").exists(), "a suite run happened while disabled"
+    once = cli("watch", "--once", f"--bot-dir={bot.root}", f"--report-dir={tmp_path}",
+               "--no-alerts", TOKEN_CHECK)  # fmt: skip
+    assert once.returncode == 3 and "diagnostics are off" in once.stdout
+
+
+def test_diagnostics_off_makes_serve_answer_disabled_without_running(server, bot, tmp_path):
+    bot.set_env(DIAGNOSTIC_ENABLED="false")
+    base = server("--cache-seconds=0")
+    status, body = get(base + "/healthz")
+    assert status == 200, body
+    answer = json.loads(body)
+    assert answer["status"] == "disabled" and "DIAGNOSTIC_ENABLED=false" in answer["reason"]
+    assert not (tmp_path / "reports" / "latest.json").exists()
+
+
+def test_resource_monitoring_off_leaves_the_resource_checks_out_of_watch(bot, tmp_path):
+    from acore_doctor.ops.switches import RESOURCE_CHECKS
+
+    files = sorted({check.split("::")[0] for check in RESOURCE_CHECKS})
+    bot.set_env(RESOURCE_MONITORING_ENABLED="false")
+    cli("watch", "--once", f"--bot-dir={bot.root}", f"--report-dir={tmp_path / 'off'}",
+        "--no-alerts", *files)  # fmt: skip
+    ran = {
+        c["nodeid"] for c in json.loads((tmp_path / "off" / "latest.json").read_text())["checks"]
+    }
+    assert ran and not ran & set(RESOURCE_CHECKS), ran
+    bot.set_env(RESOURCE_MONITORING_ENABLED=None)
+    cli("watch", "--once", f"--bot-dir={bot.root}", f"--report-dir={tmp_path / 'on'}",
+        "--no-alerts", *files)  # fmt: skip
+    ran = {c["nodeid"] for c in json.loads((tmp_path / "on" / "latest.json").read_text())["checks"]}
+    assert set(RESOURCE_CHECKS) <= ran, "a resource check the switch names does not exist"

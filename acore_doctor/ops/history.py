@@ -21,11 +21,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from acore_doctor import catalog
 from acore_doctor.fsio import open_private, private_dir, write_atomic
 
 TREND_FILE = "history.jsonl"
 RESULTS_FILE = "check_results.json"
-KEEP_RUNS = 1000
+KEEP_RUNS = int(catalog.SUITE_SETTINGS["ACORE_DOCTOR_HISTORY_KEEP"].default)  # type: ignore[call-overload]
 KEEP_ENV = "ACORE_DOCTOR_HISTORY_KEEP"
 #: Checks faster than this are left out of a trend line: their durations are noise, and
 #: leaving them out keeps a line near half a kilobyte for a suite of a hundred checks.

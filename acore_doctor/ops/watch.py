@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import shutil
 import signal
@@ -22,15 +23,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from acore_doctor import catalog
 from acore_doctor.fsio import PRIVATE_DIR, open_private, private_dir
 from acore_doctor.ops.alerts import Alerter, Delivery
+from acore_doctor.ops.switches import Switches
 from acore_doctor.suite import pytest_command, suite_root
+
+log = logging.getLogger("acore_doctor.watch")
 
 LOCK_FILE = ".suite-run.lock"
 OUTPUT_FILE = ".last-run-output.txt"
 DIAGNOSTICS_DIR = "diagnostics"
 KEEP_DIAGNOSTICS = 20
-DEFAULT_INTERVAL_S = 300.0
+DEFAULT_INTERVAL_S = float(catalog.SUITE_SETTINGS["HEALTH_CHECK_INTERVAL"].default)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -104,6 +109,7 @@ def run_suite_once(
     latest = report_dir / "latest.json"
     before = _mtime(latest)
     cmd = pytest_command(bot_dir, ["-q", "-p", "no:cacheprovider", *extra], report_dir=report_dir)
+    log.debug("suite run: %s", " ".join(cmd))
     started = time.monotonic()
     sink = open_private(output) if output is not None else subprocess.DEVNULL
     try:
@@ -232,17 +238,39 @@ class Watcher:
     env: dict[str, str] | None = None
     auto_diagnostic: bool = False
     redact: Callable[[str], str] = str
+    #: the bot's switches, read again before every run (None: everything on)
+    switches: Callable[[], Switches] | None = None
 
     def __post_init__(self) -> None:
         self.stop = threading.Event()
+        self.idle = False
+
+    def _switches_now(self) -> Switches | None:
+        """The switches for this run; None (after saying so once) when diagnostics are off."""
+        switches = self.switches() if self.switches is not None else Switches()
+        if not switches.diagnostics:
+            if not self.idle:
+                self.log(f"{_now()} idle: {switches.idle_reason()} until it is true")
+            self.idle = True
+            return None
+        if self.idle:
+            self.log(f"{_now()} DIAGNOSTIC_ENABLED is true again: running")
+            self.idle = False
+        if self.alerter is not None:
+            self.alerter.config.alerting_warnings = switches.alerting_warnings()
+        return switches
 
     def one(self) -> RunResult | None:
+        """One run (None when diagnostics are off or another run holds the lock)."""
+        switches = self._switches_now()
+        if switches is None:
+            return None
         try:
             with run_lock(self.report_dir):
                 result = run_suite_once(
                     self.bot_dir,
                     self.report_dir,
-                    self.extra,
+                    [*self.extra, *switches.suite_args()],
                     self.run_timeout,
                     self.env,
                     output=self.report_dir / OUTPUT_FILE,

@@ -76,8 +76,8 @@ def db_targets(deployment: Deployment) -> list[DbTarget]:
             data / "conversations.db", "offline-RL conversation store", ("messages", "rewards")
         ),
     ]
-    if s.bool("RAG_ENABLED", False):
-        store = deployment.path(s.str("RAG_VECTOR_STORE", "./data/vector_store"))
+    if s.get("RAG_ENABLED"):
+        store = deployment.path(s.get("RAG_VECTOR_STORE"))
         targets.append(
             DbTarget(
                 store / "chroma.sqlite3",

@@ -69,18 +69,18 @@ def required_dirs(deployment: Deployment, entrypoint: str | None) -> list[tuple[
         return dirs
     dirs += [
         (deployment.path("data/chat_history"), "chat history per channel"),
-        (deployment.path(s.str("USER_PROFILES_PATH", "./data/user_profiles")), "user profiles"),
+        (deployment.path(s.get("USER_PROFILES_PATH")), "user profiles"),
         (deployment.path("data/temp"), "TTS/RVC scratch files"),
         (
-            deployment.path(s.str("CHARACTERS_DIR", "./prompts/characters")).parent / "compiled",
+            deployment.path(s.get("CHARACTERS_DIR")).parent / "compiled",
             "compiled personas, rewritten at every start",
         ),
     ]
-    if s.bool("LOG_TO_FILE", True):
-        log_file = deployment.path(s.str("LOG_FILE_PATH", "logs/bot.log"))
+    if s.get("LOG_TO_FILE"):
+        log_file = deployment.path(s.get("LOG_FILE_PATH"))
         dirs.append((log_file.parent, "the log file"))
-    if s.bool("RL_ENABLED", False):
-        dirs.append((deployment.path(s.str("RL_DATA_DIR", "./data/rl")), "RL state"))
+    if s.get("RL_ENABLED"):
+        dirs.append((deployment.path(s.get("RL_DATA_DIR")), "RL state"))
     return dirs
 
 

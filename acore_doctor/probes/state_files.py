@@ -100,15 +100,13 @@ def state_kinds(deployment: Deployment, entrypoint: str | None) -> list[StateKin
         StateKind("chat history", data / "chat_history", 1, ".json", _shape_chat_history),
         StateKind(
             "user profile",
-            deployment.path(s.str("USER_PROFILES_PATH", "./data/user_profiles")),
+            deployment.path(s.get("USER_PROFILES_PATH")),
             2,
             ".json",
             _shape_user_profile,
             prefix="user_",
         ),
-        StateKind(
-            "RL state", deployment.path(s.str("RL_DATA_DIR", "./data/rl")), 1, ".json", _shape_rl
-        ),
+        StateKind("RL state", deployment.path(s.get("RL_DATA_DIR")), 1, ".json", _shape_rl),
         StateKind(
             "bot conversation",
             data / "bot_conversations" / "active",

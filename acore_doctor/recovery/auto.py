@@ -43,6 +43,7 @@ from acore_doctor.recovery.common import (
     read_jsonl,
 )
 from acore_doctor.redact import Redactor, secret_values
+from acore_doctor.settings import environ_settings
 
 log = logging.getLogger("acore_doctor.recovery")
 
@@ -218,11 +219,11 @@ class AutoRecovery:
             defaults = (config.auto_enabled, config.max_attempts, config.cooldown_s)
             secrets = secret_values(self.deployment.settings.file_values)
         else:
-            env = os.environ if environ is None else environ
+            env = environ_settings(os.environ if environ is None else environ)
             defaults = (
-                env.get("AUTO_RECOVERY_ENABLED", "true").strip().lower() == "true",
-                _int(env.get("MAX_RECOVERY_ATTEMPTS"), 3),
-                _float(env.get("RECOVERY_COOLDOWN"), 300.0),
+                env.get("AUTO_RECOVERY_ENABLED"),
+                env.get("MAX_RECOVERY_ATTEMPTS"),
+                env.get("RECOVERY_COOLDOWN"),
             )
             secrets = []
         self.enabled = defaults[0] if enabled is None else enabled
@@ -397,6 +398,12 @@ class AutoRecovery:
             )
         if not report.actions:
             return "no_action", "data repair found nothing to repair"
+        if report.incomplete:
+            return (
+                "failed",
+                f"data repair made {len(report.actions)} change(s) but {report.maybe_lost} "
+                "record(s) may be lost; the originals are in quarantine, see the audit log",
+            )
         return "recovered", f"data repair made {len(report.actions)} change(s), see the audit log"
 
     # -- escalation and the log -----------------------------------------------------------------
@@ -451,20 +458,6 @@ class AutoRecovery:
             self._lines_on_disk += 1
         except OSError as exc:
             log.warning("auto-recovery could not write its log %s: %s", self.log_path, exc)
-
-
-def _int(raw: str | None, default: int) -> int:
-    try:
-        return int(raw) if raw not in (None, "") else default
-    except ValueError:
-        return default
-
-
-def _float(raw: str | None, default: float) -> float:
-    try:
-        return float(raw) if raw not in (None, "") else default
-    except ValueError:
-        return default
 
 
 def find_loops(

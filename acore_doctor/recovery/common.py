@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from acore_doctor import catalog
 from acore_doctor.deployment import Deployment
 from acore_doctor.fsio import fsync_dir
 from acore_doctor.settings import BotSettings, parse_bool, parse_number
@@ -31,7 +32,7 @@ HOME_DIR = ".acore-doctor"
 QUARANTINE_DIR = ".quarantine"
 AUDIT_LOG = "audit.jsonl"
 ATTEMPTS_LOG = "recovery-attempts.jsonl"
-DEFAULT_BACKUP_DIR = "backups"
+DEFAULT_BACKUP_DIR = str(catalog.SUITE_SETTINGS["STATE_BACKUP_DIR"].default)
 #: Scratch data the bot recreates; never backed up, carried over by a restore.
 SCRATCH_DIRS = ("temp",)
 #: Directories inside data/ that belong to the recovery tools, not to the bot's state.
@@ -78,38 +79,40 @@ class RecoveryConfig:
 
 def recovery_config(deployment: Deployment, backup_dir: Path | str | None = None) -> RecoveryConfig:
     settings = deployment.settings
-    chosen = backup_dir or settings.str("STATE_BACKUP_DIR", "") or DEFAULT_BACKUP_DIR
+    chosen = backup_dir or settings.get("STATE_BACKUP_DIR") or DEFAULT_BACKUP_DIR
 
     # Parsed with the bot's rules but without noting problems on the shared settings object:
-    # test_recovery_settings_valid reports these keys, once.
-    def flag(key: str, default: bool) -> bool:
-        return parse_bool(key, settings.raw(key), default)[0]
-
-    def number(key: str, default: float, kind: type) -> Any:
-        return parse_number(key, settings.raw(key), default, kind)[0]
+    # test_recovery_settings_valid reports these keys, once. Defaults: the suite's table.
+    def value(key: str) -> Any:
+        setting = catalog.SUITE_SETTINGS[key]
+        if setting.kind == "bool":
+            return parse_bool(key, settings.raw(key), bool(setting.default))[0]
+        kind = int if setting.kind == "int" else float
+        return parse_number(key, settings.raw(key), setting.default, kind)[0]  # type: ignore[arg-type]
 
     return RecoveryConfig(
         bot_dir=deployment.bot_dir,
         env_file=deployment.env_file,
         backup_dir=deployment.path(chosen),
-        backup_enabled=flag("STATE_BACKUP_ENABLED", False),
-        retention_days=number("RECOVERY_STATE_RETENTION", 7, int),
-        auto_enabled=flag("AUTO_RECOVERY_ENABLED", True),
-        max_attempts=number("MAX_RECOVERY_ATTEMPTS", 3, int),
-        cooldown_s=number("RECOVERY_COOLDOWN", 300.0, float),
+        backup_enabled=value("STATE_BACKUP_ENABLED"),
+        retention_days=value("RECOVERY_STATE_RETENTION"),
+        auto_enabled=value("AUTO_RECOVERY_ENABLED"),
+        max_attempts=value("MAX_RECOVERY_ATTEMPTS"),
+        cooldown_s=value("RECOVERY_COOLDOWN"),
     )
 
 
 def settings_problems(settings: BotSettings) -> list[str]:
     """What is wrong with the recovery settings, in words (empty when all is well)."""
     problems = []
-    for key, kind in (
-        ("STATE_BACKUP_ENABLED", "bool"),
-        ("AUTO_RECOVERY_ENABLED", "bool"),
-        ("RECOVERY_STATE_RETENTION", "int"),
-        ("MAX_RECOVERY_ATTEMPTS", "int"),
-        ("RECOVERY_COOLDOWN", "float"),
+    for key in (
+        "STATE_BACKUP_ENABLED",
+        "AUTO_RECOVERY_ENABLED",
+        "RECOVERY_STATE_RETENTION",
+        "MAX_RECOVERY_ATTEMPTS",
+        "RECOVERY_COOLDOWN",
     ):
+        kind = catalog.SUITE_SETTINGS[key].kind
         raw = settings.raw(key)
         if raw is None or raw == "":
             continue

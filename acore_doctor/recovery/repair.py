@@ -15,8 +15,10 @@ as ``interrupted`` (with the file's checksum as found) by the next run. Quaranti
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import tarfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,8 +31,15 @@ from acore_doctor.probes.databases import DbTarget, check_database
 from acore_doctor.probes.entrypoint import files_entrypoint
 from acore_doctor.probes.files import required_dirs as probe_required_dirs
 from acore_doctor.probes.state_files import StateKind, parse_state, state_kinds
-from acore_doctor.recovery.backup import list_backups, manifest_entries, read_member_bytes
+from acore_doctor.recovery.backup import (
+    BackupInfo,
+    list_backups,
+    manifest_entries,
+    manifest_entry,
+    read_member_bytes,
+)
 from acore_doctor.recovery.common import (
+    CHUNK,
     QUARANTINE_DIR,
     SCRATCH_DIRS,
     AuditLog,
@@ -41,13 +50,14 @@ from acore_doctor.recovery.common import (
     iter_files,
     looks_like_sqlite,
     recovery_config,
+    remove_tree,
     sha256_or_none,
     stamp,
 )
-from acore_doctor.recovery.salvage import salvage_sqlite
+from acore_doctor.recovery.salvage import integrity_ok, rebuild_database
 
 #: Our own in-progress files; a kill can leave them, the next run quarantines them.
-PARTIAL_SUFFIXES = (".acore-repair.partial", ".acore-salvage.partial", ".acore-salvage.partial.src")
+PARTIAL_SUFFIXES = (".acore-repair.partial", ".acore-salvage.partial")
 
 
 @dataclass
@@ -78,6 +88,20 @@ class RepairReport:
     @property
     def failed(self) -> list[dict[str, Any]]:
         return [o for o in self.outcomes if o.get("outcome") == "failed"]
+
+    @property
+    def maybe_lost(self) -> int:
+        """Records that may be lost in repairs that did produce a valid file (estimate)."""
+        return sum(
+            int(o.get("maybe_lost") or 0) for o in self.outcomes if o.get("outcome") == "done"
+        )
+
+    @property
+    def incomplete(self) -> list[dict[str, Any]]:
+        """Repairs that produced a valid file but may not hold every record."""
+        return [
+            o for o in self.outcomes if o.get("outcome") == "done" and o.get("complete") is False
+        ]
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -326,8 +350,9 @@ def _apply_one(
         detail=action.reason,
     )
     crash_point(f"repair:{action_id}:started")
+    facts: dict[str, Any] = {}
     try:
-        detail = _act(action, path, target, config, kinds, use_sqlite_cli)
+        detail = _act(action, path, target, config, kinds, use_sqlite_cli, facts)
         outcome = "done"
     except _RepairFailed as exc:
         detail, outcome = str(exc), "failed"
@@ -341,6 +366,7 @@ def _apply_one(
         source=action.source,
         outcome=outcome,
         detail=detail,
+        **facts,
     )
 
 
@@ -355,7 +381,9 @@ def _act(
     config: RecoveryConfig,
     kinds: list[StateKind],
     use_sqlite_cli: bool | None,
+    facts: dict[str, Any],
 ) -> str:
+    """Carry out one action; returns what was done, adds countable results to ``facts``."""
     if action.kind == "create-dir":
         path.mkdir(parents=True, exist_ok=True)
         return "created"
@@ -383,7 +411,7 @@ def _act(
         crash_point("repair:json:replaced")
         return f"{how}; the damaged copy is in {target}"
     if action.kind == "salvage-sqlite":
-        return _salvage(path, target, use_sqlite_cli)
+        return _repair_database(path, target, config, use_sqlite_cli, facts)
     raise _RepairFailed(f"unknown action {action.kind}")
 
 
@@ -401,19 +429,88 @@ def _valid_copy(
     return None
 
 
-def _salvage(path: Path, target: Path, use_sqlite_cli: bool | None) -> str:
-    salvaged = path.with_name(path.name + PARTIAL_SUFFIXES[1])
-    result = salvage_sqlite(path, salvaged, use_cli=use_sqlite_cli)
+def verified_backup_copy(config: RecoveryConfig, path: Path, work: Path) -> tuple[Path, str] | None:
+    """The newest backup's copy of database ``path`` that was valid when backed up, still
+    matches the manifest's sha256 and passes integrity_check: (extracted copy, backup id)."""
+    relative = _relative(path, config.bot_dir)
+    for backup in reversed(list_backups(config.backup_dir)):
+        entry = manifest_entry(backup, relative)
+        if not entry or entry.get("kind") != "sqlite" or not entry.get("valid"):
+            continue
+        copy = work / f"backup-{backup.id}.db"
+        if extract_member(backup, relative, copy, entry.get("sha256")) and integrity_ok(copy):
+            return copy, backup.id
+        copy.unlink(missing_ok=True)
+    return None
+
+
+def extract_member(backup: BackupInfo, member: str, target: Path, sha256: str | None) -> bool:
+    """Stream one archive member into ``target``; False when absent or its checksum differs."""
+    digest = hashlib.sha256()
+    try:
+        with tarfile.open(backup.archive, mode="r|gz") as tar:
+            for info in tar:
+                if info.name == member and info.isfile():
+                    handle = tar.extractfile(info)
+                    if handle is None:
+                        return False
+                    with target.open("wb") as out:
+                        for block in iter(lambda h=handle: h.read(CHUNK), b""):
+                            digest.update(block)
+                            out.write(block)
+                    return sha256 is None or digest.hexdigest() == sha256
+                tar.members.clear()
+    except (OSError, tarfile.TarError, EOFError):
+        return False
+    return False
+
+
+def _repair_database(
+    path: Path,
+    target: Path,
+    config: RecoveryConfig,
+    use_sqlite_cli: bool | None,
+    facts: dict[str, Any],
+) -> str:
+    """Newest verified backup as the base, plus every row salvaged from the damaged file;
+    built beside it, checked, swapped in; the original (and its -wal/-shm/-journal) goes to
+    quarantine. Fails, leaving the original untouched, when no valid database comes out."""
+    rebuilt = path.with_name(path.name + PARTIAL_SUFFIXES[1])
+    work = config.home / f"repair-{stamp()}"
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        base = verified_backup_copy(config, path, work)
+        copy, backup_id = base if base else (None, None)
+        result = rebuild_database(path, rebuilt, work, copy, backup_id, use_cli=use_sqlite_cli)
+    finally:
+        remove_tree(work)
     crash_point("repair:sqlite:salvaged")
+    facts.update(
+        method=result.salvage.method,
+        backup_id=result.backup_id,
+        maybe_lost=result.maybe_lost,
+        complete=result.complete,
+        tables={
+            t.name: {
+                "in_backup": t.in_backup,
+                "salvaged": t.salvaged,
+                "in_result": t.in_result,
+                "maybe_lost": t.maybe_lost,
+            }
+            for t in result.tables
+        },
+    )
     if not result.ok:
+        facts.clear()
         # Leave the original where it is: nothing readable beats nothing at all. The
         # failed attempt's output goes to quarantine with the rest, never deleted.
-        if salvaged.exists():
+        if rebuilt.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            os.rename(salvaged, target.with_name(target.name + ".failed-salvage"))
+            os.rename(rebuilt, target.with_name(target.name + ".failed-salvage"))
+        problems = result.problems or result.salvage.problems
         raise _RepairFailed(
-            "nothing salvageable (" + "; ".join(result.problems[:3]) + "); original left in "
-            "place; restore it with 'acore-doctor restore'"
+            "could not build a valid database (" + "; ".join(problems[:3]) + "); original "
+            "left in place, untouched; restore it with 'acore-doctor restore'"
         )
     copy_file_synced(path, target)
     crash_point("repair:sqlite:quarantined")
@@ -423,9 +520,17 @@ def _salvage(path: Path, target: Path, use_sqlite_cli: bool | None) -> str:
             # A stale WAL would be replayed into the new file and corrupt it again.
             os.rename(side, target.with_name(target.name + suffix))
     fsync_dir(path.parent)
-    os.replace(salvaged, path)
+    os.replace(rebuilt, path)
     fsync_dir(path.parent)
     crash_point("repair:sqlite:swapped")
-    rows = ", ".join(f"{t} {n}" for t, n in sorted(result.tables.items()))
-    notes = f" ({'; '.join(result.problems[:3])})" if result.problems else ""
-    return f"salvaged with {result.method}: {rows}{notes}; original in {target}"
+    verdict = (
+        "nothing known lost"
+        if result.complete
+        else f"{result.maybe_lost} row(s) may be lost"
+        + (
+            f", tables not salvaged: {', '.join(result.unsalvaged_tables)}"
+            if result.unsalvaged_tables
+            else ""
+        )
+    )
+    return f"rebuilt ({verdict}): {result.summary()}; original in {target}"

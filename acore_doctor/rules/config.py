@@ -1,25 +1,22 @@
-"""Configuration facts, computed from the bot's settings with the bot's own rules (§2).
+"""Configuration rules: the bot's settings (and auth.json facts) -> problems (§2).
 
-Every function returns a list of plain-text problems (empty when there is none) and never
-raises on bad values. None of them prints a secret's value.
+Pure functions: every one returns a list of plain-text problems (empty when there is none),
+reads no file and never raises on bad values. None of them prints a secret's value. What a
+key means (kind, default, crash at import) comes from ``settings.known``: the bundled catalog
+merged with the deployment's own config source.
 """
 
 from __future__ import annotations
 
 import difflib
-import json
-import os
-import stat
-from dataclasses import dataclass
-from pathlib import Path
+import math
 from urllib.parse import urlsplit
 
 from acore_doctor import catalog
+from acore_doctor.probes.auth_file import AuthFile
 from acore_doctor.probes.token import is_placeholder
 from acore_doctor.redact import is_secret_name
-from acore_doctor.settings import BotSettings, parse_number
-
-MAX_AUTH_JSON_BYTES = 1024 * 1024
+from acore_doctor.settings import BotSettings, llm_provider, parse_number
 
 
 def _is_set(settings: BotSettings, key: str) -> bool:
@@ -31,19 +28,15 @@ def _empty(settings: BotSettings, key: str) -> bool:
     return value is not None and value.strip() == ""
 
 
-def llm_provider(settings: BotSettings) -> str:
-    return settings.str("LLM_PROVIDER", "ollama").strip().lower() or "ollama"
-
-
 def missing_required(settings: BotSettings, entrypoint: str | None) -> list[str]:
     """Settings the bot cannot work without, for the provider it is configured for."""
     problems = []
-    if not settings.str("DISCORD_TOKEN").strip():
+    if not settings.get("DISCORD_TOKEN").strip():
         problems.append("DISCORD_TOKEN is not set (every Discord surface needs it)")
     provider = llm_provider(settings)
-    compat_key = settings.str("OPENAI_COMPAT_API_KEY").strip()
+    compat_key = settings.get("OPENAI_COMPAT_API_KEY").strip()
     if provider == "openrouter":
-        if not settings.str("OPENROUTER_API_KEY").strip() and not compat_key:
+        if not settings.get("OPENROUTER_API_KEY").strip() and not compat_key:
             problems.append(
                 "LLM_PROVIDER=openrouter but OPENROUTER_API_KEY is not set"
                 + (
@@ -53,7 +46,7 @@ def missing_required(settings: BotSettings, entrypoint: str | None) -> list[str]
                 )
             )
     elif provider in ("openai", "openai_compat") and entrypoint == "runtime":
-        if not settings.str("OPENAI_COMPAT_BASE_URL").strip():
+        if not settings.get("OPENAI_COMPAT_BASE_URL").strip():
             problems.append(f"LLM_PROVIDER={provider} but OPENAI_COMPAT_BASE_URL is not set")
     else:
         for key in ("OLLAMA_HOST", "OLLAMA_MODEL"):
@@ -62,13 +55,18 @@ def missing_required(settings: BotSettings, entrypoint: str | None) -> list[str]
     return problems
 
 
+def bot_settings(settings: BotSettings) -> list[catalog.Setting]:
+    """The bot's own keys (not the suite's) as this deployment's bot reads them."""
+    return [s for s in settings.known.values() if not isinstance(s, catalog.SuiteSetting)]
+
+
 def _placeholder_candidate(key: str) -> bool:
     return is_secret_name(key) or key.endswith(("_URL", "_HOST", "_MODEL"))
 
 
 def placeholders(settings: BotSettings) -> list[str]:
     """Secrets, URLs and model names still holding an example's placeholder."""
-    keys = sorted(set(settings.keys_in_file()) | {k for k in catalog.SETTINGS if k in settings})
+    keys = sorted(set(settings.keys_in_file()) | {k for k in settings.known if k in settings})
     return [
         f"{key} holds a placeholder, not a real value"
         for key in keys
@@ -80,11 +78,11 @@ def placeholders(settings: BotSettings) -> list[str]:
 
 def silently_replaced(settings: BotSettings) -> list[str]:
     """Values the bot replaces by its default without a word (bad numbers, yes/1 for bools)."""
-    for setting in catalog.SETTINGS.values():
+    for setting in bot_settings(settings):
         if setting.kind in ("bool", "int", "float") and not setting.crashes_at_import:
             getattr(settings, setting.kind)(setting.key, setting.default)
     problems = [p.describe() for p in settings.problems]
-    for setting in catalog.SETTINGS.values():
+    for setting in bot_settings(settings):
         if setting.kind != "intlist":
             continue
         raw = settings.raw(setting.key)
@@ -106,7 +104,7 @@ def silently_replaced(settings: BotSettings) -> list[str]:
 def import_crashes(settings: BotSettings) -> list[str]:
     """Values read with a raw int()/float() at import: the bot does not start at all."""
     problems = []
-    for setting in catalog.SETTINGS.values():
+    for setting in bot_settings(settings):
         if not setting.crashes_at_import:
             continue
         raw = settings.raw(setting.key)
@@ -123,7 +121,7 @@ def import_crashes(settings: BotSettings) -> list[str]:
 
 
 def _number(settings: BotSettings, key: str) -> float | None:
-    setting = catalog.SETTINGS.get(key)
+    setting = settings.known.get(key)
     raw = settings.raw(key)
     if setting is None or raw is None or raw.strip() == "":
         return None
@@ -133,16 +131,26 @@ def _number(settings: BotSettings, key: str) -> float | None:
 
 
 def range_violations(settings: BotSettings) -> list[str]:
-    """The range rules of the shadowed config.py, and the allowed values of mode strings."""
+    """The range rules of the shadowed config.py, the allowed values of mode strings, and
+    finiteness: NaN and the infinities are out of range for every float setting."""
     problems = []
+    not_finite = set()
+    for setting in bot_settings(settings):
+        value = _number(settings, setting.key) if setting.kind == "float" else None
+        if value is not None and not math.isfinite(value):
+            not_finite.add(setting.key)
+            problems.append(
+                f"{setting.key}={settings.raw(setting.key)!r} is not a finite number "
+                "(NaN and infinities are out of range for every float setting)"
+            )
     for rule in catalog.RANGE_RULES:
         value = _number(settings, rule.key)
-        if value is None:
+        if value is None or rule.key in not_finite:
             continue
         if rule.at_least_key:
             other = _number(settings, rule.at_least_key)
             if other is None:
-                other_setting = catalog.SETTINGS.get(rule.at_least_key)
+                other_setting = settings.known.get(rule.at_least_key)
                 other = float(other_setting.default) if other_setting else None  # type: ignore[arg-type]
             if other is not None and value < other:
                 problems.append(
@@ -166,12 +174,17 @@ def range_violations(settings: BotSettings) -> list[str]:
 def dead_keys(settings: BotSettings) -> list[str]:
     """Keys in `.env` that no code of the bot reads: documented-but-dead, or misspelled."""
     problems = []
-    known = sorted(set(catalog.SETTINGS) | catalog.OTHER_READERS)
+    known = sorted(set(settings.known) | catalog.OTHER_READERS)
     for key in settings.keys_in_file():
-        if catalog.is_known_key(key):
+        if key in settings.known or key in catalog.OTHER_READERS or catalog.is_suite_key(key):
             continue
-        reason = catalog.DEAD_KEYS.get(key) or next(
-            (why for prefix, why in catalog.DEAD_PREFIXES.items() if key.startswith(prefix)), None
+        reason = (
+            catalog.DEAD_KEYS.get(key)
+            or settings.unread.get(key)
+            or next(
+                (why for prefix, why in catalog.DEAD_PREFIXES.items() if key.startswith(prefix)),
+                None,
+            )
         )
         if reason is None:
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.8)
@@ -193,7 +206,7 @@ def _port(url: str) -> tuple[str, int] | None:
 def selector_crashes(settings: BotSettings, entrypoint: str | None) -> list[str]:
     """Provider selectors that make the bot raise at startup (§2.2, §2.6)."""
     problems = []
-    tts = settings.str("TTS_ENGINE", "kokoro_api").strip().lower()
+    tts = settings.get("TTS_ENGINE").strip().lower()
     if tts in catalog.TTS_ENGINES_CRASHING and entrypoint != "runtime":
         problems.append(
             f"TTS_ENGINE={tts}: its module was deleted; the legacy bot builds TTS at every "
@@ -201,8 +214,8 @@ def selector_crashes(settings: BotSettings, entrypoint: str | None) -> list[str]
         )
     if tts in ("luxtts", "qwen3tts") and _empty(settings, catalog.TTS_URL_KEYS[tts]):
         problems.append(f"TTS_ENGINE={tts} with an empty {catalog.TTS_URL_KEYS[tts]}: RuntimeError")
-    fallback_models = settings.list("LLM_FALLBACK_MODELS")
-    if entrypoint != "runtime" and settings.bool("LLM_FALLBACK_ENABLED", False) and fallback_models:
+    fallback_models = settings.get("LLM_FALLBACK_MODELS")
+    if entrypoint != "runtime" and settings.get("LLM_FALLBACK_ENABLED") and fallback_models:
         problems.append(
             "LLM_FALLBACK_ENABLED=true with LLM_FALLBACK_MODELS set: the legacy factory calls "
             ".split(',') on the parsed list and raises AttributeError before the bot starts"
@@ -217,20 +230,20 @@ def selector_warnings(settings: BotSettings, entrypoint: str | None) -> list[str
     known = catalog.LLM_PROVIDERS.get(entrypoint or "legacy", catalog.LLM_PROVIDERS["legacy"])
     if provider not in known:
         problems.append(f"LLM_PROVIDER={provider!r} is unknown; the bot silently uses ollama")
-    tts = settings.str("TTS_ENGINE", "kokoro_api").strip().lower()
-    voice = settings.bool("DISCORD_VOICE_ENABLED", False)
+    tts = settings.get("TTS_ENGINE").strip().lower()
+    voice = settings.get("DISCORD_VOICE_ENABLED")
     if tts and tts not in catalog.TTS_ENGINES_WORKING | catalog.TTS_ENGINES_CRASHING:
         problems.append(f"TTS_ENGINE={tts!r} is unknown: the bot builds no TTS at all")
-    if voice and settings.str("STT_ENGINE", "whisper").strip().lower() != "parakeet":
+    if voice and settings.get("STT_ENGINE").strip().lower() != "parakeet":
         problems.append(
             "DISCORD_VOICE_ENABLED=true but STT_ENGINE is not parakeet: no speech "
             "recognition at all (whisper is help text only)"
         )
-    if settings.bool("RVC_ENABLED", False) and settings.str("RVC_MODE", "webui").strip() != "webui":
+    if settings.get("RVC_ENABLED") and settings.get("RVC_MODE").strip() != "webui":
         problems.append(f"RVC_MODE={settings.raw('RVC_MODE')!r}: only webui works, RVC is off")
     active_url_key = catalog.TTS_URL_KEYS.get(tts)
     if active_url_key:
-        active = _port(settings.str(active_url_key, str(catalog.SETTINGS[active_url_key].default)))
+        active = _port(settings.get(active_url_key))
         for engine, key in catalog.TTS_URL_KEYS.items():
             if engine == tts or not _is_set(settings, key):
                 continue
@@ -243,57 +256,10 @@ def selector_warnings(settings: BotSettings, entrypoint: str | None) -> list[str
     return problems
 
 
-def env_file_mode(path: Path) -> int | None:
-    try:
-        return stat.S_IMODE(path.stat().st_mode)
-    except OSError:
-        return None
-
-
-def auth_json_path(settings: BotSettings) -> Path:
-    """`core/auth.py::default_auth_path`: $XDG_CONFIG_HOME/gestalt/auth.json, else ~/.config."""
-    base = settings.str("XDG_CONFIG_HOME").strip() or os.path.expanduser("~/.config")
-    return Path(base) / "gestalt" / "auth.json"
-
-
-@dataclass(frozen=True)
-class AuthFile:
-    path: Path
-    exists: bool
-    mode: int | None = None
-    error: str | None = None
-    providers: tuple[str, ...] = ()
-    secret_providers: tuple[str, ...] = ()
-
-
-def read_auth_json(path: Path) -> AuthFile:
-    if not path.exists():
-        return AuthFile(path, exists=False)
-    mode = env_file_mode(path)
-    try:
-        if path.stat().st_size > MAX_AUTH_JSON_BYTES:
-            return AuthFile(path, True, mode, "larger than any real auth.json")
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError, RecursionError) as exc:
-        text = getattr(exc, "strerror", None) or type(exc).__name__
-        return AuthFile(
-            path, True, mode, f"not readable JSON ({text}): the runtime treats it as empty"
-        )
-    providers = data.get("providers") if isinstance(data, dict) else None
-    if not isinstance(providers, dict):
-        return AuthFile(path, True, mode, "no 'providers' object")
-    with_secret = tuple(
-        name
-        for name, entry in providers.items()
-        if isinstance(entry, dict) and (entry.get("api_key") or entry.get("token"))
-    )
-    return AuthFile(path, True, mode, None, tuple(providers), with_secret)
-
-
 def credential_precedence(settings: BotSettings, auth: AuthFile) -> list[str]:
     """Where the runtime path really takes its provider credentials from (§2.1)."""
     problems = []
-    if settings.str("OPENAI_COMPAT_BASE_URL").strip():
+    if settings.get("OPENAI_COMPAT_BASE_URL").strip():
         problems.append(
             "OPENAI_COMPAT_BASE_URL is set: it overrides the ollama, openrouter and openai "
             "providers at once, whatever LLM_PROVIDER says"
