@@ -448,6 +448,7 @@ DISCORD_API_BASE s https://discord.com/api/v10 | Discord REST base: a proxy, or 
 SUPERTONIC_API_URL s http://127.0.0.1:7788 | the Supertonic TTS server probed when `TTS_ENGINE=supertonic`
 TEST_GUILD_ID s - | compute the bot's permissions in this guild from its roles
 HEALTH_CHECK_INTERVAL f 300 | seconds between `watch` runs
+DIAGNOSTIC_ENABLED b true | `false`: `watch` and `serve` stay idle (no suite run) and say so
 ERROR_REPORT_WEBHOOK s - | Discord webhook for `watch` alerts (a secret: never printed)
 ERROR_REPORTING_ENABLED b true | `false` turns `watch` alerts off
 CRITICAL_ERROR_NOTIFICATIONS b true | `false` turns `watch` alerts off
@@ -466,10 +467,10 @@ MAX_RECOVERY_ATTEMPTS i 3 | AutoRecovery's circuit breaker: attempts before it s
 RECOVERY_COOLDOWN f 300 | AutoRecovery's circuit breaker: seconds between attempts
 ACORE_DOCTOR_HISTORY_KEEP i 1000 | runs kept in the trend file
 AUTO_BACKUP_ON_ERROR b false | reserved for the suite (no tool reads it yet); never a dead key
-DEBUG_MODE b false | reserved for the suite (no tool reads it yet); never a dead key
-VERBOSE_LOGGING b false | reserved for the suite (no tool reads it yet); never a dead key
-RESOURCE_MONITORING_ENABLED b false | reserved for the suite (no tool reads it yet); never a dead key
-PERFORMANCE_ALERTS b false | reserved for the suite (no tool reads it yet); never a dead key
+DEBUG_MODE b false | `true`: acore-doctor's own debug log on stderr and full tracebacks of its internal errors
+VERBOSE_LOGGING b false | `true`: the same as `DEBUG_MODE`
+RESOURCE_MONITORING_ENABLED b true | `false`: `watch` leaves out the resource checks (disk headroom, memory, CPU, leak trend)
+PERFORMANCE_ALERTS b false | `true`: `watch` also alerts on warnings of the resource checks
 """
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from acore_doctor.deployment import Deployment
 from acore_doctor.options import THRESHOLDS
-from acore_doctor.probes import config_rules
+from acore_doctor.probes import auth_file as auth_probe
 from acore_doctor.probes.bot_process import BotProcess, find_bot_processes
 from acore_doctor.probes.databases import DbFacts, check_database, db_targets
 from acore_doctor.probes.entrypoint import (
@@ -127,5 +127,5 @@ def databases(request: pytest.FixtureRequest, deployment: Deployment) -> list[Db
 
 
 @pytest.fixture(scope="session")
-def auth_file(deployment: Deployment) -> config_rules.AuthFile:
-    return config_rules.read_auth_json(config_rules.auth_json_path(deployment.settings))
+def auth_file(deployment: Deployment) -> auth_probe.AuthFile:
+    return auth_probe.read_auth_json(auth_probe.auth_json_path(deployment.settings))

@@ -55,6 +55,7 @@ HEALTH_PLUGINS = (
     "acore_doctor.report.prometheus_plugin",
     "acore_doctor.report.nagios_plugin",
     "acore_doctor.report.html_plugin",
+    "acore_doctor.report.private_files_plugin",
 )
 
 CHECK_DIRS = ("health_tests", "recovery_tests")
@@ -353,7 +354,7 @@ def _root_failed(state: DoctorState, root: str | None) -> bool:
     return any(f.root == root and f.kind != "info" for f in state.findings.values())
 
 
-_RANK = {"passed": 0, "skipped": 1, "blocked": 2, "failed": 3, "crashed": 4}
+_RANK = {"passed": 0, "skipped": 1, "blocked": 2, "failed": 3, "crashed": 4, "error": 5}
 
 
 def _outranks(new: str, old: str) -> bool:
@@ -385,6 +386,13 @@ def classify(call: pytest.CallInfo[None], report: pytest.TestReport) -> tuple[st
     if excinfo is None:
         return "crashed", "check crashed: no exception information"
     error = excinfo.value
+    if isinstance(error, pytest.FixtureLookupError):
+        # A check asking for a fixture nobody provides is a bug in the suite, not a finding
+        # about the deployment: the run cannot decide (see unknown_reason).
+        return (
+            "error",
+            f"suite bug: the check asks for fixture {error.argname!r}, which no plugin provides",
+        )
     if isinstance(error, Blocked):
         return "blocked", str(error)
     if isinstance(error, AssertionError):
@@ -499,6 +507,11 @@ def pytest_testnodedown(node: Any, error: object) -> None:
 def unknown_reason(state: DoctorState, exitstatus: int) -> str | None:
     if state.worker_errors:
         return "; ".join(state.worker_errors[:3])
+    suite_bugs = [f for f in state.findings.values() if f.outcome == "error"]
+    if suite_bugs:
+        return f"{len(suite_bugs)} check(s) could not run: " + "; ".join(
+            f"{f.nodeid}: {f.message}" for f in suite_bugs[:3]
+        )
     if state.collection_errors:
         return f"{len(state.collection_errors)} error(s) during collection: " + ", ".join(
             state.collection_errors[:5]
@@ -518,6 +531,8 @@ def environment(session: pytest.Session) -> dict[str, Any]:
     return {
         "bot_dir": str(deployment.bot_dir),
         "env_file": str(deployment.env_file),
+        # what told us the bot's keys, kinds and defaults (its own config/ or our catalog)
+        "settings_source": deployment.settings_source,
         "host": socket.gethostname(),
         "platform": platform.platform(),
         "python": sys.version.split()[0],

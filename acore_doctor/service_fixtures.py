@@ -4,6 +4,10 @@ Each probe's fact is a session fixture named after the probe (``ollama_tags``,
 ``discord_api`` ...). When collection ends, every probe the *selected* checks ask for starts at
 once in a background thread (``acore_doctor.netprobe.runner``); a probe asked for later that
 was not prefetched runs alone. Running one check therefore runs only its own probes.
+
+``--offline`` (a CI job that cannot reach Discord, Ollama or the TTS hosts): no probe is
+sent, every check that needs one is skipped as ``not applicable: offline``, and the report's
+``environment.offline`` says so.
 """
 
 from __future__ import annotations
@@ -60,6 +64,22 @@ def pytest_collection_modifyitems(
     probes are in flight instead of after them (a stable sort keeps each group's order)."""
     by_fixture = fixture_probes()
     items.sort(key=lambda item: any(n in by_fixture for n in getattr(item, "fixturenames", ())))
+    if is_offline(config):
+        for item in items:
+            if any(n in by_fixture for n in getattr(item, "fixturenames", ())):
+                item.add_marker(pytest.mark.skip(reason=OFFLINE_REASON))
+
+
+OFFLINE_REASON = "not applicable: offline"
+
+
+def is_offline(config: pytest.Config) -> bool:
+    return bool(config.getoption("offline", default=False))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_doctor_enrich_report(report: dict[str, Any], config: pytest.Config) -> None:
+    report.setdefault("environment", {})["offline"] = is_offline(config)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -72,7 +92,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
                 needed.append(probe_name)
     config = session.config
     config.stash[NEEDED] = needed
-    if needed and not config.option.collectonly:
+    if needed and not config.option.collectonly and not is_offline(config):
         cache = ProbeCache(config, state_of(config).deployment.settings)
         cache.start(needed)
         config.stash[CACHE] = cache
@@ -93,6 +113,7 @@ class ProbeCache:
         self.settings = replace(settings, problems=[])
         self.timeouts = timeouts_from(config)
         self.canary = bool(config.getoption("canary"))
+        self.offline = is_offline(config)
         self.results: dict[str, Any] = {}
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
@@ -110,6 +131,8 @@ class ProbeCache:
             self._error = exc
 
     def fact(self, name: str) -> Any:
+        if self.offline:  # a fact asked for by a check the collection did not mark
+            pytest.skip(OFFLINE_REASON)
         if self._thread is not None:
             self._thread.join()
         if name not in self.results:

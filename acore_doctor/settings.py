@@ -63,6 +63,8 @@ class BotSettings:
     #: what each key means to the bot (kind, default): the bundled catalog unless the
     #: deployment's own config/ source said otherwise
     known: Mapping[str, catalog.Setting] = field(default_factory=lambda: catalog.KNOWN)
+    #: bundled keys that this deployment's (whole) source never reads: key -> why
+    unread: Mapping[str, str] = field(default_factory=dict)
 
     # -- raw access -------------------------------------------------------------------
     def raw(self, key: str) -> str | None:

@@ -8,9 +8,10 @@ import pytest
 
 from acore_doctor import check
 from acore_doctor.deployment import Deployment
-from acore_doctor.probes import config_rules
+from acore_doctor.probes import auth_file as auth_probe
 from acore_doctor.probes.entrypoint import Entrypoint
 from acore_doctor.probes.token import token_shape
+from acore_doctor.rules import config as config_rules
 from acore_doctor.settings import BotSettings
 
 GUIDE = "guides/deployment_issues.md"
@@ -167,7 +168,7 @@ def test_selectors_coherent(settings: BotSettings, entrypoint: Entrypoint) -> No
     guide=f"{GUIDE}#env-file-readable-by-others",
 )
 def test_env_file_private(deployment: Deployment) -> None:
-    mode = config_rules.env_file_mode(deployment.env_file)
+    mode = auth_probe.env_file_mode(deployment.env_file)
     if mode is None:
         pytest.skip("not applicable: no .env file")
     assert not mode & 0o077, f"expected {deployment.env_file} mode 0600, found {mode:04o}"
@@ -181,9 +182,37 @@ def test_env_file_private(deployment: Deployment) -> None:
     guide=f"{GUIDE}#credentials-overridden-on-the-runtime-path",
 )
 def test_runtime_credentials(
-    settings: BotSettings, entrypoint: Entrypoint, auth_file: config_rules.AuthFile
+    settings: BotSettings, entrypoint: Entrypoint, auth_file: auth_probe.AuthFile
 ) -> None:
     if entrypoint.kind != "runtime":
         pytest.skip("not applicable: only launcher.py reads auth.json and OPENAI_COMPAT_*")
     problems = config_rules.credential_precedence(settings, auth_file)
     assert not problems, "expected .env to be the credential source, found: " + "; ".join(problems)
+
+
+@pytest.mark.warning
+@check(
+    "The bundled settings catalog agrees with the bot's own code",
+    "Nothing to fix in the deployment: the suite follows the bot's config/ source. Report the "
+    "listed differences to acore-doctor so its bundled catalog (used without source) catches up.",
+    guide=f"{GUIDE}#dead-or-misspelled-keys",
+)
+def test_catalog_matches_bot_source(deployment: Deployment, record_property) -> None:
+    knowledge = deployment.knowledge
+    if knowledge.source is None:
+        pytest.skip("not applicable: no config/ source in the bot directory (bundled catalog used)")
+    differences = knowledge.disagreements
+    # Information, never a failure: the run already uses what the bot's code says.
+    record_property(
+        "details",
+        f"settings from {knowledge.origin}: {len(knowledge.source.reads)} keys in "
+        f"{len(knowledge.source.config_files)} config files, "
+        f"{len(knowledge.source.read_elsewhere)} read elsewhere"
+        + (
+            "; differs from the bundled catalog: " + "; ".join(differences[:30])
+            if differences
+            else "; agrees with the bundled catalog"
+        ),
+    )
+    unparsed = knowledge.source.unparsed
+    assert not unparsed, "expected every config file to parse, found: " + "; ".join(unparsed)
