@@ -32,7 +32,7 @@ from acore_doctor.logs.sources import (
 )
 from acore_doctor.logs.state import load_state, new_keys, save_state
 from acore_doctor.logs.window import last_record_time, newest_record_time
-from acore_doctor.redact import Redactor
+from acore_doctor.redact import Redactor, set_run_redactor
 from acore_doctor.rules.logs import LogProblem, LogThresholds, assess, describe_age, log_stale
 from acore_doctor.suite import REPORTS_ENV, resolve_report_dir
 
@@ -144,6 +144,7 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
     bot_dir = resolve_bot_dir(args.bot_dir, None, Path.cwd())
     deployment = load_deployment(bot_dir, args.env_file)
     redact = deployment.redactor()
+    set_run_redactor(redact)  # templates and samples are made deep in the analyzer
     thresholds = LogThresholds()
     try:
         since = None if args.all or args.since is None else parse_since(args.since)
