@@ -252,3 +252,25 @@ def test_old_state_with_a_secret_is_rewritten_clean_on_read(tmp_path: Path):
     assert data["templates"] == {f"ERROR token {MASK}": 900.0, "WARNING x": 950.0}
     assert state.previous_run == 1000.0
     assert new_keys(state, {f"ERROR token {GHP}"}) == []
+
+
+# -- command lines and /healthz ----------------------------------------------------------------
+def test_command_line_masks_secret_options_and_variables():
+    argv = ["python", "main.py", "--token", "abc123xyz", "--api-key=k1234", "--max-tokens", "500"]
+    assert Redactor().command_line(argv) == (
+        f"python main.py --token {MASK} --api-key={MASK} --max-tokens 500"
+    )
+    line = "env DISCORD_TOKEN=plain LOG_LEVEL=DEBUG python3 main.py --verbose --password -x"
+    assert Redactor().command_line(line) == (
+        f"env DISCORD_TOKEN={MASK} LOG_LEVEL=DEBUG python3 main.py --verbose --password -x"
+    )
+
+
+def test_healthz_text_hides_absolute_paths():
+    from acore_doctor.ops.serve import hide_paths
+
+    assert hide_paths("no log file at /home/bot/acore_bot/logs/bot.log (journal)") == (
+        "no log file at …/bot.log (journal)"
+    )
+    kept = "http://127.0.0.1:11434/api/tags answered 3/4 in ~/x"
+    assert hide_paths(kept) == kept
