@@ -3,129 +3,36 @@ honest counts and exit codes (issue 11, "SQLite repair")."""
 
 from __future__ import annotations
 
-import random
+import json
 import sqlite3
-from dataclasses import dataclass
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
 from acore_doctor.deployment import load_deployment
-from acore_doctor.probes.databases import open_readonly
+from acore_doctor.probes.state_files import (
+    READ_WHOLE_MAX,
+    scan_state_files,
+    state_kinds,
+    stream_state_file,
+)
 from acore_doctor.recovery.backup import create_backup
-from acore_doctor.recovery.pages import IN_TREE, OVERFLOW, TABLE_INTERIOR, PageFile, TreeStats
 from acore_doctor.recovery.repair import apply_repair, plan_repair
 from acore_doctor.recovery.salvage import integrity_ok, rebuild_database, salvage_sqlite
 from tests.support.builder import DeploymentBuilder
+from tests.support.damage import (
+    add_messages,
+    destroy,
+    intact_rows,
+    make_store,
+    rows_of,
+    tree_of,
+)
 from tests.support.recovery import config_of, healthy
 
 QUIET = {"say": lambda _line: None}
-ROWS = "SELECT id, channel_id, role, content, username, user_id FROM messages ORDER BY id"
 DB = "data/conversations.db"
-
-
-def make_store(path: Path, rows: int, page_size: int = 4096, big_every: int = 0) -> None:
-    """The offline-RL conversation store (deployment §3.1); every ``big_every``-th message
-    is long enough to spill onto overflow pages."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path)
-    conn.execute(f"PRAGMA page_size={page_size}")
-    conn.execute(
-        "CREATE TABLE messages(id INTEGER PRIMARY KEY AUTOINCREMENT, channel_id INTEGER NOT NULL,"
-        " role TEXT NOT NULL, content TEXT NOT NULL, username TEXT, user_id INTEGER,"
-        " timestamp DATETIME DEFAULT CURRENT_TIMESTAMP)"
-    )
-    conn.execute("CREATE INDEX idx_channel ON messages(channel_id)")
-    conn.execute("CREATE TABLE rewards(message_id INTEGER, reward REAL, note TEXT)")
-    conn.commit()
-    add_messages(conn, 0, rows, big_every)
-    conn.executemany(
-        "INSERT INTO rewards VALUES (?, ?, ?)", [(i, i / 10, f"r{i}") for i in range(rows // 10)]
-    )
-    conn.commit()
-    conn.close()
-
-
-def add_messages(conn: sqlite3.Connection, start: int, count: int, big_every: int = 0) -> None:
-    conn.executemany(
-        "INSERT INTO messages(channel_id, role, content, username, user_id) VALUES (?,?,?,?,?)",
-        [
-            (
-                i % 7,
-                "user" if i % 2 else "assistant",
-                f"message {i} "
-                + ("y" * 9000 if big_every and i % big_every == 0 else "x" * (20 + i % 40)),
-                f"user{i % 5}",
-                i % 5,
-            )
-            for i in range(start, start + count)
-        ],
-    )
-    conn.commit()
-
-
-def rows_of(path: Path) -> dict[int, tuple]:
-    conn = open_readonly(path)
-    try:
-        return {r[0]: r for r in conn.execute(ROWS)}
-    finally:
-        conn.close()
-
-
-@dataclass
-class Tree:
-    page_size: int
-    root: int
-    interior: list[int]  # below the root
-    leaves: list[int]
-    rowid_page: dict[int, int]  # rowid -> its leaf page
-    overflow: dict[int, set[int]]  # rowid -> its overflow pages
-
-
-def tree_of(path: Path, table: str = "messages") -> Tree:
-    """Where each row of ``table`` lives in an intact file (the ground truth for damage)."""
-    conn = sqlite3.connect(path)
-    root = conn.execute("SELECT rootpage FROM sqlite_schema WHERE name = ?", (table,)).fetchone()[0]
-    conn.close()
-    tree = Tree(0, root, [], [], {}, {})
-    with PageFile(path) as pages:
-        tree.page_size = pages.header.page_size
-        before = bytes(pages.map)
-
-        def take(page, cells, _clean) -> None:  # noqa: ANN001
-            tree.leaves.append(page.number)
-            for cell in cells:
-                tree.rowid_page[cell.rowid] = page.number
-
-        pages.walk_table(root, TreeStats(table), take)
-        for number in range(1, pages.page_count + 1):
-            walked = pages.map[number] == IN_TREE != before[number] and number not in tree.leaves
-            if walked and number != root and pages.btree_page(number).kind == TABLE_INTERIOR:
-                tree.interior.append(number)
-        overflow = {n for n in range(1, pages.page_count + 1) if pages.map[n] == OVERFLOW}
-    if overflow:
-        # Which row owns which overflow page is not needed exactly: rows whose content
-        # spilled are the long ones.
-        long_rows = {r for r, v in rows_of(path).items() if len(v[3]) > tree.page_size}
-        tree.overflow = {r: overflow for r in long_rows}
-    return tree
-
-
-def destroy(path: Path, page: int, page_size: int, length: int | None = None) -> None:
-    """Overwrite a page (or its first ``length`` bytes) with noise, as a bad sector would."""
-    noise = random.Random(page).randbytes(length or page_size)
-    with path.open("r+b") as handle:
-        handle.seek((page - 1) * page_size)
-        handle.write(noise)
-
-
-def intact_rows(tree: Tree, damaged: set[int], rows: dict[int, tuple]) -> set[int]:
-    return {
-        rowid
-        for rowid in rows
-        if tree.rowid_page.get(rowid) not in damaged
-        and not (tree.overflow.get(rowid, set()) & damaged)
-    }
 
 
 # -- the page reader alone (no backup) -----------------------------------------------------------
@@ -290,3 +197,55 @@ def test_changed_rows_come_from_the_damaged_file_when_their_page_parsed(
     report = apply_repair(load_deployment(store.root), use_sqlite_cli=False, **QUIET)
     assert rows_of(db)[7][3] == "edited after the backup"
     assert "messages rowid 7" in report.outcomes[0]["detail"], "changed rows are listed"
+
+
+# -- JSON state files -------------------------------------------------------------------------------
+CHAT = "data/chat_history/1431878519016915044.json"
+
+
+def test_a_cut_off_chat_history_keeps_its_complete_messages(bot: DeploymentBuilder) -> None:
+    healthy(bot)
+    messages = [{"role": "user", "content": f"message {i}"} for i in range(5)]
+    whole = json.dumps(messages)
+    bot.write(CHAT, whole[: whole.index("message 3") + 4])  # cut inside the fourth message
+    bot.write("data/gestalt_memory/dagoth_ur/123.json", '{"short_term": [1, 2], "state": {"a"')
+    report = apply_repair(load_deployment(bot.root), **QUIET)
+    assert json.loads((bot.root / CHAT).read_text()) == messages[:3]
+    memory = json.loads((bot.root / "data/gestalt_memory/dagoth_ur/123.json").read_text())
+    assert memory["short_term"] == [1, 2] and memory["state"] == {}
+    chat = next(o for o in report.outcomes if o["what"].endswith(CHAT.rsplit("/", 1)[1]))
+    assert chat["kept_entries"] == 3 and "kept 3 complete entries" in chat["detail"]
+
+
+def test_a_large_valid_history_is_streamed_not_loaded_and_not_corrupt(
+    bot: DeploymentBuilder,
+) -> None:
+    healthy(bot)
+    path = bot.root / "data/chat_history/77.json"
+    message = {"role": "user", "content": "z" * 900}
+    count = (READ_WHOLE_MAX * 3 // 2) // len(json.dumps(message))
+    with path.open("w") as out:
+        out.write("[")
+        out.write(",".join(json.dumps(message) for _ in range(count)))
+        out.write("]")
+    size = path.stat().st_size
+    assert size > READ_WHOLE_MAX
+    deployment = load_deployment(bot.root)
+    kinds = state_kinds(deployment, None)
+    tracemalloc.start()
+    try:
+        report = scan_state_files(kinds, bot.root / "data")
+        planned = plan_repair(deployment)
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert not report.corrupt and not report.bad_shape and not report.unchecked
+    assert not [a for a in planned if a.path == path]
+    assert peak < size / 3, f"peak {peak / 2**20:.1f} MiB for a {size / 2**20:.1f} MiB file"
+
+    with path.open("r+b") as handle:  # now break it near the end: still found corrupt
+        handle.truncate(size - 500)
+    report = scan_state_files(kinds, bot.root / "data")
+    assert [p for p, _ in report.corrupt] == [str(path)]
+    streamed = stream_state_file(str(path), kinds[1])
+    assert streamed.error and streamed.items == count - 1
