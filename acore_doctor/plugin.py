@@ -189,6 +189,20 @@ class RunWatcher:
     def __init__(self, state: DoctorState) -> None:
         self.state = state
         self.collection_failures: list[pytest.CollectReport] = []
+        self.deselected: list[pytest.Item] = []
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.deselected += items
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> Any:
+        result = yield
+        if not (session.shouldfail or session.shouldstop or self.state.interrupted):
+            roots = missing_roots(session, self.state, self.deselected)
+            session.testscollected += len(roots)  # pytest's progress counts them too
+            for item in roots:
+                item.ihook.pytest_runtest_protocol(item=item, nextitem=None)
+        return result
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -200,6 +214,53 @@ class RunWatcher:
         # and pytest-xdist its own Interrupted for -x/--maxfail: only Ctrl-C is an interrupt.
         if type(excinfo.value).__name__ != "Interrupted":
             self.state.interrupted = True
+
+
+def missing_roots(
+    session: pytest.Session, state: DoctorState, deselected: list[pytest.Item]
+) -> list[pytest.Item]:
+    """Root checks that blocked checks of this run name but the run did not select.
+
+    A check rerun alone (a node id, ``-k``) that is blocked by a root cause still runs that
+    root check afterwards, so the report files it under its root and recommends fixing the
+    root (not, say, resetting a token because DNS failed). The root is looked for among the
+    deselected checks, then in the blocked checks' own modules.
+    """
+    selected = {root_of(item) for item in session.items} - {None}
+    ran = {f.root for f in state.findings.values() if f.root}
+    wanted = (
+        {f.blocked_by for f in state.findings.values() if f.outcome == "blocked"}
+        - selected
+        - ran
+        - {None}
+    )
+    if not wanted:
+        return []
+    blocked = {f.nodeid for f in state.findings.values() if f.blocked_by in wanted}
+    modules = {
+        id(module): module
+        for item in session.items
+        if item.nodeid in blocked and (module := item.getparent(pytest.Module)) is not None
+    }
+    candidates = list(deselected) + [
+        node
+        for module in modules.values()
+        for node in module.collect()
+        if isinstance(node, pytest.Item)
+    ]
+    found: dict[str, pytest.Item] = {}
+    for item in candidates:
+        key = root_of(item)
+        if key in wanted and key not in found and declaration_problem(item) is None:
+            item.user_properties.append(("severity", severity_of(item)))
+            found[key] = item
+    return list(found.values())
+
+
+def root_of(item: pytest.Item) -> str | None:
+    """The root-cause key a check declares with ``@check(..., root=KEY)``, if any."""
+    doctor = item.get_closest_marker("doctor")
+    return doctor.kwargs.get("root") if doctor else None
 
 
 PATH_OPTIONS = ("--bot-dir", "--env-file", "--report-dir")

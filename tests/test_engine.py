@@ -196,6 +196,41 @@ def test_vision():
     result.assert_outcomes(failed=1, skipped=2)
 
 
+ROOT_AND_SYMPTOM = """
+@pytest.mark.critical
+@check("Discord API answers", "Check DNS and outbound HTTPS.", root="discord")
+def test_root():
+    assert False, "expected discord.com to answer, found DNS failure"
+
+@pytest.mark.critical
+@check("Bot has its channel permissions", "Reset the token and invite the bot again.")
+def test_permissions():
+    raise Blocked("discord", "DNS failure")
+
+@pytest.mark.warning
+@check("Unrelated", "Nothing.")
+def test_other():
+    assert True
+"""
+
+
+@pytest.mark.parametrize(
+    "selection", [("health_tests/test_checks.py::test_permissions",), ("-k", "permissions")]
+)
+def test_blocked_check_run_alone_runs_its_root_and_files_under_it(pytester, selection):
+    checks_file(pytester, ROOT_AND_SYMPTOM)
+    result, report = run(pytester, *selection)
+    assert result.ret == 2
+    [issue] = report["issues"]
+    assert issue["title"] == "Discord API answers"
+    assert issue["symptoms"] == ["Bot has its channel permissions: blocked by discord: DNS failure"]
+    assert [r["text"] for r in report["recommendations"]] == ["Check DNS and outbound HTTPS."]
+    assert {c["nodeid"].split("::")[1] for c in report["checks"]} == {
+        "test_root",
+        "test_permissions",
+    }
+
+
 def test_blocked_check_run_alone_reports_on_its_own(pytester):
     body = """
 @pytest.mark.warning
