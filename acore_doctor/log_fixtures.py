@@ -1,6 +1,7 @@
-"""pytest plugin module for log health: options (thresholds) and session fixtures.
+"""pytest plugin module for log health: session fixtures (the options are in options.py).
 
-Facts come from :mod:`acore_doctor.logs`; ``health_tests/test_logs.py`` judges them. The
+Facts come from :mod:`acore_doctor.logs`; ``health_tests/test_logs.py`` judges them with
+:mod:`acore_doctor.rules.logs` (which also holds the thresholds these options set). The
 recent window is read once per run and shared by every window check.
 """
 
@@ -29,24 +30,10 @@ from acore_doctor.logs.window import (
     read_file_window,
     read_journal_window,
 )
-from acore_doctor.options import LOG_THRESHOLDS
 from acore_doctor.probes.bot_process import BotProcess
 from acore_doctor.probes.entrypoint import RUNTIME, Entrypoint
+from acore_doctor.rules.logs import LOG_THRESHOLDS, LogThresholds
 from acore_doctor.thresholds import read_thresholds
-
-
-@dataclass(frozen=True)
-class LogThresholds:
-    log_window_minutes: float
-    log_stale_minutes: float
-    log_stale_debug_minutes: float
-    log_crash_starts: float
-    log_crash_minutes: float
-    log_flood_per_minute: float
-    log_error_share_percent: float
-    log_min_records: float
-    log_ready_grace_minutes: float
-    log_rotation_min_hours: float
 
 
 @pytest.fixture(scope="session")

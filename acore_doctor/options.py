@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from acore_doctor.rules.log_thresholds import LOG_THRESHOLDS
 from acore_doctor.suite import REPORTS_ENV
 from acore_doctor.thresholds import add_threshold_options
 
@@ -145,25 +146,6 @@ def services(parser: pytest.Parser) -> None:
         metavar="TPS",
         help="warn when the canary generates fewer tokens/s (default 5)",
     )
-
-
-#: option/ini name -> (default, help)
-LOG_THRESHOLDS = {
-    "log_window_minutes": (60.0, "length of the recent log window the checks read (minutes)"),
-    "log_stale_minutes": (
-        360.0,
-        "a running bot's log older than this is stale (minutes; at LOG_LEVEL=DEBUG the "
-        "gateway heartbeat writes every ~41 s, so log_stale_debug_minutes applies)",
-    ),
-    "log_stale_debug_minutes": (15.0, "stale log threshold at LOG_LEVEL=DEBUG (minutes)"),
-    "log_crash_starts": (3.0, "more starts than this within log_crash_minutes is a crash loop"),
-    "log_crash_minutes": (10.0, "the crash-loop window (minutes)"),
-    "log_flood_per_minute": (100.0, "more copies of one error template in a minute is a flood"),
-    "log_error_share_percent": (1.0, "ERROR+CRITICAL share of records above this warns (%)"),
-    "log_min_records": (100.0, "the error share is judged only on at least this many records"),
-    "log_ready_grace_minutes": (5.0, "how long after a start the ready marker may take (minutes)"),
-    "log_rotation_min_hours": (6.0, "rotating more often than this means a flood (hours)"),
-}
 
 
 def logs(parser: pytest.Parser) -> None:

@@ -91,7 +91,22 @@ SIGNATURE_LINES: dict[str, tuple[str, str, str]] = {
         "Re-ranking failed: Cannot run the event loop while another loop is running",
     ),
     "on_message_exception": ("discord.client", "ERROR", "Ignoring exception in on_message"),
-    "persona_not_found": ("services.persona.system", "WARNING", "Persona goth_mommy not found"),
+    "persona_not_found": (
+        "services.conversation.orchestrator",
+        "ERROR",
+        "Persona goth_mommy not found",
+    ),
+    "parakeet_unreachable": (
+        "services.clients.stt_client",
+        "ERROR",
+        "Parakeet health check failed: Cannot connect to host localhost:8890 ssl:default "
+        "[Connect call failed ('127.0.0.1', 8890)]",
+    ),
+    "avatar_fetch_failed": (
+        "adapters.discord.output",
+        "WARNING",
+        "Failed to fetch avatar from https://files.catbox.moe/abc123.png: Server disconnected",
+    ),
     "plugin_load_failed": (
         "gestalt.plugins",
         "WARNING",
@@ -186,7 +201,7 @@ class LogGen:
         return self
 
     # -- behaviours ---------------------------------------------------------------------
-    def start(self, ready: bool = True, level: str = "DEBUG", runtime: bool = False) -> LogGen:
+    def start(self, ready: bool = True, level: str = "INFO", runtime: bool = False) -> LogGen:
         self.line(
             "utils.logging_config",
             "INFO",

@@ -82,7 +82,7 @@ def test_output_never_carries_user_text_or_user_ids():
     analysis = Analyzer().feed_lines(iter_lines(io.BytesIO(gen.data())))
     text = json.dumps(analysis.to_dict(top=50))
     assert USER_TEXT not in text and USER not in text and CHANNEL not in text
-    assert "Message from <ID>: <STR>" in text
+    assert "Message from <ID>: <CONTENT>" in text  # the whole message goes, not only quotes
 
 
 def test_rotated_segments_are_read_oldest_first_with_the_live_file(tmp_path: Path):
@@ -200,10 +200,24 @@ def test_rotation_facts_name_extra_uncompressed_and_broken_segments(tmp_path: Pa
     assert "beyond LOG_BACKUP_COUNT=5 (bot.log.9.gz)" in text
     assert "uncompressed bot.log.4" in text
     assert "bot.log.9.gz is not a valid gzip file" in text
+
+
+def test_rotation_interval_comes_from_record_times_not_file_mtimes(tmp_path: Path):
+    """Each segment filled in about an hour (90 heartbeats 40 s apart); copied files have fresh
+    mtimes, which must not change the answer. A segment far below LOG_MAX_BYTES was not
+    rotated by size, so its span is no interval."""
     clean = tmp_path / "clean"
-    write_rotated(clean, gens)
-    good = rotation_facts(find_log_files(clean / "bot.log"), 5, 10_485_760)
-    assert good.problems == [] and good.shortest_interval_h == pytest.approx(1.0, abs=0.1)
+    start = time.time() - 8 * 3600
+    gens = [LogGen(start=start + 3700 * n).heartbeats(90, every=40) for n in range(3)]
+    write_rotated(clean, [*gens, LogGen(start=start + 3700 * 3).heartbeats(5)])
+    for path in clean.iterdir():
+        os.utime(path, None)  # a copy or restore: every mtime is now
+    good = rotation_facts(find_log_files(clean / "bot.log"), 5, max_bytes=9000)
+    assert good.problems == []
+    assert good.shortest_interval_h == pytest.approx(1.0, abs=0.05)
+    assert "bot.log." in good.shortest_interval_between
+    big_limit = rotation_facts(find_log_files(clean / "bot.log"), 5, max_bytes=10_485_760)
+    assert big_limit.shortest_interval_h is None
 
 
 # -- state and rebasing ------------------------------------------------------------------------

@@ -70,7 +70,8 @@ def test_all_reads_rotated_segments_and_finds_the_old_crash_loop(flooded: Path, 
 def test_text_output_and_new_templates_since_the_previous_run(flooded: Path, tmp_path: Path):
     first = logs_command(f"--bot-dir={flooded}", f"--report-dir={tmp_path}")
     assert "first analysis of this deployment" in first.stdout
-    assert "Top error templates:" in first.stdout and "Error flood" in first.stdout
+    assert "Top error templates:" in first.stdout
+    assert "[critical] No error flood in the recent log: expected at most 100" in first.stdout
     assert "\r" not in first.stderr  # no progress indicator without a terminal
     with (flooded / "logs" / "bot.log").open("a") as out:
         out.write(LogGen(start=time.time()).signature("rate_limited").data().decode())
@@ -136,3 +137,19 @@ def test_secret_values_from_env_never_appear(bot, tmp_path: Path):
     for extra in ((), ("--json",)):
         run = logs_command(f"--bot-dir={bot.root}", "--no-state", *extra)
         assert "auth failed with key" in run.stdout and secret not in run.stdout
+
+
+def test_stopped_bots_log_is_anchored_at_its_newest_record(bot, tmp_path: Path):
+    """No --since: the hour before the newest record, however old, and the age said plainly."""
+    logs = bot.root / "logs"
+    for old in logs.glob("bot.log*"):
+        old.unlink()
+    gen = LogGen(start=time.time() - 3 * 86400).start().chat(30, every=60)
+    write_rotated(logs, [gen])
+    text = logs_command(f"--bot-dir={bot.root}", "--no-state")
+    assert "Newest record:" in text.stdout and "2 d 23 h ago" in text.stdout, text.stdout
+    assert "60 min before the newest record" in text.stdout
+    assert "[warning] The log has recent records" in text.stdout
+    assert text.returncode == 1
+    doc = json.loads(logs_command(f"--bot-dir={bot.root}", "--no-state", "--json").stdout)
+    assert doc["records"] > 50 and doc["newest_record_age_seconds"] > 3 * 86400 - 3600

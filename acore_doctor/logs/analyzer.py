@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from acore_doctor.logs.masking import sample_of, template_of
+from acore_doctor.logs.masking import CONTENT_PREFIXES, sample_of, template_of
 from acore_doctor.logs.parse import (
     LEVEL_RANK,
     LEVEL_STR,
@@ -32,6 +32,7 @@ from acore_doctor.logs.parse import (
 )
 from acore_doctor.logs.signatures import (
     FATAL_MARKERS,
+    LEVEL_MARKER,
     READY_MARKERS,
     SIGNATURES,
     START_MARKERS,
@@ -45,7 +46,10 @@ _CACHE_LIMIT = 20_000
 #: continuation texts are up to 64 x 500 characters: fewer of them keep memory flat
 _CONTINUATION_CACHE_LIMIT = 500
 _WARNING = LEVEL_RANK["WARNING"]
-_MARKERS = START_MARKERS + READY_MARKERS
+#: Messages that are never only counted: starts, ready markers, the logged level, and the
+#: lines that carry conversation content (their count decides who may read the log).
+_MARKERS = START_MARKERS + READY_MARKERS + (LEVEL_MARKER,) + CONTENT_PREFIXES
+_LEVEL_WORDS = {name: name for name in LEVELS} | {"WARN": "WARNING", "FATAL": "CRITICAL"}
 _MARKER_BYTES = tuple(m.encode() for m in _MARKERS)
 _ERROR = LEVEL_RANK["ERROR"]
 
@@ -180,6 +184,13 @@ class LogAnalysis:
     max_starts_in_crash_window: int = 0
     max_starts_window_end: float | None = None
     signatures: dict[str, Occurrences] = field(default_factory=dict)
+    #: the cause the newest hit of a signature names in its own line (see Signature.causes)
+    signature_causes: dict[str, str] = field(default_factory=dict)
+    #: the level the bot logged at its newest start (``Logging configured: Level=X``)
+    logged_level: str | None = None
+    logged_level_at: float | None = None
+    #: lines that carry conversation content (reply previews, generated text, messages)
+    user_content: Occurrences = field(default_factory=Occurrences)
 
     # -- facts the checks read -----------------------------------------------------------
     @property
@@ -251,6 +262,8 @@ class LogAnalysis:
             "crash_window_minutes": self.crash_window_s / 60,
             "noisiest_loggers": dict(self.loggers.most_common(top)),
             "signatures": {k: v.to_dict() for k, v in sorted(self.signatures.items())},
+            "logged_level": self.logged_level,
+            "user_content_lines": self.user_content.count,
         }
 
 
@@ -445,12 +458,18 @@ class Analyzer:
         if message.startswith(_MARKERS):
             if message.startswith(START_MARKERS):
                 self._start(when)
-            else:
+            elif message.startswith(READY_MARKERS):
                 result.ready_markers += 1
                 if result.first_ready is None:
                     result.first_ready = when
                 if result.ready_since_last_start is None:
                     result.ready_since_last_start = when
+            elif message.startswith(LEVEL_MARKER):
+                word = message[len(LEVEL_MARKER) :].split(",", 1)[0].strip().upper()
+                result.logged_level = _LEVEL_WORDS.get(word, word[:20])
+                result.logged_level_at = when
+            else:
+                result.user_content.see(when, message)
         rank = LEVEL_RANK[level]
         if extra_lines:
             exc = record.traceback_type()
@@ -518,6 +537,8 @@ class Analyzer:
             if hits is None:
                 hits = result.signatures[signature.key] = Occurrences()
             hits.see(when, message)
+            if signature.causes:
+                result.signature_causes[signature.key] = signature.cause_of(record.logger, message)
         if rank < _WARNING:
             return
         stats = result.templates.get((record.level, template))

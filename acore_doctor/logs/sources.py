@@ -22,6 +22,7 @@ from acore_doctor.logs.parse import (
     LogRecord,
     ParseStats,
     iter_records,
+    line_time,
     strip_eol,
 )
 
@@ -39,6 +40,8 @@ class Segment:
     compressed: bool
     size: int
     mtime: float
+    #: st_mode (who may read it: logs carry users' messages)
+    mode: int = 0
 
 
 @dataclass
@@ -49,6 +52,7 @@ class LogFiles:
     live_exists: bool
     live_size: int = 0
     live_mtime: float | None = None
+    live_mode: int = 0
     live_error: str | None = None
     segments: list[Segment] = field(default_factory=list)
     #: ``bot.log.N`` without .gz: left by an older bot or an interrupted rotation
@@ -58,8 +62,14 @@ class LogFiles:
         """Oldest segment first, the live file last (the rotating handler's numbering)."""
         ordered = sorted(self.segments, key=lambda s: -s.index)
         if self.live_exists:
-            ordered.append(Segment(self.live, 0, False, self.live_size, self.live_mtime or 0.0))
+            ordered.append(
+                Segment(self.live, 0, False, self.live_size, self.live_mtime or 0.0, self.live_mode)
+            )
         return ordered
+
+    def modes(self) -> list[tuple[str, int]]:
+        """(file name, st_mode) of the live file and every segment."""
+        return [(s.path.name, s.mode) for s in self.in_time_order()]
 
     @property
     def total_bytes(self) -> int:
@@ -78,7 +88,7 @@ def find_log_files(live: Path) -> LogFiles:
     try:
         st = live.stat()
         files.live_exists = live.is_file()
-        files.live_size, files.live_mtime = st.st_size, st.st_mtime
+        files.live_size, files.live_mtime, files.live_mode = st.st_size, st.st_mtime, st.st_mode
         if not files.live_exists:
             files.live_error = "not a regular file"
     except FileNotFoundError:
@@ -101,27 +111,70 @@ def find_log_files(live: Path) -> LogFiles:
             st = entry.stat()
         except OSError:
             continue
-        files.segments.append(Segment(path, int(match.group("n")), True, st.st_size, st.st_mtime))
+        files.segments.append(
+            Segment(path, int(match.group("n")), True, st.st_size, st.st_mtime, st.st_mode)
+        )
     files.segments.sort(key=lambda s: s.index)
     files.uncompressed_backups.sort()
     return files
 
 
-def gzip_problem(path: Path) -> str | None:
-    """Why ``path`` is not a complete gzip file, or None. Reads it fully (CRC check)."""
+@dataclass(frozen=True)
+class SegmentScan:
+    """One full read of a rotated segment: whether it is a complete gzip file, and the times
+    of its first and last records (when it started and when it was rotated out)."""
+
+    problem: str | None
+    first_time: float | None = None
+    last_time: float | None = None
+    #: uncompressed bytes read
+    size: int = 0
+
+
+def _first_time(data: bytes) -> float | None:
+    for line in data.split(b"\n", 256)[:256]:
+        when = line_time(line.rstrip(b"\r"))
+        if when is not None:
+            return when
+    return None
+
+
+def _last_time(data: bytes) -> float | None:
+    for line in reversed(data.split(b"\n")):
+        when = line_time(line.rstrip(b"\r"))
+        if when is not None:
+            return when
+    return None
+
+
+def scan_segment(path: Path) -> SegmentScan:
+    """Read ``path`` fully (CRC check) and note its first and last record times."""
+    first = last = None
+    tail = b""
+    size = 0
     try:
         with path.open("rb") as raw:
             if raw.read(2) != b"\x1f\x8b":
-                return "not gzip data (bad magic number)"
+                return SegmentScan("not gzip data (bad magic number)")
             raw.seek(0)
             with gzip.GzipFile(fileobj=raw) as gz:
-                while gz.read(1 << 20):
-                    pass
+                while chunk := gz.read(CHUNK_BYTES):
+                    size += len(chunk)
+                    if first is None:
+                        first = _first_time(tail + chunk)
+                    tail = (tail + chunk)[-(1 << 16) :]
+                    when = _last_time(tail)
+                    last = when if when is not None else last
     except EOFError:
-        return "truncated (ends before the gzip trailer)"
+        return SegmentScan("truncated (ends before the gzip trailer)", first, last, size)
     except (OSError, zlib.error) as exc:
-        return str(exc) or type(exc).__name__
-    return None
+        return SegmentScan(str(exc) or type(exc).__name__, first, last, size)
+    return SegmentScan(None, first, last, size)
+
+
+def gzip_problem(path: Path) -> str | None:
+    """Why ``path`` is not a complete gzip file, or None. Reads it fully (CRC check)."""
+    return scan_segment(path).problem
 
 
 def open_segment(segment: Segment | Path) -> Iterator[bytes]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from acore_doctor.logs.analyzer import Analyzer, LogAnalysis
-from acore_doctor.logs.parse import ParseStats, iter_lines, iter_records, parse_json, text_time
+from acore_doctor.logs.parse import ParseStats, iter_lines, iter_records, line_time
 from acore_doctor.logs.sources import LogFiles, open_segment, records_since
 
 BLOCK = 64 * 1024
@@ -40,13 +40,6 @@ class WindowFacts:
     segments_read: list[str] = field(default_factory=list)
     #: why there is no window (no file, empty file, no timestamps), or None
     problem: str | None = None
-
-
-def line_time(line: bytes) -> float | None:
-    if line[:1] == b"{":
-        record = parse_json(line, ParseStats())
-        return record.time if record else None
-    return text_time(line)
 
 
 def last_record_time(f: IO[bytes], size: int, max_back: int = MAX_SCAN_BYTES) -> float | None:
