@@ -71,12 +71,53 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hookspecs)
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     options.pytest_addoption(parser)
+    _bad_command_line_is_unknown(parser, pluginmanager)
+
+
+def _bad_command_line_is_unknown(
+    parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager
+) -> None:
+    """An unknown option or a bad value ends pytest with exit 4 before any hook of the session
+    runs. In a health run our contract says 3 (unknown), so wrap this session's parser: a
+    usage error on a command line that asks for a health run prints pytest's message and
+    exits 3. Any other session gets pytest's own error unchanged."""
+
+    def unknown_on_error(parse: Any) -> Any:
+        def parse_or_unknown(args: Any, *more: Any, **kwargs: Any) -> Any:
+            try:
+                return parse(args, *more, **kwargs)
+            except pytest.UsageError as exc:
+                config = pluginmanager.get_plugin("pytestconfig")
+                if config is None or not _command_line_asks_for_health_run(
+                    [str(a) for a in args], config.invocation_params.dir
+                ):
+                    raise
+                sys.stderr.write(f"ERROR: {exc}\n")
+                raise SystemExit(int(ExitCode.UNKNOWN)) from None
+
+        return parse_or_unknown
+
+    # The final parse, and the known-args parse that checks our options' values first.
+    parser.parse = unknown_on_error(parser.parse)  # type: ignore[method-assign]
+    parser.parse_known_and_unknown_args = unknown_on_error(  # type: ignore[method-assign]
+        parser.parse_known_and_unknown_args
+    )
+
+
+def _command_line_asks_for_health_run(args: list[str], invocation_dir: Path) -> bool:
+    """:func:`health_run_asked` from the raw arguments, for a command line pytest rejected."""
+    forced = True if "--doctor" in args else False if "--no-doctor" in args else None
+    bot_dir = next((a for a in args if a == "--bot-dir" or a.startswith("--bot-dir=")), None)
+    paths = [a for a in args if not a.startswith("-") and Path(a.split("::", 1)[0]).exists()]
+    return _asks_for_health_run(forced, bot_dir, paths, invocation_dir)
 
 
 @pytest.hookimpl(trylast=True)  # after pytest's terminal reporter exists (see nagios_plugin)
 def pytest_configure(config: pytest.Config) -> None:
+    if config.option.help or config.option.version:
+        return  # pytest only prints: nothing to check
     config.stash[HEALTH_RUN] = health_run_asked(config)
     if not config.stash[HEALTH_RUN]:
         if config.getoption("nagios"):  # asked for a plugin line: say UNKNOWN, do nothing else
@@ -96,16 +137,28 @@ def health_run_asked(config: pytest.Config) -> bool:
     Our checks are this package's ``health_tests/`` and ``recovery_tests/`` (next to the
     ``acore_doctor`` package): another project's folder of the same name is not ours.
     """
-    forced = config.getoption("doctor")
+    return _asks_for_health_run(
+        config.getoption("doctor"),
+        config.getoption("bot_dir"),
+        list(config.args),
+        config.invocation_params.dir,
+    )
+
+
+def _asks_for_health_run(
+    forced: bool | None, bot_dir: str | None, args: list[str], invocation_dir: Path
+) -> bool:
     if forced is not None:
         return bool(forced)
-    if config.getoption("bot_dir"):
+    if bot_dir:
         return True
+    if not args:  # pytest.ini's testpaths: our checks when run from this checkout
+        return _is_suite_checkout(invocation_dir)
     ours = own_check_dirs()
-    for arg in config.args:
-        path = Path(arg.split("::", 1)[0])
+    for arg in args:
+        path = Path(str(arg).split("::", 1)[0])
         if not path.is_absolute():
-            path = config.invocation_params.dir / path
+            path = invocation_dir / path
         path = path.resolve()
         if any(path == d or d in path.parents or path in d.parents for d in ours):
             return True

@@ -318,6 +318,17 @@ def test_usage_error_is_unknown(pytester):
     assert "--bot-dir=PATH" in result.stderr.str() + result.stdout.str()
 
 
+def test_bad_command_line_is_unknown_in_a_health_run_only(pytester):
+    checks_file(pytester, crit("test_a", PASS))
+    result, _ = run(pytester, "--no-such-option")
+    assert result.ret == 3
+    assert "unrecognized arguments: --no-such-option" in result.stderr.str()
+    result, _ = run(pytester, "--probe-timeout=soon")
+    assert result.ret == 3
+    plain = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--no-such-option")
+    assert plain.ret == pytest.ExitCode.USAGE_ERROR
+
+
 def test_sigint_exits_130_and_reports_interrupted(pytester):
     checks_file(
         pytester,
