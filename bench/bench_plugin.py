@@ -63,9 +63,9 @@ def inert(rounds: int) -> None:
 def health_run(rounds: int) -> None:
     sys.path.insert(0, str(ROOT))
     from acore_doctor.simulate import Simulator
-    from tests.builder import DeploymentBuilder
-    from tests.conftest import everything_on
-    from tests.local_suite import RELAXED, env_with_path, make_healthy, make_tools
+    from tests.support.builder import DeploymentBuilder
+    from tests.support.local_suite import RELAXED, env_with_path, make_healthy, make_tools
+    from tests.support.runs import everything_on
 
     with tempfile.TemporaryDirectory(prefix="bench-health-") as tmp, Simulator() as sim:
         root = Path(tmp)
