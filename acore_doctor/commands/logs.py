@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from acore_doctor.deployment import load_deployment, resolve_bot_dir
+from acore_doctor.commands.options import add_deployment_options, deployment_from
 from acore_doctor.logs import analyze_paths
 from acore_doctor.logs.analyzer import Analyzer, LogAnalysis, TemplateStats
 from acore_doctor.logs.parse import LEVELS, format_local, iter_records
@@ -48,8 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "known failure signatures with their cause and fix, and templates new since the "
         "previous analysis. Exit code: 0 nothing found, 1 warnings, 2 critical, 3 no log.",
     )
-    parser.add_argument("--bot-dir", help="the deployment (default: $ACORE_BOT_DIR or cwd)")
-    parser.add_argument("--env-file", type=Path, help="its .env (default: <bot-dir>/.env)")
+    add_deployment_options(parser, report_dir=False)
     span = parser.add_mutually_exclusive_group()
     span.add_argument(
         "--since",
@@ -141,8 +140,7 @@ class Span:
 
 
 def handle(args: argparse.Namespace, extra: list[str]) -> int:
-    bot_dir = resolve_bot_dir(args.bot_dir, None, Path.cwd())
-    deployment = load_deployment(bot_dir, args.env_file)
+    deployment = deployment_from(args)
     redact = deployment.redactor()
     thresholds = LogThresholds()
     try:
