@@ -202,7 +202,7 @@ def test_healthy_run_reports_facts_as_info(healthy: SuiteRun) -> None:
     assert "discord 2.4.0" in details["test_bot_packages_importable"]
     assert "RSS" in details["test_bot_process_running"]
     assert "threads" in details["test_bot_process_running"]
-    assert "ffmpeg version 1.0-test" in details["test_ffmpeg_for_voice"]
+    assert "ffmpeg version 1.0-standin" in details["test_ffmpeg_for_voice"]
     assert "conversations.db" in details["test_databases_undamaged"]
 
 
