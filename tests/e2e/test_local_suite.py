@@ -6,18 +6,15 @@ own virtual environment, and a broken one with one planted fault per check.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
-import struct
 import time
-import zlib
 from pathlib import Path
 
 import pytest
 
 from acore_doctor.demo import make_bot_venv, start_standin_bot, stop_standin_bot
-from tests.support.builder import DeploymentBuilder
+from tests.support.builder import DeploymentBuilder, png_with_card
 from tests.support.local_suite import (
     RELAXED,
     env_with_path,
@@ -37,26 +34,6 @@ LOCAL_FILES = (
     "test_data",
     "test_databases",
 )
-
-
-def png_with_card(card: dict) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
-    text = b"chara\x00" + base64.b64encode(json.dumps(card).encode())
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"tEXt", text)
-        + chunk(b"IDAT", zlib.compress(b"\x00\x00"))
-        + chunk(b"IEND", b"")
-    )
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from acore_doctor.probes.personas import (
     runtime_load,
 )
 from acore_doctor.rules import personas as rules
-from tests.test_local_suite import png_with_card
+from tests.support.builder import png_with_card
 
 
 def v2(name: str, **data: object) -> dict:
