@@ -889,6 +889,13 @@ def _merge_table(
 ) -> None:
     ours = _insertable(conn, "main", name)
     theirs = set(_insertable(conn, "s", name))
+    for column, declared in conn.execute(
+        "SELECT name, type FROM pragma_table_xinfo(?, 's') WHERE hidden = 0", (name,)
+    ).fetchall():
+        if column not in ours:
+            # Added after the backup (ALTER TABLE ... ADD COLUMN): the newer rows hold it.
+            conn.execute(f"ALTER TABLE main.{_quote(name)} ADD COLUMN {_quote(column)} {declared}")
+            ours.append(column)
     columns = [c for c in ours if c in theirs]
     quoted = ", ".join(_quote(c) for c in columns)
     table = _quote(name)

@@ -281,3 +281,25 @@ def rows_of_connection(conn: sqlite3.Connection) -> dict[int, tuple]:
             "SELECT id, channel_id, role, content, username, user_id FROM messages ORDER BY id"
         )
     }
+
+
+def test_a_column_added_after_the_backup_is_kept(tmp_path: Path) -> None:
+    db = tmp_path / "conversations.db"
+    make_store(db, rows=1500)
+    backup = tmp_path / "backup.db"
+    backup.write_bytes(db.read_bytes())
+    conn = sqlite3.connect(db)
+    conn.execute("ALTER TABLE messages ADD COLUMN mood TEXT")
+    conn.execute("UPDATE messages SET mood = 'calm' WHERE id > 1400")
+    add_messages(conn, 1500, 100)
+    conn.execute("UPDATE messages SET mood = 'new' WHERE id > 1500")
+    conn.commit()
+    expected = conn.execute("SELECT id, mood FROM messages ORDER BY id").fetchall()
+    conn.close()
+    tree = tree_of(db)
+    destroy(db, tree.root, tree.page_size)
+    rebuilt = rebuild_database(db, tmp_path / "out.db", tmp_path / "work", backup, "B", False)
+    assert rebuilt.ok, rebuilt.problems
+    conn = sqlite3.connect(tmp_path / "out.db")
+    assert conn.execute("SELECT id, mood FROM messages ORDER BY id").fetchall() == expected
+    conn.close()
