@@ -38,14 +38,16 @@ _SECRET_NAME = re.compile(
 #: the regex engine skip positions that cannot start a match (sre's charset prefix); a
 #: ``(?<!\w.)`` right after the first character plays the part of a leading ``\b``. Text
 #: up to the end of a group named ``keep_...`` is kept in front of the mask.
+_SPLIT = r"(?:['\"]\s*['\"])?"
 SHAPES: dict[str, tuple[str, ...]] = {
     "discord_webhook": (
         r"h(?i:ttps?://(?:[a-z0-9-]+\.)?discord(?:app)?\.com/api(?:/v\d+)?/webhooks/\d+/[\w-]+)",
     ),
-    # Authorization: Bearer x / Basic x / Bot x / token; also 'Authorization': 'Bearer x'
+    # Authorization: Bearer x / Basic x / Bot x / token; also 'Authorization': 'Bearer x',
+    # and split by pprint at a space into two literals: 'Authorization: Bearer '\n   'x'
     "authorization": tuple(
-        rf"{first}(?<!\w.)(?P<keep_{name}>{rest}['\"]?\s*[:=]\s*['\"]?"
-        r"(?:(?:Bearer|Basic|Bot|Token|Digest|ApiKey)\s+)?)[^\s'\",;}:=][^\s'\",;}]*"
+        rf"{first}(?<!\w.)(?P<keep_{name}>{rest}['\"]?\s*[:=]\s*{_SPLIT}['\"]?"
+        rf"(?:(?:Bearer|Basic|Bot|Token|Digest|ApiKey)\s+{_SPLIT})?)[^\s'\",;}}:=][^\s'\",;}}]*"
         for first, name, rest in (
             ("A", "auth", "uthorization"),
             ("a", "auth_lower", "uthorization"),
@@ -224,3 +226,24 @@ def _mask(match: re.Match[str]) -> str:
                 USERINFO_MASK if name == "userinfo" else MASK
             )
     return MASK
+
+
+#: Masks token shapes only: what runs before (or without) a deployment's redactor gets.
+SHAPES_ONLY = Redactor()
+_run_redactor: Redactor | None = None
+
+
+def set_run_redactor(redactor: Redactor | None) -> None:
+    """Make ``redactor`` the one :func:`run_redactor` returns (None: shapes only again).
+
+    For code that builds text from deployment data far from any place that could hand it a
+    redactor: the log analyzer's templates and samples, made in every ``Analyzer``. A process
+    checks one deployment at a time (a health run, one ``logs`` command), so one is enough.
+    """
+    global _run_redactor
+    _run_redactor = redactor
+
+
+def run_redactor() -> Redactor:
+    """The redactor of this process's run (see :func:`set_run_redactor`)."""
+    return _run_redactor if _run_redactor is not None else SHAPES_ONLY

@@ -61,13 +61,24 @@ def signed64(value: int) -> int:
 def decode_record(payload: bytes, encoding: str) -> list[Any]:
     """The values of one record; raises Unparsable unless the sizes add up exactly."""
     try:
-        header_size, pos = varint(payload, 0)
+        header_size, pos = payload[0], 1
+        if header_size >= 0x80:
+            header_size, pos = varint(payload, 0)
         if header_size < 1 or header_size > len(payload):
             raise Unparsable("record header larger than the record")
         types = []
+        append = types.append
         while pos < header_size:
-            serial, pos = varint(payload, pos)
-            types.append(serial)
+            serial = payload[pos]
+            if serial < 0x80:  # the usual one- and two-byte serial types, without a call
+                append(serial)
+                pos += 1
+            elif payload[pos + 1] < 0x80:
+                append(((serial & 0x7F) << 7) | payload[pos + 1])
+                pos += 2
+            else:
+                serial, pos = varint(payload, pos)
+                append(serial)
         if pos != header_size:
             raise Unparsable("record header overruns")
         offset = header_size
@@ -284,7 +295,9 @@ class PageFile:
         """One table-leaf cell with its record decoded (overflow chain followed)."""
         data, usable = page.data, self.header.usable
         try:
-            size, pos = varint(data, offset)
+            size, pos = data[offset], offset + 1
+            if size >= 0x80:
+                size, pos = varint(data, offset)
             rowid, pos = varint(data, pos)
         except IndexError as exc:
             raise Unparsable("cell header runs off the page") from exc

@@ -274,3 +274,12 @@ def test_healthz_text_hides_absolute_paths():
     )
     kept = "http://127.0.0.1:11434/api/tags answered 3/4 in ~/x"
     assert hide_paths(kept) == kept
+
+
+def test_a_header_split_by_pprint_is_still_masked():
+    import pprint
+
+    text = "request failed with headers Authorization: Bearer PlantedBearerValue-0a1b2c3d4e " * 3
+    shown = pprint.pformat({"message": text}, width=60)
+    assert "'\n" in shown  # pprint split the string into literals at spaces
+    assert "PlantedBearerValue" not in Redactor()(shown)
