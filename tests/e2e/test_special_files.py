@@ -44,9 +44,7 @@ def test_fifo_card_and_dev_zero_state_are_findings(bot: DeploymentBuilder, tmp_p
     assert run.code in (1, 2), run.stdout[-3000:] + run.stderr[-2000:]
     found = messages(run)
     assert "hal_9000.json is a FIFO, not a file" in found, found
-    assert "1431878519016915044.json is a symlink to a character device, not a file" in found, (
-        found
-    )
+    assert "1431878519016915044.json is a symlink to a character device, not a file" in found, found
     assert "zero.db is a symlink to a character device, not a file" in found, found
 
 
