@@ -112,9 +112,20 @@ def read_bounded(path: Path | str, limit: int) -> bytes:
     """All of a regular file of at most ``limit`` bytes. A file that grows past the limit while
     it is read is refused too (FileTooLarge), never read on without end."""
     with open_regular(path, limit) as handle:
-        data = handle.read(limit + 1)
+        data = read_rest(handle, limit)
     if len(data) > limit:
         raise FileTooLarge(path, len(data), limit)
+    return data
+
+
+def read_rest(handle: BinaryIO, limit: int) -> bytes:
+    """What is left of an open regular file, at most ``limit`` + 1 bytes (one more than the
+    limit says the file is larger). Sized by ``fstat``, not by the limit: ``read(n)`` allocates
+    n bytes up front, which for a 16 MiB limit and a 2 KiB file is 16 MiB of memory."""
+    size = os.fstat(handle.fileno()).st_size - handle.tell()
+    data = handle.read(min(max(size, 0), limit) + 1)
+    if len(data) > size and len(data) <= limit:  # grew since fstat (or /proc-like, size 0)
+        data += handle.read(limit + 1 - len(data))
     return data
 
 
@@ -136,5 +147,6 @@ __all__ = [
     "open_regular",
     "read_bounded",
     "read_head",
+    "read_rest",
     "read_text_bounded",
 ]

@@ -17,7 +17,7 @@ from typing import Any
 
 from acore_doctor import jsonstream
 from acore_doctor.deployment import Deployment
-from acore_doctor.saferead import NotARegularFile, open_regular
+from acore_doctor.saferead import NotARegularFile, open_regular, read_rest
 
 #: Files up to this size are read and parsed whole (fastest); larger ones are streamed item
 #: by item (acore_doctor.jsonstream), so a valid 200 MB history costs megabytes, not gigabytes.
@@ -172,7 +172,7 @@ def read_state_file(path: str) -> tuple[bytes | None, float, str | None]:
             st = os.fstat(handle.fileno())
             if st.st_size > READ_WHOLE_MAX:
                 return None, st.st_mtime, None
-            data = handle.read(READ_WHOLE_MAX + 1)
+            data = read_rest(handle, READ_WHOLE_MAX)
     except NotARegularFile as exc:
         return None, 0.0, str(exc)
     except OSError as exc:
