@@ -394,12 +394,18 @@ def _salvage_pages(
     """The page reader's salvage of ``source`` into a new database ``target``."""
     target.unlink(missing_ok=True)
     try:
-        pages = PageFile(source)
+        pages = PageFile(source, wal=source.with_name(source.name + "-wal"))
     except OSError as exc:
         result.problems.append(f"unreadable: {exc.strerror or exc}")
         return False
     with pages:
         result.pages = pages.page_count
+        if pages.overlay:
+            result.problems.append(
+                f"read {len(pages.overlay)} committed page(s) from the -wal file as well"
+            )
+        if pages.wal_problem:
+            result.problems.append(pages.wal_problem)
         if not pages.header.trusted:
             result.problems.append(
                 f"file header unreadable; read with page size {pages.header.page_size}"
