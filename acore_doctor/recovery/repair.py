@@ -83,7 +83,8 @@ class RepairAction:
             "quarantine-tmp": "move stray temp file to quarantine",
             "restore-json": f"restore from backup {self.source} (current copy to quarantine)",
             "reset-json": "move to quarantine, keep the entries that still parse",
-            "salvage-sqlite": "salvage readable rows into a new database (original to quarantine)",
+            "salvage-sqlite": "rebuild from the newest verified backup plus the rows salvaged "
+            "from its pages (original to quarantine)",
         }[self.kind]
         return f"{where}: {verb} - {self.reason}"
 
@@ -528,6 +529,8 @@ def _repair_database(
     built beside it, checked, swapped in; the original (and its -wal/-shm/-journal) goes to
     quarantine. Fails, leaving the original untouched, when no valid database comes out."""
     rebuilt = path.with_name(path.name + PARTIAL_SUFFIXES[1])
+    for stale in config.home.glob("repair-*"):
+        remove_tree(stale)  # scratch a killed run left (copies of backups); we hold the lock
     work = config.home / f"repair-{stamp()}"
     work.mkdir(parents=True, exist_ok=True)
     try:

@@ -21,6 +21,7 @@ rests on, whichever path produced the rows.
 from __future__ import annotations
 
 import functools
+import os
 import re
 import shutil
 import sqlite3
@@ -204,6 +205,20 @@ def _fits(columns: list[_Column], values: list[Any]) -> int:
     return score
 
 
+def _fits_cached(
+    table: str,
+    columns: list[_Column],
+    values: list[Any],
+    memo: dict[tuple[str, tuple[type, ...]], int],
+) -> int:
+    """_fits depends only on each value's type (None included): remember it per signature."""
+    key = (table, tuple(map(type, values)))
+    score = memo.get(key)
+    if score is None:
+        score = memo[key] = _fits(columns, values)
+    return score
+
+
 # -- writing rows ----------------------------------------------------------------------------------
 class _Writer:
     """Batched inserts into the salvage database, counting what each table accepted."""
@@ -214,25 +229,42 @@ class _Writer:
         self.pending: dict[tuple[str, int], list[list[Any]]] = {}
         self.sent: dict[str, int] = {}
         self.stats: dict[str, TableSalvage] = {}
+        #: table -> index of its rowid alias (-1: none) when every column is insertable
+        self.fast: dict[str, int | None] = {}
 
     def add_table(self, name: str, stats: TableSalvage) -> None:
-        self.columns[name] = _columns(self.conn, name)
+        columns = _columns(self.conn, name)
+        self.columns[name] = columns
         self.stats[name] = stats
         self.sent[name] = 0
+        alias = [i for i, c in enumerate(columns) if c.rowid_alias]
+        # The common case, every stored column insertable: a slice instead of a loop.
+        simple = all(c.insertable for c in columns)
+        self.fast[name] = (alias[0] if alias else -1) if simple else None
 
     def add(self, table: str, cell: Cell) -> bool:
         columns = self.columns[table]
         values = cell.values
         if len(values) > len(columns):
             return False
-        params: list[Any] = [cell.rowid]
-        for column, value in zip(columns, values, strict=False):
-            if column.rowid_alias:
-                if value is not None and value != cell.rowid:
+        fast = self.fast[table]
+        if fast is not None:
+            if 0 <= fast < len(values):
+                alias_value = values[fast]
+                if alias_value is not None and alias_value != cell.rowid:
                     return False
-                continue  # the rowid is the column
-            if column.insertable:
-                params.append(value)
+                params = [cell.rowid, *values[:fast], *values[fast + 1 :]]
+            else:
+                params = [cell.rowid, *values]
+        else:
+            params = [cell.rowid]
+            for column, value in zip(columns, values, strict=False):
+                if column.rowid_alias:
+                    if value is not None and value != cell.rowid:
+                        return False
+                    continue  # the rowid is the column
+                if column.insertable:
+                    params.append(value)
         key = (table, len(values))
         batch = self.pending.setdefault(key, [])
         batch.append(params)
@@ -362,12 +394,18 @@ def _salvage_pages(
     """The page reader's salvage of ``source`` into a new database ``target``."""
     target.unlink(missing_ok=True)
     try:
-        pages = PageFile(source)
+        pages = PageFile(source, wal=source.with_name(source.name + "-wal"))
     except OSError as exc:
         result.problems.append(f"unreadable: {exc.strerror or exc}")
         return False
     with pages:
         result.pages = pages.page_count
+        if pages.overlay:
+            result.problems.append(
+                f"read {len(pages.overlay)} committed page(s) from the -wal file as well"
+            )
+        if pages.wal_problem:
+            result.problems.append(pages.wal_problem)
         if not pages.header.trusted:
             result.problems.append(
                 f"file header unreadable; read with page size {pages.header.page_size}"
@@ -471,6 +509,7 @@ def _adopt_orphans(
     """Table leaves no tree reached (their parent or root was destroyed) go to the table
     whose columns every record on the page fits, best; a tie is not guessed."""
     candidates = list(writer.columns.items())
+    memo: dict[tuple[str, tuple[type, ...]], int] = {}
     for number in pages.unseen_pages():
         try:
             page = pages.btree_page(number)
@@ -496,7 +535,7 @@ def _adopt_orphans(
             continue
         scores = []
         for name, columns in candidates:
-            fits = [_fits(columns, c.values) for c in cells]
+            fits = [_fits_cached(name, columns, c.values, memo) for c in cells]
             if min(fits) >= 0:
                 scores.append((sum(fits), name))
         scores.sort(reverse=True)
@@ -764,12 +803,14 @@ def rebuild_database(
             if not salvage.ok:
                 rebuild.problems += salvage.problems
                 return rebuild
-            copy_file_synced(salvaged, target)
+            _move(salvaged, target)
             conn = sqlite3.connect(target)
             try:
                 _account(conn, rebuild, None)
             finally:
                 conn.close()
+            rebuild.ok = True  # salvage_sqlite ran integrity_check on this very file
+            return rebuild
         else:
             copy_file_synced(backup_copy, target)
             conn = sqlite3.connect(target, isolation_level=None)
@@ -791,6 +832,14 @@ def rebuild_database(
         return rebuild
     finally:
         salvaged.unlink(missing_ok=True)
+
+
+def _move(source: Path, target: Path) -> None:
+    """Rename when on one filesystem (no second copy of a large file), else copy."""
+    try:
+        os.replace(source, target)
+    except OSError:
+        copy_file_synced(source, target)
 
 
 def _insertable(conn: sqlite3.Connection, schema: str, table: str) -> list[str]:

@@ -249,3 +249,35 @@ def test_a_large_valid_history_is_streamed_not_loaded_and_not_corrupt(
     assert [p for p, _ in report.corrupt] == [str(path)]
     streamed = stream_state_file(str(path), kinds[1])
     assert streamed.error and streamed.items == count - 1
+
+
+def test_rows_committed_only_to_the_wal_come_back(tmp_path: Path) -> None:
+    """The bot crashed: its newest rows are committed in the -wal file, not yet in the
+    database file. The page reader reads the WAL's committed frames too."""
+    live = tmp_path / "live.db"
+    make_store(live, rows=2000)
+    conn = sqlite3.connect(live)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    add_messages(conn, 2000, 500)
+    rows = rows_of_connection(conn)
+    tree = tree_of(live)  # the file alone (opening the crashed copy would replay its WAL)
+    crashed = tmp_path / "conversations.db"
+    crashed.write_bytes(live.read_bytes())  # a copy taken as a kill -9 would leave it
+    Path(f"{crashed}-wal").write_bytes(Path(f"{live}-wal").read_bytes())
+    conn.close()
+    destroy(crashed, tree.root, tree.page_size)
+
+    result = salvage_sqlite(crashed, tmp_path / "out.db", use_cli=False)
+    assert result.ok, result.problems
+    assert rows_of(tmp_path / "out.db") == rows
+    assert any("-wal" in p for p in result.problems), "says it read the WAL"
+
+
+def rows_of_connection(conn: sqlite3.Connection) -> dict[int, tuple]:
+    return {
+        r[0]: r
+        for r in conn.execute(
+            "SELECT id, channel_id, role, content, username, user_id FROM messages ORDER BY id"
+        )
+    }
