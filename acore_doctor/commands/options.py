@@ -83,10 +83,14 @@ def bot_dir_from(args: argparse.Namespace) -> Path:
 
 
 def deployment_from(args: argparse.Namespace) -> Deployment:
+    """The command's deployment; its redactor becomes the run's (audit log, log templates)."""
     from acore_doctor.deployment import load_deployment
+    from acore_doctor.redact import set_run_redactor
 
     env_file = getattr(args, "env_file", None)
-    return load_deployment(bot_dir_from(args), env_file.resolve() if env_file else None)
+    deployment = load_deployment(bot_dir_from(args), env_file.resolve() if env_file else None)
+    set_run_redactor(deployment.redactor())
+    return deployment
 
 
 def recovery_config_from(args: argparse.Namespace, deployment: Deployment) -> RecoveryConfig:

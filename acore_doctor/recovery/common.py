@@ -25,7 +25,8 @@ from typing import Any, BinaryIO
 
 from acore_doctor import catalog
 from acore_doctor.deployment import Deployment
-from acore_doctor.fsio import fsync_dir
+from acore_doctor.fsio import fsync_dir, private_dir
+from acore_doctor.redact import run_redactor
 from acore_doctor.saferead import kind_of, open_regular, read_head
 from acore_doctor.settings import BotSettings, parse_bool, parse_number
 
@@ -261,9 +262,17 @@ class AuditLog:
     def __init__(self, path: Path) -> None:
         self.path = path
 
+    #: Fields of free text (error messages, labels) that may quote a secret; the others are
+    #: paths and hashes that later actions read back, and stay exactly as they are.
+    FREE_TEXT = ("detail", "label", "reason", "error")
+
     def append(self, **event: Any) -> dict[str, Any]:
+        redact = run_redactor()
+        for key in self.FREE_TEXT:
+            if isinstance(event.get(key), str):
+                event[key] = redact(event[key])
         record = {"when": utc_now().isoformat(timespec="microseconds"), **event}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
         line = (json.dumps(record, sort_keys=True) + "\n").encode()
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
