@@ -371,10 +371,30 @@ class PageFile:
             payload = payload + self._overflow(first, size - local)
         return Cell(signed64(rowid), decode_record(payload, self.header.encoding))
 
-    def _local_size(self, size: int) -> int:
-        """How much of a payload of ``size`` bytes sits on a table-leaf page (fileformat §1.6)."""
+    def index_record(self, page: Page, offset: int) -> list[Any]:
+        """The record of one index cell (leaf or interior: in an index b-tree both hold
+        keys; for a WITHOUT ROWID table the key is the whole row)."""
+        data, usable = page.data, self.header.usable
+        pos = offset + (4 if page.kind == INDEX_INTERIOR else 0)
+        try:
+            size, pos = varint(data, pos)
+        except IndexError as exc:
+            raise Unparsable("cell header runs off the page") from exc
+        local = self._local_size(size, index=True)
+        if pos + local > usable:
+            raise Unparsable("cell payload runs off the page")
+        payload = data[pos : pos + local]
+        if local < size:
+            if pos + local + 4 > usable:
+                raise Unparsable("overflow pointer runs off the page")
+            first = struct.unpack_from(">I", data, pos + local)[0]
+            payload = payload + self._overflow(first, size - local)
+        return decode_record(payload, self.header.encoding)
+
+    def _local_size(self, size: int, index: bool = False) -> int:
+        """How much of a payload of ``size`` bytes sits on its b-tree page (fileformat §1.6)."""
         usable = self.header.usable
-        most = usable - 35
+        most = ((usable - 12) * 64 // 255) - 23 if index else usable - 35
         if size <= most:
             return size
         least = ((usable - 12) * 32 // 255) - 23
@@ -479,8 +499,14 @@ class PageFile:
             children.append((page.right, depth + 1, previous, high))
             stack.extend(reversed(children))
 
-    def walk_index(self, root: int, stats: TreeStats) -> None:
-        """Mark an index's pages as accounted for (their content is rebuilt, not salvaged)."""
+    def walk_index(
+        self,
+        root: int,
+        stats: TreeStats,
+        take: Callable[[Page, list[list[Any]], bool], None] | None = None,
+    ) -> None:
+        """Mark an index's pages as accounted for; with ``take``, hand it the records of
+        every page (a WITHOUT ROWID table's rows), and whether all of them decoded."""
         stack = [(root, 0)]
         while stack:
             number, depth = stack.pop()
@@ -495,8 +521,17 @@ class PageFile:
                 stats.damaged.append(DamagedPage(number, stats.name, depth, None, None, str(exc)))
                 continue
             self.map[number] = IN_TREE
+            stats.leaves += page.kind == INDEX_LEAF
+            if take is not None:
+                records, clean = [], True
+                for offset in page.cells:
+                    try:
+                        records.append(self.index_record(page, offset))
+                    except Unparsable:
+                        clean = False
+                stats.clean_leaves += clean
+                take(page, records, clean)
             if page.kind == INDEX_LEAF:
-                stats.leaves += 1
                 continue
             children = [page.right]
             for offset in page.cells:
