@@ -367,8 +367,15 @@ def _restore_log_records() -> None:
 
 
 # -- collection ----------------------------------------------------------------------------
+IS_CHECK = pytest.StashKey[bool]()
+
+
 def is_check(item: pytest.Item) -> bool:
-    return is_check_path(Path(str(item.path)))
+    """Whether ``item`` is a health check (asked in every phase of every test: remembered)."""
+    known = item.stash.get(IS_CHECK, None)
+    if known is None:
+        known = item.stash[IS_CHECK] = is_check_path(Path(str(item.path)))
+    return known
 
 
 @pytest.hookimpl(tryfirst=True)
