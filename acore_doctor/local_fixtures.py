@@ -25,7 +25,14 @@ from acore_doctor.probes.entrypoint import (
 )
 from acore_doctor.probes.files import BotUser, user_of
 from acore_doctor.probes.interpreter import BotPython, find_bot_interpreter, probe_python
-from acore_doctor.probes.personas import Catalog, read_catalog
+from acore_doctor.probes.personas import (
+    Catalog,
+    PersonaLoad,
+    legacy_active_personas,
+    legacy_load,
+    read_catalog,
+    runtime_load,
+)
 from acore_doctor.probes.resources import CpuSampler
 from acore_doctor.probes.state_files import StateReport, scan_state_files, state_kinds
 from acore_doctor.run_state import state_of
@@ -151,6 +158,25 @@ def bot_user(bot_dir: Path, bot_processes: list[BotProcess]) -> BotUser:
 @pytest.fixture(scope="session")
 def persona_catalog(deployment: Deployment) -> Catalog:
     return read_catalog(deployment.path(deployment.settings.get("CHARACTERS_DIR")))
+
+
+@pytest.fixture(scope="session")
+def persona_load(
+    deployment: Deployment, persona_catalog: Catalog, entrypoint: Entrypoint
+) -> PersonaLoad:
+    """The cards as the detected entrypoint's loader loads them (legacy when unknown: the
+    systemd installer runs main.py)."""
+    settings = deployment.settings
+    character = settings.get("CHARACTER").strip()
+    if entrypoint.kind == "runtime":
+        return runtime_load(persona_catalog, character)
+    return legacy_load(
+        persona_catalog,
+        legacy_active_personas(deployment.bot_dir),
+        character,
+        settings.get("USE_PERSONA_SYSTEM"),
+        deployment.bot_dir,
+    )
 
 
 @pytest.fixture(scope="session")

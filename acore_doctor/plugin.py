@@ -176,6 +176,7 @@ def own_check_dirs() -> list[Path]:
 
 def start_health_run(config: pytest.Config) -> None:
     from acore_doctor.deployment import BOT_DIR_ENV, load_deployment, resolve_bot_dir
+    from acore_doctor.redact import set_run_redactor
 
     for severity, meaning in (
         ("critical", "a failure means the bot is down or losing data (exit code 2)"),
@@ -205,6 +206,7 @@ def start_health_run(config: pytest.Config) -> None:
     config.stash[STATE] = state
     config.pluginmanager.register(RunWatcher(state), "acore-doctor-run-watcher")
     _redact_log_records(redact)
+    set_run_redactor(redact)  # the log analyzer's templates and samples
     _explain_once(config)
     for name in HEALTH_PLUGINS:
         config.pluginmanager.import_plugin(name)

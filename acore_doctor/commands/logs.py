@@ -32,7 +32,7 @@ from acore_doctor.logs.sources import (
 )
 from acore_doctor.logs.state import load_state, new_keys, save_state
 from acore_doctor.logs.window import last_record_time, newest_record_time
-from acore_doctor.redact import Redactor
+from acore_doctor.redact import Redactor, set_run_redactor
 from acore_doctor.rules.logs import LogProblem, LogThresholds, assess, describe_age, log_stale
 from acore_doctor.suite import REPORTS_ENV, resolve_report_dir
 
@@ -142,6 +142,7 @@ class Span:
 def handle(args: argparse.Namespace, extra: list[str]) -> int:
     deployment = deployment_from(args)
     redact = deployment.redactor()
+    set_run_redactor(redact)  # templates and samples are made deep in the analyzer
     thresholds = LogThresholds()
     try:
         since = None if args.all or args.since is None else parse_since(args.since)
