@@ -55,6 +55,7 @@ HEALTH_PLUGINS = (
     "acore_doctor.report.prometheus_plugin",
     "acore_doctor.report.nagios_plugin",
     "acore_doctor.report.html_plugin",
+    "acore_doctor.report.private_files_plugin",
 )
 
 CHECK_DIRS = ("health_tests", "recovery_tests")

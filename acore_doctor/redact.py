@@ -20,7 +20,7 @@ hashed or stored; :meth:`Redactor.document` does it for a whole JSON-like docume
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 MASK = "***REDACTED***"
@@ -118,6 +118,30 @@ def url_passwords(value: str) -> list[str]:
     ]
 
 
+#: ``--token X``, ``--api-key=X``, ``-password X`` and ``DISCORD_TOKEN=X`` in a command line.
+_OPTION = re.compile(
+    r"(?<![\w-])(?:(?P<option>--?[A-Za-z][\w-]*)(?P<sep>=|\s+)|(?P<variable>[A-Za-z_]\w*)=)"
+    r"(?P<value>[^\s'\"-][^\s'\"]*)"
+)
+
+
+def mask_command_line(command: str | Sequence[str]) -> str:
+    """A command line with the value of every secret-named option or variable masked.
+
+    Tokens passed as arguments (``main.py --token X``, ``env DISCORD_TOKEN=X python ...``)
+    match no configured value and, when unconfigured, may match no known shape either.
+    """
+    text = command if isinstance(command, str) else " ".join(command)
+
+    def hide(match: re.Match[str]) -> str:
+        name = match.group("option") or match.group("variable")
+        if not is_secret_name(name.lstrip("-").replace("-", "_")):
+            return match.group()
+        return match.group()[: match.start("value") - match.start()] + MASK
+
+    return _OPTION.sub(hide, text)
+
+
 def secret_values(settings: Mapping[str, str | None]) -> list[str]:
     """Values of every secret-named key, every webhook URL, and every URL's password."""
     found = []
@@ -157,6 +181,10 @@ class Redactor:
         if not text:
             return text
         return terminal_safe(self._pattern.sub(_mask, text))
+
+    def command_line(self, command: str | Sequence[str]) -> str:
+        """A process's command line, fit for a report (see :func:`mask_command_line`)."""
+        return self(mask_command_line(command))
 
     def document(self, value: Any) -> Any:
         """Every string in a JSON-like document (dicts, lists, tuples) through the redactor."""

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from acore_doctor.logs import analyze_paths  # noqa: E402
-from tests.loggen import realistic_mix  # noqa: E402
+from tests.support.loggen import realistic_mix  # noqa: E402
 
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the (big) forking parent.
 CHILD = """

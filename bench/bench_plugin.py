@@ -63,8 +63,8 @@ def inert(rounds: int) -> None:
 def health_run(rounds: int) -> None:
     sys.path.insert(0, str(ROOT))
     from acore_doctor.simulate import Simulator
-    from tests.builder import DeploymentBuilder
-    from tests.conftest import clean_env, everything_on
+    from tests.support.builder import DeploymentBuilder
+    from tests.support.runs import clean_env, everything_on
 
     with tempfile.TemporaryDirectory(prefix="bench-health-") as tmp, Simulator() as sim:
         bot = DeploymentBuilder(Path(tmp) / "acore_bot")

@@ -113,7 +113,7 @@ def sample_process(
     proc = psutil.Process(pid)
     redact = redact or Redactor()
     try:
-        cmdline = redact(" ".join(proc.cmdline()))
+        cmdline = redact.command_line(proc.cmdline())
     except psutil.Error:
         cmdline = ""
     profile = Profile(

@@ -9,6 +9,7 @@ service on the bot and on the services it probes (anchors.md 6.1).
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 import time
 from collections.abc import Callable, Sequence
@@ -71,6 +72,16 @@ class SuiteService:
         return result, False
 
 
+#: An absolute path: a slash not inside a URL (after ':' or '/') or a word, up to a separator.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~-])(?:/[^\s/'\"<>:,;()\[\]]+)+/?")
+
+
+def hide_paths(text: str) -> str:
+    """``text`` with every absolute path cut to ``…/<last part>``: /healthz may be exposed
+    (behind a proxy), and where the deployment lives is nobody's business there."""
+    return _ABSOLUTE_PATH.sub(lambda m: "…/" + m.group().rstrip("/").rsplit("/", 1)[-1], text)
+
+
 def idle_result(switches: Switches, bot_dir: Path | None) -> RunResult:
     """What serve answers while diagnostics are off: status "disabled", and why."""
     report = placeholder_report(3, switches.idle_reason(), bot_dir)
@@ -84,13 +95,18 @@ def health_body(result: RunResult, cached: bool, age_s: float) -> dict[str, Any]
 
     def brief(entries: list[dict[str, Any]]) -> list[dict[str, str]]:
         return [
-            {"check": e["check"], "title": e["title"], "message": e["message"]} for e in entries
+            {
+                "check": e["check"],
+                "title": hide_paths(e["title"]),
+                "message": hide_paths(e["message"]),
+            }
+            for e in entries
         ]
 
     return {
         "status": summary["overall_status"],
         "exit_code": summary["exit_code"],
-        "reason": summary.get("reason", ""),
+        "reason": hide_paths(summary.get("reason", "")),
         "timestamp": report.get("timestamp"),
         "age_s": round(age_s, 1),
         "cached": cached,

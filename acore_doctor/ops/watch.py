@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from acore_doctor import catalog
+from acore_doctor.fsio import PRIVATE_DIR, open_private, private_dir
 from acore_doctor.ops.alerts import Alerter, Delivery
 from acore_doctor.ops.switches import Switches
 from acore_doctor.suite import pytest_command, suite_root
@@ -51,8 +52,8 @@ class Busy(Exception):  # noqa: N818 - a state, like Blocked
 
 @contextmanager
 def run_lock(report_dir: Path, wait: bool = False) -> Iterator[IO[str]]:
-    report_dir.mkdir(parents=True, exist_ok=True)
-    handle = (report_dir / LOCK_FILE).open("a+")
+    private_dir(report_dir)
+    handle = os.fdopen(os.open(report_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600), "a+")
     try:
         flags = fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB
         try:
@@ -110,7 +111,7 @@ def run_suite_once(
     cmd = pytest_command(bot_dir, ["-q", "-p", "no:cacheprovider", *extra], report_dir=report_dir)
     log.debug("suite run: %s", " ".join(cmd))
     started = time.monotonic()
-    sink = output.open("w", encoding="utf-8") if output is not None else subprocess.DEVNULL
+    sink = open_private(output) if output is not None else subprocess.DEVNULL
     try:
         proc = subprocess.Popen(
             cmd,
@@ -169,13 +170,15 @@ def save_diagnostic(
     while target.exists():
         suffix += 1
         target = report_dir / DIAGNOSTICS_DIR / f"critical_{stamp}_{suffix}"
-    target.mkdir(parents=True)
-    (target / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    private_dir(target.parent)
+    target.mkdir(mode=PRIVATE_DIR)
+    # Owner-only like the reports they copy; redacted again: the report may be an old one.
+    _write_private(target / "report.json", redact(json.dumps(report, indent=2)) + "\n")
     try:
         output = (report_dir / OUTPUT_FILE).read_text(encoding="utf-8", errors="replace")
     except OSError:
         output = "(no console output kept)\n"
-    (target / "suite_output.txt").write_text(redact(output), encoding="utf-8")
+    _write_private(target / "suite_output.txt", redact(output))
     cmd = [sys.executable, "-m", "acore_doctor.cli", "logs", "--since", "1h", "--no-state"]
     if bot_dir is not None:
         cmd.append(f"--bot-dir={bot_dir}")
@@ -186,11 +189,16 @@ def save_diagnostic(
         text = logs.stdout + logs.stderr
     except (OSError, subprocess.TimeoutExpired) as exc:
         text = f"(log analysis not run: {exc})\n"
-    (target / "logs.txt").write_text(redact(text), encoding="utf-8")
+    _write_private(target / "logs.txt", redact(text))
     bundles = sorted((report_dir / DIAGNOSTICS_DIR).glob("critical_*"))
     for old in bundles[:-keep] if len(bundles) > keep else []:
         shutil.rmtree(old, ignore_errors=True)
     return target
+
+
+def _write_private(path: Path, text: str) -> None:
+    with open_private(path) as out:
+        out.write(text)
 
 
 def describe(result: RunResult) -> str:

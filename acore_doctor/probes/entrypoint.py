@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from acore_doctor.probes.bot_process import ENTRY_SCRIPTS, BotProcess
+from acore_doctor.redact import mask_command_line
 
 LEGACY, RUNTIME = "legacy", "runtime"
 UNIT_DIRS = (
@@ -159,8 +160,10 @@ def detect_entrypoint(
     for unit in units:
         kind = entry_of_command(unit.exec_start or "")
         if kind:
-            return Entrypoint(kind, "systemd", f"{unit.path}: ExecStart={unit.exec_start}")
+            exec_start = mask_command_line(unit.exec_start or "")
+            return Entrypoint(kind, "systemd", f"{unit.path}: ExecStart={exec_start}")
     if processes:
         proc = processes[0]
-        return Entrypoint(proc.entrypoint, "process", f"pid {proc.pid}: {' '.join(proc.cmdline)}")
+        command = mask_command_line(proc.cmdline)
+        return Entrypoint(proc.entrypoint, "process", f"pid {proc.pid}: {command}")
     return files_entrypoint(bot_dir)

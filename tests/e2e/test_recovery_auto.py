@@ -1,0 +1,90 @@
+"""AutoRecovery: strategy by class hierarchy, guards, backoff, and a log that survives restarts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from acore_doctor.recovery.common import read_jsonl
+from tests.support.builder import DeploymentBuilder
+from tests.support.runs import SUITE_ROOT, clean_env
+
+
+# discord.py's hierarchy (discord/errors.py, discord/gateway.py), rebuilt without discord.
+class DiscordException(Exception):
+    pass
+
+
+class ClientException(DiscordException):
+    pass
+
+
+class LoginFailure(ClientException):
+    pass
+
+
+class HTTPException(DiscordException):
+    def __init__(self, status: int, headers: dict[str, str] | None = None) -> None:
+        super().__init__(f"{status} error")
+        self.status = status
+        self.response = type("Response", (), {"status": status, "headers": headers or {}})()
+
+
+class Forbidden(HTTPException):
+    pass
+
+
+class RateLimited(DiscordException):
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limited, retry in {retry_after}")
+        self.retry_after = retry_after
+
+
+class ConnectionClosed(ClientException):
+    def __init__(self, code: int) -> None:
+        super().__init__(f"closed with {code}")
+        self.code = code
+
+
+for _cls in (
+    DiscordException,
+    ClientException,
+    LoginFailure,
+    HTTPException,
+    Forbidden,
+    RateLimited,
+):
+    _cls.__module__ = "discord.errors"
+ConnectionClosed.__module__ = "discord.gateway"
+
+
+CHILD = """
+import asyncio, sys
+from pathlib import Path
+from acore_doctor.recovery import AutoRecovery
+
+async def main():
+    recovery = AutoRecovery(Path(sys.argv[1]), sleep=lambda s: asyncio.sleep(0))
+    result = await recovery.attempt_recovery(ConnectionRefusedError(111, "refused"))
+    print(result.outcome)
+
+asyncio.run(main())
+"""
+
+
+def test_a_crash_loop_across_restarts_opens_the_circuit(bot: DeploymentBuilder) -> None:
+    bot.set_env(MAX_RECOVERY_ATTEMPTS="2", RECOVERY_COOLDOWN="600")
+    outcomes = []
+    for _ in range(4):  # four "restarts" of the bot, each trying once
+        proc = subprocess.run(
+            [sys.executable, "-c", CHILD, str(bot.root)],
+            cwd=SUITE_ROOT,
+            env=clean_env(),
+            capture_output=True,
+            text=True,
+        )
+        assert proc.returncode == 0, proc.stderr
+        outcomes.append(proc.stdout.strip())
+    assert outcomes == ["backed_off", "backed_off", "circuit_open", "circuit_open"]
+    records = read_jsonl(bot.root / ".acore-doctor" / "recovery-attempts.jsonl")
+    assert len({r["pid"] for r in records}) == 4
