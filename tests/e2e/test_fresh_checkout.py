@@ -2,7 +2,7 @@
 
 The checkout is built from the demo deployment's code (its config/ package, entrypoints and
 stock persona cards; none of its data or logs) and the reference's `.env.example` facts
-(tests/fixtures/acore_bot.env.example): `cp .env.example .env`, only DISCORD_TOKEN filled in.
+(tests/support/acore_bot.env.example): `cp .env.example .env`, only DISCORD_TOKEN filled in.
 The stand-in bot runs from its own virtual environment, every service answers (simulator).
 The real suite runs in a child process, and the exit code is read from its report.
 """
@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 from acore_doctor.demo import DEPLOYMENT, make_bot_venv, start_standin_bot, stop_standin_bot
-from tests.builder import make_token
-from tests.conftest import clean_env
-from tests.loggen import LogGen
+from tests.support.builder import make_token
+from tests.support.loggen import LogGen
+from tests.support.runs import clean_env
 
-ENV_EXAMPLE = Path(__file__).with_name("fixtures") / "acore_bot.env.example"
+ENV_EXAMPLE = Path(__file__).parents[1] / "support" / "acore_bot.env.example"
 
 
 def fresh_checkout(root: Path, **env: str | None) -> Path:
