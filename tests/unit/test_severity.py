@@ -7,6 +7,7 @@ from pathlib import Path
 
 from acore_doctor.probes.entrypoint import parse_unit
 from acore_doctor.probes.files import BotUser, dir_state, unit_forbids_write
+from acore_doctor.recovery.common import settings_problems
 from acore_doctor.rules import config as config_rules
 from acore_doctor.settings import load_settings
 
@@ -74,3 +75,10 @@ def test_nan_and_infinities_are_out_of_range_for_every_float(tmp_path: Path) -> 
     assert len(problems) == 3, problems
     assert all("not a finite number" in p for p in problems)
     assert not any("should be in [0, 2]" in p for p in problems)  # reported once, as NaN
+
+
+def test_nan_is_out_of_range_for_the_suites_own_float_settings(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text("RECOVERY_COOLDOWN=nan\nMAX_RECOVERY_ATTEMPTS=3\n")
+    problems = settings_problems(load_settings(env, environ={}))
+    assert problems == ["RECOVERY_COOLDOWN='nan' must be a finite number greater than 0"]
