@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,12 +27,21 @@ from acore_doctor.probes.entrypoint import (
 )
 from acore_doctor.probes.files import BotUser, user_of
 from acore_doctor.probes.interpreter import BotPython, find_bot_interpreter, probe_python
-from acore_doctor.probes.personas import Catalog, read_catalog
+from acore_doctor.probes.personas import (
+    Catalog,
+    PersonaLoad,
+    legacy_active_personas,
+    legacy_load,
+    read_catalog,
+    runtime_load,
+)
 from acore_doctor.probes.resources import CpuSampler
 from acore_doctor.probes.state_files import StateReport, scan_state_files, state_kinds
+from acore_doctor.run_state import state_of
 from acore_doctor.thresholds import read_thresholds
 
 CPU_SAMPLER = pytest.StashKey[CpuSampler]()
+BOT_PYTHON = pytest.StashKey["Future[BotPython]"]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -91,13 +101,33 @@ def entrypoint(
     return detect_entrypoint(bot_dir, override, systemd_units, bot_processes)
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Asking the bot's interpreter what imports takes a second (it imports discord.py):
+    when a selected check needs it, it starts now and runs while the other checks do."""
+    config = session.config
+    if config.option.collectonly or not any(
+        "bot_python" in getattr(item, "fixturenames", ()) for item in session.items
+    ):
+        return
+    bot_dir = state_of(config).deployment.bot_dir
+    option = config.getoption("bot_python")
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="acore-doctor-bot-python")
+    config.stash[BOT_PYTHON] = pool.submit(_probe_bot_python, bot_dir, option)
+    pool.shutdown(wait=False)
+
+
+def _probe_bot_python(bot_dir: Path, option: str | None) -> BotPython:
+    processes = find_bot_processes(bot_dir)
+    process_exe = processes[0].interpreter if processes else None
+    return probe_python(find_bot_interpreter(bot_dir, option, process_exe))
+
+
 @pytest.fixture(scope="session")
-def bot_python(
-    request: pytest.FixtureRequest, bot_dir: Path, bot_processes: list[BotProcess]
-) -> BotPython:
-    process_exe = bot_processes[0].interpreter if bot_processes else None
-    interpreter = find_bot_interpreter(bot_dir, request.config.getoption("bot_python"), process_exe)
-    return probe_python(interpreter)
+def bot_python(request: pytest.FixtureRequest, bot_dir: Path) -> BotPython:
+    started = request.config.stash.get(BOT_PYTHON, None)
+    if started is not None:
+        return started.result()
+    return _probe_bot_python(bot_dir, request.config.getoption("bot_python"))
 
 
 @pytest.fixture(scope="session")
@@ -120,6 +150,25 @@ def bot_user(bot_dir: Path, bot_processes: list[BotProcess], systemd_units: list
 @pytest.fixture(scope="session")
 def persona_catalog(deployment: Deployment) -> Catalog:
     return read_catalog(deployment.path(deployment.settings.get("CHARACTERS_DIR")))
+
+
+@pytest.fixture(scope="session")
+def persona_load(
+    deployment: Deployment, persona_catalog: Catalog, entrypoint: Entrypoint
+) -> PersonaLoad:
+    """The cards as the detected entrypoint's loader loads them (legacy when unknown: the
+    systemd installer runs main.py)."""
+    settings = deployment.settings
+    character = settings.get("CHARACTER").strip()
+    if entrypoint.kind == "runtime":
+        return runtime_load(persona_catalog, character)
+    return legacy_load(
+        persona_catalog,
+        legacy_active_personas(deployment.bot_dir),
+        character,
+        settings.get("USE_PERSONA_SYSTEM"),
+        deployment.bot_dir,
+    )
 
 
 @pytest.fixture(scope="session")

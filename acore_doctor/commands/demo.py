@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -10,7 +11,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from acore_doctor.commands.options import UsageError
-from acore_doctor.demo import DEPLOYMENT, make_bot_venv, start_standin_bot, stop_standin_bot
+from acore_doctor.demo import (
+    DEPLOYMENT,
+    HOST_THRESHOLDS_OFF,
+    make_bot_venv,
+    make_standin_tools,
+    start_standin_bot,
+    stop_standin_bot,
+)
 from acore_doctor.logs.rebase import rebase_log_times
 from acore_doctor.simulate import SERVICES, Simulator, modes_of
 from acore_doctor.suite import run_suite, suite_root, verdict_code
@@ -92,7 +100,17 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
         standin = start_standin_bot(bot_dir, python=str(bot_dir / ".venv" / "bin" / "python"))
         try:
             with demo_services(args) as service_env:
-                done = run_suite(bot_dir, extra, report_dir=report_dir, html=html, env=service_env)
+                # The sample's system tools come first on PATH, and the host's resources
+                # are not judged: every finding is about the sample deployment.
+                tools = make_standin_tools(tmp / "bin")
+                path = os.pathsep.join([str(tools), os.environ.get("PATH", "")])
+                done = run_suite(
+                    bot_dir,
+                    [*HOST_THRESHOLDS_OFF, *extra],
+                    report_dir=report_dir,
+                    html=html,
+                    env={**service_env, "PATH": path},
+                )
                 code = verdict_code(done.returncode)
         finally:
             stop_standin_bot(standin)

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from acore_doctor.deployment import load_deployment, resolve_bot_dir
+from acore_doctor.commands.options import add_deployment_options, deployment_from
 from acore_doctor.logs import analyze_paths
 from acore_doctor.logs.analyzer import Analyzer, LogAnalysis, TemplateStats
 from acore_doctor.logs.parse import LEVELS, format_local, iter_records
@@ -32,7 +32,7 @@ from acore_doctor.logs.sources import (
 )
 from acore_doctor.logs.state import load_state, new_keys, save_state
 from acore_doctor.logs.window import last_record_time, newest_record_time
-from acore_doctor.redact import Redactor
+from acore_doctor.redact import Redactor, set_run_redactor
 from acore_doctor.rules.logs import LogProblem, LogThresholds, assess, describe_age, log_stale
 from acore_doctor.suite import REPORTS_ENV, resolve_report_dir
 
@@ -48,8 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "known failure signatures with their cause and fix, and templates new since the "
         "previous analysis. Exit code: 0 nothing found, 1 warnings, 2 critical, 3 no log.",
     )
-    parser.add_argument("--bot-dir", help="the deployment (default: $ACORE_BOT_DIR or cwd)")
-    parser.add_argument("--env-file", type=Path, help="its .env (default: <bot-dir>/.env)")
+    add_deployment_options(parser, report_dir=False)
     span = parser.add_mutually_exclusive_group()
     span.add_argument(
         "--since",
@@ -141,9 +140,9 @@ class Span:
 
 
 def handle(args: argparse.Namespace, extra: list[str]) -> int:
-    bot_dir = resolve_bot_dir(args.bot_dir, None, Path.cwd())
-    deployment = load_deployment(bot_dir, args.env_file)
+    deployment = deployment_from(args)
     redact = deployment.redactor()
+    set_run_redactor(redact)  # templates and samples are made deep in the analyzer
     thresholds = LogThresholds()
     try:
         since = None if args.all or args.since is None else parse_since(args.since)

@@ -25,6 +25,7 @@ from acore_doctor.logs.parse import (
     line_time,
     strip_eol,
 )
+from acore_doctor.saferead import open_regular
 
 DEFAULT_LOG_FILE = "logs/bot.log"
 DEFAULT_UNIT = "discordbot"
@@ -153,7 +154,7 @@ def scan_segment(path: Path) -> SegmentScan:
     tail = b""
     size = 0
     try:
-        with path.open("rb") as raw:
+        with open_regular(path) as raw:
             if raw.read(2) != b"\x1f\x8b":
                 return SegmentScan("not gzip data (bad magic number)")
             raw.seek(0)
@@ -196,7 +197,7 @@ def _line_batches(path: Path, compressed: bool, strip: bool) -> Iterator[list[by
     the same lines as before: those completed before the failing chunk, not the partial one.
     """
     try:
-        with path.open("rb") as raw:
+        with open_regular(path) as raw:
             stream = gzip.GzipFile(fileobj=raw) if compressed else raw
             read = stream.read
             carry = b""

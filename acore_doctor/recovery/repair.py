@@ -3,9 +3,11 @@
 :func:`plan_repair` only reads (the health suite runs it as a dry run). :func:`apply_repair`
 acts, in this order: missing directories created; stray ``*.tmp`` files (an interrupted
 atomic save) moved into quarantine; corrupt JSON state files restored from the newest
-backup holding a valid copy, else copied into quarantine and replaced by an empty valid
-document; damaged SQLite databases salvaged into a new file, verified, and swapped in
-with the original (and its -wal/-shm/-journal) copied into quarantine.
+backup holding a valid copy, else copied into quarantine and replaced by the complete entries
+that still parse (an empty valid document when none do); damaged SQLite databases rebuilt
+from the newest verified backup plus every row salvaged from their pages
+(:func:`acore_doctor.recovery.salvage.rebuild_database`), checked, and swapped in with the
+original (and its -wal/-shm/-journal) copied into quarantine.
 
 Every action writes a ``started`` line to the audit log before it touches anything and a
 ``done``/``failed`` line after; a ``started`` line a kill left without its ending is closed
@@ -25,12 +27,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from acore_doctor import jsonstream
 from acore_doctor.deployment import Deployment
 from acore_doctor.fsio import fsync_dir, write_atomic
 from acore_doctor.probes.databases import DbTarget, check_database
 from acore_doctor.probes.entrypoint import files_entrypoint
 from acore_doctor.probes.files import required_dirs as probe_required_dirs
-from acore_doctor.probes.state_files import StateKind, parse_state, state_kinds
+from acore_doctor.probes.state_files import (
+    StateKind,
+    parse_state,
+    read_state_file,
+    state_kinds,
+    stream_state_file,
+)
 from acore_doctor.recovery.backup import (
     BackupInfo,
     list_backups,
@@ -55,6 +64,7 @@ from acore_doctor.recovery.common import (
     stamp,
 )
 from acore_doctor.recovery.salvage import integrity_ok, rebuild_database
+from acore_doctor.saferead import open_regular
 
 #: Our own in-progress files; a kill can leave them, the next run quarantines them.
 PARTIAL_SUFFIXES = (".acore-repair.partial", ".acore-salvage.partial")
@@ -73,8 +83,9 @@ class RepairAction:
             "create-dir": "create missing directory",
             "quarantine-tmp": "move stray temp file to quarantine",
             "restore-json": f"restore from backup {self.source} (current copy to quarantine)",
-            "reset-json": "move to quarantine, replace with an empty valid document",
-            "salvage-sqlite": "salvage readable rows into a new database (original to quarantine)",
+            "reset-json": "move to quarantine, keep the entries that still parse",
+            "salvage-sqlite": "rebuild from the newest verified backup plus the rows salvaged "
+            "from its pages (original to quarantine)",
         }[self.kind]
         return f"{where}: {verb} - {self.reason}"
 
@@ -166,6 +177,51 @@ def json_state_ok(data: bytes, kind: StateKind | None) -> bool:
     return kind is None or kind.shape(parsed) is None
 
 
+def json_damage(path: Path) -> str | None:
+    """Why a JSON file does not parse, or None. Large files are streamed, never held whole
+    (a valid 200 MB history is neither loaded into memory nor called corrupt)."""
+    data, _mtime, error = read_state_file(str(path))
+    if error is not None:
+        return None  # not a regular file or unreadable: nothing repair can rewrite
+    if data is None:
+        streamed = stream_state_file(str(path), None)
+        return None if streamed.unchecked else streamed.error
+    return parse_state(data, ".json")[1]
+
+
+def salvage_json(path: Path, kind: StateKind | None) -> tuple[Any, str]:
+    """What still parses of a damaged JSON state file, shaped as the bot expects: the
+    complete entries before the damage (the messages of a cut-off chat history, the members
+    of a cut-off profile), each kept only if the document keeps the kind's shape; else the
+    empty document. Returns (document, what was kept, in words)."""
+    empty = empty_document(path, kind)
+    try:
+        with open_regular(path) as handle:
+            found, scanned = jsonstream.salvage(handle)
+    except OSError:  # NotARegularFile included
+        found, scanned = None, None
+    if isinstance(found, list) and isinstance(empty, list):
+        kept = [item for item in found if kind is None or kind.shape([item]) is None]
+        document: Any = kept
+        total = len(found)
+    elif isinstance(found, dict) and isinstance(empty, dict):
+        document = dict(empty)
+        total = len(found)
+        for key, value in found.items():
+            trial = {**document, key: value}
+            if kind is None or kind.shape(trial) is None:
+                document = trial
+        kept = [k for k in found if k in document and document[k] is found[k]]
+    else:
+        return empty, "nothing parsed; replaced by an empty valid document"
+    where = f" (cut at: {scanned.error})" if scanned and scanned.error else ""
+    return document, (
+        f"kept {len(kept)} complete entr{'y' if len(kept) == 1 else 'ies'} that still parse"
+        + (f", dropped {total - len(kept)} of the wrong shape" if total > len(kept) else "")
+        + where
+    )
+
+
 def sqlite_damage(path: Path) -> str | None:
     """Why the database is damaged, or None (also None when it is merely busy)."""
     facts = check_database(DbTarget(path, "SQLite file in data/"))
@@ -205,13 +261,9 @@ def plan_repair(
                     )
                 )
         elif name.endswith(".json"):
-            try:
-                data_bytes = path.read_bytes()
-            except OSError:
-                continue
             # Only what does not parse: a file of the wrong shape still holds the user's
             # records, and replacing it would lose them (the health checks report it).
-            if parse_state(data_bytes, ".json")[1] is not None:
+            if json_damage(path) is not None:
                 corrupt.append(path)
         elif looks_like_sqlite(path) and not is_sqlite_sidecar(path):
             damage = sqlite_damage(path)
@@ -396,10 +448,11 @@ def _act(
         kind = kind_of(path, kinds)
         copy = _valid_copy(config, path, kind, action.source) if action.source else None
         if copy is None:
-            replacement = (json.dumps(empty_document(path, kind)) + "\n").encode()
-            how = "replaced by an empty valid document"
+            document, how = salvage_json(path, kind)
+            replacement = (json.dumps(document) + "\n").encode()
             if action.kind == "restore-json":
                 how += " (no backup copy passed the shape check)"
+            facts["kept_entries"] = len(document) if isinstance(document, list | dict) else 0
         else:
             replacement, backup_id = copy
             how = f"restored from backup {backup_id}"
@@ -476,6 +529,8 @@ def _repair_database(
     built beside it, checked, swapped in; the original (and its -wal/-shm/-journal) goes to
     quarantine. Fails, leaving the original untouched, when no valid database comes out."""
     rebuilt = path.with_name(path.name + PARTIAL_SUFFIXES[1])
+    for stale in config.home.glob("repair-*"):
+        remove_tree(stale)  # scratch a killed run left (copies of backups); we hold the lock
     work = config.home / f"repair-{stamp()}"
     work.mkdir(parents=True, exist_ok=True)
     try:
@@ -523,14 +578,5 @@ def _repair_database(
     os.replace(rebuilt, path)
     fsync_dir(path.parent)
     crash_point("repair:sqlite:swapped")
-    verdict = (
-        "nothing known lost"
-        if result.complete
-        else f"{result.maybe_lost} row(s) may be lost"
-        + (
-            f", tables not salvaged: {', '.join(result.unsalvaged_tables)}"
-            if result.unsalvaged_tables
-            else ""
-        )
-    )
+    verdict = "nothing known lost" if result.complete else f"{result.maybe_lost} row(s) may be lost"
     return f"rebuilt ({verdict}): {result.summary()}; original in {target}"

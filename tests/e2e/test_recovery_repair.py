@@ -76,14 +76,14 @@ def test_dry_run_changes_nothing_and_lists_every_problem(bot: DeploymentBuilder)
         "data/temp: create",
         "rl_policies.json.tmp: move",
         f"{CHAT}: move",
-        "conversations.db: salvage",
+        "conversations.db: rebuild",
         "dry run: nothing changed",
     ):
         assert expected in proc.stdout
     assert tree_digest(bot.root) == before
 
 
-@pytest.mark.parametrize("use_cli", [None, False], ids=["auto", "row-copy"])
+@pytest.mark.parametrize("use_cli", [None, False], ids=["auto", "page-reader"])
 def test_truncated_database_is_salvaged_and_the_original_kept(
     bot: DeploymentBuilder, use_cli: bool | None
 ) -> None:
@@ -189,7 +189,7 @@ def db_rows_of_backup(bot: DeploymentBuilder) -> list[tuple]:
     return db_rows(scratch / "rows.db")
 
 
-@pytest.mark.parametrize("use_cli", [None, False], ids=["auto", "row-copy"])
+@pytest.mark.parametrize("use_cli", [None, False], ids=["auto", "page-reader"])
 def test_garbage_headed_database_gets_every_row_back(
     bot: DeploymentBuilder, use_cli: bool | None
 ) -> None:

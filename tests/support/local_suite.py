@@ -7,6 +7,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+from acore_doctor.demo import HOST_THRESHOLDS_OFF, make_standin_tools
 from tests.support.builder import DeploymentBuilder
 from tests.support.runs import SuiteRun, clean_env, run_suite_process
 
@@ -21,23 +22,9 @@ LOCAL_CHECKS = (
     "health_tests/test_databases.py",
 )
 #: thresholds no host fails, for runs that are not about resources
-RELAXED = (
-    "--disk-critical-free-gib=0",
-    "--disk-critical-percent=100",
-    "--disk-warning-percent=100",
-    "--memory-warning-percent=100",
-    "--cpu-warning-percent=100",
-)
-
-
-def make_tools(directory: Path, names: tuple[str, ...]) -> Path:
-    """Executables answering their version query, for PATH-based tool checks."""
-    directory.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        tool = directory / name
-        tool.write_text(f"#!/bin/sh\necho '{name} version 1.0-test'\n")
-        tool.chmod(0o755)
-    return directory
+RELAXED = HOST_THRESHOLDS_OFF
+#: executables answering their version query, for PATH-based tool checks
+make_tools = make_standin_tools
 
 
 def make_healthy(bot: DeploymentBuilder) -> DeploymentBuilder:
