@@ -19,6 +19,8 @@ from pathlib import Path
 
 import psutil
 
+from acore_doctor.redact import mask_command_line
+
 ENTRY_SCRIPTS = {"main.py": "legacy", "launcher.py": "runtime"}
 ENTRY_MODULES = {"main": "legacy", "launcher": "runtime"}
 #: Tools that start the bot's python as their child and wait for it.
@@ -36,6 +38,11 @@ class BotProcess:
     gids: tuple[int, ...]
     entrypoint: str  # "legacy" | "runtime"
     create_time: float
+
+    @property
+    def command(self) -> str:
+        """The command line to show: secret-named options' values masked (``--token X``)."""
+        return mask_command_line(self.cmdline)
 
     @property
     def uptime_s(self) -> float:

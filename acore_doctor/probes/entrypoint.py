@@ -150,6 +150,5 @@ def detect_entrypoint(
             return Entrypoint(kind, "systemd", f"{unit.path}: ExecStart={exec_start}")
     if processes:
         proc = processes[0]
-        command = mask_command_line(proc.cmdline)
-        return Entrypoint(proc.entrypoint, "process", f"pid {proc.pid}: {command}")
+        return Entrypoint(proc.entrypoint, "process", f"pid {proc.pid}: {proc.command}")
     return files_entrypoint(bot_dir)

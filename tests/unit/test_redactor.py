@@ -300,3 +300,13 @@ def test_audit_log_free_text_is_redacted_paths_are_kept(tmp_path: Path):
     assert record["what"] == "data/the-configured-secret.json"  # read back by later actions
     assert (tmp_path / "audit").stat().st_mode & 0o777 == 0o700
     assert log.path.stat().st_mode & 0o777 == 0o600
+
+
+def test_bot_process_command_shown_without_its_token():
+    from acore_doctor.probes.bot_process import BotProcess
+
+    proc = BotProcess(
+        pid=1, cmdline=("python", "main.py", "--token", "plain-token-123"), exe=None, cwd=None,
+        username=None, uid=None, gids=(), entrypoint="legacy", create_time=0.0,
+    )  # fmt: skip
+    assert proc.command == f"python main.py --token {MASK}"
