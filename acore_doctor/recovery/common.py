@@ -62,6 +62,8 @@ class RecoveryConfig:
     auto_enabled: bool
     max_attempts: int
     cooldown_s: float
+    #: AUTO_BACKUP_ON_ERROR: AutoRecovery backs up (verified) before a repair writes.
+    auto_backup: bool = False
 
     @property
     def home(self) -> Path:
@@ -102,6 +104,7 @@ def recovery_config(deployment: Deployment, backup_dir: Path | str | None = None
         auto_enabled=value("AUTO_RECOVERY_ENABLED"),
         max_attempts=value("MAX_RECOVERY_ATTEMPTS"),
         cooldown_s=value("RECOVERY_COOLDOWN"),
+        auto_backup=value("AUTO_BACKUP_ON_ERROR"),
     )
 
 
