@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import pytest
@@ -44,8 +45,6 @@ def test_after():
 
 def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, *args: str) -> dict:
     fifo = pytester.path / "fifo"
-    import os
-
     os.mkfifo(fifo)
     monkeypatch.setenv("HANG_FIFO", str(fifo))
     pytester.mkdir("health_tests")
