@@ -21,6 +21,7 @@ from typing import Any
 from dotenv import dotenv_values
 
 from acore_doctor import catalog
+from acore_doctor.saferead import FileTooLarge, NotARegularFile, read_bounded
 
 #: A file this large is not a real `.env`; reading it whole would only hurt.
 MAX_ENV_BYTES = 1024 * 1024
@@ -196,11 +197,13 @@ def read_env_file(path: Path) -> tuple[dict[str, str | None], EnvFileState]:
         return {}, EnvFileState(path, exists=False)
     try:
         size = path.stat().st_size
-        if size > MAX_ENV_BYTES:
-            return {}, EnvFileState(
-                path, exists=True, error=f"{size} bytes, larger than any real .env", size=size
-            )
-        data = path.read_bytes()
+        data = read_bounded(path, MAX_ENV_BYTES)
+    except NotARegularFile as exc:
+        return {}, EnvFileState(path, exists=True, error=str(exc))
+    except FileTooLarge:
+        return {}, EnvFileState(
+            path, exists=True, error=f"{size} bytes, larger than any real .env", size=size
+        )
     except OSError as exc:
         return {}, EnvFileState(path, exists=True, readable=False, error=exc.strerror or str(exc))
     if b"\x00" in data:

@@ -28,6 +28,7 @@ from acore_doctor.logs.parse import (
     line_time,
     strip_eol,
 )
+from acore_doctor.saferead import open_regular
 
 DEFAULT_LOG_FILE = "logs/bot.log"
 DEFAULT_UNIT = "discordbot"
@@ -156,7 +157,7 @@ def scan_segment(path: Path) -> SegmentScan:
     tail = b""
     size = 0
     try:
-        with path.open("rb") as raw:
+        with open_regular(path) as raw:
             if raw.read(2) != b"\x1f\x8b":
                 return SegmentScan("not gzip data (bad magic number)")
             raw.seek(0)
@@ -201,7 +202,7 @@ def _line_batches(path: Path, compressed: bool, strip: bool) -> Iterator[list[by
     decompression and parsing use both cores.
     """
     try:
-        with path.open("rb") as raw:
+        with open_regular(path) as raw:
             chunks = _inflated_chunks(raw) if compressed else _plain_chunks(raw)
             try:
                 carry = b""

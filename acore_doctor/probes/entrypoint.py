@@ -13,6 +13,7 @@ from pathlib import Path
 
 from acore_doctor.probes.bot_process import ENTRY_SCRIPTS, BotProcess
 from acore_doctor.redact import mask_command_line
+from acore_doctor.saferead import read_text_bounded
 
 LEGACY, RUNTIME = "legacy", "runtime"
 UNIT_DIRS = (
@@ -61,9 +62,7 @@ def normalize_entrypoint(value: str) -> str | None:
 def parse_unit(path: Path) -> Unit | None:
     """The [Service] settings we need from a unit file; None when it cannot be read."""
     try:
-        if path.stat().st_size > MAX_UNIT_BYTES:
-            return None
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = read_text_bounded(path, MAX_UNIT_BYTES)
     except OSError:
         return None
     values: dict[str, str] = {}
@@ -151,6 +150,5 @@ def detect_entrypoint(
             return Entrypoint(kind, "systemd", f"{unit.path}: ExecStart={exec_start}")
     if processes:
         proc = processes[0]
-        command = mask_command_line(proc.cmdline)
-        return Entrypoint(proc.entrypoint, "process", f"pid {proc.pid}: {command}")
+        return Entrypoint(proc.entrypoint, "process", f"pid {proc.pid}: {proc.command}")
     return files_entrypoint(bot_dir)

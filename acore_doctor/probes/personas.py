@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from acore_doctor.catalog import FRAMEWORK_KEYS
+from acore_doctor.probes.bot_source import MAX_SOURCE_BYTES
+from acore_doctor.saferead import NotARegularFile, read_bounded
 
 #: A real card, even with an embedded lorebook, is well under this.
 MAX_CARD_BYTES = 5 * 1024 * 1024
@@ -163,7 +165,10 @@ def read_card(path: Path) -> Card:
         if size > limit:
             card.error = f"{size / 2**20:.1f} MiB, larger than any real card ({limit // 2**20} MiB)"
             return card
-        data = path.read_bytes()
+        data = read_bounded(path, limit)
+    except NotARegularFile as exc:
+        card.error = f"{path.name} is {exc.strerror}"
+        return card
     except OSError as exc:
         card.error = f"unreadable: {exc.strerror or exc}"
         return card
@@ -216,9 +221,11 @@ def read_framework(path: Path) -> Framework:
     try:
         if path.stat().st_size > MAX_CARD_BYTES:
             return Framework(path, "too large to be a framework")
-        data, error = parse_json_bytes(path.read_bytes())
+        data, error = parse_json_bytes(read_bounded(path, MAX_CARD_BYTES))
     except FileNotFoundError:
         return Framework(path, "does not exist")
+    except NotARegularFile as exc:
+        return Framework(path, f"{path.name} is {exc.strerror}")
     except OSError as exc:
         return Framework(path, f"unreadable: {exc.strerror or exc}")
     if error:
@@ -257,7 +264,7 @@ def legacy_active_personas(bot_dir: Path) -> ActivePersonas:
     )
     for path in candidates:
         try:
-            tree = ast.parse(path.read_bytes())
+            tree = ast.parse(read_bounded(path, MAX_SOURCE_BYTES))
         except (OSError, SyntaxError, ValueError):
             continue
         for node in ast.walk(tree):

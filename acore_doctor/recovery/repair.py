@@ -578,14 +578,5 @@ def _repair_database(
     os.replace(rebuilt, path)
     fsync_dir(path.parent)
     crash_point("repair:sqlite:swapped")
-    verdict = (
-        "nothing known lost"
-        if result.complete
-        else f"{result.maybe_lost} row(s) may be lost"
-        + (
-            f", tables not salvaged: {', '.join(result.unsalvaged_tables)}"
-            if result.unsalvaged_tables
-            else ""
-        )
-    )
+    verdict = "nothing known lost" if result.complete else f"{result.maybe_lost} row(s) may be lost"
     return f"rebuilt ({verdict}): {result.summary()}; original in {target}"

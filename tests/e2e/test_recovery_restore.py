@@ -144,7 +144,7 @@ def test_restore_and_repair_refuse_while_the_bot_runs(bot: DeploymentBuilder) ->
                 text=True,
             )
             assert proc.returncode == code, proc.stdout + proc.stderr
-            assert f"the bot is running from {bot.root} (pid {stand_in.pid})" in proc.stdout
+            assert f"the bot is running from {bot.root} (pid {stand_in.pid}:" in proc.stdout
         assert state_digest(bot.root) == before
         forced = subprocess.run(
             [*cli, "repair", "--apply", "--force", f"--bot-dir={bot.root}"],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 import subprocess
 import sys
 import time
@@ -206,6 +207,13 @@ def test_no_secret_reaches_any_byte_written_or_printed(bot, sim, tmp_path: Path)
         if fragment.encode() in data
     ]
     assert leaks == [], "\n".join(leaks)
+    # who may read them: the Prometheus textfile is for node-exporter, everything else private
+    modes = {str(p): stat.S_IMODE(p.stat().st_mode) for p in written}
+    assert modes.pop(str(outputs / "doctor.prom")) == 0o644
+    assert {p: m for p, m in modes.items() if m != 0o600} == {}
+    for directory in (reports, watched, backups, reports / "log-state", watched / "diagnostics"):
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory
+    assert str(tmp_path).encode() not in printed["serve"]  # /healthz names no absolute path
     assert b"***REDACTED***" in printed["run"] and b"***REDACTED***" in printed["logs text 0"]
 
 
