@@ -466,7 +466,7 @@ AUTO_RECOVERY_ENABLED b true | AutoRecovery's switch
 MAX_RECOVERY_ATTEMPTS i 3 | AutoRecovery's circuit breaker: attempts before it stops
 RECOVERY_COOLDOWN f 300 | AutoRecovery's circuit breaker: seconds between attempts
 ACORE_DOCTOR_HISTORY_KEEP i 1000 | runs kept in the trend file
-AUTO_BACKUP_ON_ERROR b false | reserved for the suite (no tool reads it yet); never a dead key
+AUTO_BACKUP_ON_ERROR b false | AutoRecovery takes a verified backup (one per RECOVERY_COOLDOWN) before a data repair writes
 DEBUG_MODE b false | `true`: acore-doctor's own debug log on stderr and full tracebacks of its internal errors
 VERBOSE_LOGGING b false | `true`: the same as `DEBUG_MODE`
 RESOURCE_MONITORING_ENABLED b true | `false`: `watch` leaves out the resource checks (disk headroom, memory, CPU, leak trend)

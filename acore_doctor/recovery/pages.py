@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from acore_doctor.saferead import open_regular
+
 MAGIC = b"SQLite format 3\x00"
 PAGE_SIZES = (4096, 1024, 2048, 8192, 16384, 32768, 65536, 512)
 TABLE_INTERIOR, TABLE_LEAF, INDEX_INTERIOR, INDEX_LEAF = 0x05, 0x0D, 0x02, 0x0A
@@ -172,7 +174,7 @@ class PageFile:
 
     def __init__(self, path: Path, wal: Path | None = None) -> None:
         self.path = path
-        self.fd = os.open(path, os.O_RDONLY)
+        self.fd = _open_regular_fd(path)
         self.file_size = os.fstat(self.fd).st_size
         #: page -> offset of its newest committed copy in the -wal file (see _read_wal)
         self.overlay: dict[int, int] = {}
@@ -201,7 +203,7 @@ class PageFile:
         Frames count only up to the last commit frame whose salts and running checksum
         hold. Returns the WAL's page size, or None when there is no usable WAL."""
         try:
-            fd = os.open(wal, os.O_RDONLY)
+            fd = _open_regular_fd(wal)
         except OSError:
             return None
         header = os.pread(fd, 32, 0)
@@ -563,6 +565,16 @@ class PageFile:
 
 
 _WAL_MAGIC = (0x377F0682, 0x377F0683)
+
+
+def _open_regular_fd(path: Path) -> int:
+    """A read-only descriptor on a regular file; a FIFO or device is refused, never waited on
+    (acore_doctor.saferead's rule; pread needs the bare descriptor)."""
+    handle = open_regular(path)
+    try:
+        return os.dup(handle.fileno())
+    finally:
+        handle.close()
 
 
 def _wal_checksum(data: bytes, order: str, sums: tuple[int, int]) -> tuple[int, int]:

@@ -34,9 +34,9 @@ from acore_doctor.probes.databases import DbTarget, check_database
 from acore_doctor.probes.entrypoint import files_entrypoint
 from acore_doctor.probes.files import required_dirs as probe_required_dirs
 from acore_doctor.probes.state_files import (
-    READ_WHOLE_MAX,
     StateKind,
     parse_state,
+    read_state_file,
     state_kinds,
     stream_state_file,
 )
@@ -64,6 +64,7 @@ from acore_doctor.recovery.common import (
     stamp,
 )
 from acore_doctor.recovery.salvage import integrity_ok, rebuild_database
+from acore_doctor.saferead import open_regular
 
 #: Our own in-progress files; a kill can leave them, the next run quarantines them.
 PARTIAL_SUFFIXES = (".acore-repair.partial", ".acore-salvage.partial")
@@ -179,14 +180,13 @@ def json_state_ok(data: bytes, kind: StateKind | None) -> bool:
 def json_damage(path: Path) -> str | None:
     """Why a JSON file does not parse, or None. Large files are streamed, never held whole
     (a valid 200 MB history is neither loaded into memory nor called corrupt)."""
-    try:
-        size = path.stat().st_size
-        if size > READ_WHOLE_MAX:
-            streamed = stream_state_file(str(path), None)
-            return None if streamed.unchecked else streamed.error
-        return parse_state(path.read_bytes(), ".json")[1]
-    except OSError:
-        return None
+    data, _mtime, error = read_state_file(str(path))
+    if error is not None:
+        return None  # not a regular file or unreadable: nothing repair can rewrite
+    if data is None:
+        streamed = stream_state_file(str(path), None)
+        return None if streamed.unchecked else streamed.error
+    return parse_state(data, ".json")[1]
 
 
 def salvage_json(path: Path, kind: StateKind | None) -> tuple[Any, str]:
@@ -196,9 +196,9 @@ def salvage_json(path: Path, kind: StateKind | None) -> tuple[Any, str]:
     empty document. Returns (document, what was kept, in words)."""
     empty = empty_document(path, kind)
     try:
-        with path.open("rb") as handle:
+        with open_regular(path) as handle:
             found, scanned = jsonstream.salvage(handle)
-    except OSError:
+    except OSError:  # NotARegularFile included
         found, scanned = None, None
     if isinstance(found, list) and isinstance(empty, list):
         kept = [item for item in found if kind is None or kind.shape([item]) is None]
