@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import gzip
 import os
+import queue
 import re
 import shutil
 import subprocess
+import threading
 import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from acore_doctor.deployment import Deployment
 from acore_doctor.logs.parse import (
@@ -195,23 +198,76 @@ def _line_batches(path: Path, compressed: bool, strip: bool) -> Iterator[list[by
     Splitting big decompressed chunks in C is several times cheaper than a readline call per
     line. The chunk size matches the buffered reader this replaced, so a broken gz yields
     the same lines as before: those completed before the failing chunk, not the partial one.
+    A gz file is inflated in a second thread (zlib lets go of the GIL while it works), so
+    decompression and parsing use both cores.
     """
     try:
         with open_regular(path) as raw:
-            stream = gzip.GzipFile(fileobj=raw) if compressed else raw
-            read = stream.read
-            carry = b""
+            chunks = _inflated_chunks(raw) if compressed else _plain_chunks(raw)
             try:
-                while chunk := read(CHUNK_BYTES):
+                carry = b""
+                for chunk in chunks:
+                    if chunk is None:  # the file broke here: drop the unfinished line
+                        return
                     lines, carry = _cut(carry + chunk if carry else chunk, strip)
                     if lines:
                         yield lines
-            except (EOFError, OSError, zlib.error):
-                return
-            if carry:
-                yield [carry]
+                if carry:
+                    yield [carry]
+            finally:
+                chunks.close()  # stop the reader thread before the file closes
     except OSError:
         return
+
+
+def _plain_chunks(raw: IO[bytes]) -> Iterator[bytes | None]:
+    try:
+        while chunk := raw.read(CHUNK_BYTES):
+            yield chunk
+    except OSError:
+        yield None
+
+
+#: decompressed chunks waiting for the parser (bounds memory to a few MiB)
+_PREFETCH = 4
+
+
+def _inflated_chunks(raw: IO[bytes]) -> Iterator[bytes | None]:
+    """The decompressed chunks of a gz stream, read ahead by a worker thread; None marks a
+    broken stream (truncated, bad CRC, not gzip)."""
+    chunks: queue.Queue[bytes | None] = queue.Queue(_PREFETCH)
+    stop = threading.Event()
+
+    def put(item: bytes | None) -> bool:
+        while not stop.is_set():
+            try:
+                chunks.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def inflate() -> None:
+        try:
+            with gzip.GzipFile(fileobj=raw) as stream:
+                while chunk := stream.read(CHUNK_BYTES):
+                    if not put(chunk):
+                        return
+        except (EOFError, OSError, ValueError, zlib.error):
+            put(None)
+            return
+        put(b"")
+
+    worker = threading.Thread(target=inflate, name="acore-doctor-gunzip", daemon=True)
+    worker.start()
+    try:
+        while (chunk := chunks.get()) != b"":
+            yield chunk
+            if chunk is None:
+                return
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _cut(data: bytes, strip: bool) -> tuple[list[bytes], bytes]:

@@ -9,6 +9,7 @@ The real suite runs in a child process, and the exit code is read from its repor
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
@@ -29,6 +30,7 @@ def fresh_checkout(root: Path, **env: str | None) -> Path:
     bot = root / "acore_bot"
     shutil.copytree(DEPLOYMENT, bot, ignore=shutil.ignore_patterns("data", "logs", ".env"))
     shutil.copy(ENV_EXAMPLE, bot / ".env.example")
+    stock_cards(bot / "prompts" / "characters")
     text = ENV_EXAMPLE.read_text().replace("DISCORD_TOKEN=\n", f"DISCORD_TOKEN={make_token()}\n")
     for key, value in env.items():
         lines = [line for line in text.splitlines() if not line.startswith(f"{key}=")]
@@ -46,6 +48,37 @@ def first_start(bot: Path) -> None:
     (bot / "data" / "conversation_summaries").mkdir()
     (bot / "logs").mkdir()
     LogGen(start=time.time() - 30).start().write(bot / "logs" / "bot.log")
+
+
+def stock_cards(characters: Path) -> None:
+    """Two of the repo's stock cards as the reference describes them (§3.2): the older custom
+    schema (example_advanced_persona.json) and tai.json's unknown default_mode."""
+    (characters / "example_advanced_persona.json").write_text(
+        json.dumps(
+            {
+                "name": "example_advanced",
+                "display_name": "Example Advanced Persona",
+                "version": "1.0",
+                "core": {"personality": "curious"},
+                "system_prompt": "You are an example.",
+            }
+        )
+    )
+    (characters / "tai.json").write_text(
+        json.dumps(
+            {
+                "spec": "chara_card_v2",
+                "spec_version": "2.0",
+                "data": {
+                    "name": "Tai",
+                    "description": "A runtime persona.",
+                    "personality": "calm",
+                    "first_mes": "Hi.",
+                    "extensions": {"mode_profiles": {"default_mode": "tai_anis"}},
+                },
+            }
+        )
+    )
 
 
 @pytest.fixture
@@ -105,6 +138,11 @@ def test_fresh_checkout_before_its_first_start_is_not_critical(fresh) -> None:
     assert dirs["outcome"] == "passed", dirs["message"]
     assert "created by the bot at start or first write: data" in dirs["details"]
     assert checks["test_no_placeholders"]["outcome"] == "passed"
+    # The stock cards' problems too (the persona checks belong to the `logs` area).
+    cards = checks["test_persona_files_valid"]
+    assert cards["outcome"] == "failed" and "example_advanced_persona.json" in cards["message"]
+    modes = checks["test_persona_extensions"]
+    assert modes["outcome"] == "failed" and "tai.json: mode_profiles.default" in modes["message"]
 
 
 def test_fresh_checkout_running_is_not_critical(fresh) -> None:
