@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import configparser
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +20,9 @@ from acore_doctor.suite import REPORTS_ENV
 if TYPE_CHECKING:  # the deployment modules load only when a command runs
     from acore_doctor.deployment import Deployment
     from acore_doctor.recovery.common import RecoveryConfig
+
+
+log = logging.getLogger("acore_doctor.commands")
 
 
 class UsageError(Exception):
@@ -85,7 +89,14 @@ def deployment_from(args: argparse.Namespace) -> Deployment:
     from acore_doctor.deployment import load_deployment
 
     env_file = getattr(args, "env_file", None)
-    return load_deployment(bot_dir_from(args), env_file.resolve() if env_file else None)
+    deployment = load_deployment(bot_dir_from(args), env_file.resolve() if env_file else None)
+    log.debug(
+        "deployment %s, settings from %s (%d keys in the file)",
+        deployment.bot_dir,
+        deployment.env_file,
+        len(deployment.settings.file_values),
+    )
+    return deployment
 
 
 def recovery_config_from(args: argparse.Namespace, deployment: Deployment) -> RecoveryConfig:
