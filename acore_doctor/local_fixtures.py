@@ -3,7 +3,9 @@ ARCHITECTURE.md). Fixtures gather facts through :mod:`acore_doctor.probes`; chec
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pwd
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,11 +131,16 @@ def bot_python(request: pytest.FixtureRequest, bot_dir: Path) -> BotPython:
 
 
 @pytest.fixture(scope="session")
-def bot_user(bot_dir: Path, bot_processes: list[BotProcess]) -> BotUser:
-    """Who the bot runs as: its process's user, else the owner of its directory."""
+def bot_user(bot_dir: Path, bot_processes: list[BotProcess], systemd_units: list[Unit]) -> BotUser:
+    """Who the bot runs as: its process's user, else its unit's User=, else the owner of its
+    directory."""
     if bot_processes and bot_processes[0].uid is not None:
         proc = bot_processes[0]
         return user_of(proc.uid, f"process {proc.pid}", proc.gids)  # type: ignore[arg-type]
+    unit_user = next((u.user for u in systemd_units if u.user), None)
+    if unit_user:
+        with contextlib.suppress(KeyError):
+            return user_of(pwd.getpwnam(unit_user).pw_uid, f"User= of {systemd_units[0].path}")
     try:
         return user_of(bot_dir.stat().st_uid, f"owner of {bot_dir}")
     except OSError:

@@ -56,6 +56,7 @@ HEALTH_PLUGINS = (
     "acore_doctor.report.nagios_plugin",
     "acore_doctor.report.html_plugin",
     "acore_doctor.report.private_files_plugin",
+    "acore_doctor.check_timeout",
 )
 
 CHECK_DIRS = ("health_tests", "recovery_tests")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import time
 from collections.abc import Iterator, Mapping
@@ -131,8 +132,8 @@ def settings_problems(settings: BotSettings) -> list[str]:
             except ValueError:
                 problems.append(f"{key}={raw!r} is not a valid {kind}")
                 continue
-            if number <= 0:
-                problems.append(f"{key}={raw!r} must be greater than 0")
+            if not math.isfinite(number) or number <= 0:  # NaN/inf: never in range
+                problems.append(f"{key}={raw!r} must be a finite number greater than 0")
     return problems
 
 
