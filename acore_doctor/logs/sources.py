@@ -28,7 +28,7 @@ from acore_doctor.logs.parse import (
     line_time,
     strip_eol,
 )
-from acore_doctor.saferead import open_regular
+from acore_doctor.saferead import open_regular, read_bounded
 
 DEFAULT_LOG_FILE = "logs/bot.log"
 DEFAULT_UNIT = "discordbot"
@@ -361,6 +361,16 @@ class JournalResult:
 
 def journalctl_available() -> bool:
     return shutil.which("journalctl") is not None
+
+
+#: A ``journalctl -o json`` export given as a file is read whole; beyond this it is refused.
+MAX_JOURNAL_FILE_BYTES = 512 * 1024 * 1024
+
+
+def read_journal_file(path: Path) -> list[bytes]:
+    """The lines of a journal export file (never a FIFO or device; at most
+    MAX_JOURNAL_FILE_BYTES). Raises OSError saying why not."""
+    return read_bounded(path, MAX_JOURNAL_FILE_BYTES).splitlines()
 
 
 def read_journal(unit: str, since: float | None, timeout: float = 30.0) -> JournalResult:
