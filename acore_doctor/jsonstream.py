@@ -112,6 +112,33 @@ class _Reader:
         self.pos += 1
 
 
+def _items(
+    reader: _Reader, result: Scan, on_item: Callable[[str | None, Any], None] | None
+) -> None:
+    """The elements of a list or the members of an object, each handed on when complete."""
+    members = result.container == "object"
+    close = "}" if members else "]"
+    reader.pos += 1
+    if reader.peek() == close:
+        reader.pos += 1
+        return
+    while True:
+        key = None
+        if members:
+            if reader.peek() != '"':
+                reader.expect('"', "a member name")
+            key = reader.value()
+            reader.expect(":", "':'")
+        value = reader.value()
+        result.items += 1
+        if on_item:
+            on_item(key, value)
+        if reader.peek() != ",":
+            reader.expect(close, f"',' or '{close}'")
+            return
+        reader.pos += 1
+
+
 def scan(
     handle: BinaryIO,
     on_item: Callable[[str | None, Any], None] | None = None,
@@ -126,42 +153,9 @@ def scan(
         first = reader.peek()
         if not first:
             raise Invalid("empty file (0 bytes of JSON): an interrupted write")
-        if first == "[":
-            result.container = "list"
-            reader.pos += 1
-            if reader.peek() == "]":
-                reader.pos += 1
-            else:
-                while True:
-                    value = reader.value()
-                    result.items += 1
-                    if on_item:
-                        on_item(None, value)
-                    if reader.peek() == ",":
-                        reader.pos += 1
-                        continue
-                    reader.expect("]", "',' or ']'")
-                    break
-        elif first == "{":
-            result.container = "object"
-            reader.pos += 1
-            if reader.peek() == "}":
-                reader.pos += 1
-            else:
-                while True:
-                    if reader.peek() != '"':
-                        reader.expect('"', "a member name")
-                    key = reader.value()
-                    reader.expect(":", "':'")
-                    value = reader.value()
-                    result.items += 1
-                    if on_item:
-                        on_item(key, value)
-                    if reader.peek() == ",":
-                        reader.pos += 1
-                        continue
-                    reader.expect("}", "',' or '}'")
-                    break
+        if first in "[{":
+            result.container = "list" if first == "[" else "object"
+            _items(reader, result, on_item)
         else:
             value = reader.value()
             result.items = 1

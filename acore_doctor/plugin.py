@@ -56,6 +56,7 @@ HEALTH_PLUGINS = (
     "acore_doctor.report.nagios_plugin",
     "acore_doctor.report.html_plugin",
     "acore_doctor.report.private_files_plugin",
+    "acore_doctor.check_timeout",
 )
 
 CHECK_DIRS = ("health_tests", "recovery_tests")
@@ -72,12 +73,53 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hookspecs)
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     options.pytest_addoption(parser)
+    _bad_command_line_is_unknown(parser, pluginmanager)
+
+
+def _bad_command_line_is_unknown(
+    parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager
+) -> None:
+    """An unknown option or a bad value ends pytest with exit 4 before any hook of the session
+    runs. In a health run our contract says 3 (unknown), so wrap this session's parser: a
+    usage error on a command line that asks for a health run prints pytest's message and
+    exits 3. Any other session gets pytest's own error unchanged."""
+
+    def unknown_on_error(parse: Any) -> Any:
+        def parse_or_unknown(args: Any, *more: Any, **kwargs: Any) -> Any:
+            try:
+                return parse(args, *more, **kwargs)
+            except pytest.UsageError as exc:
+                config = pluginmanager.get_plugin("pytestconfig")
+                if config is None or not _command_line_asks_for_health_run(
+                    [str(a) for a in args], config.invocation_params.dir
+                ):
+                    raise
+                sys.stderr.write(f"ERROR: {exc}\n")
+                raise SystemExit(int(ExitCode.UNKNOWN)) from None
+
+        return parse_or_unknown
+
+    # The final parse, and the known-args parse that checks our options' values first.
+    parser.parse = unknown_on_error(parser.parse)  # type: ignore[method-assign]
+    parser.parse_known_and_unknown_args = unknown_on_error(  # type: ignore[method-assign]
+        parser.parse_known_and_unknown_args
+    )
+
+
+def _command_line_asks_for_health_run(args: list[str], invocation_dir: Path) -> bool:
+    """:func:`health_run_asked` from the raw arguments, for a command line pytest rejected."""
+    forced = True if "--doctor" in args else False if "--no-doctor" in args else None
+    bot_dir = next((a for a in args if a == "--bot-dir" or a.startswith("--bot-dir=")), None)
+    paths = [a for a in args if not a.startswith("-") and Path(a.split("::", 1)[0]).exists()]
+    return _asks_for_health_run(forced, bot_dir, paths, invocation_dir)
 
 
 @pytest.hookimpl(trylast=True)  # after pytest's terminal reporter exists (see nagios_plugin)
 def pytest_configure(config: pytest.Config) -> None:
+    if config.option.help or config.option.version:
+        return  # pytest only prints: nothing to check
     config.stash[HEALTH_RUN] = health_run_asked(config)
     if not config.stash[HEALTH_RUN]:
         if config.getoption("nagios"):  # asked for a plugin line: say UNKNOWN, do nothing else
@@ -97,16 +139,28 @@ def health_run_asked(config: pytest.Config) -> bool:
     Our checks are this package's ``health_tests/`` and ``recovery_tests/`` (next to the
     ``acore_doctor`` package): another project's folder of the same name is not ours.
     """
-    forced = config.getoption("doctor")
+    return _asks_for_health_run(
+        config.getoption("doctor"),
+        config.getoption("bot_dir"),
+        list(config.args),
+        config.invocation_params.dir,
+    )
+
+
+def _asks_for_health_run(
+    forced: bool | None, bot_dir: str | None, args: list[str], invocation_dir: Path
+) -> bool:
     if forced is not None:
         return bool(forced)
-    if config.getoption("bot_dir"):
+    if bot_dir:
         return True
+    if not args:  # pytest.ini's testpaths: our checks when run from this checkout
+        return _is_suite_checkout(invocation_dir)
     ours = own_check_dirs()
-    for arg in config.args:
-        path = Path(arg.split("::", 1)[0])
+    for arg in args:
+        path = Path(str(arg).split("::", 1)[0])
         if not path.is_absolute():
-            path = config.invocation_params.dir / path
+            path = invocation_dir / path
         path = path.resolve()
         if any(path == d or d in path.parents or path in d.parents for d in ours):
             return True
@@ -123,6 +177,7 @@ def own_check_dirs() -> list[Path]:
 
 def start_health_run(config: pytest.Config) -> None:
     from acore_doctor.deployment import BOT_DIR_ENV, load_deployment, resolve_bot_dir
+    from acore_doctor.redact import set_run_redactor
 
     for severity, meaning in (
         ("critical", "a failure means the bot is down or losing data (exit code 2)"),
@@ -134,7 +189,10 @@ def start_health_run(config: pytest.Config) -> None:
     )
     _refuse_split_path_options(config)
     given = config.getoption("bot_dir") or os.environ.get(BOT_DIR_ENV) or config.getini("bot_dir")
-    if not given and _is_suite_checkout(config.invocation_params.dir):
+    listing = any(
+        config.getoption(name, False) for name in ("collectonly", "showfixtures", "markers")
+    )
+    if not given and not listing and _is_suite_checkout(config.invocation_params.dir):
         raise pytest.UsageError(
             "which deployment should be checked? Give the bot's directory: "
             "pytest --bot-dir=/path/to/acore_bot (or set ACORE_BOT_DIR, or bot_dir in "
@@ -152,6 +210,7 @@ def start_health_run(config: pytest.Config) -> None:
     config.stash[STATE] = state
     config.pluginmanager.register(RunWatcher(state), "acore-doctor-run-watcher")
     _redact_log_records(redact)
+    set_run_redactor(redact)  # the log analyzer's templates and samples
     _explain_once(config)
     for name in HEALTH_PLUGINS:
         config.pluginmanager.import_plugin(name)
@@ -190,6 +249,20 @@ class RunWatcher:
     def __init__(self, state: DoctorState) -> None:
         self.state = state
         self.collection_failures: list[pytest.CollectReport] = []
+        self.deselected: list[pytest.Item] = []
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.deselected += items
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> Any:
+        result = yield
+        if not (session.shouldfail or session.shouldstop or self.state.interrupted):
+            roots = missing_roots(session, self.state, self.deselected)
+            session.testscollected += len(roots)  # pytest's progress counts them too
+            for item in roots:
+                item.ihook.pytest_runtest_protocol(item=item, nextitem=None)
+        return result
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -201,6 +274,53 @@ class RunWatcher:
         # and pytest-xdist its own Interrupted for -x/--maxfail: only Ctrl-C is an interrupt.
         if type(excinfo.value).__name__ != "Interrupted":
             self.state.interrupted = True
+
+
+def missing_roots(
+    session: pytest.Session, state: DoctorState, deselected: list[pytest.Item]
+) -> list[pytest.Item]:
+    """Root checks that blocked checks of this run name but the run did not select.
+
+    A check rerun alone (a node id, ``-k``) that is blocked by a root cause still runs that
+    root check afterwards, so the report files it under its root and recommends fixing the
+    root (not, say, resetting a token because DNS failed). The root is looked for among the
+    deselected checks, then in the blocked checks' own modules.
+    """
+    selected = {root_of(item) for item in session.items} - {None}
+    ran = {f.root for f in state.findings.values() if f.root}
+    wanted = (
+        {f.blocked_by for f in state.findings.values() if f.outcome == "blocked"}
+        - selected
+        - ran
+        - {None}
+    )
+    if not wanted:
+        return []
+    blocked = {f.nodeid for f in state.findings.values() if f.blocked_by in wanted}
+    modules = {
+        id(module): module
+        for item in session.items
+        if item.nodeid in blocked and (module := item.getparent(pytest.Module)) is not None
+    }
+    candidates = list(deselected) + [
+        node
+        for module in modules.values()
+        for node in module.collect()
+        if isinstance(node, pytest.Item)
+    ]
+    found: dict[str, pytest.Item] = {}
+    for item in candidates:
+        key = root_of(item)
+        if key in wanted and key not in found and declaration_problem(item) is None:
+            item.user_properties.append(("severity", severity_of(item)))
+            found[key] = item
+    return list(found.values())
+
+
+def root_of(item: pytest.Item) -> str | None:
+    """The root-cause key a check declares with ``@check(..., root=KEY)``, if any."""
+    doctor = item.get_closest_marker("doctor")
+    return doctor.kwargs.get("root") if doctor else None
 
 
 PATH_OPTIONS = ("--bot-dir", "--env-file", "--report-dir")
@@ -253,8 +373,15 @@ def _restore_log_records() -> None:
 
 
 # -- collection ----------------------------------------------------------------------------
+IS_CHECK = pytest.StashKey[bool]()
+
+
 def is_check(item: pytest.Item) -> bool:
-    return is_check_path(Path(str(item.path)))
+    """Whether ``item`` is a health check (asked in every phase of every test: remembered)."""
+    known = item.stash.get(IS_CHECK, None)
+    if known is None:
+        known = item.stash[IS_CHECK] = is_check_path(Path(str(item.path)))
+    return known
 
 
 @pytest.hookimpl(tryfirst=True)

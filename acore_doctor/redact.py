@@ -38,14 +38,16 @@ _SECRET_NAME = re.compile(
 #: the regex engine skip positions that cannot start a match (sre's charset prefix); a
 #: ``(?<!\w.)`` right after the first character plays the part of a leading ``\b``. Text
 #: up to the end of a group named ``keep_...`` is kept in front of the mask.
+_SPLIT = r"(?:['\"]\s*['\"])?"
 SHAPES: dict[str, tuple[str, ...]] = {
     "discord_webhook": (
         r"h(?i:ttps?://(?:[a-z0-9-]+\.)?discord(?:app)?\.com/api(?:/v\d+)?/webhooks/\d+/[\w-]+)",
     ),
-    # Authorization: Bearer x / Basic x / Bot x / token; also 'Authorization': 'Bearer x'
+    # Authorization: Bearer x / Basic x / Bot x / token; also 'Authorization': 'Bearer x',
+    # and split by pprint at a space into two literals: 'Authorization: Bearer '\n   'x'
     "authorization": tuple(
-        rf"{first}(?<!\w.)(?P<keep_{name}>{rest}['\"]?\s*[:=]\s*['\"]?"
-        r"(?:(?:Bearer|Basic|Bot|Token|Digest|ApiKey)\s+)?)[^\s'\",;}:=][^\s'\",;}]*"
+        rf"{first}(?<!\w.)(?P<keep_{name}>{rest}['\"]?\s*[:=]\s*{_SPLIT}['\"]?"
+        rf"(?:(?:Bearer|Basic|Bot|Token|Digest|ApiKey)\s+{_SPLIT})?)[^\s'\",;}}:=][^\s'\",;}}]*"
         for first, name, rest in (
             ("A", "auth", "uthorization"),
             ("a", "auth_lower", "uthorization"),
@@ -79,10 +81,6 @@ _KEEP_GROUPS = ("auth", "auth_lower", "proxy", "proxy_lower", "bot", "userinfo")
 
 #: Discord webhook URLs carry their own credential in the path.
 WEBHOOK_URL = re.compile(SHAPES["discord_webhook"][0])
-#: Bot tokens (the bare shape, for callers that look for one).
-DISCORD_TOKEN = re.compile(
-    r"\b[MNO][A-Za-z0-9_-]{20,30}\.[A-Za-z0-9_-]{5,8}\.[A-Za-z0-9_-]{25,45}\b"
-)
 
 #: Values shorter than this are not treated as secrets: masking "1" or "true" everywhere
 #: would destroy the report without protecting anything.
@@ -159,7 +157,8 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: set[str] = set()
-        self._pattern = _compile(())
+        self._pattern = self._shapes = _compile(())
+        self._probes: tuple[str, ...] = ()
         self.add(secrets)
 
     def add(self, secrets: Iterable[str]) -> None:
@@ -175,12 +174,22 @@ class Redactor:
                 self._secrets.add(secret[-FRAGMENT_LEN:])
         if len(self._secrets) != before:
             self._pattern = _compile(self._secrets)
+            # A text holds a secret only if it holds its shortest part we mask (a fragment):
+            # plain 'in' tests of those are far faster than the literal alternatives in the
+            # regex at every position, and most texts hold no configured secret at all.
+            ordered = sorted(self._secrets, key=len)
+            probes: list[str] = []
+            for secret in ordered:
+                if not any(probe in secret for probe in probes):
+                    probes.append(secret)
+            self._probes = tuple(probes)
 
     def __call__(self, text: str) -> str:
         """``text`` fit to leave the process: secrets masked, control characters escaped."""
         if not text:
             return text
-        return terminal_safe(self._pattern.sub(_mask, text))
+        has_literal = any(probe in text for probe in self._probes)
+        return terminal_safe((self._pattern if has_literal else self._shapes).sub(_mask, text))
 
     def command_line(self, command: str | Sequence[str]) -> str:
         """A process's command line, fit for a report (see :func:`mask_command_line`)."""
@@ -224,3 +233,24 @@ def _mask(match: re.Match[str]) -> str:
                 USERINFO_MASK if name == "userinfo" else MASK
             )
     return MASK
+
+
+#: Masks token shapes only: what runs before (or without) a deployment's redactor gets.
+SHAPES_ONLY = Redactor()
+_run_redactor: Redactor | None = None
+
+
+def set_run_redactor(redactor: Redactor | None) -> None:
+    """Make ``redactor`` the one :func:`run_redactor` returns (None: shapes only again).
+
+    For code that builds text from deployment data far from any place that could hand it a
+    redactor: the log analyzer's templates and samples, made in every ``Analyzer``. A process
+    checks one deployment at a time (a health run, one ``logs`` command), so one is enough.
+    """
+    global _run_redactor
+    _run_redactor = redactor
+
+
+def run_redactor() -> Redactor:
+    """The redactor of this process's run (see :func:`set_run_redactor`)."""
+    return _run_redactor if _run_redactor is not None else SHAPES_ONLY

@@ -21,6 +21,7 @@ from typing import Any
 from dotenv import dotenv_values
 
 from acore_doctor import catalog
+from acore_doctor.saferead import FileTooLarge, NotARegularFile, read_bounded
 
 #: A file this large is not a real `.env`; reading it whole would only hurt.
 MAX_ENV_BYTES = 1024 * 1024
@@ -93,11 +94,15 @@ class BotSettings:
 
     # -- typed access, with the bot's parse rules --------------------------------------
     def setting(self, key: str) -> catalog.Setting:
-        """What ``key`` is (kind, default); a key in no table is a bug in the caller."""
-        try:
-            return self.known[key]
-        except KeyError:
-            raise KeyError(f"{key} is in neither the bot's catalog nor the suite's table") from None
+        """What ``key`` is (kind, default); a key in no table is a bug in the caller.
+
+        A key this bot's source no longer reads is still answered from the bundled catalog:
+        checks keep working on a newer bot (the dead-key check uses ``known`` alone).
+        """
+        setting = self.known.get(key) or catalog.KNOWN.get(key)
+        if setting is None:
+            raise KeyError(f"{key} is in neither the bot's catalog nor the suite's table")
+        return setting
 
     def get(self, key: str) -> Any:
         """``key`` read with the kind and default the bot (or the suite's table) gives it."""
@@ -196,11 +201,13 @@ def read_env_file(path: Path) -> tuple[dict[str, str | None], EnvFileState]:
         return {}, EnvFileState(path, exists=False)
     try:
         size = path.stat().st_size
-        if size > MAX_ENV_BYTES:
-            return {}, EnvFileState(
-                path, exists=True, error=f"{size} bytes, larger than any real .env", size=size
-            )
-        data = path.read_bytes()
+        data = read_bounded(path, MAX_ENV_BYTES)
+    except NotARegularFile as exc:
+        return {}, EnvFileState(path, exists=True, error=str(exc))
+    except FileTooLarge:
+        return {}, EnvFileState(
+            path, exists=True, error=f"{size} bytes, larger than any real .env", size=size
+        )
     except OSError as exc:
         return {}, EnvFileState(path, exists=True, readable=False, error=exc.strerror or str(exc))
     if b"\x00" in data:

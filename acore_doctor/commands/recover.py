@@ -48,6 +48,12 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
     config = recovery_config_from(args, deployment)
     say = printer(deployment)
     bot_dir = deployment.bot_dir
+    if args.apply:
+        # Before the suite runs: a refusal should not cost a whole health run first.
+        refusal = running_bot_refusal(deployment, args.force)
+        if refusal:
+            say(f"not applying: {refusal}")
+            return 3
     with tempfile.TemporaryDirectory(prefix="acore-doctor-recover-") as tmp:
         report_dir = (args.report_dir or Path(tmp)).resolve()
         env_args = [f"--env-file={args.env_file.resolve()}"] if args.env_file else []
@@ -88,10 +94,6 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
             return first.returncode
         if not actionable:
             return first.returncode
-        refusal = running_bot_refusal(deployment, args.force)
-        if refusal:
-            say(f"\nnot applying: {refusal}")
-            return 3
         say("")
         maybe_lost = 0
         for remediation, _ in actionable:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from acore_doctor.redact import Redactor
+from acore_doctor.redact import run_redactor
 
 MAX_TEMPLATE_CHARS = 300
 MAX_SAMPLE_CHARS = 300
@@ -145,7 +145,9 @@ def _template_part(match: re.Match[str]) -> str:
 
 def template_of(message: str) -> str:
     """The message with every varying part masked (see module docstring)."""
-    text = mask_content(message[: MAX_TEMPLATE_CHARS * 4])
+    # Redacted first: a template is a key that is stored, and masking its numbers first
+    # would hide a token from its shape (github_pat_<NUM>AAAA...).
+    text = mask_content(run_redactor()(message[: MAX_TEMPLATE_CHARS * 4]))
     text = _PERSONA_SLOTS.sub(PERSONA, text)
     text = _TEMPLATE_MASKS.sub(_template_part, text)
     text = " ".join(text.split())
@@ -184,14 +186,10 @@ def _sample_part(match: re.Match[str]) -> str:
     return _PLACEHOLDER[kind or "ID"]
 
 
-#: Token shapes only: the deployment's own secrets are masked where the sample leaves us.
-_SHAPES = Redactor()
-
-
 def sample_of(message: str) -> str:
     """The message with user data and secrets masked, cut to a readable length."""
-    text = mask_content(message[: MAX_SAMPLE_CHARS * 4])
-    text = _SHAPES(text)
+    # Redacted first: masking numbers or content first would hide a token from its shape.
+    text = mask_content(run_redactor()(message[: MAX_SAMPLE_CHARS * 4]))
     text = _SAMPLE_MASKS.sub(_sample_part, text)
     text = " ".join(text.split())
     if len(text) > MAX_SAMPLE_CHARS:

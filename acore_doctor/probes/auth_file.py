@@ -8,6 +8,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from acore_doctor.saferead import read_bounded
 from acore_doctor.settings import BotSettings
 
 MAX_AUTH_JSON_BYTES = 1024 * 1024
@@ -43,7 +44,7 @@ def read_auth_json(path: Path) -> AuthFile:
     try:
         if path.stat().st_size > MAX_AUTH_JSON_BYTES:
             return AuthFile(path, True, mode, "larger than any real auth.json")
-        data = json.loads(path.read_bytes())
+        data = json.loads(read_bounded(path, MAX_AUTH_JSON_BYTES))
     except (OSError, ValueError, RecursionError) as exc:
         text = getattr(exc, "strerror", None) or type(exc).__name__
         return AuthFile(

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from acore_doctor import catalog
 from acore_doctor.catalog import Setting
+from acore_doctor.saferead import read_bounded, read_text_bounded
 
 #: ``config/base.py`` helpers and the kind each one parses (deployment §2.1).
 HELPER_KINDS = {
@@ -372,22 +373,26 @@ def _git_commit(bot_dir: Path) -> str | None:
     git = bot_dir / ".git"
     try:
         if git.is_file():  # a worktree: "gitdir: <path>"
-            git = Path(git.read_text(encoding="utf-8").split(":", 1)[1].strip())
-        head = (git / "HEAD").read_text(encoding="utf-8").strip()
+            git = Path(_small_text(git).split(":", 1)[1].strip())
+        head = _small_text(git / "HEAD").strip()
         if not head.startswith("ref:"):
             return head[:7] or None
         ref = head.split(":", 1)[1].strip()
         ref_file = git / ref
         if ref_file.is_file():
-            return ref_file.read_text(encoding="utf-8").strip()[:7] or None
+            return _small_text(ref_file).strip()[:7] or None
         packed = git / "packed-refs"
         if packed.is_file():
-            for line in packed.read_text(encoding="utf-8").splitlines():
+            for line in read_text_bounded(packed, MAX_SOURCE_BYTES).splitlines():
                 if line.endswith(" " + ref):
                     return line.split(" ", 1)[0][:7]
     except (OSError, IndexError, UnicodeDecodeError):
         return None
     return None
+
+
+def _small_text(path: Path) -> str:
+    return read_bounded(path, 64 * 1024).decode("utf-8")
 
 
 def _origin(bot_dir: Path, files: list[Path]) -> str:
@@ -422,18 +427,14 @@ def _keys_read(data: bytes) -> Iterator[str]:
 
 def _read_bytes(path: str) -> bytes | None:
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_SOURCE_BYTES + 1)
-    except OSError:
+        return read_bounded(path, MAX_SOURCE_BYTES)
+    except OSError:  # also a FIFO or device where a source file should be, or too large
         return None
-    return None if len(data) > MAX_SOURCE_BYTES else data
 
 
 def _read_source(path: Path) -> str | None:
     try:
-        if path.stat().st_size > MAX_SOURCE_BYTES:
-            return None
-        return path.read_text(encoding="utf-8", errors="replace")
+        return read_text_bounded(path, MAX_SOURCE_BYTES)
     except OSError:
         return None
 

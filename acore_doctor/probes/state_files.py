@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any
 
 from acore_doctor import jsonstream
 from acore_doctor.deployment import Deployment
+from acore_doctor.saferead import NotARegularFile, open_regular, read_rest
 
 #: Files up to this size are read and parsed whole (fastest); larger ones are streamed item
 #: by item (acore_doctor.jsonstream), so a valid 200 MB history costs megabytes, not gigabytes.
@@ -27,8 +27,6 @@ STREAM_MAX = 1024 * 1024 * 1024
 #: mtimes this far ahead of the clock are "in the future" (clock skew allowance).
 FUTURE_SLACK_S = 300.0
 _RL_AGENT_KEY = re.compile(r"^-?\d+:-?\d+$")
-_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
-_NOCTTY = getattr(os, "O_NOCTTY", 0)
 
 
 def _shape_chat_history(data: Any) -> str | None:
@@ -166,31 +164,22 @@ def _files(kind: StateKind, report: StateReport) -> Iterator[str]:
 
 
 def read_state_file(path: str) -> tuple[bytes | None, float, str | None]:
-    """(content, mtime, error) without following into FIFOs or devices. A file larger than
-    READ_WHOLE_MAX gives (None, mtime, None): check it with :func:`stream_state_file`."""
+    """(content, mtime, error) without opening FIFOs or devices (acore_doctor.saferead). A
+    file larger than READ_WHOLE_MAX gives (None, mtime, None): check it with
+    :func:`stream_state_file`."""
     try:
-        fd = os.open(path, os.O_RDONLY | _NONBLOCK | _NOCTTY)
+        with open_regular(path) as handle:
+            st = os.fstat(handle.fileno())
+            if st.st_size > READ_WHOLE_MAX:
+                return None, st.st_mtime, None
+            data = read_rest(handle, READ_WHOLE_MAX)
+    except NotARegularFile as exc:
+        return None, 0.0, str(exc)
     except OSError as exc:
         return None, 0.0, f"unreadable: {exc.strerror or exc}"
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            return None, st.st_mtime, "not a regular file"
-        if st.st_size > READ_WHOLE_MAX:
-            return None, st.st_mtime, None
-        chunks = []
-        remaining = st.st_size + 1
-        while remaining > 0:
-            chunk = os.read(fd, remaining)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks), st.st_mtime, None
-    except OSError as exc:
-        return None, 0.0, f"unreadable: {exc.strerror or exc}"
-    finally:
-        os.close(fd)
+    if len(data) > READ_WHOLE_MAX:  # grew while read: stream it instead
+        return None, st.st_mtime, None
+    return data, st.st_mtime, None
 
 
 @dataclass
@@ -209,15 +198,15 @@ def stream_state_file(path: str, kind: StateKind | None) -> StreamedState:
     and small fields, not at every element of a long list)."""
     result = StreamedState()
     try:
-        fd = os.open(path, os.O_RDONLY | _NONBLOCK | _NOCTTY)
+        handle = open_regular(path)
+    except NotARegularFile as exc:
+        result.error = str(exc)
+        return result
     except OSError as exc:
         result.error = f"unreadable: {exc.strerror or exc}"
         return result
-    with os.fdopen(fd, "rb") as handle:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            result.error = "not a regular file"
-            return result
+    with handle:
+        st = os.fstat(handle.fileno())
         if st.st_size > STREAM_MAX:
             result.unchecked = f"{st.st_size / 2**30:.1f} GiB: too large to check in a health run"
             return result

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from acore_doctor.saferead import open_regular
+
 MAGIC = b"SQLite format 3\x00"
 PAGE_SIZES = (4096, 1024, 2048, 8192, 16384, 32768, 65536, 512)
 TABLE_INTERIOR, TABLE_LEAF, INDEX_INTERIOR, INDEX_LEAF = 0x05, 0x0D, 0x02, 0x0A
@@ -61,13 +63,24 @@ def signed64(value: int) -> int:
 def decode_record(payload: bytes, encoding: str) -> list[Any]:
     """The values of one record; raises Unparsable unless the sizes add up exactly."""
     try:
-        header_size, pos = varint(payload, 0)
+        header_size, pos = payload[0], 1
+        if header_size >= 0x80:
+            header_size, pos = varint(payload, 0)
         if header_size < 1 or header_size > len(payload):
             raise Unparsable("record header larger than the record")
         types = []
+        append = types.append
         while pos < header_size:
-            serial, pos = varint(payload, pos)
-            types.append(serial)
+            serial = payload[pos]
+            if serial < 0x80:  # the usual one- and two-byte serial types, without a call
+                append(serial)
+                pos += 1
+            elif payload[pos + 1] < 0x80:
+                append(((serial & 0x7F) << 7) | payload[pos + 1])
+                pos += 2
+            else:
+                serial, pos = varint(payload, pos)
+                append(serial)
         if pos != header_size:
             raise Unparsable("record header overruns")
         offset = header_size
@@ -159,18 +172,74 @@ class TreeStats:
 class PageFile:
     """A SQLite file read page by page (never opened as a database)."""
 
-    def __init__(self, path: Path, page_size_hint: int | None = None) -> None:
+    def __init__(self, path: Path, wal: Path | None = None) -> None:
         self.path = path
-        self.fd = os.open(path, os.O_RDONLY)
+        self.fd = _open_regular_fd(path)
         self.file_size = os.fstat(self.fd).st_size
-        self.header = self._read_header(page_size_hint)
+        #: page -> offset of its newest committed copy in the -wal file (see _read_wal)
+        self.overlay: dict[int, int] = {}
+        self.wal_fd: int | None = None
+        self.wal_pages = 0
+        self.wal_problem: str | None = None
+        wal_page_size = self._read_wal(wal) if wal is not None else None
+        self.header = self._read_header(wal_page_size)
+        if wal_page_size and wal_page_size != self.header.page_size:
+            self.overlay.clear()  # a WAL of another page size belongs to another file
+            self.wal_problem = "the -wal file's page size differs from the database's; ignored"
         self.pages_in_file = self.file_size // self.header.page_size
-        self.page_count = max(self.header.page_count, self.pages_in_file)
+        self.page_count = max(self.header.page_count, self.pages_in_file, self.wal_pages)
         self.map = bytearray(self.page_count + 1)
         self._mark_reserved()
 
     def close(self) -> None:
         os.close(self.fd)
+        if self.wal_fd is not None:
+            os.close(self.wal_fd)
+
+    # -- the write-ahead log ----------------------------------------------------------------------
+    def _read_wal(self, wal: Path) -> int | None:
+        """Index the committed frames of a ``-wal`` file (fileformat2 §4): rows the bot
+        committed but SQLite had not yet copied into the database file live only there.
+        Frames count only up to the last commit frame whose salts and running checksum
+        hold. Returns the WAL's page size, or None when there is no usable WAL."""
+        try:
+            fd = _open_regular_fd(wal)
+        except OSError:
+            return None
+        header = os.pread(fd, 32, 0)
+        if len(header) < 32 or struct.unpack_from(">I", header, 0)[0] not in _WAL_MAGIC:
+            os.close(fd)
+            if header:
+                self.wal_problem = "the -wal file has no valid header; ignored"
+            return None
+        magic, _version, page_size, _seq, salt1, salt2 = struct.unpack_from(">6I", header, 0)
+        order = ">" if magic & 1 else "<"
+        sums = _wal_checksum(header[:24], order, (0, 0))
+        if sums != struct.unpack_from(">2I", header, 24) or page_size not in PAGE_SIZES:
+            os.close(fd)
+            self.wal_problem = "the -wal file's header checksum is wrong; ignored"
+            return None
+        self.wal_fd = fd
+        pending: dict[int, int] = {}
+        offset, frame = 32, 24 + page_size
+        while True:
+            data = os.pread(fd, frame, offset)
+            if len(data) < frame:
+                break
+            number, commit, frame_salt1, frame_salt2 = struct.unpack_from(">4I", data, 0)
+            if (frame_salt1, frame_salt2) != (salt1, salt2):
+                break
+            sums = _wal_checksum(data[:8], order, sums)
+            sums = _wal_checksum(data[24:], order, sums)
+            if sums != struct.unpack_from(">2I", data, 16):
+                break
+            pending[number] = offset + 24
+            if commit:
+                self.overlay.update(pending)
+                pending.clear()
+                self.wal_pages = commit
+            offset += frame
+        return page_size
 
     def __enter__(self) -> PageFile:
         return self
@@ -180,7 +249,8 @@ class PageFile:
 
     # -- header ---------------------------------------------------------------------------------
     def _read_header(self, page_size_hint: int | None) -> Header:
-        raw = os.pread(self.fd, 100, 0)
+        raw = os.pread(self.wal_fd, 100, self.overlay[1]) if 1 in self.overlay else b""
+        raw = raw if raw[:16] == MAGIC else os.pread(self.fd, 100, 0)
         if len(raw) == 100 and raw[:16] == MAGIC:
             size = struct.unpack_from(">H", raw, 16)[0]
             size = 65536 if size == 1 else size
@@ -239,6 +309,8 @@ class PageFile:
     # -- pages --------------------------------------------------------------------------------
     def read(self, number: int) -> bytes:
         size = self.header.page_size
+        if self.overlay and number in self.overlay and self.wal_fd is not None:
+            return os.pread(self.wal_fd, size, self.overlay[number])
         if number < 1 or number > self.pages_in_file:
             return b""
         return os.pread(self.fd, size, (number - 1) * size)
@@ -284,7 +356,9 @@ class PageFile:
         """One table-leaf cell with its record decoded (overflow chain followed)."""
         data, usable = page.data, self.header.usable
         try:
-            size, pos = varint(data, offset)
+            size, pos = data[offset], offset + 1
+            if size >= 0x80:
+                size, pos = varint(data, offset)
             rowid, pos = varint(data, pos)
         except IndexError as exc:
             raise Unparsable("cell header runs off the page") from exc
@@ -299,10 +373,30 @@ class PageFile:
             payload = payload + self._overflow(first, size - local)
         return Cell(signed64(rowid), decode_record(payload, self.header.encoding))
 
-    def _local_size(self, size: int) -> int:
-        """How much of a payload of ``size`` bytes sits on a table-leaf page (fileformat §1.6)."""
+    def index_record(self, page: Page, offset: int) -> list[Any]:
+        """The record of one index cell (leaf or interior: in an index b-tree both hold
+        keys; for a WITHOUT ROWID table the key is the whole row)."""
+        data, usable = page.data, self.header.usable
+        pos = offset + (4 if page.kind == INDEX_INTERIOR else 0)
+        try:
+            size, pos = varint(data, pos)
+        except IndexError as exc:
+            raise Unparsable("cell header runs off the page") from exc
+        local = self._local_size(size, index=True)
+        if pos + local > usable:
+            raise Unparsable("cell payload runs off the page")
+        payload = data[pos : pos + local]
+        if local < size:
+            if pos + local + 4 > usable:
+                raise Unparsable("overflow pointer runs off the page")
+            first = struct.unpack_from(">I", data, pos + local)[0]
+            payload = payload + self._overflow(first, size - local)
+        return decode_record(payload, self.header.encoding)
+
+    def _local_size(self, size: int, index: bool = False) -> int:
+        """How much of a payload of ``size`` bytes sits on its b-tree page (fileformat §1.6)."""
         usable = self.header.usable
-        most = usable - 35
+        most = ((usable - 12) * 64 // 255) - 23 if index else usable - 35
         if size <= most:
             return size
         least = ((usable - 12) * 32 // 255) - 23
@@ -407,8 +501,14 @@ class PageFile:
             children.append((page.right, depth + 1, previous, high))
             stack.extend(reversed(children))
 
-    def walk_index(self, root: int, stats: TreeStats) -> None:
-        """Mark an index's pages as accounted for (their content is rebuilt, not salvaged)."""
+    def walk_index(
+        self,
+        root: int,
+        stats: TreeStats,
+        take: Callable[[Page, list[list[Any]], bool], None] | None = None,
+    ) -> None:
+        """Mark an index's pages as accounted for; with ``take``, hand it the records of
+        every page (a WITHOUT ROWID table's rows), and whether all of them decoded."""
         stack = [(root, 0)]
         while stack:
             number, depth = stack.pop()
@@ -423,8 +523,17 @@ class PageFile:
                 stats.damaged.append(DamagedPage(number, stats.name, depth, None, None, str(exc)))
                 continue
             self.map[number] = IN_TREE
+            stats.leaves += page.kind == INDEX_LEAF
+            if take is not None:
+                records, clean = [], True
+                for offset in page.cells:
+                    try:
+                        records.append(self.index_record(page, offset))
+                    except Unparsable:
+                        clean = False
+                stats.clean_leaves += clean
+                take(page, records, clean)
             if page.kind == INDEX_LEAF:
-                stats.leaves += 1
                 continue
             children = [page.right]
             for offset in page.cells:
@@ -453,6 +562,29 @@ class PageFile:
 
     def count(self, state: int) -> int:
         return self.map.count(state) - (1 if self.map[0] == state else 0)
+
+
+_WAL_MAGIC = (0x377F0682, 0x377F0683)
+
+
+def _open_regular_fd(path: Path) -> int:
+    """A read-only descriptor on a regular file; a FIFO or device is refused, never waited on
+    (acore_doctor.saferead's rule; pread needs the bare descriptor)."""
+    handle = open_regular(path)
+    try:
+        return os.dup(handle.fileno())
+    finally:
+        handle.close()
+
+
+def _wal_checksum(data: bytes, order: str, sums: tuple[int, int]) -> tuple[int, int]:
+    """The WAL's running checksum over ``data`` (fileformat2 §4.2)."""
+    s0, s1 = sums
+    words = struct.unpack(f"{order}{len(data) // 4}I", data)
+    for i in range(0, len(words), 2):
+        s0 = (s0 + words[i] + s1) & 0xFFFFFFFF
+        s1 = (s1 + words[i + 1] + s0) & 0xFFFFFFFF
+    return s0, s1
 
 
 def _plausible_btree(data: bytes, base: int, usable: int) -> bool:

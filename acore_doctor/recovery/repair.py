@@ -34,9 +34,9 @@ from acore_doctor.probes.databases import DbTarget, check_database
 from acore_doctor.probes.entrypoint import files_entrypoint
 from acore_doctor.probes.files import required_dirs as probe_required_dirs
 from acore_doctor.probes.state_files import (
-    READ_WHOLE_MAX,
     StateKind,
     parse_state,
+    read_state_file,
     state_kinds,
     stream_state_file,
 )
@@ -64,6 +64,7 @@ from acore_doctor.recovery.common import (
     stamp,
 )
 from acore_doctor.recovery.salvage import integrity_ok, rebuild_database
+from acore_doctor.saferead import open_regular
 
 #: Our own in-progress files; a kill can leave them, the next run quarantines them.
 PARTIAL_SUFFIXES = (".acore-repair.partial", ".acore-salvage.partial")
@@ -83,7 +84,8 @@ class RepairAction:
             "quarantine-tmp": "move stray temp file to quarantine",
             "restore-json": f"restore from backup {self.source} (current copy to quarantine)",
             "reset-json": "move to quarantine, keep the entries that still parse",
-            "salvage-sqlite": "salvage readable rows into a new database (original to quarantine)",
+            "salvage-sqlite": "rebuild from the newest verified backup plus the rows salvaged "
+            "from its pages (original to quarantine)",
         }[self.kind]
         return f"{where}: {verb} - {self.reason}"
 
@@ -178,14 +180,13 @@ def json_state_ok(data: bytes, kind: StateKind | None) -> bool:
 def json_damage(path: Path) -> str | None:
     """Why a JSON file does not parse, or None. Large files are streamed, never held whole
     (a valid 200 MB history is neither loaded into memory nor called corrupt)."""
-    try:
-        size = path.stat().st_size
-        if size > READ_WHOLE_MAX:
-            streamed = stream_state_file(str(path), None)
-            return None if streamed.unchecked else streamed.error
-        return parse_state(path.read_bytes(), ".json")[1]
-    except OSError:
-        return None
+    data, _mtime, error = read_state_file(str(path))
+    if error is not None:
+        return None  # not a regular file or unreadable: nothing repair can rewrite
+    if data is None:
+        streamed = stream_state_file(str(path), None)
+        return None if streamed.unchecked else streamed.error
+    return parse_state(data, ".json")[1]
 
 
 def salvage_json(path: Path, kind: StateKind | None) -> tuple[Any, str]:
@@ -195,9 +196,9 @@ def salvage_json(path: Path, kind: StateKind | None) -> tuple[Any, str]:
     empty document. Returns (document, what was kept, in words)."""
     empty = empty_document(path, kind)
     try:
-        with path.open("rb") as handle:
+        with open_regular(path) as handle:
             found, scanned = jsonstream.salvage(handle)
-    except OSError:
+    except OSError:  # NotARegularFile included
         found, scanned = None, None
     if isinstance(found, list) and isinstance(empty, list):
         kept = [item for item in found if kind is None or kind.shape([item]) is None]
@@ -528,6 +529,8 @@ def _repair_database(
     built beside it, checked, swapped in; the original (and its -wal/-shm/-journal) goes to
     quarantine. Fails, leaving the original untouched, when no valid database comes out."""
     rebuilt = path.with_name(path.name + PARTIAL_SUFFIXES[1])
+    for stale in config.home.glob("repair-*"):
+        remove_tree(stale)  # scratch a killed run left (copies of backups); we hold the lock
     work = config.home / f"repair-{stamp()}"
     work.mkdir(parents=True, exist_ok=True)
     try:
@@ -575,14 +578,5 @@ def _repair_database(
     os.replace(rebuilt, path)
     fsync_dir(path.parent)
     crash_point("repair:sqlite:swapped")
-    verdict = (
-        "nothing known lost"
-        if result.complete
-        else f"{result.maybe_lost} row(s) may be lost"
-        + (
-            f", tables not salvaged: {', '.join(result.unsalvaged_tables)}"
-            if result.unsalvaged_tables
-            else ""
-        )
-    )
+    verdict = "nothing known lost" if result.complete else f"{result.maybe_lost} row(s) may be lost"
     return f"rebuilt ({verdict}): {result.summary()}; original in {target}"

@@ -21,6 +21,7 @@ rests on, whichever path produced the rows.
 from __future__ import annotations
 
 import functools
+import os
 import re
 import shutil
 import sqlite3
@@ -36,6 +37,8 @@ from acore_doctor.recovery.common import copy_file_synced
 from acore_doctor.recovery.pages import (
     DAMAGED,
     IN_TREE,
+    INDEX_INTERIOR,
+    INDEX_LEAF,
     MAGIC,
     TABLE_LEAF,
     Cell,
@@ -73,8 +76,9 @@ class TableSalvage:
     without_rowid: bool = False
     leaf_depth: int | None = None
     damaged: list[DamagedPage] = field(default_factory=list)
-    #: rowids read from pages that did not parse cleanly (they never override a backup row)
-    unclean: set[int] = field(default_factory=set)
+    #: rowids (primary-key tuples for WITHOUT ROWID tables) read from pages that did not
+    #: parse cleanly: they never override a backup row
+    unclean: set[Any] = field(default_factory=set)
 
     @property
     def average_per_leaf(self) -> float | None:
@@ -204,6 +208,20 @@ def _fits(columns: list[_Column], values: list[Any]) -> int:
     return score
 
 
+def _fits_cached(
+    table: str,
+    columns: list[_Column],
+    values: list[Any],
+    memo: dict[tuple[str, tuple[type, ...]], int],
+) -> int:
+    """_fits depends only on each value's type (None included): remember it per signature."""
+    key = (table, tuple(map(type, values)))
+    score = memo.get(key)
+    if score is None:
+        score = memo[key] = _fits(columns, values)
+    return score
+
+
 # -- writing rows ----------------------------------------------------------------------------------
 class _Writer:
     """Batched inserts into the salvage database, counting what each table accepted."""
@@ -214,25 +232,42 @@ class _Writer:
         self.pending: dict[tuple[str, int], list[list[Any]]] = {}
         self.sent: dict[str, int] = {}
         self.stats: dict[str, TableSalvage] = {}
+        #: table -> index of its rowid alias (-1: none) when every column is insertable
+        self.fast: dict[str, int | None] = {}
 
     def add_table(self, name: str, stats: TableSalvage) -> None:
-        self.columns[name] = _columns(self.conn, name)
+        columns = _columns(self.conn, name)
+        self.columns[name] = columns
         self.stats[name] = stats
         self.sent[name] = 0
+        alias = [i for i, c in enumerate(columns) if c.rowid_alias]
+        # The common case, every stored column insertable: a slice instead of a loop.
+        simple = all(c.insertable for c in columns)
+        self.fast[name] = (alias[0] if alias else -1) if simple else None
 
     def add(self, table: str, cell: Cell) -> bool:
         columns = self.columns[table]
         values = cell.values
         if len(values) > len(columns):
             return False
-        params: list[Any] = [cell.rowid]
-        for column, value in zip(columns, values, strict=False):
-            if column.rowid_alias:
-                if value is not None and value != cell.rowid:
+        fast = self.fast[table]
+        if fast is not None:
+            if 0 <= fast < len(values):
+                alias_value = values[fast]
+                if alias_value is not None and alias_value != cell.rowid:
                     return False
-                continue  # the rowid is the column
-            if column.insertable:
-                params.append(value)
+                params = [cell.rowid, *values[:fast], *values[fast + 1 :]]
+            else:
+                params = [cell.rowid, *values]
+        else:
+            params = [cell.rowid]
+            for column, value in zip(columns, values, strict=False):
+                if column.rowid_alias:
+                    if value is not None and value != cell.rowid:
+                        return False
+                    continue  # the rowid is the column
+                if column.insertable:
+                    params.append(value)
         key = (table, len(values))
         batch = self.pending.setdefault(key, [])
         batch.append(params)
@@ -362,12 +397,18 @@ def _salvage_pages(
     """The page reader's salvage of ``source`` into a new database ``target``."""
     target.unlink(missing_ok=True)
     try:
-        pages = PageFile(source)
+        pages = PageFile(source, wal=source.with_name(source.name + "-wal"))
     except OSError as exc:
         result.problems.append(f"unreadable: {exc.strerror or exc}")
         return False
     with pages:
         result.pages = pages.page_count
+        if pages.overlay:
+            result.problems.append(
+                f"read {len(pages.overlay)} committed page(s) from the -wal file as well"
+            )
+        if pages.wal_problem:
+            result.problems.append(pages.wal_problem)
         if not pages.header.trusted:
             result.problems.append(
                 f"file header unreadable; read with page size {pages.header.page_size}"
@@ -386,18 +427,13 @@ def _salvage_pages(
             tables = _create_schema(conn, schema, result)
             writer = _Writer(conn)
             sequence: dict[str, int] = {}
+            clustered: list[_Clustered] = []
             for entry in tables:
                 stats = TableSalvage(entry.name)
                 result.details[entry.name] = stats
                 if _WITHOUT_ROWID.search(entry.sql or ""):
                     stats.without_rowid = True
-                    tree = TreeStats(entry.name)
-                    pages.walk_index(entry.rootpage, tree)
-                    stats.damaged, stats.leaves = tree.damaged, tree.leaves
-                    result.problems.append(
-                        f"table {entry.name} is WITHOUT ROWID: its rows are not salvaged by the "
-                        "page reader (kept from the backup when there is one)"
-                    )
+                    clustered.append(_Clustered(conn, entry.name, stats))
                     continue
                 writer.add_table(entry.name, stats)
             for entry in schema:
@@ -405,6 +441,9 @@ def _salvage_pages(
                     index_tree = TreeStats(entry.name)
                     pages.walk_index(entry.rootpage, index_tree)
                     result.rebuilt_pages.update(d.number for d in index_tree.damaged)
+            roots = {e.name: e.rootpage for e in tables}
+            for table in clustered:
+                table.walk(pages, roots[table.name])
             for entry in tables:
                 stats = result.details[entry.name]
                 if stats.without_rowid:
@@ -414,7 +453,7 @@ def _salvage_pages(
                 if entry.name == "sqlite_sequence" and entry.rootpage > 0:
                     _walk_sequence(pages, entry.rootpage, sequence, result)
             writer.flush()  # rows reached through their tree win over orphans with their rowid
-            _adopt_orphans(pages, writer, result, sequence)
+            _adopt_orphans(pages, writer, result, sequence, clustered)
             writer.flush()
             for stats in result.details.values():
                 stats.rejected = max(0, writer.sent.get(stats.name, 0) - stats.rows)
@@ -466,11 +505,17 @@ def _walk_sequence(pages: PageFile, root: int, out: dict[str, int], result: Salv
 
 
 def _adopt_orphans(
-    pages: PageFile, writer: _Writer, result: Salvage, sequence: dict[str, int]
+    pages: PageFile,
+    writer: _Writer,
+    result: Salvage,
+    sequence: dict[str, int],
+    clustered: list[_Clustered],
 ) -> None:
     """Table leaves no tree reached (their parent or root was destroyed) go to the table
-    whose columns every record on the page fits, best; a tie is not guessed."""
+    whose columns every record on the page fits, best; a tie is not guessed. Index pages
+    no tree reached go to a WITHOUT ROWID table when all their records fit it alone."""
     candidates = list(writer.columns.items())
+    memo: dict[tuple[str, tuple[type, ...]], int] = {}
     for number in pages.unseen_pages():
         try:
             page = pages.btree_page(number)
@@ -478,6 +523,9 @@ def _adopt_orphans(
             pages.map[number] = DAMAGED  # unless an overflow chain claims it later
             continue
         pages.map[number] = IN_TREE
+        if page.kind in (INDEX_LEAF, INDEX_INTERIOR) and clustered:
+            _adopt_index_page(pages, page, clustered, memo)
+            continue
         if page.kind != TABLE_LEAF:
             continue  # an orphan interior or index page: its leaves are found on their own
         cells, clean = pages.leaf_cells(page)
@@ -496,7 +544,7 @@ def _adopt_orphans(
             continue
         scores = []
         for name, columns in candidates:
-            fits = [_fits(columns, c.values) for c in cells]
+            fits = [_fits_cached(name, columns, c.values, memo) for c in cells]
             if min(fits) >= 0:
                 scores.append((sum(fits), name))
         scores.sort(reverse=True)
@@ -511,6 +559,75 @@ def _adopt_orphans(
         for cell in cells:
             if writer.add(table, cell) and not clean:
                 stats.unclean.add(cell.rowid)
+
+
+class _Clustered:
+    """A WITHOUT ROWID table: its rows are the records of an index b-tree, primary-key
+    columns first, then the others in table order (fileformat2 §2.4)."""
+
+    def __init__(self, conn: sqlite3.Connection, name: str, stats: TableSalvage) -> None:
+        self.conn, self.name, self.stats = conn, name, stats
+        stats.leaf_depth = 0  # every page of an index b-tree, interior too, holds rows
+        info = conn.execute(f"PRAGMA table_xinfo({_quote(name)})").fetchall()
+        stored = [row for row in info if row[6] != 2]
+        keys = sorted((row for row in stored if row[5]), key=lambda row: row[5])
+        ordered = keys + [row for row in stored if not row[5]]
+        self.key_width = len(keys)
+        self.names = [row[1] for row in ordered]
+        self.insertable = [row[6] == 0 for row in ordered]
+        self.profile = [
+            _Column(row[1], _affinity(row[2] or ""), bool(row[3]) or bool(row[5]), False, True)
+            for row in ordered
+        ]
+
+    def take(self, records: list[list[Any]], clean: bool) -> None:
+        self.stats.leaves += 1
+        self.stats.clean_leaves += clean
+        by_width: dict[int, list[list[Any]]] = {}
+        for record in records:
+            if self.key_width <= len(record) <= len(self.names):
+                by_width.setdefault(len(record), []).append(record)
+                if not clean:
+                    self.stats.unclean.add(tuple(record[: self.key_width]))
+        for width, batch in by_width.items():
+            keep = [i for i in range(width) if self.insertable[i]]
+            names = ", ".join(_quote(self.names[i]) for i in keep)
+            before = self.conn.total_changes
+            self.conn.executemany(
+                f"INSERT OR IGNORE INTO {_quote(self.name)}({names}) "
+                f"VALUES ({', '.join('?' * len(keep))})",
+                ([record[i] for i in keep] for record in batch),
+            )
+            self.stats.rows += self.conn.total_changes - before
+
+    def walk(self, pages: PageFile, root: int) -> None:
+        tree = TreeStats(self.name)
+        pages.walk_index(root, tree, lambda _page, records, clean: self.take(records, clean))
+        self.stats.damaged += tree.damaged
+
+
+def _adopt_index_page(
+    pages: PageFile,
+    page: Page,
+    clustered: list[_Clustered],
+    memo: dict[tuple[str, tuple[type, ...]], int],
+) -> None:
+    records, clean = [], True
+    for offset in page.cells:
+        try:
+            records.append(pages.index_record(page, offset))
+        except Unparsable:
+            clean = False
+    if not records:
+        return
+    fitting = [
+        table
+        for table in clustered
+        if all(_fits_cached(table.name, table.profile, r, memo) >= 0 for r in records)
+    ]
+    if len(fitting) == 1:
+        fitting[0].stats.orphan_leaves += 1
+        fitting[0].take(records, clean)
 
 
 def _restore_sequence(conn: sqlite3.Connection, sequence: dict[str, int], result: Salvage) -> None:
@@ -722,13 +839,9 @@ class Rebuild:
         return sum(t.maybe_lost for t in self.tables) + self.unknown_lost
 
     @property
-    def unsalvaged_tables(self) -> list[str]:
-        return [t.name for t in self.tables if t.note.startswith("WITHOUT ROWID")]
-
-    @property
     def complete(self) -> bool:
         """Nothing is known or estimated to be lost."""
-        return self.ok and self.maybe_lost == 0 and not self.unsalvaged_tables
+        return self.ok and self.maybe_lost == 0
 
     def summary(self) -> str:
         base = f"base: backup {self.backup_id}" if self.backup_id else "no backup: salvage only"
@@ -764,12 +877,14 @@ def rebuild_database(
             if not salvage.ok:
                 rebuild.problems += salvage.problems
                 return rebuild
-            copy_file_synced(salvaged, target)
+            _move(salvaged, target)
             conn = sqlite3.connect(target)
             try:
                 _account(conn, rebuild, None)
             finally:
                 conn.close()
+            rebuild.ok = True  # salvage_sqlite ran integrity_check on this very file
+            return rebuild
         else:
             copy_file_synced(backup_copy, target)
             conn = sqlite3.connect(target, isolation_level=None)
@@ -791,6 +906,14 @@ def rebuild_database(
         return rebuild
     finally:
         salvaged.unlink(missing_ok=True)
+
+
+def _move(source: Path, target: Path) -> None:
+    """Rename when on one filesystem (no second copy of a large file), else copy."""
+    try:
+        os.replace(source, target)
+    except OSError:
+        copy_file_synced(source, target)
 
 
 def _insertable(conn: sqlite3.Connection, schema: str, table: str) -> list[str]:
@@ -817,9 +940,12 @@ def _merge(conn: sqlite3.Connection, salvaged: Path, rebuild: Rebuild) -> None:
                     if other_kind == "index" and owner == name:
                         conn.execute(other_sql)
         for name, stats in salvage.details.items():
-            if stats.without_rowid or name.startswith("sqlite_"):
+            if name.startswith("sqlite_"):
                 continue
-            _merge_table(conn, name, stats, rebuild)
+            if stats.without_rowid:
+                _merge_clustered(conn, name, stats, rebuild)
+            else:
+                _merge_table(conn, name, stats, rebuild)
         for row in conn.execute("SELECT name, seq FROM s.sqlite_sequence").fetchall():
             updated = conn.execute(
                 "UPDATE main.sqlite_sequence SET seq = max(seq, ?) WHERE name = ?",
@@ -840,6 +966,13 @@ def _merge_table(
 ) -> None:
     ours = _insertable(conn, "main", name)
     theirs = set(_insertable(conn, "s", name))
+    for column, declared in conn.execute(
+        "SELECT name, type FROM pragma_table_xinfo(?, 's') WHERE hidden = 0", (name,)
+    ).fetchall():
+        if column not in ours:
+            # Added after the backup (ALTER TABLE ... ADD COLUMN): the newer rows hold it.
+            conn.execute(f"ALTER TABLE main.{_quote(name)} ADD COLUMN {_quote(column)} {declared}")
+            ours.append(column)
     columns = [c for c in ours if c in theirs]
     quoted = ", ".join(_quote(c) for c in columns)
     table = _quote(name)
@@ -871,6 +1004,39 @@ def _merge_table(
     rebuild.tables.append(outcome)
 
 
+def _merge_clustered(
+    conn: sqlite3.Connection, name: str, stats: TableSalvage, rebuild: Rebuild
+) -> None:
+    """A WITHOUT ROWID table, matched on its primary key instead of the rowid."""
+    info = conn.execute("SELECT name, pk, hidden FROM pragma_table_xinfo(?, 'main')", (name,))
+    rows = info.fetchall()
+    keys = [r[0] for r in sorted((r for r in rows if r[1]), key=lambda r: r[1])]
+    theirs = {r[0] for r in conn.execute("SELECT name FROM pragma_table_xinfo(?, 's')", (name,))}
+    columns = [r[0] for r in rows if r[2] == 0 and r[0] in theirs]
+    table, quoted = _quote(name), ", ".join(_quote(c) for c in columns)
+    on = " AND ".join(f"m.{_quote(k)} IS t.{_quote(k)}" for k in keys)
+    before = conn.total_changes
+    conn.execute(f"INSERT OR IGNORE INTO main.{table}({quoted}) SELECT {quoted} FROM s.{table}")
+    added = conn.total_changes - before
+    same = " AND ".join(f"m.{_quote(c)} IS t.{_quote(c)}" for c in columns)
+    key_list = ", ".join(f"t.{_quote(k)}" for k in keys)
+    differing = conn.execute(
+        f"SELECT {key_list} FROM s.{table} AS t JOIN main.{table} AS m ON {on} WHERE NOT ({same})"
+    ).fetchall()
+    take = [key for key in differing if tuple(key) not in stats.unclean]
+    match = " AND ".join(f"{_quote(k)} IS ?" for k in keys)
+    for key in take:
+        conn.execute(
+            f"INSERT OR REPLACE INTO main.{table}({quoted}) SELECT {quoted} FROM s.{table} "
+            f"WHERE {match}",
+            key,
+        )
+    rebuild.changed += [f"{name} key {tuple(key)!r}" for key in differing]
+    outcome = TableOutcome(name, None, stats.rows, 0, 0, added, len(take))
+    outcome.kept_from_backup = len(differing) - len(take)
+    rebuild.tables.append(outcome)
+
+
 def _account(
     conn: sqlite3.Connection, rebuild: Rebuild, backup_counts: dict[str, int] | None
 ) -> None:
@@ -890,15 +1056,10 @@ def _account(
         if stats is None:
             outcome.note = "not found in the damaged file's schema; kept as backed up"
             continue
-        if stats.without_rowid:
-            outcome.note = "WITHOUT ROWID: not salvaged" + (
-                ", kept as backed up" if backup_counts and name in backup_counts else ""
-            )
-            continue
         per_leaf = round(stats.average_per_leaf or average)
         table = _quote(name)
         for page in stats.lost_leaves():
-            if page.low is None and page.high is None:
+            if stats.without_rowid or (page.low is None and page.high is None):
                 outcome.maybe_lost += per_leaf
                 continue
             low = -(2**63) if page.low is None else page.low

@@ -196,6 +196,41 @@ def test_vision():
     result.assert_outcomes(failed=1, skipped=2)
 
 
+ROOT_AND_SYMPTOM = """
+@pytest.mark.critical
+@check("Discord API answers", "Check DNS and outbound HTTPS.", root="discord")
+def test_root():
+    assert False, "expected discord.com to answer, found DNS failure"
+
+@pytest.mark.critical
+@check("Bot has its channel permissions", "Reset the token and invite the bot again.")
+def test_permissions():
+    raise Blocked("discord", "DNS failure")
+
+@pytest.mark.warning
+@check("Unrelated", "Nothing.")
+def test_other():
+    assert True
+"""
+
+
+@pytest.mark.parametrize(
+    "selection", [("health_tests/test_checks.py::test_permissions",), ("-k", "permissions")]
+)
+def test_blocked_check_run_alone_runs_its_root_and_files_under_it(pytester, selection):
+    checks_file(pytester, ROOT_AND_SYMPTOM)
+    result, report = run(pytester, *selection)
+    assert result.ret == 2
+    [issue] = report["issues"]
+    assert issue["title"] == "Discord API answers"
+    assert issue["symptoms"] == ["Bot has its channel permissions: blocked by discord: DNS failure"]
+    assert [r["text"] for r in report["recommendations"]] == ["Check DNS and outbound HTTPS."]
+    assert {c["nodeid"].split("::")[1] for c in report["checks"]} == {
+        "test_root",
+        "test_permissions",
+    }
+
+
 def test_blocked_check_run_alone_reports_on_its_own(pytester):
     body = """
 @pytest.mark.warning
@@ -281,6 +316,17 @@ def test_usage_error_is_unknown(pytester):
     result = pytester.runpytest_subprocess("--bot-dir", str(pytester.path))
     assert result.ret == 3
     assert "--bot-dir=PATH" in result.stderr.str() + result.stdout.str()
+
+
+def test_bad_command_line_is_unknown_in_a_health_run_only(pytester):
+    checks_file(pytester, crit("test_a", PASS))
+    result, _ = run(pytester, "--no-such-option")
+    assert result.ret == 3
+    assert "unrecognized arguments: --no-such-option" in result.stderr.str()
+    result, _ = run(pytester, "--probe-timeout=soon")
+    assert result.ret == 3
+    plain = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--no-such-option")
+    assert plain.ret == pytest.ExitCode.USAGE_ERROR
 
 
 def test_sigint_exits_130_and_reports_interrupted(pytester):

@@ -4,6 +4,7 @@ honest counts and exit codes (issue 11, "SQLite repair")."""
 from __future__ import annotations
 
 import random
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pytest
 
 from acore_doctor.recovery.backup import create_backup
 from acore_doctor.recovery.common import read_jsonl
+from acore_doctor.recovery.salvage import cli_can_recover, describe, salvage_sqlite
 from tests.support.builder import DeploymentBuilder
 from tests.support.damage import (
     add_messages,
@@ -101,3 +103,22 @@ async def test_auto_recovery_does_not_call_a_lossy_repair_recovered(
     )
     assert result.outcome != "recovered", result.detail
     assert "may be lost" in result.detail
+
+
+def test_the_path_that_ran_is_named(tmp_path: Path) -> None:
+    """.recover is used when the host's sqlite3 can run it, and the result says which path
+    ran; either way every row on intact pages comes back."""
+    db = tmp_path / "conversations.db"
+    make_store(db, rows=2000)
+    rows = rows_of(db)
+    tree = tree_of(db)
+    destroy(db, tree.root, tree.page_size)
+    result = salvage_sqlite(db, tmp_path / "out.db", use_cli=None)
+    assert result.ok and rows_of(tmp_path / "out.db") == rows
+    cli = shutil.which("sqlite3")
+    if cli and cli_can_recover(cli):
+        assert result.method in ("sqlite3 .recover", "page reader")
+    else:
+        assert result.method == "page reader"
+        assert any(".recover" in p or "sqlite3 CLI" in p for p in result.problems)
+    assert f"path: {result.method}" in next(describe(result))

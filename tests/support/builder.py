@@ -11,6 +11,8 @@ import hashlib
 import json
 import os
 import shutil
+import struct
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +106,25 @@ def tree_digest(root: Path) -> dict[str, str]:
                 sha = hashlib.sha256(path.read_bytes()).hexdigest()
                 digest[rel] = f"file:{oct(st.st_mode)}:{st.st_mtime_ns}:{sha}"
     return digest
+
+
+def png_with_card(card: dict) -> bytes:
+    """A 1x1 PNG carrying ``card`` in a ``chara`` tEXt chunk, as SillyTavern writes it."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
+    text = b"chara\x00" + base64.b64encode(json.dumps(card).encode())
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"tEXt", text)
+        + chunk(b"IDAT", zlib.compress(b"\x00\x00"))
+        + chunk(b"IEND", b"")
+    )

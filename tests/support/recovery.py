@@ -92,3 +92,40 @@ def deployment_with_db(bot: DeploymentBuilder) -> DeploymentBuilder:
     bot.write("data/temp/tts_123.wav", b"RIFF....WAVEfmt ")
     bot.write("data/.quarantine/20250101T000000000000Z/old.json", "{}")
     return bot
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def quarantined(root: Path) -> dict[str, bytes]:
+    """sha256 -> bytes of every file in quarantine."""
+    base = root / "data" / ".quarantine"
+    return {sha(p.read_bytes()): p.read_bytes() for p in base.rglob("*") if p.is_file()}
+
+
+def audit_is_complete(records: list[dict]) -> None:
+    """Every repair action that started has an ending; before/after checksums recorded."""
+    started = {r["action_id"]: r for r in records if r.get("outcome") == "started"}
+    ended = {
+        r["action_id"]: r
+        for r in records
+        if r.get("tool") == "repair" and r.get("outcome") != "started"
+    }
+    assert set(started) == set(ended), f"actions without an ending: {set(started) - set(ended)}"
+    for action_id, end in ended.items():
+        assert end["before_sha256"] == started[action_id]["before_sha256"]
+        assert "after_sha256" in end and "when" in end and "what" in end
+
+
+def change_everything(bot: DeploymentBuilder) -> None:
+    """The state drifts after the backup: a file gone, one changed, one new, db rewritten."""
+    bot.remove("data/rl/rl_policies.json")
+    bot.write_json(
+        "data/chat_history/1431878519016915044.json", [{"role": "user", "content": "new"}]
+    )
+    bot.write("data/chat_history/777.json", "[]")
+    bot.write("prompts/default.txt", "changed prompt\n")
+    bot.set_env(OLLAMA_MODEL="changed-model")
+    (bot.root / "data" / "conversations.db").unlink(missing_ok=True)
+    make_db(bot.root / "data" / "conversations.db", rows=10)

@@ -68,7 +68,7 @@ def test_state_scan_names_each_fault(tmp_path: Path) -> None:
     assert "empty file" in corrupt[str(history / "2.json")]
     assert "UTF-8" in corrupt[str(history / "3.json")]
     assert "nested too deeply" in corrupt[str(history / "4.json")]
-    assert "not a regular file" in corrupt[str(history / "6.json")]
+    assert "is a FIFO, not a file" in corrupt[str(history / "6.json")]
     assert "unreadable" in corrupt[str(history / "7.json")]
     assert [p for p, _ in report.bad_shape] == [str(history / "5.json")]
     assert [p for p, _ in report.future] == [str(history / "1.json")]

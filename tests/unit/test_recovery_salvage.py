@@ -112,7 +112,7 @@ def test_a_destroyed_schema_page_takes_the_schema_from_the_backup(tmp_path: Path
     assert rebuilt.complete, rebuilt.summary()
 
 
-def test_rowid_tables_without_alias_added_columns_and_without_rowid(tmp_path: Path) -> None:
+def test_rowid_tables_without_alias_added_columns_and_without_rowid_tables(tmp_path: Path) -> None:
     db = tmp_path / "misc.db"
     conn = sqlite3.connect(db)
     conn.execute("CREATE TABLE notes(body TEXT, n INTEGER)")
@@ -121,10 +121,15 @@ def test_rowid_tables_without_alias_added_columns_and_without_rowid(tmp_path: Pa
     conn.executemany(
         "INSERT INTO notes VALUES (?, ?, ?)", [(f"new {i}", i, "t") for i in range(50)]
     )
-    conn.execute("CREATE TABLE kv(k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID")
-    conn.executemany("INSERT INTO kv VALUES (?, ?)", [(f"k{i}", "v") for i in range(100)])
+    # A WITHOUT ROWID table is an index b-tree, primary key first (here not the first column).
+    conn.execute("CREATE TABLE kv(v TEXT, k TEXT, n INTEGER, PRIMARY KEY(k)) WITHOUT ROWID")
+    conn.executemany(
+        "INSERT INTO kv VALUES (?, ?, ?)", [(f"v{i}" * 20, f"k{i:05}", i) for i in range(1500)]
+    )
     conn.commit()
     before = conn.execute("SELECT rowid, * FROM notes ORDER BY rowid").fetchall()
+    kv = conn.execute("SELECT * FROM kv ORDER BY k").fetchall()
+    root = conn.execute("SELECT rootpage FROM sqlite_schema WHERE name = 'kv'").fetchone()[0]
     conn.close()
     tree = tree_of(db, "notes")
     destroy(db, tree.root, tree.page_size)
@@ -133,10 +138,20 @@ def test_rowid_tables_without_alias_added_columns_and_without_rowid(tmp_path: Pa
     assert rebuilt.ok, rebuilt.problems
     conn = sqlite3.connect(tmp_path / "out.db")
     after = conn.execute("SELECT rowid, * FROM notes ORDER BY rowid").fetchall()
+    assert conn.execute("SELECT * FROM kv ORDER BY k").fetchall() == kv
     conn.close()
     assert after == before, "rowids kept; short records get the added column's default"
-    assert rebuilt.unsalvaged_tables == ["kv"] and not rebuilt.complete
-    assert "WITHOUT ROWID" in rebuilt.summary()
+    assert rebuilt.complete, rebuilt.summary()
+
+    destroy(db, root, tree.page_size)  # the WITHOUT ROWID table's root: its children remain
+    rebuilt = rebuild_database(db, tmp_path / "out2.db", tmp_path / "work", use_cli=False)
+    conn = sqlite3.connect(tmp_path / "out2.db")
+    got = conn.execute("SELECT * FROM kv ORDER BY k").fetchall()
+    conn.close()
+    assert set(got) <= set(kv) and len(got) >= 0.9 * len(kv), f"{len(got)} of {len(kv)}"
+    kv_outcome = next(t for t in rebuilt.tables if t.name == "kv")
+    # The root of an index b-tree holds rows too: they may be lost, and the estimate says so.
+    assert (kv_outcome.maybe_lost > 0) == (len(got) < len(kv)), rebuilt.summary()
 
 
 # -- the whole repair: verified backup + rows written after it -------------------------------------
@@ -249,3 +264,57 @@ def test_a_large_valid_history_is_streamed_not_loaded_and_not_corrupt(
     assert [p for p, _ in report.corrupt] == [str(path)]
     streamed = stream_state_file(str(path), kinds[1])
     assert streamed.error and streamed.items == count - 1
+
+
+def test_rows_committed_only_to_the_wal_come_back(tmp_path: Path) -> None:
+    """The bot crashed: its newest rows are committed in the -wal file, not yet in the
+    database file. The page reader reads the WAL's committed frames too."""
+    live = tmp_path / "live.db"
+    make_store(live, rows=2000)
+    conn = sqlite3.connect(live)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    add_messages(conn, 2000, 500)
+    rows = rows_of_connection(conn)
+    tree = tree_of(live)  # the file alone (opening the crashed copy would replay its WAL)
+    crashed = tmp_path / "conversations.db"
+    crashed.write_bytes(live.read_bytes())  # a copy taken as a kill -9 would leave it
+    Path(f"{crashed}-wal").write_bytes(Path(f"{live}-wal").read_bytes())
+    conn.close()
+    destroy(crashed, tree.root, tree.page_size)
+
+    result = salvage_sqlite(crashed, tmp_path / "out.db", use_cli=False)
+    assert result.ok, result.problems
+    assert rows_of(tmp_path / "out.db") == rows
+    assert any("-wal" in p for p in result.problems), "says it read the WAL"
+
+
+def rows_of_connection(conn: sqlite3.Connection) -> dict[int, tuple]:
+    return {
+        r[0]: r
+        for r in conn.execute(
+            "SELECT id, channel_id, role, content, username, user_id FROM messages ORDER BY id"
+        )
+    }
+
+
+def test_a_column_added_after_the_backup_is_kept(tmp_path: Path) -> None:
+    db = tmp_path / "conversations.db"
+    make_store(db, rows=1500)
+    backup = tmp_path / "backup.db"
+    backup.write_bytes(db.read_bytes())
+    conn = sqlite3.connect(db)
+    conn.execute("ALTER TABLE messages ADD COLUMN mood TEXT")
+    conn.execute("UPDATE messages SET mood = 'calm' WHERE id > 1400")
+    add_messages(conn, 1500, 100)
+    conn.execute("UPDATE messages SET mood = 'new' WHERE id > 1500")
+    conn.commit()
+    expected = conn.execute("SELECT id, mood FROM messages ORDER BY id").fetchall()
+    conn.close()
+    tree = tree_of(db)
+    destroy(db, tree.root, tree.page_size)
+    rebuilt = rebuild_database(db, tmp_path / "out.db", tmp_path / "work", backup, "B", False)
+    assert rebuilt.ok, rebuilt.problems
+    conn = sqlite3.connect(tmp_path / "out.db")
+    assert conn.execute("SELECT id, mood FROM messages ORDER BY id").fetchall() == expected
+    conn.close()

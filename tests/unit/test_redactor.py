@@ -274,3 +274,39 @@ def test_healthz_text_hides_absolute_paths():
     )
     kept = "http://127.0.0.1:11434/api/tags answered 3/4 in ~/x"
     assert hide_paths(kept) == kept
+
+
+def test_a_header_split_by_pprint_is_still_masked():
+    import pprint
+
+    text = "request failed with headers Authorization: Bearer PlantedBearerValue-0a1b2c3d4e " * 3
+    shown = pprint.pformat({"message": text}, width=60)
+    assert "'\n" in shown  # pprint split the string into literals at spaces
+    assert "PlantedBearerValue" not in Redactor()(shown)
+
+
+def test_audit_log_free_text_is_redacted_paths_are_kept(tmp_path: Path):
+    from acore_doctor.recovery.common import AuditLog
+    from acore_doctor.redact import set_run_redactor
+
+    set_run_redactor(Redactor(["the-configured-secret"]))
+    try:
+        log = AuditLog(tmp_path / "audit" / "audit.jsonl")
+        log.append(tool="t", what="data/the-configured-secret.json", detail="the-configured-secret")
+    finally:
+        set_run_redactor(None)
+    [record] = log.read()
+    assert record["detail"] == MASK
+    assert record["what"] == "data/the-configured-secret.json"  # read back by later actions
+    assert (tmp_path / "audit").stat().st_mode & 0o777 == 0o700
+    assert log.path.stat().st_mode & 0o777 == 0o600
+
+
+def test_bot_process_command_shown_without_its_token():
+    from acore_doctor.probes.bot_process import BotProcess
+
+    proc = BotProcess(
+        pid=1, cmdline=("python", "main.py", "--token", "plain-token-123"), exe=None, cwd=None,
+        username=None, uid=None, gids=(), entrypoint="legacy", create_time=0.0,
+    )  # fmt: skip
+    assert proc.command == f"python main.py --token {MASK}"
