@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import acore_doctor
+
+log = logging.getLogger("acore_doctor.suite")
 
 
 def suite_root() -> Path:
@@ -72,13 +78,45 @@ def run_suite(
     capture: bool = False,
     timeout: float | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the suite in its own process; its exit code is the verdict."""
-    return subprocess.run(
-        pytest_command(bot_dir, extra, report_dir=report_dir, html=html),
-        cwd=suite_root(),
-        env={**os.environ, **(env or {})},
-        text=True,
-        capture_output=capture,
-        timeout=timeout,
-        check=False,
-    )
+    """Run the suite in its own process; its exit code is the verdict.
+
+    Ctrl-C reaches the child from the terminal (same process group); this process ignores it
+    meanwhile, as ``system()`` does, so the child finishes its report exactly as a plain
+    ``pytest`` run interrupted by Ctrl-C does, and its exit code (130) is passed on.
+    """
+    cmd = pytest_command(bot_dir, extra, report_dir=report_dir, html=html)
+    log.debug("running %s", " ".join(cmd))
+    with _sigint_to_child_only():
+        done = subprocess.run(
+            cmd,
+            cwd=suite_root(),
+            env={**os.environ, **(env or {})},
+            text=True,
+            capture_output=capture,
+            timeout=timeout,
+            check=False,
+        )
+    log.debug("suite exit code %s", done.returncode)
+    return done
+
+
+@contextmanager
+def _sigint_to_child_only() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may change handlers; it is not the one Ctrl-C hits
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+#: The verdict exit codes: 0 healthy, 1 warning, 2 critical, 3 unknown, 130 interrupted.
+VERDICT_CODES = frozenset({0, 1, 2, 3, 130})
+
+
+def verdict_code(returncode: int) -> int:
+    """The child's exit code on the verdict scale: anything else (pytest's own 4 for a
+    usage error, 5 for nothing collected, a crash) means the suite could not decide: 3."""
+    return returncode if returncode in VERDICT_CODES else 3

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.builder import DeploymentBuilder
@@ -30,23 +28,6 @@ RELAXED = (
     "--memory-warning-percent=100",
     "--cpu-warning-percent=100",
 )
-
-
-def make_bot_venv(path: Path) -> Path:
-    """A real virtual environment whose Python imports everything the bot needs.
-
-    The suite's own site-packages provide aiohttp, python-dotenv and psutil; discord.py,
-    aiofiles and Pillow are not installed here, so minimal packages of those names stand in.
-    """
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(path)],
-        check=True,
-    )
-    site = next((path / "lib").glob("python3*/site-packages"))
-    for package, version in (("discord", "2.4.0"), ("aiofiles", "24.1.0"), ("PIL", "10.4.0")):
-        (site / package).mkdir()
-        (site / package / "__init__.py").write_text(f'__version__ = "{version}"\n')
-    return path / "bin" / "python"
 
 
 def make_tools(directory: Path, names: tuple[str, ...]) -> Path:

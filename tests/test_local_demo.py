@@ -38,6 +38,12 @@ def test_demo_local_findings(tmp_path: Path) -> None:
     checks = {c["nodeid"].split("::")[-1]: c for c in report["checks"]}
     assert checks["test_bot_process_running"]["outcome"] == "passed"
     assert "from process" in checks["test_entrypoint_detected"]["details"]
+    # The bot's interpreter is the sample deployment's own venv, never the one running us.
+    python = checks["test_python_version"]["details"]
+    assert "acore-doctor-demo-" in python and "/acore_bot/.venv/bin/python" in python, python
+    assert sys.prefix not in python
+    for name in ("test_bot_packages_importable", "test_virtual_environment"):
+        assert checks[name]["outcome"] == "passed", checks[name]
     expected = {
         "test_state_files_parse": "data/chat_history/1431878519016915045.json",
         "test_no_stray_tmp": "data/rl/rl_policies.json.tmp",

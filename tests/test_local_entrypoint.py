@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from acore_doctor.demo import start_standin_bot, stop_standin_bot
+from acore_doctor.demo import make_bot_venv, start_standin_bot, stop_standin_bot
 from acore_doctor.probes.bot_process import find_bot_processes
 from acore_doctor.probes.entrypoint import detect_entrypoint, find_units, parse_unit
 from acore_doctor.probes.interpreter import Interpreter, find_bot_interpreter, probe_python
 from tests.builder import DeploymentBuilder
-from tests.local_suite import RELAXED, make_bot_venv, make_healthy, run_checks
+from tests.local_suite import RELAXED, make_healthy, run_checks
 
 PYENV = Path(os.path.expanduser("~/.pyenv/versions"))
 
@@ -99,6 +99,20 @@ def test_interpreter_prefers_the_bots_venv(bot: DeploymentBuilder) -> None:
     facts = probe_python(found)
     assert facts.in_venv and facts.packages["discord"].importable
     assert not list(bot.root.rglob("__pycache__")), "the probe wrote bytecode into the deployment"
+
+
+def test_bot_venv_sees_only_its_own_packages(tmp_path: Path) -> None:
+    """Built from any interpreter (a venv's included), it imports its stand-ins and nothing
+    from the environment that built it."""
+    python = make_bot_venv(tmp_path / ".venv")
+    code = (
+        "import sys, importlib.metadata as m, discord, dotenv\n"
+        "try:\n    import pytest\nexcept ImportError:\n    pytest = None\n"
+        "print(sys.prefix, m.version('python-dotenv'), pytest is None)"
+    )
+    done = subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True)
+    prefix, version, isolated = done.stdout.split()
+    assert Path(prefix) == tmp_path / ".venv" and version == "1.0.1" and isolated == "True"
 
 
 def test_suite_python_is_not_the_bots(bot: DeploymentBuilder) -> None:

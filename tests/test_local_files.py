@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from acore_doctor.demo import start_standin_bot, stop_standin_bot
+from acore_doctor.demo import make_bot_venv, start_standin_bot, stop_standin_bot
 from acore_doctor.probes.files import PROBE_PREFIX, dir_state, mode_allows_write, user_of
 from acore_doctor.probes.state_files import (
     StateKind,
@@ -19,7 +19,7 @@ from acore_doctor.probes.state_files import (
     scan_state_files,
 )
 from tests.builder import DeploymentBuilder, tree_digest
-from tests.local_suite import RELAXED, make_bot_venv, make_conversations_db, run_checks
+from tests.local_suite import RELAXED, make_conversations_db, run_checks
 
 
 def test_suite_leaves_the_deployment_byte_identical(bot: DeploymentBuilder, tmp_path: Path) -> None:

@@ -16,13 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from acore_doctor.demo import start_standin_bot, stop_standin_bot
+from acore_doctor.demo import make_bot_venv, start_standin_bot, stop_standin_bot
 from tests.builder import DeploymentBuilder
 from tests.conftest import SuiteRun
 from tests.local_suite import (
     RELAXED,
     env_with_path,
-    make_bot_venv,
     make_healthy,
     make_tools,
     run_checks,

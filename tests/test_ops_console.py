@@ -132,3 +132,73 @@ def test_llm_shortcut_probes_the_configured_provider(deployment):
     assert result.returncode == 0, result.stderr
     assert "('ollama.tags', 200)" in result.stdout and "('ollama.version', 200)" in result.stdout
     assert "openrouter" not in result.stdout
+
+
+def test_statements_piped_on_stdin_run_as_a_script(deployment):
+    script = (
+        "total = 0\n"
+        "for n in range(3):\n"
+        "    total += n\n"
+        "total * 7\n"
+        "print(settings['DISCORD_TOKEN'])\n"
+        "raise KeyError('late')\n"
+        "print('still here')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "acore_doctor.cli", "console", f"--bot-dir={deployment.root}"],
+        input=script, cwd=SUITE_ROOT, env=clean_env(), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.stdout.splitlines() == ["21", "***REDACTED***", "still here"], result.stdout
+    assert "KeyError: 'late'" in result.stderr and "acore-doctor console for" not in result.stdout
+    assert result.returncode == 1 and not leaked(result.stdout + result.stderr)
+
+
+def test_interactive_console_has_completion_and_a_redacted_history(deployment, tmp_path):
+    import os
+    import pty
+    import select
+    import time
+
+    history = tmp_path / "history"
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "acore_doctor.cli", "console", f"--bot-dir={deployment.root}"],
+        stdin=slave, stdout=slave, stderr=slave, cwd=SUITE_ROOT,
+        env=clean_env(TERM="xterm", ACORE_DOCTOR_HISTORY=str(history)),
+    )  # fmt: skip
+    os.close(slave)
+    seen = bytearray()
+
+    def until(token: bytes, timeout: float = 60) -> bytes:
+        deadline = time.monotonic() + timeout
+        while token not in seen and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.2)[0]:
+                try:
+                    seen.extend(os.read(master, 4096))
+                except OSError:
+                    break
+        assert token in seen, bytes(seen)[-1500:]
+        end = seen.index(token) + len(token)
+        found = bytes(seen[:end])
+        del seen[:end]
+        return found
+
+    try:
+        assert b"acore-doctor console for" in until(b">>> ")
+        os.write(master, b"datab\t")  # tab completion of a helper name
+        until(b"databases()")  # a helper without arguments completes with its ()
+        os.write(master, b"\n")
+        until(b">>> ")
+        os.write(master, f"note = '{TOKEN}'; print(6 * 7)\n".encode())
+        until(b"42")  # what is typed echoes as typed; the history keeps it masked
+        until(b">>> ")
+        os.write(master, b"\x04")  # Ctrl-D leaves
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    lines = history.read_text().splitlines()
+    assert lines[-2:] == ["databases()", "note = '***REDACTED***'; print(6 * 7)"], lines
+    assert history.stat().st_mode & 0o077 == 0

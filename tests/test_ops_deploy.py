@@ -62,3 +62,17 @@ def test_github_workflow_runs_the_suite_and_fails_only_on_critical():
     assert "acore-doctor run" in run and "--junitxml=" in run
     verdict = steps[-1]["run"]
     assert 'test "$code" -le 1' in verdict
+
+
+#: [Unit] keys that systemd ignores (with only a log warning) anywhere else.
+UNIT_ONLY_KEYS = ("StartLimitIntervalSec", "StartLimitBurst", "StartLimitAction")
+
+
+@pytest.mark.parametrize("path", UNITS, ids=lambda p: p.name)
+def test_start_limits_are_in_the_unit_section(path):
+    parsed = unit(path)
+    for section in parsed.sections():
+        misplaced = [k for k in UNIT_ONLY_KEYS if k in parsed[section] and section != "Unit"]
+        assert not misplaced, f"{path.name}: {misplaced} in [{section}] belong in [Unit]"
+    if path.name == "acore-doctor-watch.service":
+        assert parsed["Unit"]["StartLimitBurst"] == "5"

@@ -4,25 +4,25 @@ from __future__ import annotations
 
 import argparse
 
-from acore_doctor.recovery.backup import create_backup, list_backups, prune_backups
-from acore_doctor.recovery.cli_support import (
-    add_deployment_args,
+from acore_doctor.commands.options import (
+    add_deployment_options,
     deployment_from,
     human_size,
     printer,
+    recovery_config_from,
 )
+from acore_doctor.recovery.backup import create_backup, list_backups, prune_backups
 from acore_doctor.recovery.restore import RestoreError, finish_interrupted_restores, recovery_lock
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "backup",
-        help="back up the bot's state (data/, prompts/, .env) into one verified archive",
         description="Write a consistent snapshot of data/ (SQLite through the online backup "
         "API), prompts/ and .env into <backup-dir>/<id>.tar.gz with a sha256 manifest, then "
         "remove backups older than RECOVERY_STATE_RETENTION days (the newest is always kept).",
     )
-    add_deployment_args(parser)
+    add_deployment_options(parser, report_dir=False, backup_dir=True)
     parser.add_argument(
         "--if-enabled",
         action="store_true",
@@ -34,7 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace, extra: list[str]) -> int:
-    deployment, config = deployment_from(args)
+    deployment = deployment_from(args)
+    config = recovery_config_from(args, deployment)
     say = printer(deployment)
     if args.list:
         backups = list_backups(config.backup_dir)

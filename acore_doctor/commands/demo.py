@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from acore_doctor.demo import DEPLOYMENT, start_standin_bot, stop_standin_bot
+from acore_doctor.commands.options import UsageError
+from acore_doctor.demo import DEPLOYMENT, make_bot_venv, start_standin_bot, stop_standin_bot
 from acore_doctor.logs.rebase import rebase_log_times
 from acore_doctor.simulate import SERVICES, Simulator, modes_of
-from acore_doctor.suite import run_suite, suite_root
+from acore_doctor.suite import run_suite, suite_root, verdict_code
 
 #: What the demo's simulated services get wrong, so the report shows a service finding.
 DEMO_FAULTS = {"discord": "no_manage_webhooks"}
@@ -21,7 +22,6 @@ DEMO_FAULTS = {"discord": "no_manage_webhooks"}
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo",
-        help="run the suite on a bundled sample deployment",
         description="Copy the bundled sample deployment to a temporary directory and run "
         "the whole suite on it. Extra arguments go to pytest.",
     )
@@ -46,11 +46,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def copy_demo(target: Path) -> Path:
-    """A private copy of the sample deployment, with the file modes a real one has."""
+    """A private copy of the sample deployment, with the file modes a real one has and its
+    own virtual environment (``.venv``), so the bot's interpreter and packages the checks
+    judge belong to the sample, never to the environment acore-doctor runs in."""
     bot_dir = target / "acore_bot"
     shutil.copytree(DEPLOYMENT, bot_dir)
     (bot_dir / ".env").chmod(0o600)
     rebase_log_times(bot_dir / "logs")  # its log was written long ago; make it "recent"
+    make_bot_venv(bot_dir / ".venv")
     return bot_dir
 
 
@@ -69,9 +72,7 @@ def demo_services(args: argparse.Namespace) -> Iterator[dict[str, str]]:
             or not mode
             or any(m not in modes_of(name) for m in mode.split("+"))
         ):
-            raise SystemExit(
-                f"acore-doctor demo: unknown fault {value!r} (see 'acore-doctor simulate --list-modes')"
-            )
+            raise UsageError(f"unknown fault {value!r} (see 'acore-doctor simulate --list-modes')")
         faults[name] = mode
     with Simulator(faults=faults) as sim:
         print("Simulated services: " + ", ".join(f"{n} ({sim.port(n)})" for n in sim.sims))
@@ -87,12 +88,12 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
     try:
         bot_dir = copy_demo(tmp)
         print(f"acore-doctor demo: checking a sample deployment copied to {bot_dir}")
-        standin = start_standin_bot(bot_dir)  # the process checks need a bot to find
+        # The process checks need a bot to find, running on the sample's own interpreter.
+        standin = start_standin_bot(bot_dir, python=str(bot_dir / ".venv" / "bin" / "python"))
         try:
             with demo_services(args) as service_env:
-                code = run_suite(
-                    bot_dir, extra, report_dir=report_dir, html=html, env=service_env
-                ).returncode
+                done = run_suite(bot_dir, extra, report_dir=report_dir, html=html, env=service_env)
+                code = verdict_code(done.returncode)
         finally:
             stop_standin_bot(standin)
         print(f"\nJSON report: {report_dir / 'latest.json'}\nHTML report: {html}")

@@ -40,7 +40,6 @@ _UNITS = {"": 60, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "logs",
-        help="analyze the bot's logs (levels, error floods, crash loops, known signatures)",
         description="Analyze a window of a deployment's logs: records per level, errors per "
         "minute, top error and warning templates, tracebacks by type, starts vs ready markers, "
         "known failure signatures with their cause and fix, and templates new since the "

@@ -8,7 +8,7 @@ import sys
 
 import psutil
 
-from acore_doctor.ops.common import add_deployment_options, deployment_from
+from acore_doctor.commands.options import add_deployment_options, deployment_from
 from acore_doctor.ops.memory import breakdown, format_breakdown
 from acore_doctor.ops.process import find_bot_process
 
@@ -16,12 +16,11 @@ from acore_doctor.ops.process import find_bot_process
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "memory",
-        help="memory breakdown of the bot process (heap, libraries, models, children)",
         description="Show the bot process's resident memory by kind of mapping (heap, "
         "anonymous, shared libraries, mapped model files), its largest mappings and its "
         "child processes. Exit code 3 when there is no process to read.",
     )
-    add_deployment_options(parser)
+    add_deployment_options(parser, report_dir=False)
     parser.add_argument("--pid", type=int, help="process to read (default: the bot)")
     parser.add_argument("--top", type=int, default=10, help="largest mappings listed")
     parser.add_argument("--json", action="store_true", help="print JSON")

@@ -8,11 +8,10 @@ import sys
 
 import psutil
 
-from acore_doctor.ops.common import (
+from acore_doctor.commands.options import (
     add_deployment_options,
     deployment_from,
-    redactor_for,
-    report_dir_for,
+    report_dir_from,
 )
 from acore_doctor.ops.cprofile import SORT_KEYS, run_cprofile
 from acore_doctor.ops.process import find_bot_process
@@ -22,7 +21,6 @@ from acore_doctor.ops.profile import format_trend, sample_process, write_outputs
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "profile",
-        help="sample the bot's CPU, memory, threads, files and connections; leak verdict",
         description="Sample a process (default: the detected bot process) and report its trend "
         "(RSS MB/h, descriptor growth) with a leak verdict; writes JSON, CSV and a PNG chart "
         "under <report-dir>/profiles/. With --cprofile -- CMD, run a Python command under "
@@ -58,7 +56,7 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
         print("acore-doctor profile: --interval must be > 0, --duration >= 0", file=sys.stderr)
         return 3
     deployment = deployment_from(args)
-    redact = redactor_for(deployment)
+    redact = deployment.redactor()
     pid = args.pid
     if pid is None:
         proc = find_bot_process(deployment.bot_dir)
@@ -84,7 +82,7 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
     if args.leak_mb_per_hour is not None:
         profile.leak_mb_per_hour = args.leak_mb_per_hour
     result = profile.trend()
-    paths = write_outputs(profile, report_dir_for(deployment, args.report_dir))
+    paths = write_outputs(profile, report_dir_from(args))
     if args.json:
         print(
             json.dumps(

@@ -8,11 +8,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from acore_doctor.recovery.cli_support import (
-    add_deployment_args,
-    add_force_arg,
+from acore_doctor.commands.options import (
+    add_deployment_options,
+    add_force_option,
     deployment_from,
     printer,
+    recovery_config_from,
     running_bot_refusal,
 )
 from acore_doctor.recovery.remediations import match
@@ -24,15 +25,16 @@ FAILED = ("failed", "crashed")
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "recover",
-        help="run the suite and fix what a registered remediation can fix (plan unless --apply)",
         description="Run the health suite, map each failed check to a registered remediation, "
         "print the plan; with --apply carry it out and re-run the failed checks to confirm. "
         "Extra arguments go to pytest for the first run (e.g. health_tests/test_data.py).",
     )
-    add_deployment_args(parser)
+    add_deployment_options(parser, report_dir=False, backup_dir=True)
     parser.add_argument("--apply", action="store_true", help="carry out the plan")
-    parser.add_argument("--report-dir", type=Path, help="where the suite's reports go")
-    add_force_arg(parser)
+    parser.add_argument(
+        "--report-dir", type=Path, help="where the suite's reports go (default: a temporary one)"
+    )
+    add_force_option(parser)
     parser.set_defaults(handler=handle, accepts_extra=True)
 
 
@@ -42,7 +44,8 @@ def failed_checks(report_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any
 
 
 def handle(args: argparse.Namespace, extra: list[str]) -> int:
-    deployment, config = deployment_from(args)
+    deployment = deployment_from(args)
+    config = recovery_config_from(args, deployment)
     say = printer(deployment)
     bot_dir = deployment.bot_dir
     with tempfile.TemporaryDirectory(prefix="acore-doctor-recover-") as tmp:

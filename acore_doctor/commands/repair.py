@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from acore_doctor.recovery.cli_support import (
-    add_deployment_args,
-    add_force_arg,
+from acore_doctor.commands.options import (
+    add_deployment_options,
+    add_force_option,
     deployment_from,
     printer,
+    recovery_config_from,
     running_bot_refusal,
 )
 from acore_doctor.recovery.repair import apply_repair, plan_repair
@@ -18,26 +19,26 @@ from acore_doctor.recovery.restore import RestoreError
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "repair",
-        help="repair corrupt JSON, damaged SQLite, stray .tmp files, missing dirs (dry run)",
         description="Show what is damaged and what repair would do. With --apply: corrupt "
         "JSON is restored from the newest backup holding a valid copy (else quarantined and "
         "replaced by an empty document), damaged SQLite is salvaged and swapped in, stray "
         "*.tmp files are quarantined, missing directories created. Nothing is deleted: "
         "originals go to data/.quarantine/<timestamp>/, every action to .acore-doctor/audit.jsonl.",
     )
-    add_deployment_args(parser)
+    add_deployment_options(parser, report_dir=False, backup_dir=True)
     parser.add_argument("--apply", action="store_true", help="make the repairs")
     parser.add_argument(
         "--no-sqlite-cli",
         action="store_true",
         help="salvage SQLite by row-by-row copy even if the sqlite3 CLI is installed",
     )
-    add_force_arg(parser)
+    add_force_option(parser)
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace, extra: list[str]) -> int:
-    deployment, config = deployment_from(args)
+    deployment = deployment_from(args)
+    config = recovery_config_from(args, deployment)
     say = printer(deployment)
     actions = plan_repair(deployment, config)
     if not actions:

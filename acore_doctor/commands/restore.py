@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from acore_doctor.recovery.cli_support import (
-    add_deployment_args,
-    add_force_arg,
+from acore_doctor.commands.options import (
+    add_deployment_options,
+    add_force_option,
     deployment_from,
     printer,
+    recovery_config_from,
     running_bot_refusal,
 )
 from acore_doctor.recovery.common import parse_when
@@ -24,13 +25,12 @@ from acore_doctor.recovery.restore import (
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "restore",
-        help="restore the bot's state from a backup (verified, staged, swapped in atomically)",
         description="Restore the newest backup (or the newest taken at or before --at): the "
         "archive and every file are checked against the manifest, JSON must parse and SQLite "
         "pass quick_check before anything changes; the live state is first saved as a "
         "'pre-restore' backup. Stop the bot before restoring.",
     )
-    add_deployment_args(parser)
+    add_deployment_options(parser, report_dir=False, backup_dir=True)
     parser.add_argument(
         "--at", metavar="TIMESTAMP", help="ISO 8601 time (UTC if no zone) or a backup id"
     )
@@ -40,12 +40,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--resume", action="store_true", help="only finish or roll back an interrupted restore"
     )
-    add_force_arg(parser)
+    add_force_option(parser)
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace, extra: list[str]) -> int:
-    deployment, config = deployment_from(args)
+    deployment = deployment_from(args)
+    config = recovery_config_from(args, deployment)
     say = printer(deployment)
     try:
         if args.resume:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from acore_doctor.ops.common import add_deployment_options, deployment_from, report_dir_for
+from acore_doctor.commands.options import add_deployment_options, deployment_from, report_dir_from
 from acore_doctor.ops.serve import DEFAULT_CACHE_S, SuiteService, serve
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "serve",
-        help="HTTP /healthz (200 healthy or warning, 503 critical) and /metrics",
         description="Serve the suite's verdict over HTTP. Results are cached for "
         "--cache-seconds and only one run happens at a time, however many requests arrive. "
         "/healthz answers 200 (healthy, warning), 503 (critical) or 500 (the suite could not "
@@ -38,7 +37,7 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
     async def main() -> None:
         service = SuiteService(
             deployment.bot_dir,
-            report_dir_for(deployment, args.report_dir).resolve(),
+            report_dir_from(args),
             extra,
             cache_s=max(0.0, args.cache_seconds),
             run_timeout=args.run_timeout,

@@ -6,13 +6,13 @@ import argparse
 import sys
 import time
 
+from acore_doctor.commands.options import UsageError
 from acore_doctor.simulate import SERVICES, Simulator, modes_of
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "simulate",
-        help="run simulated Discord/Ollama/OpenRouter/TTS services to try the suite on",
         description="Start stand-ins for the services acore_bot talks to on 127.0.0.1 and "
         "print the environment variables that point a deployment at them. Runs until "
         "Ctrl-C (or --for SECONDS).",
@@ -44,9 +44,7 @@ def _pairs(values: list[str], what: str) -> dict[str, str]:
     for value in values:
         name, sep, rest = value.partition("=")
         if not sep or name not in SERVICES or not rest:
-            raise SystemExit(
-                f"acore-doctor simulate: expected SERVICE=VALUE for {what}, got {value!r}"
-            )
+            raise UsageError(f"expected SERVICE=VALUE for {what}, got {value!r}")
         out[name] = rest
     return out
 
@@ -62,13 +60,11 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
     for name, mode in faults.items():
         unknown = [part for part in mode.split("+") if part not in modes_of(name)]
         if unknown:
-            raise SystemExit(
-                f"acore-doctor simulate: {name} has no fault mode {unknown[0]!r} (see --list-modes)"
-            )
+            raise UsageError(f"{name} has no fault mode {unknown[0]!r} (see --list-modes)")
     try:
         ports = {k: int(v) for k, v in _pairs(args.port, "--port").items()}
     except ValueError as exc:
-        raise SystemExit(f"acore-doctor simulate: bad port: {exc}") from None
+        raise UsageError(f"bad port: {exc}") from None
     services = args.service or list(SERVICES)
     with Simulator(services, faults=faults, ports=ports) as sim:
         print("# Simulated services on 127.0.0.1; point a deployment at them with:")

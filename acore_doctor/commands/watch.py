@@ -6,20 +6,18 @@ import argparse
 import signal
 from types import FrameType
 
-from acore_doctor.ops.alerts import STATE_FILE, AlertConfig, Alerter
-from acore_doctor.ops.common import (
+from acore_doctor.commands.options import (
     add_deployment_options,
     deployment_from,
-    redactor_for,
-    report_dir_for,
+    report_dir_from,
 )
+from acore_doctor.ops.alerts import STATE_FILE, AlertConfig, Alerter
 from acore_doctor.ops.watch import DEFAULT_INTERVAL_S, Watcher
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "watch",
-        help="run the suite every HEALTH_CHECK_INTERVAL seconds; Discord alerts on changes",
         description="Run the health suite repeatedly, each run in its own process and never "
         "two at once, and post a Discord webhook alert (ERROR_REPORT_WEBHOOK) when a critical "
         "issue is confirmed and when the deployment recovers. Extra arguments go to pytest "
@@ -62,7 +60,7 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
     else:
         interval = settings.float("HEALTH_CHECK_INTERVAL", DEFAULT_INTERVAL_S)
         interval = interval if interval > 0 else DEFAULT_INTERVAL_S
-    report_dir = report_dir_for(deployment, args.report_dir).resolve()
+    report_dir = report_dir_from(args)
     config = AlertConfig.from_settings(
         settings,
         alert_after=max(1, args.alert_after),
@@ -70,7 +68,7 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
         min_interval_s=args.alert_min_interval,
         max_per_hour=args.alert_max_per_hour,
     )
-    redact = redactor_for(deployment, config.webhook_url or "")
+    redact = deployment.redactor(config.webhook_url or "")
     alerter = None
     if args.no_alerts:
         print("acore-doctor watch: alerts off (--no-alerts)")

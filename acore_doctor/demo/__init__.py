@@ -12,6 +12,45 @@ import psutil
 
 DEPLOYMENT = Path(__file__).with_name("deployment")
 
+#: The packages the sample bot's virtual environment provides: import name ->
+#: (distribution, version). Stand-ins (an importable package with its version and
+#: distribution metadata), as the bot process is a stand-in: enough for the environment
+#: checks to judge the sample deployment's interpreter and packages, not the user's.
+STANDIN_PACKAGES: dict[str, tuple[str, str]] = {
+    "discord": ("discord.py", "2.4.0"),
+    "aiohttp": ("aiohttp", "3.10.10"),
+    "aiofiles": ("aiofiles", "24.1.0"),
+    "dotenv": ("python-dotenv", "1.0.1"),
+    "PIL": ("pillow", "10.4.0"),
+    "psutil": ("psutil", "6.1.0"),
+}
+
+
+def make_bot_venv(path: Path, packages: dict[str, tuple[str, str]] = STANDIN_PACKAGES) -> Path:
+    """A real virtual environment at ``path`` for a sample deployment; returns its python.
+
+    It sees neither the interpreter running acore-doctor nor the system's site-packages
+    (no ``--system-site-packages``), so what it can import is exactly ``packages``.
+    """
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(path)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    site = next((path / "lib").glob("python3*/site-packages"))
+    for module, (distribution, version) in packages.items():
+        (site / module).mkdir()
+        (site / module / "__init__.py").write_text(
+            f'"""Stand-in {distribution} of the sample deployment."""\n__version__ = "{version}"\n'
+        )
+        info = site / f"{distribution.replace('-', '_').replace('.', '_')}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {distribution}\nVersion: {version}\n"
+        )
+        (info / "top_level.txt").write_text(module + "\n")
+    return path / "bin" / "python"
+
 
 def start_standin_bot(
     bot_dir: Path, seconds: float = 600.0, python: str | None = None
@@ -20,7 +59,8 @@ def start_standin_bot(
 
     It writes nothing and exits with its parent or after ``seconds``; stop it with
     :func:`stop_standin_bot`. Returns once its command line shows ``main.py``. ``python``
-    is the interpreter to run it with (default: this one), so tests can give it a venv's.
+    is the interpreter to run it with: the deployment's own (see :func:`make_bot_venv`);
+    without one, this interpreter.
     """
     proc = subprocess.Popen(
         [python or sys.executable, "main.py"],

@@ -9,9 +9,11 @@ from __future__ import annotations
 import ast
 import asyncio
 import code
+import contextlib
 import inspect
 import io
 import json
+import os
 import re
 import sqlite3
 import sys
@@ -268,6 +270,7 @@ class DoctorConsole(code.InteractiveConsole):
         self.compile.compiler.flags |= ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
         self.loop = asyncio.new_event_loop()
         self.failed = False
+        self.terminal = sys.stdout  # before output is routed through the redactor
 
     def runcode(self, code_obj: types.CodeType) -> None:
         try:
@@ -297,6 +300,38 @@ class DoctorConsole(code.InteractiveConsole):
         self.runcode(code_obj)
         return not self.failed
 
+    def showsyntaxerror(self, filename: str | None = None, **kwargs: Any) -> None:
+        self.failed = True
+        super().showsyntaxerror(filename, **kwargs)
+
+    def raw_input(self, prompt: str = "") -> str:
+        # input() uses readline (history, completion) only when sys.stdout is the real
+        # terminal; the prompt and the echo of what is typed need no redaction.
+        redacting = sys.stdout
+        redacting.flush()
+        sys.stdout = self.terminal
+        try:
+            return input(prompt)
+        finally:
+            sys.stdout = redacting
+
+    def run_source(self, source: str) -> bool:
+        """Run a script read from a pipe: blocks need no blank line after them, and each
+        top-level expression's value is shown as at the prompt. True when nothing raised."""
+        try:
+            tree = compile(
+                source, self.filename, "exec", ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+            )
+        except SyntaxError:
+            self.showsyntaxerror()
+            return False
+        for statement in tree.body:
+            interactive = ast.Interactive(body=[statement])
+            self.runcode(
+                compile(interactive, self.filename, "single", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+            )
+        return not self.failed
+
     def close(self) -> None:
         self.loop.close()
 
@@ -314,18 +349,70 @@ def redacted_io(redact: Redactor) -> Iterator[None]:
         sys.stdout, sys.stderr, sys.displayhook = old
 
 
+HISTORY_ENV = "ACORE_DOCTOR_HISTORY"
+HISTORY_LENGTH = 1000
+
+
+def history_path() -> Path:
+    """``$ACORE_DOCTOR_HISTORY``, else ``~/.acore_doctor_history``."""
+    return Path(os.environ.get(HISTORY_ENV) or Path.home() / ".acore_doctor_history")
+
+
+def enable_line_editing(local: dict[str, Any], path: Path) -> bool:
+    """Readline history (kept in ``path``) and tab completion of the console's helpers."""
+    try:
+        import readline
+        import rlcompleter
+    except ImportError:  # a Python built without readline: the REPL still works
+        return False
+    readline.set_completer(rlcompleter.Completer(local).complete)
+    readline.parse_and_bind("tab: complete")
+    readline.set_history_length(HISTORY_LENGTH)
+    with contextlib.suppress(OSError):
+        readline.read_history_file(path)
+    return True
+
+
+def save_history(path: Path, redact: Redactor) -> None:
+    """Write the history with secrets masked (a token pasted at the prompt stays out of it)."""
+    try:
+        import readline
+    except ImportError:
+        return
+    lines = [
+        readline.get_history_item(i) for i in range(1, readline.get_current_history_length() + 1)
+    ]
+    text = "".join(redact(line) + "\n" for line in lines[-HISTORY_LENGTH:] if line)
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+
+
 def start(
     deployment: Deployment, redact: Redactor, command: str | None = None, banner: bool = True
 ) -> int:
+    """Run ``command``; else a REPL on a terminal; else the statements read from stdin.
+
+    Exit code: 0, or 1 when a statement raised (``--command`` and piped input).
+    """
     from contextlib import contextmanager
 
     console = DoctorConsole(namespace(deployment, redact))
+    interactive = command is None and sys.stdin.isatty()
+    path = history_path()
+    if interactive:
+        enable_line_editing(console.locals, path)
     with contextmanager(redacted_io)(redact):
         try:
             if command is not None:
                 return 0 if console.run_statement(command) else 1
+            if not interactive:
+                return 0 if console.run_source(sys.stdin.read()) else 1
             intro = BANNER.format(bot_dir=deployment.bot_dir) if banner else ""
             console.interact(banner=intro, exitmsg="")
             return 0
         finally:
             console.close()
+            if interactive:
+                save_history(path, redact)
