@@ -105,9 +105,9 @@ def severity_badge(severity: str) -> str:
 
 
 def guide_link(guide: str, text: str | None = None) -> str:
-    """``guides/x.md#anchor`` as a link to that guide in this checkout (showing ``text``,
-    else the reference); plain text when the guide is not there (an installed copy without
-    the guides)."""
+    """A guide reference (``guides/<name>.md#<anchor>``) as a link to that guide in this
+    checkout (showing ``text``, else the reference); plain text when the guide is not there
+    (an installed copy without the guides)."""
     path, _, anchor = guide.partition("#")
     label = escape(text) if text else f"<code>{escape(guide)}</code>"
     try:
