@@ -2,7 +2,12 @@
 the documented keys no code reads (§2.5), and the value rules the bot no longer enforces (§2.1,
 §2.6).
 
-Checks use it to interpret `.env` exactly as the bot would. Other areas may add entries.
+Checks use it to interpret `.env` exactly as the bot would. When the deployment holds the bot's
+source, what its own config/ code says wins for kinds and defaults
+(``acore_doctor/probes/bot_source.py``); this catalog keeps what code cannot say (ranges,
+allowed values, why a dead key is dead) and answers when there is no source.
+:data:`SUITE_SETTINGS` is the one table of acore-doctor's own variables (README's
+"Configuration variables" table, never dead keys, the tools' defaults).
 """
 
 from __future__ import annotations
@@ -611,7 +616,3 @@ PERSONA_MODES = frozenset({"default", "creative", "logic", "analytical", "reflec
 
 #: Every key with a known kind and default: the suite's table, then the bot's catalog on top.
 KNOWN: dict[str, Setting] = {**SUITE_SETTINGS, **SETTINGS}
-
-
-def is_known_key(key: str) -> bool:
-    return key in SETTINGS or key in OTHER_READERS or is_suite_key(key)

@@ -35,3 +35,18 @@ def pytest_html_results_table_header(cells: list[str]) -> None:
 def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -> None:
     severity = getattr(report, "severity", "")
     cells.insert(1, f'<td class="col-severity">{severity}</td>')
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """pytest-metadata's table (CI variables such as a GIT_URL with a token, ``--metadata``)
+    goes into the HTML report and the console header: redact it like everything else."""
+    try:
+        from pytest_metadata.plugin import metadata_key
+    except ImportError:
+        return
+    metadata = session.config.stash.get(metadata_key, None)
+    if metadata:
+        redact = state_of(session.config).redact
+        clean = redact.document(metadata)
+        metadata.clear()
+        metadata.update(clean)

@@ -127,6 +127,9 @@ def test_keys_read_outside_config_count_as_read(bot: Path) -> None:
     assert any(line.startswith("GESTALT_MCP_ENABLED: ") for line in dead), dead
     assert not any(line.startswith("ACORE_EXPERIMENT") for line in dead), dead
     assert "GESTALT_MCP_ENABLED" in deployment.knowledge.unread
+    # Checks that still ask for a key this bot no longer reads get the bundled answer.
+    assert "OPENAI_COMPAT_BASE_URL" not in deployment.settings.known
+    assert deployment.settings.get("OPENAI_COMPAT_BASE_URL") == ""
 
 
 def test_without_source_the_bundled_catalog_is_used(tmp_path: Path) -> None:
