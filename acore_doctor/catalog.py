@@ -2,7 +2,12 @@
 the documented keys no code reads (§2.5), and the value rules the bot no longer enforces (§2.1,
 §2.6).
 
-Checks use it to interpret `.env` exactly as the bot would. Other areas may add entries.
+Checks use it to interpret `.env` exactly as the bot would. When the deployment holds the bot's
+source, what its own config/ code says wins for kinds and defaults
+(``acore_doctor/probes/bot_source.py``); this catalog keeps what code cannot say (ranges,
+allowed values, why a dead key is dead) and answers when there is no source.
+:data:`SUITE_SETTINGS` is the one table of acore-doctor's own variables (README's
+"Configuration variables" table, never dead keys, the tools' defaults).
 """
 
 from __future__ import annotations
@@ -408,7 +413,6 @@ DEAD_KEYS: dict[str, str] = {
     "OLLAMA_BASE_URL": "the bot reads OLLAMA_HOST",
     "ENABLE_CIRCUIT_BREAKER": "no code reads it",
     "MAX_RETRY_ATTEMPTS": "no code reads it",
-    "HEALTH_CHECK_INTERVAL": "describes a health module that does not exist",
     "CPU_WARNING_THRESHOLD": "describes a health module that does not exist",
     "MCP_ENABLED": "archived; the runtime reads GESTALT_MCP_ENABLED",
     "MCP_SERVER_URL": "archived; the runtime reads GESTALT_MCP_SERVERS",
@@ -418,24 +422,11 @@ DEAD_KEYS: dict[str, str] = {
 DEAD_PREFIXES: dict[str, str] = {
     "BEHAVIOR_": "the behaviour keys are read without the BEHAVIOR_ prefix",
     "AMBIENT_": "the AMBIENT_* family is read only by the shadowed config.py",
-    "AUTO_RECOVERY_": "describes a recovery module that does not exist",
 }
 
-#: Keys read by tools around the bot rather than the bot itself; never reported as unknown.
-#: Other areas of acore-doctor add the keys they read here.
+#: Keys that libraries and the interpreter under the bot read (never reported as dead keys).
 OTHER_READERS: frozenset[str] = frozenset(
     {
-        "DIAGNOSTIC_REPORTS_PATH",  # acore-doctor's report directory
-        "ACORE_BOT_DIR",  # acore-doctor's deployment directory
-        "DISCORD_API_BASE",  # acore-doctor's Discord REST base (proxy, simulator) (services)
-        "SUPERTONIC_API_URL",  # acore-doctor's Supertonic server URL (services)
-        "TEST_GUILD_ID",  # acore-doctor: the guild whose roles give the bot's permissions (services)
-        "STATE_BACKUP_ENABLED",  # acore-doctor backup / recovery_tests (recovery)
-        "STATE_BACKUP_DIR",  # acore-doctor backup (recovery)
-        "RECOVERY_STATE_RETENTION",  # acore-doctor backup retention, days (recovery)
-        "AUTO_RECOVERY_ENABLED",  # acore_doctor.recovery.AutoRecovery
-        "MAX_RECOVERY_ATTEMPTS",  # acore_doctor.recovery.AutoRecovery
-        "RECOVERY_COOLDOWN",  # acore_doctor.recovery.AutoRecovery, seconds
         "PYTHONUNBUFFERED",
         "PYTHONPATH",
         "TZ",
@@ -444,6 +435,91 @@ OTHER_READERS: frozenset[str] = frozenset(
         "CUDA_VISIBLE_DEVICES",
     }
 )
+
+
+@dataclass(frozen=True)
+class SuiteSetting(Setting):
+    """A variable acore-doctor itself reads (from the bot's `.env` or the process environment)."""
+
+    meaning: str = ""
+
+
+# KEY kind default | meaning (the README's "Configuration variables" table is this table;
+# tests/test_suite_settings.py keeps them equal). "-" is an empty default.
+_SUITE_SPEC = """
+ACORE_BOT_DIR path - | the deployment to check when `--bot-dir` is not given (environment only)
+DIAGNOSTIC_REPORTS_PATH path - | where reports go when `--report-dir` is not given
+DISCORD_API_BASE s https://discord.com/api/v10 | Discord REST base: a proxy, or the simulator
+SUPERTONIC_API_URL s http://127.0.0.1:7788 | the Supertonic TTS server probed when `TTS_ENGINE=supertonic`
+TEST_GUILD_ID s - | compute the bot's permissions in this guild from its roles
+HEALTH_CHECK_INTERVAL f 300 | seconds between `watch` runs
+DIAGNOSTIC_ENABLED b true | `false`: `watch` and `serve` stay idle (no suite run) and say so
+ERROR_REPORT_WEBHOOK s - | Discord webhook for `watch` alerts (a secret: never printed)
+ERROR_REPORTING_ENABLED b true | `false` turns `watch` alerts off
+CRITICAL_ERROR_NOTIFICATIONS b true | `false` turns `watch` alerts off
+AUTO_DIAGNOSTIC_ON_ERROR b false | `true`: `watch` keeps a diagnostic bundle when a run turns critical
+MEMORY_PROFILING b false | `true`: the in-process tracemalloc helper runs
+MEMORY_PROFILING_INTERVAL f 300 | seconds between tracemalloc snapshots
+MEMORY_PROFILING_TOP i 15 | source lines kept per tracemalloc snapshot
+MEMORY_PROFILING_FILE path logs/memory_profile.log | where the tracemalloc helper appends
+PERFORMANCE_PROFILING b false | `true`: the in-process cProfile helper runs
+PERFORMANCE_PROFILING_FILE path logs/performance_profile.log | where the cProfile helper writes
+STATE_BACKUP_ENABLED b false | backups are expected (a missing backup is then reported)
+STATE_BACKUP_DIR path backups | where `acore-doctor backup` keeps backups
+RECOVERY_STATE_RETENTION i 7 | days backups are kept
+AUTO_RECOVERY_ENABLED b true | AutoRecovery's switch
+MAX_RECOVERY_ATTEMPTS i 3 | AutoRecovery's circuit breaker: attempts before it stops
+RECOVERY_COOLDOWN f 300 | AutoRecovery's circuit breaker: seconds between attempts
+ACORE_DOCTOR_HISTORY_KEEP i 1000 | runs kept in the trend file
+AUTO_BACKUP_ON_ERROR b false | AutoRecovery takes a verified backup (one per RECOVERY_COOLDOWN) before a data repair writes
+DEBUG_MODE b false | `true`: acore-doctor's own debug log on stderr and full tracebacks of its internal errors
+VERBOSE_LOGGING b false | `true`: the same as `DEBUG_MODE`
+RESOURCE_MONITORING_ENABLED b true | `false`: `watch` leaves out the resource checks (disk headroom, memory, CPU, leak trend)
+PERFORMANCE_ALERTS b false | `true`: `watch` also alerts on warnings of the resource checks
+"""
+
+
+def _parse_suite_spec(spec: str) -> dict[str, SuiteSetting]:
+    table: dict[str, SuiteSetting] = {}
+    for line in spec.strip().splitlines():
+        head, meaning = (part.strip() for part in line.split("|", 1))
+        key, kind_code, raw = head.split(" ", 2)
+        setting = _parse_spec(f"{key} {kind_code} {'' if raw == '-' else raw}")[key]
+        table[key] = SuiteSetting(key, setting.kind, setting.default, meaning=meaning)
+    return table
+
+
+#: The suite's own settings: never dead keys; README's variable table; the tools' defaults.
+SUITE_SETTINGS: dict[str, SuiteSetting] = _parse_suite_spec(_SUITE_SPEC)
+#: Families of the suite's own settings (deployment §2.5 docs name more of them than we read).
+SUITE_PREFIXES: tuple[str, ...] = (
+    "STATE_BACKUP_",
+    "AUTO_RECOVERY_",
+    "RECOVERY_",
+    "DIAGNOSTIC_",
+    "MEMORY_PROFILING_",
+    "PERFORMANCE_PROFILING_",
+)
+
+
+def is_suite_key(key: str) -> bool:
+    return key in SUITE_SETTINGS or key.startswith(SUITE_PREFIXES)
+
+
+def suite_settings_markdown() -> str:
+    """README's "Configuration variables" table, rendered from :data:`SUITE_SETTINGS`."""
+    rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    for setting in SUITE_SETTINGS.values():
+        default = setting.default
+        if isinstance(default, bool):
+            shown = str(default).lower()
+        elif isinstance(default, float) and default.is_integer():
+            shown = str(int(default))
+        else:
+            shown = str(default)
+        shown = f"`{shown}`" if shown else ""
+        rows.append(f"| `{setting.key}` | {shown} | {setting.meaning} |")
+    return "\n".join(rows) + "\n"
 
 
 @dataclass(frozen=True)
@@ -538,5 +614,5 @@ FRAMEWORK_KEYS = (
 PERSONA_MODES = frozenset({"default", "creative", "logic", "analytical", "reflective", "focused"})
 
 
-def is_known_key(key: str) -> bool:
-    return key in SETTINGS or key in OTHER_READERS
+#: Every key with a known kind and default: the suite's table, then the bot's catalog on top.
+KNOWN: dict[str, Setting] = {**SUITE_SETTINGS, **SETTINGS}

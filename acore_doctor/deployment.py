@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from acore_doctor import catalog
+from acore_doctor.probes.bot_source import BUNDLED, SettingsKnowledge, settings_knowledge
 from acore_doctor.redact import Redactor, secret_values
 from acore_doctor.settings import BotSettings, load_settings
 
@@ -19,6 +21,15 @@ class Deployment:
     bot_dir: Path
     env_file: Path
     settings: BotSettings
+    #: what each key means to this bot: its own config source merged with the bundled catalog
+    knowledge: SettingsKnowledge = field(
+        default_factory=lambda: SettingsKnowledge(BUNDLED, dict(catalog.KNOWN))
+    )
+
+    @property
+    def settings_source(self) -> str:
+        """``bot source at <commit or mtime>`` or ``bundled catalog``."""
+        return self.knowledge.origin
 
     def path(self, value: str | os.PathLike[str]) -> Path:
         """Resolve a path setting the way the bot does: relative to its working directory."""
@@ -45,4 +56,8 @@ def load_deployment(bot_dir: Path, env_file: Path | None = None) -> Deployment:
     env_path = env_file if env_file is not None else bot_dir / ".env"
     if not env_path.is_absolute():
         env_path = (Path.cwd() / env_path).resolve()
-    return Deployment(bot_dir=bot_dir, env_file=env_path, settings=load_settings(env_path))
+    settings = load_settings(env_path)
+    knowledge = settings_knowledge(bot_dir)
+    settings.known = knowledge.known
+    settings.unread = knowledge.unread
+    return Deployment(bot_dir=bot_dir, env_file=env_path, settings=settings, knowledge=knowledge)

@@ -68,7 +68,9 @@ class Finding:
     nodeid: str
     title: str
     severity: str  # "critical" | "warning"
-    outcome: str  # "passed" | "failed" | "skipped" | "crashed" | "blocked"
+    #: "passed" | "failed" | "skipped" | "crashed" | "blocked", or "error": the suite's own bug
+    #: (a missing fixture), which makes the run unknown instead of judging the deployment
+    outcome: str
     message: str = ""
     recommendation: str = ""
     guide: str | None = None

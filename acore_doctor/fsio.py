@@ -12,7 +12,24 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+#: Reports, history, state, the audit log and bundles: the operator's alone (docs/operations.md).
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and missing parents) owner-only; an existing directory is left as is."""
+    path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    return path
+
+
+def open_private(path: Path, mode: str = "w", newline: str | None = None) -> IO[str]:
+    """Open a text file for writing (``"w"``) or appending (``"a"``), created 0600."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "a" else os.O_TRUNC)
+    fd = os.open(path, flags, PRIVATE_FILE)
+    return os.fdopen(fd, mode, encoding="utf-8", newline=newline)
 
 
 def fsync_dir(path: Path) -> None:
@@ -44,7 +61,7 @@ def write_atomic(
     written as UTF-8.
     """
     if make_parents:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     if suffix is None:
         fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -61,7 +78,7 @@ def write_atomic(
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.chmod(partial, 0o600 if mode is None else mode)
+        os.chmod(partial, PRIVATE_FILE if mode is None else mode)
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)

@@ -3,14 +3,18 @@ ARCHITECTURE.md). Fixtures gather facts through :mod:`acore_doctor.probes`; chec
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pwd
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from acore_doctor.deployment import Deployment
-from acore_doctor.probes import config_rules
+from acore_doctor.options import THRESHOLDS
+from acore_doctor.probes import auth_file as auth_probe
 from acore_doctor.probes.bot_process import BotProcess, find_bot_processes
 from acore_doctor.probes.databases import DbFacts, check_database, db_targets
 from acore_doctor.probes.entrypoint import (
@@ -23,47 +27,21 @@ from acore_doctor.probes.entrypoint import (
 )
 from acore_doctor.probes.files import BotUser, user_of
 from acore_doctor.probes.interpreter import BotPython, find_bot_interpreter, probe_python
-from acore_doctor.probes.personas import Catalog, read_catalog
+from acore_doctor.probes.personas import (
+    Catalog,
+    PersonaLoad,
+    legacy_active_personas,
+    legacy_load,
+    read_catalog,
+    runtime_load,
+)
 from acore_doctor.probes.resources import CpuSampler
 from acore_doctor.probes.state_files import StateReport, scan_state_files, state_kinds
-from acore_doctor.thresholds import add_threshold_options, read_thresholds
+from acore_doctor.run_state import state_of
+from acore_doctor.thresholds import read_thresholds
 
 CPU_SAMPLER = pytest.StashKey[CpuSampler]()
-
-#: option/ini name -> (default, help)
-THRESHOLDS = {
-    "disk_critical_free_gib": (1.0, "critical when a data/log filesystem has less free (GiB)"),
-    "disk_critical_percent": (90.0, "critical when a data/log filesystem is fuller (%)"),
-    "disk_warning_percent": (80.0, "warning when a data/log filesystem is fuller (%)"),
-    "memory_warning_percent": (85.0, "warning when host memory use is higher (%)"),
-    "cpu_warning_percent": (80.0, "warning when host CPU use is higher (%)"),
-}
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("acore-doctor-local", "acore-doctor local diagnostics")
-    group.addoption(
-        "--entrypoint",
-        help="which bot the deployment runs: legacy (main.py) or runtime (launcher.py); "
-        "default: detected from the systemd unit, the running process, then the files",
-    )
-    group.addoption("--bot-python", help="the bot's Python interpreter (default: detected)")
-    group.addoption(
-        "--systemd-unit", help="the bot's systemd unit file (default: searched by WorkingDirectory)"
-    )
-    group.addoption(
-        "--allow-stopped",
-        action="store_true",
-        default=False,
-        help="do not report a missing bot process (checking before the first start)",
-    )
-    group.addoption(
-        "--deep",
-        action="store_true",
-        default=False,
-        help="run SQLite's full integrity_check instead of quick_check",
-    )
-    add_threshold_options(parser, group, THRESHOLDS)
+BOT_PYTHON = pytest.StashKey["Future[BotPython]"]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -72,6 +50,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             f"--entrypoint={value}: expected legacy (main.py) or runtime (launcher.py)"
         )
+    if _whole_suite(config):
+        _start_bot_python(config)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -123,21 +103,59 @@ def entrypoint(
     return detect_entrypoint(bot_dir, override, systemd_units, bot_processes)
 
 
-@pytest.fixture(scope="session")
-def bot_python(
-    request: pytest.FixtureRequest, bot_dir: Path, bot_processes: list[BotProcess]
-) -> BotPython:
-    process_exe = bot_processes[0].interpreter if bot_processes else None
-    interpreter = find_bot_interpreter(bot_dir, request.config.getoption("bot_python"), process_exe)
-    return probe_python(interpreter)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Asking the bot's interpreter what imports takes a second (it imports discord.py): when
+    a selected check needs it, it runs in the background while the other checks do. A run of
+    whole check directories starts it at configure time already (see pytest_configure)."""
+    config = session.config
+    if BOT_PYTHON in config.stash or config.option.collectonly:
+        return
+    if any("bot_python" in getattr(item, "fixturenames", ()) for item in session.items):
+        _start_bot_python(config)
+
+
+def _whole_suite(config: pytest.Config) -> bool:
+    """No node id and no -k: the run will almost surely check the bot's interpreter."""
+    return (
+        not config.option.collectonly
+        and not config.getoption("keyword")
+        and not any("::" in str(arg) for arg in config.args)
+    )
+
+
+def _start_bot_python(config: pytest.Config) -> None:
+    bot_dir = state_of(config).deployment.bot_dir
+    option = config.getoption("bot_python")
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="acore-doctor-bot-python")
+    config.stash[BOT_PYTHON] = pool.submit(_probe_bot_python, bot_dir, option)
+    pool.shutdown(wait=False)
+
+
+def _probe_bot_python(bot_dir: Path, option: str | None) -> BotPython:
+    processes = find_bot_processes(bot_dir)
+    process_exe = processes[0].interpreter if processes else None
+    return probe_python(find_bot_interpreter(bot_dir, option, process_exe))
 
 
 @pytest.fixture(scope="session")
-def bot_user(bot_dir: Path, bot_processes: list[BotProcess]) -> BotUser:
-    """Who the bot runs as: its process's user, else the owner of its directory."""
+def bot_python(request: pytest.FixtureRequest, bot_dir: Path) -> BotPython:
+    started = request.config.stash.get(BOT_PYTHON, None)
+    if started is not None:
+        return started.result()
+    return _probe_bot_python(bot_dir, request.config.getoption("bot_python"))
+
+
+@pytest.fixture(scope="session")
+def bot_user(bot_dir: Path, bot_processes: list[BotProcess], systemd_units: list[Unit]) -> BotUser:
+    """Who the bot runs as: its process's user, else its unit's User=, else the owner of its
+    directory."""
     if bot_processes and bot_processes[0].uid is not None:
         proc = bot_processes[0]
         return user_of(proc.uid, f"process {proc.pid}", proc.gids)  # type: ignore[arg-type]
+    unit_user = next((u.user for u in systemd_units if u.user), None)
+    if unit_user:
+        with contextlib.suppress(KeyError):
+            return user_of(pwd.getpwnam(unit_user).pw_uid, f"User= of {systemd_units[0].path}")
     try:
         return user_of(bot_dir.stat().st_uid, f"owner of {bot_dir}")
     except OSError:
@@ -146,8 +164,25 @@ def bot_user(bot_dir: Path, bot_processes: list[BotProcess]) -> BotUser:
 
 @pytest.fixture(scope="session")
 def persona_catalog(deployment: Deployment) -> Catalog:
-    return read_catalog(
-        deployment.path(deployment.settings.str("CHARACTERS_DIR", "./prompts/characters"))
+    return read_catalog(deployment.path(deployment.settings.get("CHARACTERS_DIR")))
+
+
+@pytest.fixture(scope="session")
+def persona_load(
+    deployment: Deployment, persona_catalog: Catalog, entrypoint: Entrypoint
+) -> PersonaLoad:
+    """The cards as the detected entrypoint's loader loads them (legacy when unknown: the
+    systemd installer runs main.py)."""
+    settings = deployment.settings
+    character = settings.get("CHARACTER").strip()
+    if entrypoint.kind == "runtime":
+        return runtime_load(persona_catalog, character)
+    return legacy_load(
+        persona_catalog,
+        legacy_active_personas(deployment.bot_dir),
+        character,
+        settings.get("USE_PERSONA_SYSTEM"),
+        deployment.bot_dir,
     )
 
 
@@ -163,5 +198,5 @@ def databases(request: pytest.FixtureRequest, deployment: Deployment) -> list[Db
 
 
 @pytest.fixture(scope="session")
-def auth_file(deployment: Deployment) -> config_rules.AuthFile:
-    return config_rules.read_auth_json(config_rules.auth_json_path(deployment.settings))
+def auth_file(deployment: Deployment) -> auth_probe.AuthFile:
+    return auth_probe.read_auth_json(auth_probe.auth_json_path(deployment.settings))

@@ -1,6 +1,7 @@
-"""pytest plugin module for log health: options (thresholds) and session fixtures.
+"""pytest plugin module for log health: session fixtures (the options are in options.py).
 
-Facts come from :mod:`acore_doctor.logs`; ``health_tests/test_logs.py`` judges them. The
+Facts come from :mod:`acore_doctor.logs`; ``health_tests/test_logs.py`` judges them with
+:mod:`acore_doctor.rules.logs` (which also holds the thresholds these options set). The
 recent window is read once per run and shared by every window check.
 """
 
@@ -21,6 +22,7 @@ from acore_doctor.logs.sources import (
     journalctl_available,
     log_file_path,
     read_journal,
+    read_journal_file,
 )
 from acore_doctor.logs.window import (
     WindowFacts,
@@ -31,53 +33,8 @@ from acore_doctor.logs.window import (
 )
 from acore_doctor.probes.bot_process import BotProcess
 from acore_doctor.probes.entrypoint import RUNTIME, Entrypoint
-from acore_doctor.thresholds import add_threshold_options, read_thresholds
-
-#: option/ini name -> (default, help)
-LOG_THRESHOLDS = {
-    "log_window_minutes": (60.0, "length of the recent log window the checks read (minutes)"),
-    "log_stale_minutes": (
-        360.0,
-        "a running bot's log older than this is stale (minutes; at LOG_LEVEL=DEBUG the "
-        "gateway heartbeat writes every ~41 s, so log_stale_debug_minutes applies)",
-    ),
-    "log_stale_debug_minutes": (15.0, "stale log threshold at LOG_LEVEL=DEBUG (minutes)"),
-    "log_crash_starts": (3.0, "more starts than this within log_crash_minutes is a crash loop"),
-    "log_crash_minutes": (10.0, "the crash-loop window (minutes)"),
-    "log_flood_per_minute": (100.0, "more copies of one error template in a minute is a flood"),
-    "log_error_share_percent": (1.0, "ERROR+CRITICAL share of records above this warns (%)"),
-    "log_min_records": (100.0, "the error share is judged only on at least this many records"),
-    "log_ready_grace_minutes": (5.0, "how long after a start the ready marker may take (minutes)"),
-    "log_rotation_min_hours": (6.0, "rotating more often than this means a flood (hours)"),
-}
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("acore-doctor-logs", "acore-doctor log health")
-    group.addoption(
-        "--log-journal-file",
-        help="read the bot's log from a 'journalctl -u discordbot -o json' export instead",
-    )
-    group.addoption(
-        "--log-journal-unit",
-        default=None,
-        help=f"systemd unit whose journal holds the log on the runtime path (default {DEFAULT_UNIT})",
-    )
-    add_threshold_options(parser, group, LOG_THRESHOLDS)
-
-
-@dataclass(frozen=True)
-class LogThresholds:
-    log_window_minutes: float
-    log_stale_minutes: float
-    log_stale_debug_minutes: float
-    log_crash_starts: float
-    log_crash_minutes: float
-    log_flood_per_minute: float
-    log_error_share_percent: float
-    log_min_records: float
-    log_ready_grace_minutes: float
-    log_rotation_min_hours: float
+from acore_doctor.rules.logs import LOG_THRESHOLDS, LogThresholds
+from acore_doctor.thresholds import read_thresholds
 
 
 @pytest.fixture(scope="session")
@@ -108,7 +65,7 @@ def log_source(
     no_file = None
     if entrypoint.kind == RUNTIME:
         no_file = "launcher.py logs only to stderr/journald (no log file, LOG_* ignored)"
-    elif not deployment.settings.bool("LOG_TO_FILE", True):
+    elif not deployment.settings.get("LOG_TO_FILE"):
         no_file = "LOG_TO_FILE=false: the bot writes no log file"
     runtime = entrypoint.kind == RUNTIME
     if journal_file:
@@ -129,7 +86,7 @@ def log_files(deployment: Deployment) -> LogFiles:
 def _journal_lines(source: LogSource, since: float | None) -> tuple[list[bytes], str | None]:
     if source.journal_file is not None:
         try:
-            return source.journal_file.read_bytes().splitlines(), None
+            return read_journal_file(source.journal_file), None
         except OSError as exc:
             return [], f"cannot read {source.journal_file}: {exc.strerror or exc}"
     result = read_journal(source.unit, since)

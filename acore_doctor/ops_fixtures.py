@@ -33,34 +33,6 @@ from acore_doctor.run_state import report_dir_of, state_of
 PROFILE_MAX_AGE_S = 24 * 3600
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("acore-doctor-ops", "acore-doctor monitoring outputs")
-    group.addoption(
-        "--nagios",
-        action="store_true",
-        default=False,
-        help="print one Nagios/Icinga plugin line with perfdata instead of pytest's output",
-    )
-    group.addoption(
-        "--prometheus",
-        metavar="FILE",
-        help="write a node-exporter textfile (e.g. /var/lib/node_exporter/acore_doctor.prom)",
-    )
-    group.addoption(
-        "--profile-sample",
-        type=float,
-        default=5.0,
-        metavar="SECONDS",
-        help="sample the bot this long for the leak check when no recent profile exists",
-    )
-    group.addoption(
-        "--leak-mb-per-hour",
-        type=float,
-        default=LEAK_MB_PER_HOUR,
-        help=f"RSS growth the leak check warns about (default {LEAK_MB_PER_HOUR:g} MB/h)",
-    )
-
-
 @pytest.fixture
 def doctor_metric(request: pytest.FixtureRequest) -> Callable[[str, float], None]:
     """Record a number for the run's report and trend: ``doctor_metric("ollama_latency_ms", 42)``."""
@@ -116,6 +88,8 @@ def memory_trend(
     five runs over half an hour saw the same process; else a short sample now.
     """
     threshold = request.config.getoption("leak_mb_per_hour")
+    if threshold is None:
+        threshold = LEAK_MB_PER_HOUR
     if last_profile is not None:
         result = trend(last_profile["samples"], leak_mb_per_hour=threshold)
         result["source"] = (

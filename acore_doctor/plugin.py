@@ -1,25 +1,29 @@
 """The pytest plugin: severities in, one report and one exit code out.
 
 Hooks stay thin; judging lives in :mod:`acore_doctor.findings`, presenting in
-:mod:`acore_doctor.report`. Health mode (our exit codes and reports) is on when the run
-collects checks from ``health_tests/`` or ``recovery_tests/``; our own ``pytest tests``
-keeps pytest's usual behaviour.
+:mod:`acore_doctor.report`. Loaded in every pytest session through the ``pytest11`` entry
+point, it stays inert unless the session is a health run (:func:`health_run_asked`): this
+package's own ``health_tests/`` or ``recovery_tests/`` are collected, or ``--bot-dir`` or
+``--doctor`` is given. Only then do the fixture modules and outputs (:data:`HEALTH_PLUGINS`)
+load, the run state exist and the hooks below act; any other session sees pytest's own
+behaviour, with only our options registered (:mod:`acore_doctor.options`).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import platform
+import shlex
 import socket
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from _pytest.outcomes import Failed, Skipped
 
-from acore_doctor import __version__, hookspecs
-from acore_doctor.deployment import load_deployment, resolve_bot_dir
+from acore_doctor import __version__, hookspecs, options
 from acore_doctor.findings import (
     SEVERITIES,
     Blocked,
@@ -28,15 +32,17 @@ from acore_doctor.findings import (
     attach_symptoms,
     decide,
 )
-from acore_doctor.redact import Redactor
 from acore_doctor.report.console import format_summary, stream_takes_unicode
 from acore_doctor.report.model import build_report
-from acore_doctor.run_state import STATE, DoctorState, report_dir_of, state_of
-from acore_doctor.suite import REPORTS_ENV
+from acore_doctor.run_state import STATE, DoctorState, is_xdist_worker, report_dir_of, state_of
+from acore_doctor.suite import suite_root
 
-#: Fixture modules each area registers, and the plugins that enrich and write the report
-#: (see ARCHITECTURE.md); each stays a plain pytest plugin module.
-pytest_plugins = [
+if TYPE_CHECKING:
+    from acore_doctor.redact import Redactor
+
+#: Registered when a health run starts, never in other sessions: the fixture modules of each
+#: area, and the plugins that enrich and write the report (see ARCHITECTURE.md).
+HEALTH_PLUGINS = (
     "acore_doctor.fixtures",
     "acore_doctor.local_fixtures",
     "acore_doctor.service_fixtures",
@@ -49,9 +55,17 @@ pytest_plugins = [
     "acore_doctor.report.prometheus_plugin",
     "acore_doctor.report.nagios_plugin",
     "acore_doctor.report.html_plugin",
-]
+    "acore_doctor.report.private_files_plugin",
+    "acore_doctor.check_timeout",
+)
 
 CHECK_DIRS = ("health_tests", "recovery_tests")
+
+#: Whether this session is a health run, decided once when pytest is configured.
+HEALTH_RUN = pytest.StashKey[bool]()
+#: pytest-xdist: the key of a worker's findings in its ``workeroutput``, and their order.
+WORKER_FINDINGS = "acore_doctor_findings"
+WORKER_ORDER = pytest.StashKey[dict[str, int]]()
 
 
 # -- options and configuration ---------------------------------------------------------------
@@ -59,30 +73,112 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hookspecs)
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("acore-doctor", "acore_bot deployment health checks")
-    group.addoption("--bot-dir", help="the acore_bot deployment to check (default: cwd)")
-    group.addoption("--env-file", help="the bot's .env file (default: <bot-dir>/.env)")
-    group.addoption(
-        "--report-dir",
-        help=f"where JSON reports go (default: ${REPORTS_ENV}, else reports/)",
-    )
-    group.addoption(
-        "--doctor",
-        action="store_true",
-        default=None,
-        help="force health mode (exit codes 0/1/2/3, reports) whatever is collected",
-    )
-    group.addoption(
-        "--no-doctor",
-        action="store_false",
-        dest="doctor",
-        help="never switch to health mode",
-    )
-    parser.addini("bot_dir", "the acore_bot deployment to check", default="")
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    options.pytest_addoption(parser)
+    _bad_command_line_is_unknown(parser, pluginmanager)
 
 
+def _bad_command_line_is_unknown(
+    parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager
+) -> None:
+    """An unknown option or a bad value ends pytest with exit 4 before any hook of the session
+    runs. In a health run our contract says 3 (unknown), so wrap this session's parser: a
+    usage error on a command line that asks for a health run prints pytest's message and
+    exits 3. Any other session gets pytest's own error unchanged."""
+
+    def unknown_on_error(parse: Any) -> Any:
+        def parse_or_unknown(args: Any, *more: Any, **kwargs: Any) -> Any:
+            try:
+                return parse(args, *more, **kwargs)
+            except pytest.UsageError as exc:
+                config = pluginmanager.get_plugin("pytestconfig")
+                if config is None or not _command_line_asks_for_health_run(
+                    [str(a) for a in args], config.invocation_params.dir
+                ):
+                    raise
+                sys.stderr.write(f"ERROR: {exc}\n")
+                raise SystemExit(int(ExitCode.UNKNOWN)) from None
+
+        return parse_or_unknown
+
+    # The final parse, and the known-args parse that checks our options' values first.
+    parser.parse = unknown_on_error(parser.parse)  # type: ignore[method-assign]
+    parser.parse_known_and_unknown_args = unknown_on_error(  # type: ignore[method-assign]
+        parser.parse_known_and_unknown_args
+    )
+
+
+def _command_line_asks_for_health_run(args: list[str], invocation_dir: Path) -> bool:
+    """:func:`health_run_asked` from the raw arguments, for a command line pytest rejected."""
+    forced = True if "--doctor" in args else False if "--no-doctor" in args else None
+    bot_dir = next((a for a in args if a == "--bot-dir" or a.startswith("--bot-dir=")), None)
+    paths = [a for a in args if not a.startswith("-") and Path(a.split("::", 1)[0]).exists()]
+    return _asks_for_health_run(forced, bot_dir, paths, invocation_dir)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's terminal reporter exists (see nagios_plugin)
 def pytest_configure(config: pytest.Config) -> None:
+    if config.option.help or config.option.version:
+        return  # pytest only prints: nothing to check
+    config.stash[HEALTH_RUN] = health_run_asked(config)
+    if not config.stash[HEALTH_RUN]:
+        if config.getoption("nagios"):  # asked for a plugin line: say UNKNOWN, do nothing else
+            config.pluginmanager.import_plugin("acore_doctor.report.nagios_plugin")
+        return
+    start_health_run(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if STATE in config.stash:
+        _restore_log_records()
+
+
+def health_run_asked(config: pytest.Config) -> bool:
+    """``--doctor``/``--no-doctor`` decide; else ``--bot-dir`` or collecting our own checks.
+
+    Our checks are this package's ``health_tests/`` and ``recovery_tests/`` (next to the
+    ``acore_doctor`` package): another project's folder of the same name is not ours.
+    """
+    return _asks_for_health_run(
+        config.getoption("doctor"),
+        config.getoption("bot_dir"),
+        list(config.args),
+        config.invocation_params.dir,
+    )
+
+
+def _asks_for_health_run(
+    forced: bool | None, bot_dir: str | None, args: list[str], invocation_dir: Path
+) -> bool:
+    if forced is not None:
+        return bool(forced)
+    if bot_dir:
+        return True
+    if not args:  # pytest.ini's testpaths: our checks when run from this checkout
+        return _is_suite_checkout(invocation_dir)
+    ours = own_check_dirs()
+    for arg in args:
+        path = Path(str(arg).split("::", 1)[0])
+        if not path.is_absolute():
+            path = invocation_dir / path
+        path = path.resolve()
+        if any(path == d or d in path.parents or path in d.parents for d in ours):
+            return True
+    return False
+
+
+def own_check_dirs() -> list[Path]:
+    try:
+        root = suite_root()
+    except FileNotFoundError:  # installed without its checks: nothing of ours to collect
+        return []
+    return [root / name for name in CHECK_DIRS if (root / name).is_dir()]
+
+
+def start_health_run(config: pytest.Config) -> None:
+    from acore_doctor.deployment import BOT_DIR_ENV, load_deployment, resolve_bot_dir
+    from acore_doctor.redact import set_run_redactor
+
     for severity, meaning in (
         ("critical", "a failure means the bot is down or losing data (exit code 2)"),
         ("warning", "a failure means the bot is degraded or at risk (exit code 1)"),
@@ -92,48 +188,139 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "doctor(title, recommendation, guide): a health check's declaration"
     )
     _refuse_split_path_options(config)
+    given = config.getoption("bot_dir") or os.environ.get(BOT_DIR_ENV) or config.getini("bot_dir")
+    listing = any(
+        config.getoption(name, False) for name in ("collectonly", "showfixtures", "markers")
+    )
+    if not given and not listing and _is_suite_checkout(config.invocation_params.dir):
+        raise pytest.UsageError(
+            "which deployment should be checked? Give the bot's directory: "
+            "pytest --bot-dir=/path/to/acore_bot (or set ACORE_BOT_DIR, or bot_dir in "
+            "pytest.ini). This directory is acore-doctor's own checkout, not a deployment."
+        )
     bot_dir = resolve_bot_dir(
         config.getoption("bot_dir"), config.getini("bot_dir"), config.invocation_params.dir
     )
     env_option = config.getoption("env_file")
     deployment = load_deployment(bot_dir, Path(env_option) if env_option else None)
     redact = deployment.redactor()
-    state = DoctorState(deployment=deployment, redact=redact, forced=config.getoption("doctor"))
-    state.health_mode = state.forced is True or (
-        state.forced is None and _args_in_check_dirs(config)
+    state = DoctorState(
+        deployment=deployment, redact=redact, forced=config.getoption("doctor"), health_mode=True
     )
     config.stash[STATE] = state
-    config.pluginmanager.register(RunWatcher(state, config.rootpath), "acore-doctor-run-watcher")
+    config.pluginmanager.register(RunWatcher(state), "acore-doctor-run-watcher")
     _redact_log_records(redact)
+    set_run_redactor(redact)  # the log analyzer's templates and samples
+    _explain_once(config)
+    for name in HEALTH_PLUGINS:
+        config.pluginmanager.import_plugin(name)
+
+
+def _explain_once(config: pytest.Config) -> None:
+    """The doctor summary explains each failure: pytest's failure section and short summary
+    would repeat it. They stay when asked for (``--tb``, ``-r``, ``-v``); collection errors,
+    which the summary only counts, are printed by :func:`pytest_terminal_summary`."""
+    asked = [
+        *config.invocation_params.args,
+        *shlex.split(os.environ.get("PYTEST_ADDOPTS", "")),
+        *config.getini("addopts"),
+    ]
+    if config.get_verbosity() < 1 and not any(str(a).startswith("--tb") for a in asked):
+        config.option.tbstyle = "no"
+    if not any(str(a).startswith(("-r", "--report-chars")) for a in asked):
+        config.option.reportchars = "N"  # pytest's warnings summary stays
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:  # it read the option when it was created
+            from _pytest.terminal import getreportopt
+
+            reporter.reportchars = getreportopt(config)
+
+
+def _is_suite_checkout(directory: Path) -> bool:
+    try:
+        return directory.resolve() == suite_root().resolve()
+    except FileNotFoundError:
+        return False
 
 
 class RunWatcher:
     """Notes what pytest only tells hooks without a config: collection errors, Ctrl-C."""
 
-    def __init__(self, state: DoctorState, rootpath: Path) -> None:
+    def __init__(self, state: DoctorState) -> None:
         self.state = state
-        self.rootpath = rootpath
+        self.collection_failures: list[pytest.CollectReport] = []
+        self.deselected: list[pytest.Item] = []
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.deselected += items
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> Any:
+        result = yield
+        if not (session.shouldfail or session.shouldstop or self.state.interrupted):
+            roots = missing_roots(session, self.state, self.deselected)
+            session.testscollected += len(roots)  # pytest's progress counts them too
+            for item in roots:
+                item.ihook.pytest_runtest_protocol(item=item, nextitem=None)
+        return result
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if not report.failed:
-            return
-        self.state.collection_errors.append(report.nodeid or "<session>")
-        if self.state.forced is None and is_check_path(Path(report.nodeid.split("::")[0])):
-            self.state.health_mode = True
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_html_report_title(self, report: Any) -> None:
-        # Called at session start, before collection tells whether this is a health run.
-        if self.state.health_mode or (
-            self.state.forced is None
-            and any((self.rootpath / name).is_dir() for name in CHECK_DIRS)
-        ):
-            report.title = f"acore-doctor: {self.state.deployment.bot_dir}"
+        if report.failed:
+            self.state.collection_errors.append(report.nodeid or "<session>")
+            self.collection_failures.append(report)
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
-        # pytest raises Session.Interrupted, a KeyboardInterrupt, for collection errors too.
-        if not isinstance(excinfo.value, pytest.Session.Interrupted):
+        # pytest raises Session.Interrupted, a KeyboardInterrupt, for collection errors too,
+        # and pytest-xdist its own Interrupted for -x/--maxfail: only Ctrl-C is an interrupt.
+        if type(excinfo.value).__name__ != "Interrupted":
             self.state.interrupted = True
+
+
+def missing_roots(
+    session: pytest.Session, state: DoctorState, deselected: list[pytest.Item]
+) -> list[pytest.Item]:
+    """Root checks that blocked checks of this run name but the run did not select.
+
+    A check rerun alone (a node id, ``-k``) that is blocked by a root cause still runs that
+    root check afterwards, so the report files it under its root and recommends fixing the
+    root (not, say, resetting a token because DNS failed). The root is looked for among the
+    deselected checks, then in the blocked checks' own modules.
+    """
+    selected = {root_of(item) for item in session.items} - {None}
+    ran = {f.root for f in state.findings.values() if f.root}
+    wanted = (
+        {f.blocked_by for f in state.findings.values() if f.outcome == "blocked"}
+        - selected
+        - ran
+        - {None}
+    )
+    if not wanted:
+        return []
+    blocked = {f.nodeid for f in state.findings.values() if f.blocked_by in wanted}
+    modules = {
+        id(module): module
+        for item in session.items
+        if item.nodeid in blocked and (module := item.getparent(pytest.Module)) is not None
+    }
+    candidates = list(deselected) + [
+        node
+        for module in modules.values()
+        for node in module.collect()
+        if isinstance(node, pytest.Item)
+    ]
+    found: dict[str, pytest.Item] = {}
+    for item in candidates:
+        key = root_of(item)
+        if key in wanted and key not in found and declaration_problem(item) is None:
+            item.user_properties.append(("severity", severity_of(item)))
+            found[key] = item
+    return list(found.values())
+
+
+def root_of(item: pytest.Item) -> str | None:
+    """The root-cause key a check declares with ``@check(..., root=KEY)``, if any."""
+    doctor = item.get_closest_marker("doctor")
+    return doctor.kwargs.get("root") if doctor else None
 
 
 PATH_OPTIONS = ("--bot-dir", "--env-file", "--report-dir")
@@ -151,16 +338,6 @@ def _refuse_split_path_options(config: pytest.Config) -> None:
             "PATH for a test path before acore-doctor's options are known",
             returncode=int(ExitCode.UNKNOWN),
         )
-
-
-def _args_in_check_dirs(config: pytest.Config) -> bool:
-    for arg in config.args:
-        path = Path(arg.split("::", 1)[0])
-        if not path.is_absolute():
-            path = config.invocation_params.dir / path
-        if is_check_path(path):
-            return True
-    return False
 
 
 def is_check_path(path: Path) -> bool:
@@ -184,24 +361,37 @@ def _redact_log_records(redact: Redactor) -> None:
         return record
 
     factory.acore_doctor = True  # type: ignore[attr-defined]
+    factory.previous = previous  # type: ignore[attr-defined]
     logging.setLogRecordFactory(factory)
 
 
+def _restore_log_records() -> None:
+    """Leave logging as the run found it (an in-process pytester run shares the process)."""
+    current = logging.getLogRecordFactory()
+    if getattr(current, "acore_doctor", False):
+        logging.setLogRecordFactory(current.previous)  # type: ignore[attr-defined]
+
+
 # -- collection ----------------------------------------------------------------------------
+IS_CHECK = pytest.StashKey[bool]()
+
+
 def is_check(item: pytest.Item) -> bool:
-    return is_check_path(Path(str(item.path)))
+    """Whether ``item`` is a health check (asked in every phase of every test: remembered)."""
+    known = item.stash.get(IS_CHECK, None)
+    if known is None:
+        known = item.stash[IS_CHECK] = is_check_path(Path(str(item.path)))
+    return known
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    state = state_of(config)
-    checks = [item for item in items if is_check(item)]
-    if checks and state.forced is None:
-        state.health_mode = True
-    if not state.health_mode:
+    state = config.stash.get(STATE, None)
+    if state is None:
         return
+    checks = [item for item in items if is_check(item)]
     bot_dir = state.deployment.bot_dir
     if not bot_dir.is_dir():
         # Only a health run judges the deployment; other pytest runs never trip on this.
@@ -258,8 +448,8 @@ def pytest_make_collect_report(collector: pytest.Collector) -> pytest.CollectRep
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
     report: pytest.TestReport = yield
-    state = state_of(item.config)
-    if not (state.health_mode and is_check(item)):
+    state = item.config.stash.get(STATE, None)
+    if state is None or not is_check(item):
         return report
     finding = state.findings.get(item.nodeid)
     if finding is None:
@@ -292,7 +482,7 @@ def _root_failed(state: DoctorState, root: str | None) -> bool:
     return any(f.root == root and f.kind != "info" for f in state.findings.values())
 
 
-_RANK = {"passed": 0, "skipped": 1, "blocked": 2, "failed": 3, "crashed": 4}
+_RANK = {"passed": 0, "skipped": 1, "blocked": 2, "failed": 3, "crashed": 4, "error": 5}
 
 
 def _outranks(new: str, old: str) -> bool:
@@ -324,6 +514,13 @@ def classify(call: pytest.CallInfo[None], report: pytest.TestReport) -> tuple[st
     if excinfo is None:
         return "crashed", "check crashed: no exception information"
     error = excinfo.value
+    if isinstance(error, pytest.FixtureLookupError):
+        # A check asking for a fixture nobody provides is a bug in the suite, not a finding
+        # about the deployment: the run cannot decide (see unknown_reason).
+        return (
+            "error",
+            f"suite bug: the check asks for fixture {error.argname!r}, which no plugin provides",
+        )
     if isinstance(error, Blocked):
         return "blocked", str(error)
     if isinstance(error, AssertionError):
@@ -372,8 +569,7 @@ def pytest_cmdline_main(config: pytest.Config) -> Any:
     try:
         return (yield)
     except pytest.UsageError as exc:
-        state = config.stash.get(STATE, None)
-        if state is None or not state.health_mode:
+        if not config.stash.get(HEALTH_RUN, False):
             raise
         sys.stderr.write(f"ERROR: {exc}\n")
         return int(ExitCode.UNKNOWN)
@@ -382,9 +578,13 @@ def pytest_cmdline_main(config: pytest.Config) -> Any:
 # -- finishing -----------------------------------------------------------------------------
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    state = state_of(session.config)
-    if not state.health_mode or session.config.option.collectonly:
+    state = session.config.stash.get(STATE, None)
+    if state is None or session.config.option.collectonly:
         return  # listing checks is not a run: no verdict, no report, pytest's exit code
+    if is_xdist_worker(session.config):
+        # The controller builds the one report and the one exit code from every worker's part.
+        session.config.workeroutput[WORKER_FINDINGS] = worker_part(session, state)  # type: ignore[attr-defined]
+        return
     findings = attach_symptoms(list(state.findings.values()))
     state.verdict = decide(
         findings,
@@ -392,7 +592,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         unknown_reason=unknown_reason(state, exitstatus),
     )
     state.report = build_report(findings, state.verdict, environment(session), state.started)
-    state.report = redact_document(state.report, state.redact)
+    state.report = state.redact.document(state.report)
     report_dir = report_dir_of(session.config)
     hook = session.config.hook
     hook.pytest_doctor_enrich_report(
@@ -405,7 +605,41 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state.written = [line for lines in written for line in lines]
 
 
+def worker_part(session: pytest.Session, state: DoctorState) -> list[dict[str, Any]]:
+    """This worker's findings as plain data, each with its place in the collection."""
+    index = {item.nodeid: n for n, item in enumerate(session.items)}
+    return [
+        {**finding.to_dict(), "index": index.get(nodeid, len(index))}
+        for nodeid, finding in state.findings.items()
+    ]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """pytest-xdist, in the controller: a worker finished; take its findings."""
+    state = node.config.stash.get(STATE, None)
+    if state is None:
+        return
+    if error:
+        state.worker_errors.append(f"worker {node.gateway.id} went down: {error}")
+    parts = (getattr(node, "workeroutput", None) or {}).get(WORKER_FINDINGS, [])
+    order = node.config.stash.setdefault(WORKER_ORDER, {})
+    for data in parts:
+        order[data["nodeid"]] = data.pop("index")
+        data.pop("kind", None)
+        state.findings[data["nodeid"]] = Finding(**data)
+    # Workers finish in any order: file findings in collection order, as a serial run does.
+    state.findings = dict(sorted(state.findings.items(), key=lambda kv: order.get(kv[0], 0)))
+
+
 def unknown_reason(state: DoctorState, exitstatus: int) -> str | None:
+    if state.worker_errors:
+        return "; ".join(state.worker_errors[:3])
+    suite_bugs = [f for f in state.findings.values() if f.outcome == "error"]
+    if suite_bugs:
+        return f"{len(suite_bugs)} check(s) could not run: " + "; ".join(
+            f"{f.nodeid}: {f.message}" for f in suite_bugs[:3]
+        )
     if state.collection_errors:
         return f"{len(state.collection_errors)} error(s) during collection: " + ", ".join(
             state.collection_errors[:5]
@@ -425,6 +659,8 @@ def environment(session: pytest.Session) -> dict[str, Any]:
     return {
         "bot_dir": str(deployment.bot_dir),
         "env_file": str(deployment.env_file),
+        # what told us the bot's keys, kinds and defaults (its own config/ or our catalog)
+        "settings_source": deployment.settings_source,
         "host": socket.gethostname(),
         "platform": platform.platform(),
         "python": sys.version.split()[0],
@@ -435,21 +671,17 @@ def environment(session: pytest.Session) -> dict[str, Any]:
     }
 
 
-def redact_document(value: Any, redact: Redactor) -> Any:
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, list):
-        return [redact_document(v, redact) for v in value]
-    if isinstance(value, dict):
-        return {k: redact_document(v, redact) for k, v in value.items()}
-    return value
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    state = state_of(config)
-    if not state.health_mode or state.report is None:
+    state = config.stash.get(STATE, None)
+    if state is None or state.report is None:
         return
+    watcher = config.pluginmanager.get_plugin("acore-doctor-run-watcher")
+    if config.option.tbstyle == "no" and watcher is not None and watcher.collection_failures:
+        terminalreporter.write_sep("=", "collection errors")
+        for report in watcher.collection_failures:
+            terminalreporter.write_line(f"{report.nodeid or '<session>'}:")
+            terminalreporter.write_line(state.redact(str(report.longrepr)))
     terminalreporter.write_line("")
     # The terminal's own stream: sparklines in block characters only where it takes them.
     stream = getattr(terminalreporter._tw, "_file", sys.stdout)

@@ -36,10 +36,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-DEFAULT_INTERVAL_S = 300.0
-DEFAULT_TOP = 15
-DEFAULT_FILE = "logs/memory_profile.log"
-DEFAULT_PERFORMANCE_FILE = "logs/performance_profile.log"
+from acore_doctor.catalog import SUITE_SETTINGS
+
+# Defaults come from the suite's table (catalog.SUITE_SETTINGS), as README lists them.
+DEFAULT_INTERVAL_S = float(SUITE_SETTINGS["MEMORY_PROFILING_INTERVAL"].default)  # type: ignore[arg-type]
+DEFAULT_TOP = int(SUITE_SETTINGS["MEMORY_PROFILING_TOP"].default)  # type: ignore[call-overload]
+DEFAULT_FILE = str(SUITE_SETTINGS["MEMORY_PROFILING_FILE"].default)
+DEFAULT_PERFORMANCE_FILE = str(SUITE_SETTINGS["PERFORMANCE_PROFILING_FILE"].default)
 #: tracemalloc's own bookkeeping and the import machinery are never the bot's leak.
 IGNORED = ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>", "<unknown>")
 

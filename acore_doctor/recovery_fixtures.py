@@ -23,22 +23,6 @@ from acore_doctor.recovery.restore import StageReport, stage_backup, staged_coun
 TMP_GRACE_S = 60.0
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("acore-doctor recovery")
-    group.addoption(
-        "--backup-dir",
-        help="where the deployment's backups live (default: $STATE_BACKUP_DIR, else "
-        "<bot-dir>/backups)",
-    )
-    group.addoption(
-        "--drill-tolerance",
-        type=float,
-        default=0.5,
-        help="restore drill: fail when the backup holds fewer than (1 - this) of the live "
-        "records of a directory or table (default 0.5)",
-    )
-
-
 @pytest.fixture(scope="session")
 def recovery(deployment: Deployment, request: pytest.FixtureRequest) -> RecoveryConfig:
     option = request.config.getoption("backup_dir")

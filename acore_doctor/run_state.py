@@ -33,6 +33,8 @@ class DoctorState:
     verdict: Verdict | None = None
     report: dict[str, Any] | None = None
     written: list[str] = field(default_factory=list)
+    #: pytest-xdist workers that went down with an error (the run cannot decide)
+    worker_errors: list[str] = field(default_factory=list)
     started: datetime = field(default_factory=datetime.now)
 
 
@@ -53,3 +55,8 @@ def report_dir_of(config: pytest.Config) -> Path:
 def is_health_run(config: pytest.Config) -> bool:
     state = config.stash.get(STATE, None)
     return state is not None and state.health_mode
+
+
+def is_xdist_worker(config: pytest.Config) -> bool:
+    """A pytest-xdist worker runs checks; only the controller reports and writes."""
+    return hasattr(config, "workerinput")

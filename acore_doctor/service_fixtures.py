@@ -4,6 +4,10 @@ Each probe's fact is a session fixture named after the probe (``ollama_tags``,
 ``discord_api`` ...). When collection ends, every probe the *selected* checks ask for starts at
 once in a background thread (``acore_doctor.netprobe.runner``); a probe asked for later that
 was not prefetched runs alone. Running one check therefore runs only its own probes.
+
+``--offline`` (a CI job that cannot reach Discord, Ollama or the TTS hosts): no probe is
+sent, every check that needs one is skipped as ``not applicable: offline``, and the report's
+``environment.offline`` says so.
 """
 
 from __future__ import annotations
@@ -27,65 +31,6 @@ from acore_doctor.settings import BotSettings
 
 NEEDED = pytest.StashKey[list[str]]()
 CACHE = pytest.StashKey["ProbeCache"]()
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("acore-doctor services", "network probes of external services")
-    group.addoption(
-        "--probe-timeout",
-        type=float,
-        default=5.0,
-        metavar="S",
-        help="total seconds per request (default 5)",
-    )
-    group.addoption(
-        "--probe-connect-timeout",
-        type=float,
-        default=3.0,
-        metavar="S",
-        help="seconds to connect (default 3)",
-    )
-    group.addoption(
-        "--probe-budget",
-        type=float,
-        default=30.0,
-        metavar="S",
-        help="seconds for all network probes of the run together (default 30)",
-    )
-    group.addoption(
-        "--service-timeout",
-        action="append",
-        default=[],
-        metavar="SERVICE=S",
-        help="total seconds per request for one service, e.g. ollama=10 (repeatable)",
-    )
-    group.addoption(
-        "--canary",
-        action="store_true",
-        default=False,
-        help="also send a tiny generation to the LLM and time it (opt-in)",
-    )
-    group.addoption(
-        "--canary-timeout",
-        type=float,
-        default=60.0,
-        metavar="S",
-        help="seconds the canary generation may take (default 60)",
-    )
-    group.addoption(
-        "--canary-max-latency",
-        type=float,
-        default=8.0,
-        metavar="S",
-        help="warn when the canary takes longer (default 8 s, the p95 band)",
-    )
-    group.addoption(
-        "--canary-min-tps",
-        type=float,
-        default=5.0,
-        metavar="TPS",
-        help="warn when the canary generates fewer tokens/s (default 5)",
-    )
 
 
 def parse_service_timeouts(values: list[str]) -> dict[str, float]:
@@ -119,6 +64,22 @@ def pytest_collection_modifyitems(
     probes are in flight instead of after them (a stable sort keeps each group's order)."""
     by_fixture = fixture_probes()
     items.sort(key=lambda item: any(n in by_fixture for n in getattr(item, "fixturenames", ())))
+    if is_offline(config):
+        for item in items:
+            if any(n in by_fixture for n in getattr(item, "fixturenames", ())):
+                item.add_marker(pytest.mark.skip(reason=OFFLINE_REASON))
+
+
+OFFLINE_REASON = "not applicable: offline"
+
+
+def is_offline(config: pytest.Config) -> bool:
+    return bool(config.getoption("offline", default=False))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_doctor_enrich_report(report: dict[str, Any], config: pytest.Config) -> None:
+    report.setdefault("environment", {})["offline"] = is_offline(config)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -131,7 +92,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
                 needed.append(probe_name)
     config = session.config
     config.stash[NEEDED] = needed
-    if needed and not config.option.collectonly:
+    if needed and not config.option.collectonly and not is_offline(config):
         cache = ProbeCache(config, state_of(config).deployment.settings)
         cache.start(needed)
         config.stash[CACHE] = cache
@@ -152,6 +113,7 @@ class ProbeCache:
         self.settings = replace(settings, problems=[])
         self.timeouts = timeouts_from(config)
         self.canary = bool(config.getoption("canary"))
+        self.offline = is_offline(config)
         self.results: dict[str, Any] = {}
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
@@ -169,6 +131,8 @@ class ProbeCache:
             self._error = exc
 
     def fact(self, name: str) -> Any:
+        if self.offline:  # a fact asked for by a check the collection did not mark
+            pytest.skip(OFFLINE_REASON)
         if self._thread is not None:
             self._thread.join()
         if name not in self.results:

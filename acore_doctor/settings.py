@@ -16,8 +16,12 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dotenv import dotenv_values
+
+from acore_doctor import catalog
+from acore_doctor.saferead import FileTooLarge, NotARegularFile, read_bounded
 
 #: A file this large is not a real `.env`; reading it whole would only hurt.
 MAX_ENV_BYTES = 1024 * 1024
@@ -57,6 +61,11 @@ class BotSettings:
     env_file: EnvFileState
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     problems: list[SettingProblem] = field(default_factory=list)
+    #: what each key means to the bot (kind, default): the bundled catalog unless the
+    #: deployment's own config/ source said otherwise
+    known: Mapping[str, catalog.Setting] = field(default_factory=lambda: catalog.KNOWN)
+    #: bundled keys that this deployment's (whole) source never reads: key -> why
+    unread: Mapping[str, str] = field(default_factory=dict)
 
     # -- raw access -------------------------------------------------------------------
     def raw(self, key: str) -> str | None:
@@ -84,6 +93,33 @@ class BotSettings:
         return default if value is None else value
 
     # -- typed access, with the bot's parse rules --------------------------------------
+    def setting(self, key: str) -> catalog.Setting:
+        """What ``key`` is (kind, default); a key in no table is a bug in the caller.
+
+        A key this bot's source no longer reads is still answered from the bundled catalog:
+        checks keep working on a newer bot (the dead-key check uses ``known`` alone).
+        """
+        setting = self.known.get(key) or catalog.KNOWN.get(key)
+        if setting is None:
+            raise KeyError(f"{key} is in neither the bot's catalog nor the suite's table")
+        return setting
+
+    def get(self, key: str) -> Any:
+        """``key`` read with the kind and default the bot (or the suite's table) gives it."""
+        setting = self.setting(key)
+        kind, default = setting.kind, setting.default
+        if kind == "bool":
+            return self.bool(key, bool(default))
+        if kind == "int":
+            return self.int(key, default)  # type: ignore[arg-type]
+        if kind == "float":
+            return self.float(key, default)  # type: ignore[arg-type]
+        if kind == "list":
+            return self.list(key, _csv(str(default)))
+        if kind == "intlist":
+            return self.intlist(key, [int(item) for item in _csv(str(default))])
+        return self.str(key, str(default))
+
     def bool(self, key: str, default: bool = False) -> bool:
         value = self.raw(key)
         parsed, problem = parse_bool(key, value, default)
@@ -106,7 +142,17 @@ class BotSettings:
         value = self.raw(key)
         if value is None or value.strip() == "":
             return list(default or [])
-        return [item.strip() for item in value.split(",") if item.strip()]
+        return _csv(value)
+
+    def intlist(self, key: str, default: list[int] | None = None) -> list[int]:
+        """``config/base.py``: a list of ints falls back to the default when any item is bad."""
+        items = self.list(key)
+        if not items:
+            return list(default or [])
+        try:
+            return [int(item) for item in items]
+        except ValueError:
+            return list(default or [])
 
     def _note(self, problem: SettingProblem | None) -> None:
         if problem is not None and problem not in self.problems:
@@ -115,6 +161,16 @@ class BotSettings:
     def __repr__(self) -> str:
         # Never show values: a repr ends up in tracebacks and --showlocals output.
         return f"<BotSettings {self.env_file.path} ({len(self.file_values)} keys)>"
+
+
+def _csv(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def llm_provider(settings: BotSettings) -> str:
+    """The LLM provider the bot selects: ``LLM_PROVIDER`` lower-cased, empty means ollama."""
+    default = str(settings.setting("LLM_PROVIDER").default)
+    return settings.get("LLM_PROVIDER").strip().lower() or default
 
 
 def parse_bool(key: str, value: str | None, default: bool) -> tuple[bool, SettingProblem | None]:
@@ -145,11 +201,13 @@ def read_env_file(path: Path) -> tuple[dict[str, str | None], EnvFileState]:
         return {}, EnvFileState(path, exists=False)
     try:
         size = path.stat().st_size
-        if size > MAX_ENV_BYTES:
-            return {}, EnvFileState(
-                path, exists=True, error=f"{size} bytes, larger than any real .env", size=size
-            )
-        data = path.read_bytes()
+        data = read_bounded(path, MAX_ENV_BYTES)
+    except NotARegularFile as exc:
+        return {}, EnvFileState(path, exists=True, error=str(exc))
+    except FileTooLarge:
+        return {}, EnvFileState(
+            path, exists=True, error=f"{size} bytes, larger than any real .env", size=size
+        )
     except OSError as exc:
         return {}, EnvFileState(path, exists=True, readable=False, error=exc.strerror or str(exc))
     if b"\x00" in data:
@@ -189,6 +247,13 @@ class _DotenvWarnings(logging.Handler):
             if isinstance(arg, int):
                 self.sink.append(arg)
                 return
+
+
+def environ_settings(environ: Mapping[str, str]) -> BotSettings:
+    """Settings from a process environment alone (no `.env`), for tools run without a bot dir."""
+    return BotSettings(
+        file_values={}, env_file=EnvFileState(Path(".env"), exists=False), environ=dict(environ)
+    )
 
 
 def load_settings(env_file: Path, environ: Mapping[str, str] | None = None) -> BotSettings:

@@ -80,8 +80,8 @@ def run_suite(
 ) -> subprocess.CompletedProcess[str]:
     """Run the suite in its own process; its exit code is the verdict.
 
-    Ctrl-C reaches the child from the terminal (same process group); this process ignores it
-    meanwhile, as ``system()`` does, so the child finishes its report exactly as a plain
+    Ctrl-C reaches the child from the terminal (same process group); this process lets it
+    pass meanwhile, as ``system()`` does, so the child finishes its report exactly as a plain
     ``pytest`` run interrupted by Ctrl-C does, and its exit code (130) is passed on.
     """
     cmd = pytest_command(bot_dir, extra, report_dir=report_dir, html=html)
@@ -102,14 +102,20 @@ def run_suite(
 
 @contextmanager
 def _sigint_to_child_only() -> Iterator[None]:
+    # A handler that does nothing rather than SIG_IGN: an ignored SIGINT would be inherited
+    # by the child, and a Python started with SIGINT ignored never raises KeyboardInterrupt.
     if threading.current_thread() is not threading.main_thread():
         yield  # only the main thread may change handlers; it is not the one Ctrl-C hits
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    previous = signal.signal(signal.SIGINT, _child_handles_it)
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def _child_handles_it(signum: int, frame: object) -> None:
+    log.debug("Ctrl-C: waiting for the suite to write its report")
 
 
 #: The verdict exit codes: 0 healthy, 1 warning, 2 critical, 3 unknown, 130 interrupted.

@@ -21,7 +21,8 @@ def add_threshold_options(
             f"--{name.replace('_', '-')}",
             type=float,
             default=None,
-            help=f"{help_text} (default {default:g}; ini: {name})",
+            # argparse %-formats help text: a literal "(%)" would crash pytest --help
+            help=f"{help_text} (default {default:g}; ini: {name})".replace("%", "%%"),
         )
         parser.addini(name, help_text, default=str(default))
 

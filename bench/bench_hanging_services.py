@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 from acore_doctor.netprobe.runner import fixture_probes  # noqa: E402
 from acore_doctor.simulate import Simulator  # noqa: E402
-from tests.builder import DeploymentBuilder  # noqa: E402
-from tests.conftest import clean_env, everything_on, run_suite_process  # noqa: E402
+from tests.support.builder import DeploymentBuilder  # noqa: E402
+from tests.support.runs import clean_env, everything_on, run_suite_process  # noqa: E402
 
 
 def run_suite(

@@ -25,9 +25,9 @@ sys.path.insert(0, str(ROOT))
 
 from acore_doctor.logs.sources import find_log_files  # noqa: E402
 from acore_doctor.logs.window import read_file_window  # noqa: E402
-from tests.builder import DeploymentBuilder  # noqa: E402
-from tests.conftest import run_suite_process  # noqa: E402
-from tests.loggen import LogGen, realistic_mix  # noqa: E402
+from tests.support.builder import DeploymentBuilder  # noqa: E402
+from tests.support.loggen import LogGen, realistic_mix  # noqa: E402
+from tests.support.runs import run_suite_process  # noqa: E402
 
 
 def recent_hour(now: float) -> bytes:

@@ -8,9 +8,10 @@ import pytest
 
 from acore_doctor import check
 from acore_doctor.deployment import Deployment
-from acore_doctor.probes import config_rules
+from acore_doctor.probes import auth_file as auth_probe
 from acore_doctor.probes.entrypoint import Entrypoint
 from acore_doctor.probes.token import token_shape
+from acore_doctor.rules import config as config_rules
 from acore_doctor.settings import BotSettings
 
 GUIDE = "guides/deployment_issues.md"
@@ -79,13 +80,30 @@ def test_required_settings(settings: BotSettings, entrypoint: Entrypoint) -> Non
 
 @pytest.mark.critical
 @check(
-    "No setting holds an example placeholder",
+    "No setting the running configuration needs holds an example placeholder",
     "Replace each listed value with the real one (copy keys from the provider's dashboard).",
     guide=f"{GUIDE}#placeholder-values",
 )
-def test_no_placeholders(settings: BotSettings) -> None:
-    found = config_rules.placeholders(settings)
+def test_no_placeholders(settings: BotSettings, entrypoint: Entrypoint) -> None:
+    # Placeholders in dead keys are part of the dead-key warning, in unused keys information
+    # (test_placeholders_in_unused_keys): see docs/severity.md.
+    found = config_rules.placeholders(settings, entrypoint.kind)
     assert not found, "expected real values, found: " + "; ".join(found)
+
+
+@pytest.mark.warning
+@check(
+    "Placeholders left in settings the running configuration does not use",
+    "Nothing stops the bot: these keys belong to providers or features that are off. Replace "
+    "them before you switch those on.",
+    guide=f"{GUIDE}#placeholder-values",
+)
+def test_placeholders_in_unused_keys(
+    settings: BotSettings, entrypoint: Entrypoint, record_property
+) -> None:
+    found = config_rules.unused_placeholders(settings, entrypoint.kind)
+    # Information only (it passes): an unused provider's key is never a problem today.
+    record_property("details", "; ".join(found) if found else "none")
 
 
 @pytest.mark.warning
@@ -167,7 +185,7 @@ def test_selectors_coherent(settings: BotSettings, entrypoint: Entrypoint) -> No
     guide=f"{GUIDE}#env-file-readable-by-others",
 )
 def test_env_file_private(deployment: Deployment) -> None:
-    mode = config_rules.env_file_mode(deployment.env_file)
+    mode = auth_probe.env_file_mode(deployment.env_file)
     if mode is None:
         pytest.skip("not applicable: no .env file")
     assert not mode & 0o077, f"expected {deployment.env_file} mode 0600, found {mode:04o}"
@@ -181,9 +199,37 @@ def test_env_file_private(deployment: Deployment) -> None:
     guide=f"{GUIDE}#credentials-overridden-on-the-runtime-path",
 )
 def test_runtime_credentials(
-    settings: BotSettings, entrypoint: Entrypoint, auth_file: config_rules.AuthFile
+    settings: BotSettings, entrypoint: Entrypoint, auth_file: auth_probe.AuthFile
 ) -> None:
     if entrypoint.kind != "runtime":
         pytest.skip("not applicable: only launcher.py reads auth.json and OPENAI_COMPAT_*")
     problems = config_rules.credential_precedence(settings, auth_file)
     assert not problems, "expected .env to be the credential source, found: " + "; ".join(problems)
+
+
+@pytest.mark.warning
+@check(
+    "The bundled settings catalog agrees with the bot's own code",
+    "Nothing to fix in the deployment: the suite follows the bot's config/ source. Report the "
+    "listed differences to acore-doctor so its bundled catalog (used without source) catches up.",
+    guide=f"{GUIDE}#dead-or-misspelled-keys",
+)
+def test_catalog_matches_bot_source(deployment: Deployment, record_property) -> None:
+    knowledge = deployment.knowledge
+    if knowledge.source is None:
+        pytest.skip("not applicable: no config/ source in the bot directory (bundled catalog used)")
+    differences = knowledge.disagreements
+    # Information, never a failure: the run already uses what the bot's code says.
+    record_property(
+        "details",
+        f"settings from {knowledge.origin}: {len(knowledge.source.reads)} keys in "
+        f"{len(knowledge.source.config_files)} config files, "
+        f"{len(knowledge.source.read_elsewhere)} read elsewhere"
+        + (
+            "; differs from the bundled catalog: " + "; ".join(differences[:30])
+            if differences
+            else "; agrees with the bundled catalog"
+        ),
+    )
+    unparsed = knowledge.source.unparsed
+    assert not unparsed, "expected every config file to parse, found: " + "; ".join(unparsed)

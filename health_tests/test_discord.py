@@ -251,6 +251,6 @@ def test_feature_permissions(discord_api: DiscordFacts) -> None:
     guide="guides/integration_issues.md#discord-bot-missing-permissions",
 )
 def test_voice_permissions(discord_api: DiscordFacts, settings: BotSettings) -> None:
-    if not settings.bool("DISCORD_VOICE_ENABLED", False):
+    if not settings.get("DISCORD_VOICE_ENABLED"):
         pytest.skip("not applicable: voice is disabled (DISCORD_VOICE_ENABLED is not true)")
     _assert_permissions(discord_api, ("Connect", "Speak"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from acore_doctor import check
+from acore_doctor import check, roots
 from acore_doctor.netprobe.llm import (
     canary_stats,
     error_message,
@@ -18,7 +18,7 @@ from acore_doctor.netprobe.llm import (
 from acore_doctor.netprobe.roots import require_answer
 from acore_doctor.netprobe.targets import compat_base, ollama_host, openrouter_url
 from acore_doctor.netprobe.transport import HttpResult
-from acore_doctor.settings import BotSettings
+from acore_doctor.settings import BotSettings, llm_provider
 
 #: OpenRouter credit below this is a warning (credits are USD)
 LOW_CREDIT = 1.0
@@ -31,7 +31,7 @@ LOW_CREDIT = 1.0
     "Start Ollama ('systemctl start ollama' or 'ollama serve') and make sure OLLAMA_HOST points "
     "at it.",
     guide="guides/integration_issues.md#ollama-unreachable",
-    root="ollama",
+    root=roots.OLLAMA,
 )
 def test_ollama_answers(ollama_version: HttpResult, record_property) -> None:
     record_property(
@@ -50,8 +50,8 @@ def test_ollama_answers(ollama_version: HttpResult, record_property) -> None:
     guide="guides/integration_issues.md#model-not-pulled",
 )
 def test_model_pulled(ollama_tags: HttpResult, settings: BotSettings) -> None:
-    require_answer(ollama_tags, "ollama")
-    wanted = settings.str("OLLAMA_MODEL", "llama3.2")
+    require_answer(ollama_tags, roots.OLLAMA)
+    wanted = settings.get("OLLAMA_MODEL")
     names = model_names(ollama_tags)
     assert names is not None, f"expected a model list, found {ollama_tags.describe()}"
     assert has_model(names, wanted), (
@@ -67,10 +67,10 @@ def test_model_pulled(ollama_tags: HttpResult, settings: BotSettings) -> None:
     guide="guides/integration_issues.md#model-not-pulled",
 )
 def test_vision_model_pulled(ollama_tags: HttpResult, settings: BotSettings) -> None:
-    if not settings.bool("VISION_ENABLED", True):
+    if not settings.get("VISION_ENABLED"):
         pytest.skip("not applicable: vision is disabled (VISION_ENABLED is not true)")
-    require_answer(ollama_tags, "ollama")
-    wanted = settings.str("VISION_MODEL", "llava")
+    require_answer(ollama_tags, roots.OLLAMA)
+    wanted = settings.get("VISION_MODEL")
     names = model_names(ollama_tags)
     assert names is not None, f"expected a model list, found {ollama_tags.describe()}"
     assert has_model(names, wanted), (
@@ -86,7 +86,7 @@ def test_vision_model_pulled(ollama_tags: HttpResult, settings: BotSettings) -> 
     guide="guides/integration_issues.md#ollama-unreachable",
 )
 def test_loaded_models(ollama_ps: HttpResult, record_property) -> None:
-    require_answer(ollama_ps, "ollama")
+    require_answer(ollama_ps, roots.OLLAMA)
     loaded = loaded_models(ollama_ps)
     assert loaded is not None, f"expected a list of loaded models, found {ollama_ps.describe()}"
     record_property(
@@ -108,10 +108,10 @@ def test_canary_generation(
     canary_bands: tuple[float, float],
     record_property,
 ) -> None:
-    require_answer(ollama_canary, "ollama")
+    require_answer(ollama_canary, roots.OLLAMA)
     stats = canary_stats(ollama_canary)
     assert stats is not None, (
-        f"expected a finished generation from {settings.str('OLLAMA_MODEL', 'llama3.2')}, found "
+        f"expected a finished generation from {settings.get('OLLAMA_MODEL')}, found "
         f"{ollama_canary.describe()}"
     )
     max_latency, min_tps = canary_bands
@@ -134,7 +134,7 @@ def test_canary_generation(
     "Create a key at https://openrouter.ai/settings/keys and put it in OPENROUTER_API_KEY; "
     "the bot's own health check only calls /models, which needs no key.",
     guide="guides/integration_issues.md#openrouter-key-or-credit",
-    root="openrouter",
+    root=roots.OPENROUTER,
 )
 def test_openrouter_key_valid(openrouter_key: HttpResult) -> None:
     assert key_data(openrouter_key) is not None, (
@@ -148,13 +148,13 @@ def test_openrouter_key_valid(openrouter_key: HttpResult) -> None:
 
 
 def _credit(openrouter_key: HttpResult) -> float | None:
-    require_answer(openrouter_key, "openrouter")
+    require_answer(openrouter_key, roots.OPENROUTER)
     data = key_data(openrouter_key)
     if data is None:
         from acore_doctor import Blocked
 
         raise Blocked(
-            "openrouter", f"HTTP {openrouter_key.status}: {error_message(openrouter_key)}"
+            roots.OPENROUTER, f"HTTP {openrouter_key.status}: {error_message(openrouter_key)}"
         )
     remaining = data.get("limit_remaining")
     if remaining is None:
@@ -195,17 +195,10 @@ def test_openrouter_credit_plenty(openrouter_key: HttpResult) -> None:
 
 def _openrouter_models(settings: BotSettings) -> list[tuple[str, str]]:
     wanted = []
-    if settings.str("LLM_PROVIDER", "ollama").strip().lower() == "openrouter":
-        wanted.append(
-            (
-                "OPENROUTER_MODEL",
-                settings.str("OPENROUTER_MODEL", "nousresearch/hermes-3-llama-3.1-405b"),
-            )
-        )
-    thinking = settings.str("THINKING_MODEL").strip()
-    provider = (
-        settings.str("THINKING_MODEL_PROVIDER").strip() or settings.str("LLM_PROVIDER", "ollama")
-    ).lower()
+    if llm_provider(settings) == "openrouter":
+        wanted.append(("OPENROUTER_MODEL", settings.get("OPENROUTER_MODEL")))
+    thinking = settings.get("THINKING_MODEL").strip()
+    provider = settings.get("THINKING_MODEL_PROVIDER").strip().lower() or llm_provider(settings)
     if thinking and provider == "openrouter":
         wanted.append(("THINKING_MODEL", thinking))
     return wanted
@@ -219,7 +212,7 @@ def _openrouter_models(settings: BotSettings) -> list[tuple[str, str]]:
     guide="guides/integration_issues.md#openrouter-key-or-credit",
 )
 def test_openrouter_models_listed(openrouter_models: HttpResult, settings: BotSettings) -> None:
-    require_answer(openrouter_models, "openrouter")
+    require_answer(openrouter_models, roots.OPENROUTER)
     listed = model_contexts(openrouter_models)
     assert listed is not None, f"expected a model list, found {openrouter_models.describe()}"
     missing = [
@@ -238,9 +231,9 @@ def test_openrouter_models_listed(openrouter_models: HttpResult, settings: BotSe
     guide="guides/integration_issues.md#openrouter-key-or-credit",
 )
 def test_openrouter_context_length(openrouter_models: HttpResult, settings: BotSettings) -> None:
-    require_answer(openrouter_models, "openrouter")
+    require_answer(openrouter_models, roots.OPENROUTER)
     listed = model_contexts(openrouter_models) or {}
-    budget = settings.int("MAX_CONTEXT_TOKENS", 8192)
+    budget = settings.get("MAX_CONTEXT_TOKENS")
     short = [
         f"{model} has {listed[model]}"
         for _, model in _openrouter_models(settings)
@@ -258,7 +251,7 @@ def test_openrouter_context_length(openrouter_models: HttpResult, settings: BotS
     "Start the server behind OPENAI_COMPAT_BASE_URL (llama.cpp, vLLM, Ollama /v1 ...) and check "
     "the URL includes /v1.",
     guide="guides/integration_issues.md#openai-compatible-server",
-    root="openai-compat",
+    root=roots.OPENAI_COMPAT,
 )
 def test_compat_server_answers(compat_health: HttpResult, compat_models: HttpResult) -> None:
     # /health is optional (404 is fine); a 503 there means the model is still loading.
@@ -278,14 +271,14 @@ def test_compat_server_answers(compat_health: HttpResult, compat_models: HttpRes
     guide="guides/integration_issues.md#openai-compatible-server",
 )
 def test_compat_model_served(compat_models: HttpResult, settings: BotSettings) -> None:
-    require_answer(compat_models, "openai-compat")
+    require_answer(compat_models, roots.OPENAI_COMPAT)
     assert compat_models.status not in (401, 403), (
         f"expected the models list, found HTTP {compat_models.status}: {error_message(compat_models)} "
         "(check OPENAI_COMPAT_API_KEY)"
     )
     listed = model_contexts(compat_models)
     assert listed is not None, f"expected a model list, found {compat_models.describe()}"
-    wanted = settings.str("OPENAI_COMPAT_MODEL").strip()
+    wanted = settings.get("OPENAI_COMPAT_MODEL").strip()
     if not wanted:
         pytest.skip("not applicable: OPENAI_COMPAT_MODEL is not set (the server's default is used)")
     assert wanted in listed or has_model(list(listed), wanted), (

@@ -1,29 +1,30 @@
-"""Persona cards and the framework, read as the detected entrypoint reads them (§3.2)."""
+"""Persona cards and the framework, as the detected entrypoint's loader reads them (§3.2).
+
+Which files each loader reads and which ids it builds are facts
+(:mod:`acore_doctor.probes.personas`); :mod:`acore_doctor.rules.personas` judges them."""
 
 import pytest
 
 from acore_doctor import check
 from acore_doctor.deployment import Deployment
 from acore_doctor.probes.entrypoint import Entrypoint
-from acore_doctor.probes.personas import Catalog, read_framework
+from acore_doctor.probes.personas import Catalog, PersonaLoad, read_framework
+from acore_doctor.rules import personas as rules
 
 GUIDE = "guides/deployment_issues.md"
-MAX_LISTED = 20
-
-
-def _name(catalog: Catalog, path) -> str:
-    return path.name if path.parent == catalog.directory else str(path)
+MAX_LISTED = rules.MAX_LISTED
 
 
 @pytest.mark.critical
 @check(
     "At least one persona card loads",
     "Put Character Card V2 files (*.json) in CHARACTERS_DIR (default prompts/characters), "
-    "or point CHARACTERS_DIR at the directory that has them.",
+    "or point CHARACTERS_DIR at the directory that has them; on the legacy main.py path the "
+    "router loads only the files named in ACTIVE_PERSONAS (config/persona.py) plus CHARACTER.",
     guide=f"{GUIDE}#persona-catalog-broken",
 )
 def test_characters_dir_loadable(
-    persona_catalog: Catalog, entrypoint: Entrypoint, record_property
+    persona_catalog: Catalog, persona_load: PersonaLoad, record_property
 ) -> None:
     assert persona_catalog.exists, (
         f"expected CHARACTERS_DIR {persona_catalog.directory} to be a directory, found none"
@@ -31,16 +32,9 @@ def test_characters_dir_loadable(
     assert persona_catalog.error is None, (
         f"expected to list {persona_catalog.directory}, found: {persona_catalog.error}"
     )
-    loadable = [c for c in persona_catalog.cards if c.loadable(entrypoint.kind)]
-    record_property(
-        "details",
-        f"{len(loadable)} of {len(persona_catalog.cards)} cards load: "
-        + ", ".join(c.path.name for c in loadable[:MAX_LISTED]),
-    )
-    assert loadable, (
-        f"expected a card the {entrypoint.kind} bot can load in {persona_catalog.directory}, "
-        f"found {len(persona_catalog.cards)} file(s), none loadable"
-    )
+    record_property("details", rules.load_summary(persona_catalog, persona_load))
+    problems = rules.nothing_loads(persona_catalog, persona_load)
+    assert not problems, "; ".join(problems)
 
 
 @pytest.mark.warning
@@ -50,16 +44,10 @@ def test_characters_dir_loadable(
     "legacy loader only reads V2 cards with a name and a description or system prompt.",
     guide=f"{GUIDE}#persona-file-invalid",
 )
-def test_persona_files_valid(persona_catalog: Catalog, entrypoint: Entrypoint) -> None:
+def test_persona_files_valid(persona_catalog: Catalog, persona_load: PersonaLoad) -> None:
     if not persona_catalog.exists or persona_catalog.error:
         pytest.skip("not applicable: no readable CHARACTERS_DIR (see the critical check)")
-    bad = []
-    for card in persona_catalog.cards:
-        problems = [card.error] if card.error else list(card.problems)
-        if entrypoint.kind == "runtime":
-            problems = [p for p in problems if not p.startswith("not a Character Card V2")]
-        if problems:
-            bad.append(f"{_name(persona_catalog, card.path)}: {'; '.join(problems)}")
+    bad = rules.invalid_cards(persona_catalog, persona_load)
     assert not bad, f"expected every card to load, found {len(bad)} bad: " + " | ".join(
         bad[:MAX_LISTED]
     )
@@ -72,12 +60,14 @@ def test_persona_files_valid(persona_catalog: Catalog, entrypoint: Entrypoint) -
     "whichever it reads last.",
     guide=f"{GUIDE}#persona-file-invalid",
 )
-def test_persona_ids_unique(persona_catalog: Catalog, entrypoint: Entrypoint) -> None:
-    ids = persona_catalog.ids(entrypoint.kind)
-    dupes = {k: v for k, v in ids.items() if len(v) > 1}
-    assert not dupes, "expected one card per persona id, found: " + "; ".join(
-        f"{k}: {', '.join(p.name for p in v)}" for k, v in dupes.items()
-    )
+def test_persona_ids_unique(persona_load: PersonaLoad) -> None:
+    if persona_load.loader == "legacy":
+        pytest.skip(
+            "not applicable: the legacy loader keys personas by file stem, and reads a .png "
+            "only when no .json has its stem"
+        )
+    dupes = rules.duplicate_ids(persona_load)
+    assert not dupes, "expected one card per persona id, found: " + "; ".join(dupes)
 
 
 @pytest.mark.warning
@@ -89,9 +79,9 @@ def test_persona_ids_unique(persona_catalog: Catalog, entrypoint: Entrypoint) ->
 )
 def test_persona_extensions(persona_catalog: Catalog) -> None:
     bad = [
-        f"{_name(persona_catalog, c.path)}: {'; '.join(c.extension_problems)}"
-        for c in persona_catalog.cards
-        if c.extension_problems
+        f"{card.path.name}: {'; '.join(problems)}"
+        for card in persona_catalog.cards
+        if (problems := rules.extension_problems(card))
     ]
     assert not bad, "expected valid extensions, found: " + " | ".join(bad[:MAX_LISTED])
 
@@ -99,20 +89,17 @@ def test_persona_extensions(persona_catalog: Catalog) -> None:
 @pytest.mark.critical
 @check(
     "CHARACTER names a persona that loads",
-    "Set CHARACTER to a card's file stem (legacy main.py) or to its persona id, the card's "
-    "name in lower case with '_' for spaces (launcher.py).",
+    "Set CHARACTER to a card's file stem in prompts/characters (legacy main.py) or to its "
+    "persona id, the card's data.id or name in lower case with '_' for spaces (launcher.py).",
     guide=f"{GUIDE}#character-not-found",
 )
-def test_character_resolves(
-    deployment: Deployment, persona_catalog: Catalog, entrypoint: Entrypoint
-) -> None:
-    character = deployment.settings.str("CHARACTER", "dagoth_ur").strip()
-    ids = persona_catalog.ids(entrypoint.kind)
-    how = "persona id" if entrypoint.kind == "runtime" else "file stem"
-    assert character in ids, (
-        f"expected CHARACTER={character!r} to match a loadable card's {how} in "
-        f"{persona_catalog.directory}, found only: {', '.join(sorted(ids)[:MAX_LISTED]) or 'none'}"
-    )
+def test_character_resolves(deployment: Deployment, persona_load: PersonaLoad) -> None:
+    if persona_load.loader == "legacy" and not deployment.settings.get("USE_PERSONA_SYSTEM"):
+        pytest.skip(
+            "not applicable: USE_PERSONA_SYSTEM=false, the legacy bot compiles no CHARACTER"
+        )
+    problems = rules.character_unresolved(persona_load)
+    assert not problems, "; ".join(problems)
 
 
 @pytest.mark.critical
@@ -126,8 +113,8 @@ def test_framework_file(deployment: Deployment, entrypoint: Entrypoint) -> None:
     if entrypoint.kind == "runtime":
         pytest.skip("not applicable: frameworks are read by the legacy main.py path")
     settings = deployment.settings
-    name = settings.str("FRAMEWORK", "neuro").strip()
-    chars = deployment.path(settings.str("CHARACTERS_DIR", "./prompts/characters"))
+    name = settings.get("FRAMEWORK").strip()
+    chars = deployment.path(settings.get("CHARACTERS_DIR"))
     framework = read_framework(chars.parent / "frameworks" / f"{name}.json")
     assert framework.error is None, f"expected FRAMEWORK {framework.path}, found: {framework.error}"
     assert not framework.missing_keys, (

@@ -19,7 +19,7 @@ def disks(deployment: Deployment) -> list[DiskUsage]:
     settings = deployment.settings
     paths = [
         deployment.path("data"),
-        deployment.path(settings.str("LOG_FILE_PATH", "logs/bot.log")).parent,
+        deployment.path(settings.get("LOG_FILE_PATH")).parent,
     ]
     seen, result = set(), []
     for path in paths:
@@ -66,7 +66,7 @@ def test_single_bot_process(bot_processes: list[BotProcess]) -> None:
         pytest.skip("not applicable: no bot process (see the critical process check)")
     assert len(bot_processes) == 1, (
         f"expected one bot process, found {len(bot_processes)}: "
-        + "; ".join(f"pid {p.pid}: {' '.join(p.cmdline)}" for p in bot_processes)
+        + "; ".join(f"pid {p.pid}: {p.command}" for p in bot_processes)
     )
 
 

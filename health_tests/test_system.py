@@ -3,9 +3,8 @@
 import pytest
 
 from acore_doctor import check
-from acore_doctor.probes.config_rules import llm_provider
 from acore_doctor.probes.system import Tool, find_tool
-from acore_doctor.settings import BotSettings
+from acore_doctor.settings import BotSettings, llm_provider
 
 GUIDE = "guides/deployment_issues.md#system-tool-missing"
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0")
@@ -23,7 +22,7 @@ def ffmpeg() -> Tool:
     guide=GUIDE,
 )
 def test_ffmpeg_for_voice(settings: BotSettings, ffmpeg: Tool, record_property) -> None:
-    if not settings.bool("DISCORD_VOICE_ENABLED", False):
+    if not settings.get("DISCORD_VOICE_ENABLED"):
         pytest.skip("not applicable: DISCORD_VOICE_ENABLED is not true")
     record_property("details", ffmpeg.describe())
     assert ffmpeg.found and not ffmpeg.error, (
@@ -38,7 +37,7 @@ def test_ffmpeg_for_voice(settings: BotSettings, ffmpeg: Tool, record_property) 
     guide=GUIDE,
 )
 def test_ffmpeg_present(settings: BotSettings, ffmpeg: Tool, record_property) -> None:
-    if settings.bool("DISCORD_VOICE_ENABLED", False):
+    if settings.get("DISCORD_VOICE_ENABLED"):
         pytest.skip("not applicable: voice is enabled, the critical ffmpeg check applies")
     record_property("details", ffmpeg.describe())
     assert ffmpeg.found and not ffmpeg.error, f"expected ffmpeg on PATH, found {ffmpeg.describe()}"
@@ -63,7 +62,7 @@ def test_sqlite3_cli(record_property) -> None:
     guide=GUIDE,
 )
 def test_ollama_cli(settings: BotSettings, record_property) -> None:
-    host = settings.str("OLLAMA_HOST", "http://localhost:11434")
+    host = settings.get("OLLAMA_HOST")
     if llm_provider(settings) != "ollama" or not any(h in host for h in LOCAL_HOSTS):
         pytest.skip("not applicable: the LLM is not a local Ollama")
     tool = find_tool("ollama")

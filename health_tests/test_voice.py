@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from acore_doctor import check
+from acore_doctor import check, roots
 from acore_doctor.netprobe.roots import require_answer
 from acore_doctor.netprobe.targets import voice_services_in_use, voice_url
 from acore_doctor.netprobe.transport import HttpResult
@@ -34,7 +34,7 @@ def _answers(result: HttpResult, what: str) -> None:
     "Start Kokoro-FastAPI (docker run -p 8880:8880 ghcr.io/remsky/kokoro-fastapi-cpu) and point "
     "KOKORO_API_URL at it, or set DISCORD_VOICE_ENABLED=false.",
     guide=GUIDE,
-    root="kokoro",
+    root=roots.KOKORO,
 )
 def test_kokoro_answers(kokoro_health: HttpResult) -> None:
     _answers(kokoro_health, "Kokoro's health")
@@ -47,7 +47,7 @@ def test_kokoro_answers(kokoro_health: HttpResult) -> None:
     guide="guides/integration_issues.md#tts-voice-missing",
 )
 def test_kokoro_voices(kokoro_voices: HttpResult, settings: BotSettings) -> None:
-    require_answer(kokoro_voices, "kokoro")
+    require_answer(kokoro_voices, roots.KOKORO)
     voices = voice_names(kokoro_voices)
     assert voices is not None, f"expected a voice list, found {kokoro_voices.describe()}"
     missing = [
@@ -66,7 +66,7 @@ def test_kokoro_voices(kokoro_voices: HttpResult, settings: BotSettings) -> None
     "Start 'supertonic serve' (default 127.0.0.1:7788) and wait until /v1/health says ok; set "
     "SUPERTONIC_API_URL if it runs elsewhere.",
     guide=GUIDE,
-    root="supertonic",
+    root=roots.SUPERTONIC,
 )
 def test_supertonic_ready(supertonic_health: HttpResult) -> None:
     assert supertonic_health.status != 503, (
@@ -80,7 +80,7 @@ def test_supertonic_ready(supertonic_health: HttpResult) -> None:
     "LuxTTS answers",
     "Start the LuxTTS server and point LUXTTS_API_URL at it (default :9999).",
     guide=GUIDE,
-    root="luxtts",
+    root=roots.LUXTTS,
 )
 def test_luxtts_answers(luxtts_health: HttpResult) -> None:
     _answers(luxtts_health, "LuxTTS's health")
@@ -93,9 +93,9 @@ def test_luxtts_answers(luxtts_health: HttpResult) -> None:
     guide="guides/integration_issues.md#tts-voice-missing",
 )
 def test_luxtts_voice(luxtts_voices: HttpResult, settings: BotSettings) -> None:
-    require_answer(luxtts_voices, "luxtts")
+    require_answer(luxtts_voices, roots.LUXTTS)
     voices = voice_names(luxtts_voices)
-    wanted = settings.str("LUXTTS_VOICE", "default")
+    wanted = settings.get("LUXTTS_VOICE")
     assert voices is not None and wanted in voices, (
         f"expected LUXTTS_VOICE={wanted} in /v1/voices, found "
         + (", ".join(voices) or "no voice" if voices is not None else luxtts_voices.describe())
@@ -108,7 +108,7 @@ def test_luxtts_voice(luxtts_voices: HttpResult, settings: BotSettings) -> None:
     "Start the Qwen3-TTS server and point QWEN3TTS_API_URL at it (its default port 8880 is "
     "Kokoro's too).",
     guide=GUIDE,
-    root="qwen3tts",
+    root=roots.QWEN3TTS,
 )
 def test_qwen3tts_answers(qwen3tts_health: HttpResult) -> None:
     _answers(qwen3tts_health, "Qwen3-TTS's health")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from acore_doctor import Blocked, check
+from acore_doctor import Blocked, check, roots
 from acore_doctor.recovery.backup import BackupInfo, Counts, expired_backups
 from acore_doctor.recovery.common import RecoveryConfig, settings_problems
 from acore_doctor.recovery.restore import compare_counts, pending_restores
@@ -19,7 +19,7 @@ MAX_AGE_H = 24.0
     "Schedule 'acore-doctor backup --if-enabled --bot-dir DIR' daily (cron or a systemd "
     "timer), or run it now.",
     guide=f"{GUIDE}#backups-missing-or-stale",
-    root="backups",
+    root=roots.BACKUPS,
 )
 def test_backup_recent(recovery: RecoveryConfig, newest_backup: BackupInfo | None) -> None:
     if not recovery.backup_enabled:
@@ -47,7 +47,7 @@ def test_restore_drill(
 ) -> None:
     if restore_drill is None:
         if recovery.backup_enabled:
-            raise Blocked("backups", f"no backup in {recovery.backup_dir} to drill")
+            raise Blocked(roots.BACKUPS, f"no backup in {recovery.backup_dir} to drill")
         pytest.skip("not applicable: no backup and STATE_BACKUP_ENABLED is not true")
     stage = restore_drill.stage
     assert stage.ok, (

@@ -11,6 +11,7 @@ from acore_doctor.commands.options import (
     printer,
     recovery_config_from,
 )
+from acore_doctor.progress import ProgressLine
 from acore_doctor.recovery.backup import create_backup, list_backups, prune_backups
 from acore_doctor.recovery.restore import RestoreError, finish_interrupted_restores, recovery_lock
 
@@ -56,13 +57,24 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
             for line in finish_interrupted_restores(config):
                 say(line)
             say(f"backing up {deployment.bot_dir} into {config.backup_dir}")
-            backup = create_backup(config, label="manual", progress=say)
+            progress = ProgressLine("backing up")
+            try:
+                backup = create_backup(config, label="manual", progress=progress)
+            finally:
+                progress.done()
             trailer = backup.trailer()
             say(
                 f"backup {backup.id}: {trailer['files']} files, "
                 f"{human_size(trailer['bytes'])} -> {human_size(trailer['archive_size'])} "
                 f"({backup.archive})"
             )
+            for link in trailer.get("links_outside") or []:
+                say(
+                    f"note: symlink {link} points outside the deployment: stored as a link, "
+                    "the files it points to are not in this backup"
+                )
+            for line in trailer.get("not_saved") or []:
+                say(f"note: {line} (never opened)")
             invalid = trailer.get("invalid") or []
             if invalid:
                 say(

@@ -35,18 +35,18 @@ def debug_enabled() -> bool:
     return _debug
 
 
-def switch_values(args: argparse.Namespace) -> dict[str, str | None]:
-    """The debug switches as the bot would read them for the deployment in ``args``."""
-    values: dict[str, str | None] = {key: os.environ.get(key) for key in DEBUG_SWITCHES}
-    if all(v is not None for v in values.values()) or not hasattr(args, "bot_dir"):
-        return values
-    try:
-        from acore_doctor.commands.options import deployment_from
+def switch_values(args: argparse.Namespace) -> dict[str, bool]:
+    """The debug switches as the bot would read them for the deployment in ``args``
+    (without one, from the process environment)."""
+    if hasattr(args, "bot_dir"):
+        try:
+            from acore_doctor.commands.options import deployment_from
 
-        settings = deployment_from(args).settings
-    except Exception:  # a broken deployment is the command's finding, not ours
-        return values
-    return {key: settings.raw(key) for key in DEBUG_SWITCHES}
+            settings = deployment_from(args).settings
+            return {key: settings.get(key) for key in DEBUG_SWITCHES}
+        except Exception:  # a broken deployment is the command's finding, not ours
+            pass
+    return {key: is_true(os.environ.get(key)) for key in DEBUG_SWITCHES}
 
 
 def configure_debug(args: argparse.Namespace) -> bool:
@@ -54,7 +54,7 @@ def configure_debug(args: argparse.Namespace) -> bool:
     global _debug, _args
     _args = args
     values = switch_values(args)
-    _debug = any(is_true(v) for v in values.values())
+    _debug = any(values.values())
     if not _debug:
         return False
     handler = logging.StreamHandler(sys.stderr)
@@ -68,7 +68,7 @@ def configure_debug(args: argparse.Namespace) -> bool:
     handler.addFilter(mask)
     log.addHandler(handler)
     log.setLevel(logging.DEBUG)
-    on = ", ".join(f"{k}={v}" for k, v in values.items() if is_true(v))
+    on = ", ".join(f"{k}=true" for k, v in values.items() if v)
     log.debug("debug log on (%s); command %s", on, getattr(args, "command", None))
     return True
 

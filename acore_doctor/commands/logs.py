@@ -10,27 +10,34 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from acore_doctor.deployment import load_deployment, resolve_bot_dir
+from acore_doctor.commands.options import add_deployment_options, deployment_from
 from acore_doctor.logs import analyze_paths
 from acore_doctor.logs.analyzer import Analyzer, LogAnalysis, TemplateStats
-from acore_doctor.logs.assess import LogFinding, assess
 from acore_doctor.logs.parse import LEVELS, format_local, iter_records
 from acore_doctor.logs.sources import (
     DEFAULT_UNIT,
     find_log_files,
     log_file_path,
     read_journal,
+    read_journal_file,
     records_since,
+    scan_segment,
 )
 from acore_doctor.logs.state import load_state, new_keys, save_state
-from acore_doctor.redact import Redactor
+from acore_doctor.logs.window import last_record_time, newest_record_time
+from acore_doctor.probes.bot_process import format_duration
+from acore_doctor.redact import Redactor, set_run_redactor
+from acore_doctor.rules.logs import LogProblem, LogThresholds, assess, log_stale
+from acore_doctor.saferead import open_regular
 from acore_doctor.suite import REPORTS_ENV, resolve_report_dir
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.IGNORECASE)
@@ -45,13 +52,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "known failure signatures with their cause and fix, and templates new since the "
         "previous analysis. Exit code: 0 nothing found, 1 warnings, 2 critical, 3 no log.",
     )
-    parser.add_argument("--bot-dir", help="the deployment (default: $ACORE_BOT_DIR or cwd)")
-    parser.add_argument("--env-file", type=Path, help="its .env (default: <bot-dir>/.env)")
+    add_deployment_options(parser, report_dir=False)
     span = parser.add_mutually_exclusive_group()
     span.add_argument(
         "--since",
-        default="1h",
-        help="how far back: 30m, 1h, 2d, or a time 'YYYY-MM-DD HH:MM' (default 1h)",
+        default=None,
+        help="how far back from now: 30m, 1h, 2d, or a time 'YYYY-MM-DD HH:MM' (default: the "
+        "hour before the newest record, however old the log is)",
     )
     span.add_argument("--all", action="store_true", help="every record in every segment")
     source = parser.add_mutually_exclusive_group()
@@ -124,69 +131,138 @@ class Progress:
             sys.stderr.flush()
 
 
+@dataclass
+class Span:
+    """Which records to read, and what the reader should know about the log's age."""
+
+    since: float | None
+    #: "since <time>" / "all" / "the hour before the newest record"
+    described: str
+    newest: float | None = None
+    #: judge how old the log is (the deployment's own log, not files named with --file)
+    own_log: bool = False
+
+
 def handle(args: argparse.Namespace, extra: list[str]) -> int:
-    bot_dir = resolve_bot_dir(args.bot_dir, None, Path.cwd())
-    deployment = load_deployment(bot_dir, args.env_file)
+    deployment = deployment_from(args)
     redact = deployment.redactor()
+    set_run_redactor(redact)  # templates and samples are made deep in the analyzer
+    thresholds = LogThresholds()
     try:
-        since = None if args.all else parse_since(args.since)
+        since = None if args.all or args.since is None else parse_since(args.since)
     except ValueError as exc:
         print(f"acore-doctor logs: {exc}", file=sys.stderr)
         return 3
     progress = Progress(sys.stderr.isatty() and not args.json)
     started = time.monotonic()
-    analysis, described, problem = _analyze(args, deployment, since, progress)
+    analysis, described, span, problem = _analyze(args, deployment, since, thresholds, progress)
     progress.done()
     elapsed = time.monotonic() - started
     if problem:
         print(f"acore-doctor logs: {redact(problem)}", file=sys.stderr)
         return 3
-    findings = assess(analysis)
-    new, state_note = _new_templates(args, deployment.bot_dir, deployment.settings, analysis)
+    own = span.own_log
+    env_level = deployment.settings.get("LOG_LEVEL").strip().upper() if own else None
+    where = f"{format_local(analysis.first_time)} to {format_local(analysis.last_time)}"
+    findings = assess(
+        analysis, where, thresholds, env_level, deployment.settings.source("LOG_LEVEL")
+    )
+    age = None if span.newest is None else time.time() - span.newest
+    if own and age is not None:
+        findings += log_stale(age, env_level == "DEBUG", thresholds)
+    new, state_note = _new_templates(args, deployment.bot_dir, redact, analysis)
     document = {
         "source": described,
-        "since": format_local(since) if since is not None else "all",
+        "since": span.described,
+        "newest_record": format_local(span.newest) if span.newest is not None else None,
+        "newest_record_age_seconds": round(age) if age is not None else None,
         "seconds": round(elapsed, 3),
         "findings": [f.to_dict() for f in findings],
         "new_templates": new,
         "new_templates_note": state_note,
         **analysis.to_dict(args.top),
     }
-    document = _redact(document, redact)
+    document = redact.document(document)
     if args.json:
         print(json.dumps(document, indent=2, ensure_ascii=False))
     else:
-        print(redact(render_text(analysis, findings, document, args.top)))
+        print(redact(render_text(analysis, findings, document, args.top, age)))
     if any(f.severity == "critical" for f in findings):
         return 2
     return 1 if findings else 0
 
 
+def newest_time(paths: list[Path]) -> float | None:
+    """The newest record's time in files given oldest first (gz segments are read fully)."""
+    for path in reversed(paths):
+        if path.name.endswith(".gz"):
+            when = scan_segment(path).last_time
+        else:
+            try:
+                with open_regular(path) as f:
+                    when = last_record_time(f, os.fstat(f.fileno()).st_size)
+            except OSError:
+                when = None
+        if when is not None:
+            return when
+    return None
+
+
+def _anchor(since: float | None, all_records: bool, newest: float | None, minutes: float) -> Span:
+    """An explicit --since or --all as given; otherwise the window before the newest record,
+    as the health checks read it, so a stopped bot's log still shows its last hour."""
+    if all_records:
+        return Span(None, "all", newest)
+    if since is not None:
+        return Span(since, format_local(since), newest)
+    if newest is None:
+        return Span(None, "all (no timestamped record)", None)
+    return Span(
+        newest - minutes * 60,
+        f"{format_local(newest - minutes * 60)} ({minutes:g} min before the newest record)",
+        newest,
+    )
+
+
 def _analyze(
-    args: argparse.Namespace, deployment: Any, since: float | None, progress: Progress
-) -> tuple[LogAnalysis, str, str | None]:
-    if args.journal_file:
-        if not args.journal_file.is_file():
-            return LogAnalysis(), "", f"no such file: {args.journal_file}"
-        analysis = analyze_paths([args.journal_file], since=since, fmt="journal", progress=progress)
-        return analysis, f"journal export {args.journal_file}", None
-    if args.journal:
-        result = read_journal(args.journal, since)
-        if result.error:
-            return LogAnalysis(), "", result.error
+    args: argparse.Namespace,
+    deployment: Any,
+    since: float | None,
+    thresholds: LogThresholds,
+    progress: Progress,
+) -> tuple[LogAnalysis, str, Span, str | None]:
+    minutes = thresholds.log_window_minutes
+    nothing = Span(since, "")
+    if args.journal_file or args.journal:
+        if args.journal_file:
+            if not args.journal_file.is_file():
+                return LogAnalysis(), "", nothing, f"no such file: {args.journal_file}"
+            try:
+                lines = read_journal_file(args.journal_file)
+            except OSError as exc:
+                return LogAnalysis(), "", nothing, f"cannot read {args.journal_file}: {exc}"
+            source = f"journal export {args.journal_file}"
+        else:
+            result = read_journal(args.journal, since)
+            if result.error:
+                return LogAnalysis(), "", nothing, result.error
+            lines, source = result.lines, f"journalctl -u {args.journal}"
+        newest = None
+        for record in iter_records(lines, fmt="journal"):
+            if record.time is not None:
+                newest = record.time if newest is None else max(newest, record.time)
+        span = _anchor(since, args.all, newest, minutes)
+        span.own_log = bool(args.journal)
         analyzer = Analyzer(progress=progress)
-        records = iter_records(result.lines, analyzer.result.parse, fmt="journal")
-        return (
-            analyzer.feed_all(records_since(records, since)),
-            f"journalctl -u {args.journal}",
-            None,
-        )
+        records = iter_records(lines, analyzer.result.parse, fmt="journal")
+        return analyzer.feed_all(records_since(records, span.since)), source, span, None
     if args.file:
         paths = sorted(args.file, key=lambda p: -_rotation_index(p))
         missing = [str(p) for p in paths if not p.is_file()]
         if missing:
-            return LogAnalysis(), "", f"no such file: {', '.join(missing)}"
+            return LogAnalysis(), "", nothing, f"no such file: {', '.join(missing)}"
         source = ", ".join(str(p) for p in paths)
+        span = _anchor(since, args.all, newest_time(paths), minutes)
     else:
         files = find_log_files(log_file_path(deployment))
         segments = files.in_time_order()
@@ -194,26 +270,27 @@ def _analyze(
             return (
                 LogAnalysis(),
                 "",
+                nothing,
                 f"no log file at {files.live} (on the runtime path, launcher.py logs to "
                 "journald only: use --journal)",
             )
-        # A segment rotated out before `since` holds nothing newer: skip it unread.
-        paths = [s.path for s in segments if since is None or s.index == 0 or s.mtime >= since]
+        newest, _ = newest_record_time(files)
+        span = _anchor(since, args.all, newest, minutes)
+        span.own_log = True
+        # A segment rotated out before the window holds nothing newer: skip it unread.
+        start = span.since
+        paths = [s.path for s in segments if start is None or s.index == 0 or s.mtime >= start]
         source = f"{files.live} ({len(paths) - (1 if files.live_exists else 0)} rotated segment(s))"
-    return analyze_paths(paths, since=since, progress=progress), source, None
-
-
-def _report_dir(args: argparse.Namespace, settings: Any) -> Path:
-    return resolve_report_dir(args.report_dir)
+    return analyze_paths(paths, since=span.since, progress=progress), source, span, None
 
 
 def _new_templates(
-    args: argparse.Namespace, bot_dir: Path, settings: Any, analysis: LogAnalysis
+    args: argparse.Namespace, bot_dir: Path, redact: Redactor, analysis: LogAnalysis
 ) -> tuple[list[str], str]:
     if args.no_state:
         return [], "state not used (--no-state)"
-    report_dir = _report_dir(args, settings)
-    state = load_state(report_dir, bot_dir)
+    report_dir = resolve_report_dir(args.report_dir)
+    state = load_state(report_dir, bot_dir, redact)
     keys = analysis.template_keys()
     new = new_keys(state, keys)
     try:
@@ -226,16 +303,6 @@ def _new_templates(
     if state.problem:
         note += f" ({state.problem})"
     return new, note
-
-
-def _redact(value: Any, redact: Redactor) -> Any:
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, list):
-        return [_redact(v, redact) for v in value]
-    if isinstance(value, dict):
-        return {k: _redact(v, redact) for k, v in value.items()}
-    return value
 
 
 # -- text ---------------------------------------------------------------------------------
@@ -252,11 +319,22 @@ def _template_lines(templates: list[TemplateStats]) -> list[str]:
 
 
 def render_text(
-    analysis: LogAnalysis, findings: list[LogFinding], document: dict[str, Any], top: int
+    analysis: LogAnalysis,
+    findings: list[LogProblem],
+    document: dict[str, Any],
+    top: int,
+    age: float | None = None,
 ) -> str:
     parse = analysis.parse
+    newest = (
+        f"Newest record: {document['newest_record']}, {format_duration(age)} ago"
+        + (" (the log is not being written now)" if age > 3600 else "")
+        if age is not None
+        else "Newest record: none with a timestamp"
+    )
     out = [
         f"acore-doctor logs: {document['source']}",
+        newest,
         f"Window: {document['since']} -> {format_local(analysis.last_time)} "
         f"(records from {format_local(analysis.first_time)})",
         f"Read {parse.lines:,} lines, {analysis.records:,} records in {document['seconds']:.1f} s; "

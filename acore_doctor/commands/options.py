@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import configparser
+import logging
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +21,9 @@ from acore_doctor.suite import REPORTS_ENV
 if TYPE_CHECKING:  # the deployment modules load only when a command runs
     from acore_doctor.deployment import Deployment
     from acore_doctor.recovery.common import RecoveryConfig
+
+
+log = logging.getLogger("acore_doctor.commands")
 
 
 class UsageError(Exception):
@@ -82,10 +87,20 @@ def bot_dir_from(args: argparse.Namespace) -> Path:
 
 
 def deployment_from(args: argparse.Namespace) -> Deployment:
+    """The command's deployment; its redactor becomes the run's (audit log, log templates)."""
     from acore_doctor.deployment import load_deployment
+    from acore_doctor.redact import set_run_redactor
 
     env_file = getattr(args, "env_file", None)
-    return load_deployment(bot_dir_from(args), env_file.resolve() if env_file else None)
+    deployment = load_deployment(bot_dir_from(args), env_file.resolve() if env_file else None)
+    log.debug(
+        "deployment %s, settings from %s (%d keys in the file)",
+        deployment.bot_dir,
+        deployment.env_file,
+        len(deployment.settings.file_values),
+    )
+    set_run_redactor(deployment.redactor())
+    return deployment
 
 
 def recovery_config_from(args: argparse.Namespace, deployment: Deployment) -> RecoveryConfig:
@@ -122,16 +137,29 @@ def human_size(size: float) -> str:
 
 
 def running_bot_refusal(deployment: Deployment, force: bool) -> str | None:
-    """Why not to act now (the bot runs from this deployment), or None."""
-    if force:
-        return None
-    from acore_doctor.probes.bot_process import find_bot_processes
+    """Why not to write now (the bot may be running from this deployment), or None.
 
-    running = find_bot_processes(deployment.bot_dir)
+    With ``force`` nothing is refused, but the override is loud: a warning naming what runs
+    goes to stderr, so it shows in the terminal and in any log of the command."""
+    from acore_doctor.probes.bot_process import writers_blocked_by
+
+    running = writers_blocked_by(deployment.bot_dir)
     if not running:
         return None
-    pids = ", ".join(str(p.pid) for p in running)
-    return (
-        f"the bot is running from {deployment.bot_dir} (pid {pids}): stop it first "
-        "('systemctl stop discordbot'), or pass --force"
+    redact = deployment.redactor()
+    what = "; ".join(running)
+    if force:
+        print(
+            redact(
+                f"WARNING: --force: the bot is running from {deployment.bot_dir} ({what}). "
+                "Writing anyway: the bot keeps the old files open and may overwrite what is "
+                "written now, or crash on it."
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
+        return None
+    return redact(
+        f"the bot is running from {deployment.bot_dir} ({what}): stop it first "
+        "('systemctl stop discordbot', or end its tmux/screen session), or pass --force"
     )

@@ -48,6 +48,12 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
     config = recovery_config_from(args, deployment)
     say = printer(deployment)
     bot_dir = deployment.bot_dir
+    if args.apply:
+        # Before the suite runs: a refusal should not cost a whole health run first.
+        refusal = running_bot_refusal(deployment, args.force)
+        if refusal:
+            say(f"not applying: {refusal}")
+            return 3
     with tempfile.TemporaryDirectory(prefix="acore-doctor-recover-") as tmp:
         report_dir = (args.report_dir or Path(tmp)).resolve()
         env_args = [f"--env-file={args.env_file.resolve()}"] if args.env_file else []
@@ -88,15 +94,14 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
             return first.returncode
         if not actionable:
             return first.returncode
-        refusal = running_bot_refusal(deployment, args.force)
-        if refusal:
-            say(f"\nnot applying: {refusal}")
-            return 3
         say("")
+        maybe_lost = 0
         for remediation, _ in actionable:
             say(f"applying: {remediation.title}")
             try:
-                say(f"  -> {remediation.apply(deployment, config, say)}")
+                done = remediation.apply(deployment, config, say)
+                maybe_lost += getattr(done, "maybe_lost", 0)
+                say(f"  -> {done}")
             except Exception as exc:  # one remediation failing must not stop the others
                 say(f"  -> failed: {type(exc).__name__}: {exc}")
         recheck = sorted({n for _, nodeids in actionable for n in nodeids})
@@ -112,4 +117,8 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
         still = {c["nodeid"] for c in after}
         for nodeid in recheck:
             say(f"  {'still failing' if nodeid in still else 'fixed'}: {nodeid}")
+        if maybe_lost:
+            # The checks pass on the rebuilt files; that is not the same as nothing lost.
+            say(f"not fully recovered: {maybe_lost} record(s) may be lost (see above)")
+            return max(second.returncode, 1)
         return second.returncode

@@ -20,10 +20,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "repair",
         description="Show what is damaged and what repair would do. With --apply: corrupt "
-        "JSON is restored from the newest backup holding a valid copy (else quarantined and "
-        "replaced by an empty document), damaged SQLite is salvaged and swapped in, stray "
-        "*.tmp files are quarantined, missing directories created. Nothing is deleted: "
-        "originals go to data/.quarantine/<timestamp>/, every action to .acore-doctor/audit.jsonl.",
+        "JSON is restored from the newest backup holding a valid copy (else what still parses "
+        "is kept), a damaged SQLite database is rebuilt from the newest verified backup plus "
+        "every row salvaged from its pages, stray *.tmp files are quarantined, missing "
+        "directories created. Nothing is deleted: originals go to "
+        "data/.quarantine/<timestamp>/, every action to .acore-doctor/audit.jsonl. Exit 0: "
+        "repaired, nothing known lost; 1: repaired but records may be lost (or dry run); "
+        "2: a repair failed (that file is left as it was).",
     )
     add_deployment_options(parser, report_dir=False, backup_dir=True)
     parser.add_argument("--apply", action="store_true", help="make the repairs")
@@ -65,4 +68,10 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
     if report.failed:
         say(f"{len(report.failed)} repair(s) failed; see above")
         return 2
+    if report.incomplete:
+        say(
+            f"repaired, but {report.maybe_lost} record(s) may be lost (estimate; the damaged "
+            f"originals are kept in {report.quarantine})"
+        )
+        return 1
     return 0

@@ -23,8 +23,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace, extra: list[str]) -> int:
+    from acore_doctor.commands.debug import debug_enabled
     from acore_doctor.suite import run_suite, verdict_code
 
+    if debug_enabled() and not any(arg.startswith("--tb") for arg in extra):
+        extra = ["--tb=long", *extra]  # DEBUG_MODE: the tracebacks of failed and crashed checks
     report_dir = args.report_dir.resolve() if args.report_dir else None
     html = args.html.resolve() if args.html else None
     done = run_suite(bot_dir_from(args), extra, report_dir=report_dir, html=html)

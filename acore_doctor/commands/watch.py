@@ -12,6 +12,7 @@ from acore_doctor.commands.options import (
     report_dir_from,
 )
 from acore_doctor.ops.alerts import STATE_FILE, AlertConfig, Alerter
+from acore_doctor.ops.switches import read_switches
 from acore_doctor.ops.watch import DEFAULT_INTERVAL_S, Watcher
 
 
@@ -21,7 +22,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run the health suite repeatedly, each run in its own process and never "
         "two at once, and post a Discord webhook alert (ERROR_REPORT_WEBHOOK) when a critical "
         "issue is confirmed and when the deployment recovers. Extra arguments go to pytest "
-        "(e.g. -m critical).",
+        "(e.g. -m critical). Read before every run from the bot's settings: "
+        "DIAGNOSTIC_ENABLED=false idles (no run; --once exits 3), "
+        "RESOURCE_MONITORING_ENABLED=false leaves out the resource checks, "
+        "PERFORMANCE_ALERTS=true alerts on their warnings too.",
     )
     add_deployment_options(parser)
     parser.add_argument(
@@ -58,7 +62,7 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
     if args.interval is not None:
         interval = max(0.0, args.interval)  # 0: back to back, still one at a time
     else:
-        interval = settings.float("HEALTH_CHECK_INTERVAL", DEFAULT_INTERVAL_S)
+        interval = settings.get("HEALTH_CHECK_INTERVAL")
         interval = interval if interval > 0 else DEFAULT_INTERVAL_S
     report_dir = report_dir_from(args)
     config = AlertConfig.from_settings(
@@ -76,16 +80,18 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
         print(f"acore-doctor watch: alerts off ({config.why_disabled})")
     else:
         alerter = Alerter(config, report_dir / STATE_FILE, redact)
+    env_args = [f"--env-file={deployment.env_file}"] if args.env_file else []
     watcher = Watcher(
         deployment.bot_dir,
         report_dir,
         interval,
         alerter,
-        extra,
+        [*env_args, *extra],
         args.run_timeout,
         log=lambda line: print(redact(line), flush=True),
-        auto_diagnostic=args.diagnose or settings.bool("AUTO_DIAGNOSTIC_ON_ERROR", False),
+        auto_diagnostic=args.diagnose or settings.get("AUTO_DIAGNOSTIC_ON_ERROR"),
         redact=redact,
+        switches=lambda: read_switches(deployment.bot_dir, deployment.env_file),
     )
 
     def stop(signum: int, frame: FrameType | None) -> None:

@@ -26,6 +26,28 @@ STANDIN_PACKAGES: dict[str, tuple[str, str]] = {
 }
 
 
+#: Resource thresholds no host fails, and the system tools the sample's settings call for: the
+#: demo judges the sample deployment, not the machine it happens to run on.
+HOST_THRESHOLDS_OFF: tuple[str, ...] = (
+    "--disk-critical-free-gib=0",
+    "--disk-critical-percent=100",
+    "--disk-warning-percent=100",
+    "--memory-warning-percent=100",
+    "--cpu-warning-percent=100",
+)
+STANDIN_TOOLS: tuple[str, ...] = ("ffmpeg", "ollama")
+
+
+def make_standin_tools(directory: Path, names: tuple[str, ...] = STANDIN_TOOLS) -> Path:
+    """Executables answering their version query, for the PATH-based tool checks."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        tool = directory / name
+        tool.write_text(f"#!/bin/sh\necho '{name} version 1.0-standin'\n")
+        tool.chmod(0o755)
+    return directory
+
+
 def make_bot_venv(path: Path, packages: dict[str, tuple[str, str]] = STANDIN_PACKAGES) -> Path:
     """A real virtual environment at ``path`` for a sample deployment; returns its python.
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from acore_doctor.logs.masking import sample_of, template_of
+from acore_doctor.logs.masking import CONTENT_PREFIXES, sample_of, template_of
 from acore_doctor.logs.parse import (
     LEVEL_RANK,
     LEVEL_STR,
@@ -32,6 +32,7 @@ from acore_doctor.logs.parse import (
 )
 from acore_doctor.logs.signatures import (
     FATAL_MARKERS,
+    LEVEL_MARKER,
     READY_MARKERS,
     SIGNATURES,
     START_MARKERS,
@@ -45,7 +46,10 @@ _CACHE_LIMIT = 20_000
 #: continuation texts are up to 64 x 500 characters: fewer of them keep memory flat
 _CONTINUATION_CACHE_LIMIT = 500
 _WARNING = LEVEL_RANK["WARNING"]
-_MARKERS = START_MARKERS + READY_MARKERS
+#: Messages that are never only counted: starts, ready markers, the logged level, and the
+#: lines that carry conversation content (their count decides who may read the log).
+_MARKERS = START_MARKERS + READY_MARKERS + (LEVEL_MARKER,) + CONTENT_PREFIXES
+_LEVEL_WORDS = {name: name for name in LEVELS} | {"WARN": "WARNING", "FATAL": "CRITICAL"}
 _MARKER_BYTES = tuple(m.encode() for m in _MARKERS)
 _ERROR = LEVEL_RANK["ERROR"]
 
@@ -71,6 +75,16 @@ _LIGHT_HEADER = re.compile(
     + rb")"
 )
 _BATCH_LINES = 4096
+#: Every digit to "0": copies of a message that differ only in numbers (attempt 17, 18, ...)
+#: share one key, so a storm of 17 600 distinct lines is masked once, not 17 600 times.
+_DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
+#: A quantifier such as {1,80}: digits that say nothing about the text matched.
+_QUANTIFIER = re.compile(r"\{\d*,?\d*\}")
+
+
+def _needs_digits(signature: Signature) -> bool:
+    """Whether a signature's pattern names digits (error code 30007, HTTP 429)."""
+    return any(c.isdigit() for c in _QUANTIFIER.sub("", signature.pattern.pattern))
 
 
 def _text_record(match: re.Match[bytes], stats: ParseStats) -> LogRecord:
@@ -180,6 +194,13 @@ class LogAnalysis:
     max_starts_in_crash_window: int = 0
     max_starts_window_end: float | None = None
     signatures: dict[str, Occurrences] = field(default_factory=dict)
+    #: the cause the newest hit of a signature names in its own line (see Signature.causes)
+    signature_causes: dict[str, str] = field(default_factory=dict)
+    #: the level the bot logged at its newest start (``Logging configured: Level=X``)
+    logged_level: str | None = None
+    logged_level_at: float | None = None
+    #: lines that carry conversation content (reply previews, generated text, messages)
+    user_content: Occurrences = field(default_factory=Occurrences)
 
     # -- facts the checks read -----------------------------------------------------------
     @property
@@ -251,6 +272,8 @@ class LogAnalysis:
             "crash_window_minutes": self.crash_window_s / 60,
             "noisiest_loggers": dict(self.loggers.most_common(top)),
             "signatures": {k: v.to_dict() for k, v in sorted(self.signatures.items())},
+            "logged_level": self.logged_level,
+            "user_content_lines": self.user_content.count,
         }
 
 
@@ -268,7 +291,18 @@ class Analyzer:
         self._recent_starts: deque[float] = deque()
         # One search over all patterns first: most messages match none.
         self._any = re.compile("|".join(f"(?:{s.pattern.pattern})" for s in signatures), re.M)
+        # Patterns without digits match a message exactly when they match its digit-zeroed
+        # key, so their result is shared by all copies; the few with digits see each message.
+        self._digit_signatures = tuple(s for s in signatures if _needs_digits(s))
+        self._plain_signatures = tuple(s for s in signatures if not _needs_digits(s))
+        self._any_digits = re.compile(
+            "|".join(f"(?:{s.pattern.pattern})" for s in self._digit_signatures) or "(?!)", re.M
+        )
+        self._any_plain = re.compile(
+            "|".join(f"(?:{s.pattern.pattern})" for s in self._plain_signatures) or "(?!)", re.M
+        )
         self._cache: dict[tuple[str, str], tuple[str, tuple[Signature, ...]]] = {}
+        self._by_shape: dict[tuple[str, str], tuple[str, tuple[Signature, ...]]] = {}
         self._continuation_cache: dict[tuple[int, str], tuple[Signature, ...]] = {}
         self._progress = progress
 
@@ -445,12 +479,18 @@ class Analyzer:
         if message.startswith(_MARKERS):
             if message.startswith(START_MARKERS):
                 self._start(when)
-            else:
+            elif message.startswith(READY_MARKERS):
                 result.ready_markers += 1
                 if result.first_ready is None:
                     result.first_ready = when
                 if result.ready_since_last_start is None:
                     result.ready_since_last_start = when
+            elif message.startswith(LEVEL_MARKER):
+                word = message[len(LEVEL_MARKER) :].split(",", 1)[0].strip().upper()
+                result.logged_level = _LEVEL_WORDS.get(word, word[:20])
+                result.logged_level_at = when
+            else:
+                result.user_content.see(when, message)
         rank = LEVEL_RANK[level]
         if extra_lines:
             exc = record.traceback_type()
@@ -489,16 +529,42 @@ class Analyzer:
             return ()
         return tuple(s for s in self.signatures if rank >= s.min_rank and s.pattern.search(text))
 
+    def _shape_of(self, level: str, message: str, rank: int) -> tuple[str, tuple[Signature, ...]]:
+        """Template and signatures of a message not seen before; the template and the
+        digit-free signatures come from the first copy with the same digit-zeroed key."""
+        shape_key = (level, message.translate(_DIGITS_TO_ZERO))
+        shape = self._by_shape.get(shape_key)
+        if shape is None:
+            plain: tuple[Signature, ...] = ()
+            if self._any_plain.search(message):
+                plain = tuple(
+                    s
+                    for s in self._plain_signatures
+                    if rank >= s.min_rank and s.pattern.search(message)
+                )
+            shape = (template_of(message), plain)
+            if len(self._by_shape) >= _CACHE_LIMIT:
+                self._by_shape.clear()
+            self._by_shape[shape_key] = shape
+        template, matched = shape
+        if self._any_digits.search(message):
+            matched = tuple(
+                s
+                for s in self.signatures
+                if s in matched
+                or (
+                    s in self._digit_signatures and rank >= s.min_rank and s.pattern.search(message)
+                )
+            )
+        return template, matched
+
     def _match(self, record: LogRecord, when: float | None, rank: int) -> None:
         result = self.result
         message = record.message
         key = (record.level, message)
         cached = self._cache.get(key)
         if cached is None:
-            cached = (
-                template_of(message),
-                self._signatures_in(message, rank),
-            )
+            cached = self._shape_of(record.level, message, rank)
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             self._cache[key] = cached
@@ -518,6 +584,8 @@ class Analyzer:
             if hits is None:
                 hits = result.signatures[signature.key] = Occurrences()
             hits.see(when, message)
+            if signature.causes:
+                result.signature_causes[signature.key] = signature.cause_of(record.logger, message)
         if rank < _WARNING:
             return
         stats = result.templates.get((record.level, template))

@@ -334,6 +334,14 @@ def parse_json(line: bytes, stats: ParseStats) -> LogRecord | None:
     return record
 
 
+def line_time(line: bytes) -> float | None:
+    """The time of a header line (text or JSON), or None for any other line."""
+    if line[:1] == b"{":
+        record = parse_json(line, ParseStats())
+        return record.time if record else None
+    return text_time(line)
+
+
 def parse_header(line: bytes, stats: ParseStats) -> LogRecord | None:
     if line[:1] == b"{":
         return parse_json(line, stats)

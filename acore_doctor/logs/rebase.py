@@ -14,8 +14,7 @@ import re
 import time
 from pathlib import Path
 
-from acore_doctor.logs.parse import iso_time, text_time
-from acore_doctor.logs.window import line_time
+from acore_doctor.logs.parse import iso_time, line_time, text_time
 
 _TEXT_TS = re.compile(rb"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
 _JSON_TS = re.compile(rb'"timestamp":\s*"([^"]+)"')

@@ -17,6 +17,8 @@ from acore_doctor.logs.parse import LEVEL_RANK
 START_MARKERS = ("Starting Discord Ollama Bot...", "Starting Gestalt runtime surfaces")
 READY_MARKERS = ("Bot is ready!", "Discord bot ready as ", "Logged in as ")
 FATAL_MARKERS = ("Fatal error:", "Fatal launcher error:")
+#: The legacy bot logs its level at every start (``main.py``).
+LEVEL_MARKER = "Logging configured: Level="
 
 
 SIGNATURE_TABLE: tuple[dict[str, Any], ...] = (
@@ -167,12 +169,51 @@ SIGNATURE_TABLE: tuple[dict[str, Any], ...] = (
     {
         "key": "persona_not_found",
         "title": "Configured personas exist",
-        "pattern": r"Persona \S{1,80} not found",
+        "pattern": r"Persona '?[^\s']{1,80}'? (?:was )?not found",
         "severity": "warning",
-        "cause": "a persona id in the settings or a channel mapping has no character file",
-        "recommendation": "Compare CHARACTER / ACTIVE_PERSONAS with the files in CHARACTERS_DIR "
-        "(ids are the file names without .json).",
+        "cause": "a persona id asked for by a user command or a channel mapping has no loaded card",
+        "causes": (
+            (
+                r"[Cc]hannel",
+                "a channel mapping names a persona id that no loaded card gives",
+            ),
+            (
+                r"^services\.conversation\.orchestrator - ",
+                "a user command started a bot-to-bot conversation with a persona the router has "
+                "not loaded (the legacy router loads only the ACTIVE_PERSONAS files)",
+            ),
+            (
+                r"was not found",
+                "a user command (/persona, !persona) asked for a persona id that no card gives",
+            ),
+        ),
+        "recommendation": "Compare the id in the line with the ids the loader builds (legacy: "
+        "the ACTIVE_PERSONAS file stems; runtime: the card's data.id or name in lower case with "
+        "'_' for spaces); fix the command's argument or the channel mapping, or add the card.",
         "guide": "guides/deployment_issues.md#character-not-found",
+    },
+    {
+        "key": "parakeet_unreachable",
+        "title": "Speech recognition (Parakeet) is reachable",
+        "pattern": r"Parakeet health check failed|Parakeet.{0,80}(?:Cannot connect|unreachable|"
+        r"not available|Connection refused)",
+        "severity": "warning",
+        "cause": "the bot could not reach the Parakeet STT service at PARAKEET_API_URL, so voice "
+        "input is not transcribed",
+        "recommendation": "Start the Parakeet server (GET <PARAKEET_API_URL>/healthz must answer "
+        '{"status": "ok"}) or set STT_ENGINE to another engine / turn voice input off.',
+        "guide": "guides/integration_issues.md#rvc-or-stt-down",
+    },
+    {
+        "key": "avatar_fetch_failed",
+        "title": "Persona avatars can be fetched",
+        "pattern": r"Failed to fetch avatar|Avatar fetch failed",
+        "severity": "warning",
+        "cause": "a card's avatar_url did not answer (often files.catbox.moe), so webhook "
+        "messages go out without the persona's avatar",
+        "recommendation": "Host the avatars somewhere reliable (or in the bot's own CDN) and "
+        "update avatar_url in the cards, or remove avatar_url.",
+        "guide": "guides/deployment_issues.md#persona-file-invalid",
     },
     {
         "key": "plugin_load_failed",
@@ -223,10 +264,20 @@ class Signature:
     min_count: int = 1
     #: False when a dedicated check judges it (``Fatal error``: the crash-loop check)
     own_check: bool = True
+    #: (pattern, cause) tried in order on ``logger - message``: the cause the line itself tells
+    causes: tuple[tuple[re.Pattern[str], str], ...] = ()
 
     @property
     def min_rank(self) -> int:
         return LEVEL_RANK[self.min_level]
+
+    def cause_of(self, logger: str, message: str) -> str:
+        """The cause this line names (e.g. a channel mapping), else the general one."""
+        text = f"{logger} - {message}"
+        for pattern, cause in self.causes:
+            if pattern.search(text):
+                return cause
+        return self.cause
 
 
 def load_signatures(table: tuple[dict[str, Any], ...] = SIGNATURE_TABLE) -> tuple[Signature, ...]:
@@ -234,6 +285,7 @@ def load_signatures(table: tuple[dict[str, Any], ...] = SIGNATURE_TABLE) -> tupl
     for entry in table:
         fields = dict(entry)
         fields["pattern"] = re.compile(fields["pattern"], re.MULTILINE)
+        fields["causes"] = tuple((re.compile(p), c) for p, c in fields.get("causes", ()))
         loaded.append(Signature(**fields))
     return tuple(loaded)
 

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import gzip
 import os
+import queue
 import re
 import shutil
 import subprocess
+import threading
 import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from acore_doctor.deployment import Deployment
 from acore_doctor.logs.parse import (
@@ -22,8 +25,10 @@ from acore_doctor.logs.parse import (
     LogRecord,
     ParseStats,
     iter_records,
+    line_time,
     strip_eol,
 )
+from acore_doctor.saferead import open_regular, read_bounded
 
 DEFAULT_LOG_FILE = "logs/bot.log"
 DEFAULT_UNIT = "discordbot"
@@ -39,6 +44,8 @@ class Segment:
     compressed: bool
     size: int
     mtime: float
+    #: st_mode (who may read it: logs carry users' messages)
+    mode: int = 0
 
 
 @dataclass
@@ -49,6 +56,7 @@ class LogFiles:
     live_exists: bool
     live_size: int = 0
     live_mtime: float | None = None
+    live_mode: int = 0
     live_error: str | None = None
     segments: list[Segment] = field(default_factory=list)
     #: ``bot.log.N`` without .gz: left by an older bot or an interrupted rotation
@@ -58,8 +66,14 @@ class LogFiles:
         """Oldest segment first, the live file last (the rotating handler's numbering)."""
         ordered = sorted(self.segments, key=lambda s: -s.index)
         if self.live_exists:
-            ordered.append(Segment(self.live, 0, False, self.live_size, self.live_mtime or 0.0))
+            ordered.append(
+                Segment(self.live, 0, False, self.live_size, self.live_mtime or 0.0, self.live_mode)
+            )
         return ordered
+
+    def modes(self) -> list[tuple[str, int]]:
+        """(file name, st_mode) of the live file and every segment."""
+        return [(s.path.name, s.mode) for s in self.in_time_order()]
 
     @property
     def total_bytes(self) -> int:
@@ -70,9 +84,7 @@ _ROTATED = re.compile(r"^(?P<base>.+)\.(?P<n>\d+)(?P<gz>\.gz)?$")
 
 
 def log_file_path(deployment: Deployment) -> Path:
-    return deployment.path(
-        deployment.settings.str("LOG_FILE_PATH", DEFAULT_LOG_FILE) or DEFAULT_LOG_FILE
-    )
+    return deployment.path(deployment.settings.get("LOG_FILE_PATH") or DEFAULT_LOG_FILE)
 
 
 def find_log_files(live: Path) -> LogFiles:
@@ -80,7 +92,7 @@ def find_log_files(live: Path) -> LogFiles:
     try:
         st = live.stat()
         files.live_exists = live.is_file()
-        files.live_size, files.live_mtime = st.st_size, st.st_mtime
+        files.live_size, files.live_mtime, files.live_mode = st.st_size, st.st_mtime, st.st_mode
         if not files.live_exists:
             files.live_error = "not a regular file"
     except FileNotFoundError:
@@ -103,27 +115,70 @@ def find_log_files(live: Path) -> LogFiles:
             st = entry.stat()
         except OSError:
             continue
-        files.segments.append(Segment(path, int(match.group("n")), True, st.st_size, st.st_mtime))
+        files.segments.append(
+            Segment(path, int(match.group("n")), True, st.st_size, st.st_mtime, st.st_mode)
+        )
     files.segments.sort(key=lambda s: s.index)
     files.uncompressed_backups.sort()
     return files
 
 
-def gzip_problem(path: Path) -> str | None:
-    """Why ``path`` is not a complete gzip file, or None. Reads it fully (CRC check)."""
+@dataclass(frozen=True)
+class SegmentScan:
+    """One full read of a rotated segment: whether it is a complete gzip file, and the times
+    of its first and last records (when it started and when it was rotated out)."""
+
+    problem: str | None
+    first_time: float | None = None
+    last_time: float | None = None
+    #: uncompressed bytes read
+    size: int = 0
+
+
+def _first_time(data: bytes) -> float | None:
+    for line in data.split(b"\n", 256)[:256]:
+        when = line_time(line.rstrip(b"\r"))
+        if when is not None:
+            return when
+    return None
+
+
+def _last_time(data: bytes) -> float | None:
+    for line in reversed(data.split(b"\n")):
+        when = line_time(line.rstrip(b"\r"))
+        if when is not None:
+            return when
+    return None
+
+
+def scan_segment(path: Path) -> SegmentScan:
+    """Read ``path`` fully (CRC check) and note its first and last record times."""
+    first = last = None
+    tail = b""
+    size = 0
     try:
-        with path.open("rb") as raw:
+        with open_regular(path) as raw:
             if raw.read(2) != b"\x1f\x8b":
-                return "not gzip data (bad magic number)"
+                return SegmentScan("not gzip data (bad magic number)")
             raw.seek(0)
             with gzip.GzipFile(fileobj=raw) as gz:
-                while gz.read(1 << 20):
-                    pass
+                while chunk := gz.read(CHUNK_BYTES):
+                    size += len(chunk)
+                    if first is None:
+                        first = _first_time(tail + chunk)
+                    tail = (tail + chunk)[-(1 << 16) :]
+                    when = _last_time(tail)
+                    last = when if when is not None else last
     except EOFError:
-        return "truncated (ends before the gzip trailer)"
+        return SegmentScan("truncated (ends before the gzip trailer)", first, last, size)
     except (OSError, zlib.error) as exc:
-        return str(exc) or type(exc).__name__
-    return None
+        return SegmentScan(str(exc) or type(exc).__name__, first, last, size)
+    return SegmentScan(None, first, last, size)
+
+
+def gzip_problem(path: Path) -> str | None:
+    """Why ``path`` is not a complete gzip file, or None. Reads it fully (CRC check)."""
+    return scan_segment(path).problem
 
 
 def open_segment(segment: Segment | Path) -> Iterator[bytes]:
@@ -143,23 +198,76 @@ def _line_batches(path: Path, compressed: bool, strip: bool) -> Iterator[list[by
     Splitting big decompressed chunks in C is several times cheaper than a readline call per
     line. The chunk size matches the buffered reader this replaced, so a broken gz yields
     the same lines as before: those completed before the failing chunk, not the partial one.
+    A gz file is inflated in a second thread (zlib lets go of the GIL while it works), so
+    decompression and parsing use both cores.
     """
     try:
-        with path.open("rb") as raw:
-            stream = gzip.GzipFile(fileobj=raw) if compressed else raw
-            read = stream.read
-            carry = b""
+        with open_regular(path) as raw:
+            chunks = _inflated_chunks(raw) if compressed else _plain_chunks(raw)
             try:
-                while chunk := read(CHUNK_BYTES):
+                carry = b""
+                for chunk in chunks:
+                    if chunk is None:  # the file broke here: drop the unfinished line
+                        return
                     lines, carry = _cut(carry + chunk if carry else chunk, strip)
                     if lines:
                         yield lines
-            except (EOFError, OSError, zlib.error):
-                return
-            if carry:
-                yield [carry]
+                if carry:
+                    yield [carry]
+            finally:
+                chunks.close()  # stop the reader thread before the file closes
     except OSError:
         return
+
+
+def _plain_chunks(raw: IO[bytes]) -> Iterator[bytes | None]:
+    try:
+        while chunk := raw.read(CHUNK_BYTES):
+            yield chunk
+    except OSError:
+        yield None
+
+
+#: decompressed chunks waiting for the parser (bounds memory to a few MiB)
+_PREFETCH = 4
+
+
+def _inflated_chunks(raw: IO[bytes]) -> Iterator[bytes | None]:
+    """The decompressed chunks of a gz stream, read ahead by a worker thread; None marks a
+    broken stream (truncated, bad CRC, not gzip)."""
+    chunks: queue.Queue[bytes | None] = queue.Queue(_PREFETCH)
+    stop = threading.Event()
+
+    def put(item: bytes | None) -> bool:
+        while not stop.is_set():
+            try:
+                chunks.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def inflate() -> None:
+        try:
+            with gzip.GzipFile(fileobj=raw) as stream:
+                while chunk := stream.read(CHUNK_BYTES):
+                    if not put(chunk):
+                        return
+        except (EOFError, OSError, ValueError, zlib.error):
+            put(None)
+            return
+        put(b"")
+
+    worker = threading.Thread(target=inflate, name="acore-doctor-gunzip", daemon=True)
+    worker.start()
+    try:
+        while (chunk := chunks.get()) != b"":
+            yield chunk
+            if chunk is None:
+                return
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _cut(data: bytes, strip: bool) -> tuple[list[bytes], bytes]:
@@ -253,6 +361,16 @@ class JournalResult:
 
 def journalctl_available() -> bool:
     return shutil.which("journalctl") is not None
+
+
+#: A ``journalctl -o json`` export given as a file is read whole; beyond this it is refused.
+MAX_JOURNAL_FILE_BYTES = 512 * 1024 * 1024
+
+
+def read_journal_file(path: Path) -> list[bytes]:
+    """The lines of a journal export file (never a FIFO or device; at most
+    MAX_JOURNAL_FILE_BYTES). Raises OSError saying why not."""
+    return read_bounded(path, MAX_JOURNAL_FILE_BYTES).splitlines()
 
 
 def read_journal(unit: str, since: float | None, timeout: float = 30.0) -> JournalResult:

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import IO
 
 from acore_doctor.logs.analyzer import Analyzer, LogAnalysis
-from acore_doctor.logs.parse import ParseStats, iter_lines, iter_records, parse_json, text_time
+from acore_doctor.logs.parse import ParseStats, iter_lines, iter_records, line_time
 from acore_doctor.logs.sources import LogFiles, open_segment, records_since
+from acore_doctor.saferead import open_regular
 
 BLOCK = 64 * 1024
 #: How far to look for a record header from a probe point before giving up on it.
@@ -40,13 +41,6 @@ class WindowFacts:
     segments_read: list[str] = field(default_factory=list)
     #: why there is no window (no file, empty file, no timestamps), or None
     problem: str | None = None
-
-
-def line_time(line: bytes) -> float | None:
-    if line[:1] == b"{":
-        record = parse_json(line, ParseStats())
-        return record.time if record else None
-    return text_time(line)
 
 
 def last_record_time(f: IO[bytes], size: int, max_back: int = MAX_SCAN_BYTES) -> float | None:
@@ -151,7 +145,7 @@ def newest_record_time(files: LogFiles) -> tuple[float | None, str | None]:
     end = None
     if files.live_exists:
         try:
-            with files.live.open("rb") as live:
+            with open_regular(files.live) as live:
                 end = last_record_time(live, files.live_size)
         except OSError as exc:
             return None, f"cannot read {files.live}: {exc.strerror or exc}"
@@ -195,7 +189,7 @@ def read_file_span(
     try:
         if files.live_exists:
             try:
-                live = files.live.open("rb")
+                live = open_regular(files.live)
             except OSError as exc:
                 facts.problem = f"cannot read {files.live}: {exc.strerror or exc}"
                 return facts

@@ -123,7 +123,7 @@ async def _test_guild(ctx: ProbeContext, facts: DiscordFacts, headers: dict[str,
 async def discord(ctx: ProbeContext) -> DiscordFacts:
     token = targets.discord_token(ctx.settings)
     facts = DiscordFacts(targets.discord_api(ctx.settings), token_shape(token).bot_id)
-    guild = ctx.settings.str("TEST_GUILD_ID").strip()
+    guild = ctx.settings.get("TEST_GUILD_ID").strip()
     facts.test_guild_id = guild if guild.isdigit() else None
     headers = {"Authorization": f"Bot {token}"}
     facts.me = await _get(ctx, facts, "/users/@me", headers)

@@ -37,7 +37,7 @@ async def ollama_canary(ctx: ProbeContext) -> HttpResult | NotApplicable:
     if not ctx.canary:
         return NotApplicable("the canary generation is opt-in (run with --canary)")
     body = {
-        "model": ctx.settings.str("OLLAMA_MODEL", "llama3.2"),
+        "model": ctx.settings.get("OLLAMA_MODEL"),
         "prompt": CANARY_PROMPT,
         "stream": False,
         "options": {"num_predict": 8, "temperature": 0},
@@ -145,7 +145,7 @@ def _bearer(key: str) -> dict[str, str]:
 @probe("openrouter.key", "openrouter", targets.openrouter_not_applicable)
 async def openrouter_key(ctx: ProbeContext) -> HttpResult:
     base = targets.openrouter_url(ctx.settings)
-    headers = _bearer(ctx.settings.str("OPENROUTER_API_KEY").strip())
+    headers = _bearer(ctx.settings.get("OPENROUTER_API_KEY").strip())
     result = await ctx.request("openrouter", "GET", base + "/key", headers=headers)
     if result.status == 404:
         # Older deployments of the API only had the /auth/key path.
@@ -200,7 +200,7 @@ async def compat_health(ctx: ProbeContext) -> HttpResult:
 
 @probe("compat.models", "openai_compat", targets.compat_not_applicable)
 async def compat_models(ctx: ProbeContext) -> HttpResult:
-    headers = _bearer(ctx.settings.str("OPENAI_COMPAT_API_KEY").strip())
+    headers = _bearer(ctx.settings.get("OPENAI_COMPAT_API_KEY").strip())
     return await ctx.request(
         "openai_compat", "GET", targets.compat_base(ctx.settings) + "/models", headers=headers
     )

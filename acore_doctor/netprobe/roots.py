@@ -11,10 +11,18 @@ from acore_doctor.findings import Blocked
 from acore_doctor.netprobe.discord import DiscordFacts, is_cloudflare_ban, rate_limit_of
 from acore_doctor.netprobe.transport import HttpResult
 
-DISCORD = "discord"
-DISCORD_BAN = "discord-ban"
-DISCORD_RATE_LIMIT = "discord-rate-limit"
-DISCORD_TOKEN = "discord-token"
+# The keys themselves are listed in acore_doctor.roots; these names keep `roots.DISCORD` short.
+from acore_doctor.roots import DISCORD, DISCORD_BAN, DISCORD_RATE_LIMIT, DISCORD_TOKEN
+
+__all__ = [
+    "DISCORD",
+    "DISCORD_BAN",
+    "DISCORD_RATE_LIMIT",
+    "DISCORD_TOKEN",
+    "discord_problem",
+    "require_answer",
+    "require_discord",
+]
 
 
 def discord_problem(me: HttpResult | None) -> tuple[str, str] | None:

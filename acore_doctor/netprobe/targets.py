@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from acore_doctor.probes.token import token_shape
-from acore_doctor.settings import BotSettings
+from acore_doctor.settings import BotSettings, llm_provider
 
 DISCORD_API = "https://discord.com/api/v10"
 OPENROUTER_URL = "https://openrouter.ai/api/v1"
@@ -36,7 +36,7 @@ def discord_api(settings: BotSettings) -> str:
 
 
 def discord_token(settings: BotSettings) -> str:
-    return settings.str("DISCORD_TOKEN").strip()
+    return settings.get("DISCORD_TOKEN").strip()
 
 
 def discord_not_applicable(settings: BotSettings) -> str | None:
@@ -47,10 +47,6 @@ def discord_not_applicable(settings: BotSettings) -> str | None:
             "(see the token-shape check)"
         )
     return None
-
-
-def llm_provider(settings: BotSettings) -> str:
-    return settings.str("LLM_PROVIDER", "ollama").strip().lower() or "ollama"
 
 
 def ollama_host(settings: BotSettings) -> str:
@@ -73,13 +69,13 @@ def openrouter_url(settings: BotSettings) -> str:
 def openrouter_not_applicable(settings: BotSettings) -> str | None:
     if llm_provider(settings) == "openrouter":
         return None
-    if settings.str("THINKING_MODEL_PROVIDER").strip().lower() == "openrouter":
+    if settings.get("THINKING_MODEL_PROVIDER").strip().lower() == "openrouter":
         return None
     return f"LLM_PROVIDER={llm_provider(settings)} and no thinking model on OpenRouter"
 
 
 def compat_base(settings: BotSettings) -> str:
-    return settings.str("OPENAI_COMPAT_BASE_URL").strip().rstrip("/")
+    return settings.get("OPENAI_COMPAT_BASE_URL").strip().rstrip("/")
 
 
 def compat_root(settings: BotSettings) -> str:
@@ -96,11 +92,11 @@ def compat_not_applicable(settings: BotSettings) -> str | None:
 
 
 def voice_enabled(settings: BotSettings) -> bool:
-    return settings.bool("DISCORD_VOICE_ENABLED", False)
+    return settings.get("DISCORD_VOICE_ENABLED")
 
 
 def tts_engine(settings: BotSettings) -> str:
-    return settings.str("TTS_ENGINE", "kokoro_api").strip().lower() or "kokoro_api"
+    return settings.get("TTS_ENGINE").strip().lower() or "kokoro_api"
 
 
 def voice_url(settings: BotSettings, service: str) -> str:
@@ -116,13 +112,10 @@ def voice_services_in_use(settings: BotSettings) -> list[str]:
     engine = TTS_ENGINES.get(tts_engine(settings))
     if engine:
         used.append(engine)
-    if (
-        settings.bool("RVC_ENABLED", False)
-        and settings.str("RVC_MODE", "webui").strip().lower() == "webui"
-    ):
+    if settings.get("RVC_ENABLED") and settings.get("RVC_MODE").strip().lower() == "webui":
         used.append("rvc")
-    stt = settings.str("STT_ENGINE", "whisper").strip().lower()
-    if stt == "parakeet" and settings.bool("PARAKEET_ENABLED", False):
+    stt = settings.get("STT_ENGINE").strip().lower()
+    if stt == "parakeet" and settings.get("PARAKEET_ENABLED"):
         used.append("parakeet")
     return used
 

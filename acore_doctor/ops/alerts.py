@@ -55,6 +55,8 @@ class AlertConfig:
     max_per_hour: int = 10
     username: str = "acore-doctor"
     why_disabled: str = ""
+    #: warning checks that alert as critical ones do (PERFORMANCE_ALERTS: the resource checks)
+    alerting_warnings: frozenset[str] = frozenset()
 
     @classmethod
     def from_settings(cls, settings: BotSettings, **overrides: Any) -> AlertConfig:
@@ -113,8 +115,14 @@ def fingerprint(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()[:16]
 
 
-def critical_entries(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def critical_entries(
+    report: dict[str, Any], alerting_warnings: frozenset[str] = frozenset()
+) -> dict[str, dict[str, Any]]:
+    """What alerts: the critical issues, and the warnings of ``alerting_warnings``."""
     entries = {e["check"]: e for e in report.get("issues", []) if e.get("check")}
+    for entry in report.get("warnings", []):
+        if entry.get("check") in alerting_warnings:
+            entries[entry["check"]] = {**entry, "title": f"{entry['title']} (warning)"}
     summary = report.get("summary", {})
     if summary.get("exit_code") == 3:
         entries[SUITE_BROKEN] = {
@@ -132,7 +140,7 @@ def plan_alert(
     """Update the streaks for this run and return the alert to send now, if any."""
     if report.get("summary", {}).get("exit_code") == 130:
         return None  # an interrupted run says nothing about the bot
-    critical = critical_entries(report)
+    critical = critical_entries(report, config.alerting_warnings)
     state.streaks = {c: state.streaks.get(c, 0) + 1 for c in critical}
     for check in list(state.announced):
         if check not in critical:
@@ -219,6 +227,8 @@ def build_payload(
     summary = report.get("summary", {})
     if kind == "critical":
         title = f"CRITICAL: {len(checks)} new critical issue(s) on {env.get('host', '?')}"
+        if all(c in config.alerting_warnings for c in checks):
+            title = f"PERFORMANCE: {len(checks)} new resource warning(s) on {env.get('host', '?')}"
         colour = PURPLE if SUITE_BROKEN in checks else RED
         description = "\n".join(f"- {e['title']}" for e in checks.values())
         if still_open:

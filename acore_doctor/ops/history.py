@@ -21,11 +21,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from acore_doctor.fsio import write_atomic
+from acore_doctor import catalog
+from acore_doctor.fsio import open_private, private_dir, write_atomic
 
 TREND_FILE = "history.jsonl"
 RESULTS_FILE = "check_results.json"
-KEEP_RUNS = 1000
+KEEP_RUNS = int(catalog.SUITE_SETTINGS["ACORE_DOCTOR_HISTORY_KEEP"].default)  # type: ignore[call-overload]
 KEEP_ENV = "ACORE_DOCTOR_HISTORY_KEEP"
 #: Checks faster than this are left out of a trend line: their durations are noise, and
 #: leaving them out keeps a line near half a kilobyte for a suite of a hundred checks.
@@ -307,8 +308,8 @@ def record_trend(report: dict[str, Any], report_dir: Path, keep: int | None = No
     keep = keep or keep_runs()
     path = report_dir / TREND_FILE
     line = json.dumps(trend_entry(report), separators=(",", ":"), default=str)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as handle:
+    private_dir(path.parent)
+    with open_private(path, "a") as handle:
         handle.write(line + "\n")
         size = handle.tell()
     limit = keep + keep // 10

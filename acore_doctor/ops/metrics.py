@@ -54,3 +54,21 @@ def run_metrics(config: pytest.Config, bot_dir: Path) -> dict[str, Any]:
 
 def pytest_doctor_enrich_report(report: dict[str, Any], config: pytest.Config) -> None:
     report["metrics"] = run_metrics(config, Path(report["environment"]["bot_dir"]))
+
+
+#: pytest-xdist: the key of a worker's recorded metrics in its ``workeroutput``.
+WORKER_METRICS = "acore_doctor_metrics"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In a pytest-xdist worker: hand the recorded metrics to the controller."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput[WORKER_METRICS] = dict(recorded_metrics(session.config))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any) -> None:
+    """In the pytest-xdist controller: a worker's metrics join the run's."""
+    output = getattr(node, "workeroutput", None) or {}
+    recorded_metrics(node.config).update(output.get(WORKER_METRICS, {}))

@@ -10,6 +10,7 @@ from acore_doctor.fsio import write_atomic
 from acore_doctor.ops.metrics import metric_name
 
 PREFIX = "acore_doctor"
+TEXTFILE_MODE = 0o644
 #: Gauge value per finding kind: Nagios-like, so alert rules read ``> 0`` or ``== 2``.
 STATUS_VALUE = {"info": 0, "warning": 1, "issue": 2}
 
@@ -119,6 +120,11 @@ def render(report: dict[str, Any]) -> str:
 
 
 def write_textfile(report: dict[str, Any], path: Path) -> Path:
-    """Write atomically: node-exporter must never read a half-written file."""
-    write_atomic(path, render(report), make_parents=True)
+    """Write atomically: node-exporter must never read a half-written file.
+
+    World-readable (0644), unlike every other output: node-exporter runs as another user, and
+    the file holds verdicts, counts and durations only (docs/operations.md).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, render(report), mode=TEXTFILE_MODE)
     return path

@@ -9,9 +9,10 @@ service on the bot and on the services it probes (anchors.md 6.1).
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,12 @@ from typing import Any
 from aiohttp import web
 
 from acore_doctor.ops import prometheus
-from acore_doctor.ops.watch import RunResult, run_lock, run_suite_once
+from acore_doctor.ops.switches import Switches
+from acore_doctor.ops.watch import RunResult, placeholder_report, run_lock, run_suite_once
 
 DEFAULT_CACHE_S = 15.0
-HTTP_BY_STATUS = {"healthy": 200, "warning": 200, "critical": 503}
+#: "disabled": DIAGNOSTIC_ENABLED=false; the endpoint idles, which is no reason to restart a pod.
+HTTP_BY_STATUS = {"healthy": 200, "warning": 200, "critical": 503, "disabled": 200}
 #: The suite could not decide: not the bot's fault, so not 503; still a failure for probes.
 HTTP_UNKNOWN = 500
 
@@ -34,6 +37,8 @@ class SuiteService:
     extra: Sequence[str] = ()
     cache_s: float = DEFAULT_CACHE_S
     run_timeout: float = 120.0
+    #: the bot's switches, read again before every run (None: everything on)
+    switches: Callable[[], Switches] | None = None
     runs: int = 0
     _result: RunResult | None = None
     _finished_at: float = 0.0
@@ -41,6 +46,9 @@ class SuiteService:
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def _blocking_run(self) -> RunResult:
+        switches = self.switches() if self.switches is not None else Switches()
+        if not switches.diagnostics:
+            return idle_result(switches, self.bot_dir)
         with run_lock(self.report_dir, wait=True):
             return run_suite_once(self.bot_dir, self.report_dir, self.extra, self.run_timeout)
 
@@ -64,19 +72,41 @@ class SuiteService:
         return result, False
 
 
+#: An absolute path: a slash not inside a URL (after ':' or '/') or a word, up to a separator.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~-])(?:/[^\s/'\"<>:,;()\[\]]+)+/?")
+
+
+def hide_paths(text: str) -> str:
+    """``text`` with every absolute path cut to ``…/<last part>``: /healthz may be exposed
+    (behind a proxy), and where the deployment lives is nobody's business there."""
+    return _ABSOLUTE_PATH.sub(lambda m: "…/" + m.group().rstrip("/").rsplit("/", 1)[-1], text)
+
+
+def idle_result(switches: Switches, bot_dir: Path | None) -> RunResult:
+    """What serve answers while diagnostics are off: status "disabled", and why."""
+    report = placeholder_report(3, switches.idle_reason(), bot_dir)
+    report["summary"]["overall_status"] = "disabled"
+    return RunResult(3, report, False, 0.0)
+
+
 def health_body(result: RunResult, cached: bool, age_s: float) -> dict[str, Any]:
     report = result.report
     summary = report["summary"]
 
     def brief(entries: list[dict[str, Any]]) -> list[dict[str, str]]:
         return [
-            {"check": e["check"], "title": e["title"], "message": e["message"]} for e in entries
+            {
+                "check": e["check"],
+                "title": hide_paths(e["title"]),
+                "message": hide_paths(e["message"]),
+            }
+            for e in entries
         ]
 
     return {
         "status": summary["overall_status"],
         "exit_code": summary["exit_code"],
-        "reason": summary.get("reason", ""),
+        "reason": hide_paths(summary.get("reason", "")),
         "timestamp": report.get("timestamp"),
         "age_s": round(age_s, 1),
         "cached": cached,

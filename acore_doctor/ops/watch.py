@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import shutil
 import signal
@@ -22,14 +23,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from acore_doctor import catalog
+from acore_doctor.fsio import PRIVATE_DIR, open_private, private_dir
 from acore_doctor.ops.alerts import Alerter, Delivery
+from acore_doctor.ops.switches import Switches
 from acore_doctor.suite import pytest_command, suite_root
+
+log = logging.getLogger("acore_doctor.watch")
 
 LOCK_FILE = ".suite-run.lock"
 OUTPUT_FILE = ".last-run-output.txt"
 DIAGNOSTICS_DIR = "diagnostics"
 KEEP_DIAGNOSTICS = 20
-DEFAULT_INTERVAL_S = 300.0
+DEFAULT_INTERVAL_S = float(catalog.SUITE_SETTINGS["HEALTH_CHECK_INTERVAL"].default)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -46,8 +52,8 @@ class Busy(Exception):  # noqa: N818 - a state, like Blocked
 
 @contextmanager
 def run_lock(report_dir: Path, wait: bool = False) -> Iterator[IO[str]]:
-    report_dir.mkdir(parents=True, exist_ok=True)
-    handle = (report_dir / LOCK_FILE).open("a+")
+    private_dir(report_dir)
+    handle = os.fdopen(os.open(report_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600), "a+")
     try:
         flags = fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB
         try:
@@ -103,8 +109,9 @@ def run_suite_once(
     latest = report_dir / "latest.json"
     before = _mtime(latest)
     cmd = pytest_command(bot_dir, ["-q", "-p", "no:cacheprovider", *extra], report_dir=report_dir)
+    log.debug("suite run: %s", " ".join(cmd))
     started = time.monotonic()
-    sink = output.open("w", encoding="utf-8") if output is not None else subprocess.DEVNULL
+    sink = open_private(output) if output is not None else subprocess.DEVNULL
     try:
         proc = subprocess.Popen(
             cmd,
@@ -163,13 +170,15 @@ def save_diagnostic(
     while target.exists():
         suffix += 1
         target = report_dir / DIAGNOSTICS_DIR / f"critical_{stamp}_{suffix}"
-    target.mkdir(parents=True)
-    (target / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    private_dir(target.parent)
+    target.mkdir(mode=PRIVATE_DIR)
+    # Owner-only like the reports they copy; redacted again: the report may be an old one.
+    _write_private(target / "report.json", redact(json.dumps(report, indent=2)) + "\n")
     try:
         output = (report_dir / OUTPUT_FILE).read_text(encoding="utf-8", errors="replace")
     except OSError:
         output = "(no console output kept)\n"
-    (target / "suite_output.txt").write_text(redact(output), encoding="utf-8")
+    _write_private(target / "suite_output.txt", redact(output))
     cmd = [sys.executable, "-m", "acore_doctor.cli", "logs", "--since", "1h", "--no-state"]
     if bot_dir is not None:
         cmd.append(f"--bot-dir={bot_dir}")
@@ -180,11 +189,16 @@ def save_diagnostic(
         text = logs.stdout + logs.stderr
     except (OSError, subprocess.TimeoutExpired) as exc:
         text = f"(log analysis not run: {exc})\n"
-    (target / "logs.txt").write_text(redact(text), encoding="utf-8")
+    _write_private(target / "logs.txt", redact(text))
     bundles = sorted((report_dir / DIAGNOSTICS_DIR).glob("critical_*"))
     for old in bundles[:-keep] if len(bundles) > keep else []:
         shutil.rmtree(old, ignore_errors=True)
     return target
+
+
+def _write_private(path: Path, text: str) -> None:
+    with open_private(path) as out:
+        out.write(text)
 
 
 def describe(result: RunResult) -> str:
@@ -224,17 +238,39 @@ class Watcher:
     env: dict[str, str] | None = None
     auto_diagnostic: bool = False
     redact: Callable[[str], str] = str
+    #: the bot's switches, read again before every run (None: everything on)
+    switches: Callable[[], Switches] | None = None
 
     def __post_init__(self) -> None:
         self.stop = threading.Event()
+        self.idle = False
+
+    def _switches_now(self) -> Switches | None:
+        """The switches for this run; None (after saying so once) when diagnostics are off."""
+        switches = self.switches() if self.switches is not None else Switches()
+        if not switches.diagnostics:
+            if not self.idle:
+                self.log(f"{_now()} idle: {switches.idle_reason()} until it is true")
+            self.idle = True
+            return None
+        if self.idle:
+            self.log(f"{_now()} DIAGNOSTIC_ENABLED is true again: running")
+            self.idle = False
+        if self.alerter is not None:
+            self.alerter.config.alerting_warnings = switches.alerting_warnings()
+        return switches
 
     def one(self) -> RunResult | None:
+        """One run (None when diagnostics are off or another run holds the lock)."""
+        switches = self._switches_now()
+        if switches is None:
+            return None
         try:
             with run_lock(self.report_dir):
                 result = run_suite_once(
                     self.bot_dir,
                     self.report_dir,
-                    self.extra,
+                    [*self.extra, *switches.suite_args()],
                     self.run_timeout,
                     self.env,
                     output=self.report_dir / OUTPUT_FILE,

@@ -1,16 +1,30 @@
 """Find the running bot by its command line: a Python process running main.py or launcher.py
-from the deployment's directory (not "the first python process")."""
+(or ``-m main`` / ``-m launcher``) from the deployment's directory, not "the first python
+process". However it was started: ``python main.py``, ``python -m main``, a venv's python,
+``uv run`` (its python child), systemd, tmux or screen (their shell's python child).
+
+:func:`writers_blocked_by` is the stricter question the writing tools ask ("may anything of
+this bot be running?"): it adds launcher processes around the bot (``uv run main.py``), a
+python running an entry script whose directory cannot be read, and an active systemd unit of
+the deployment (between two restarts of a crash loop there is no process, yet the bot is on).
+"""
 
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
+from acore_doctor.redact import mask_command_line
+
 ENTRY_SCRIPTS = {"main.py": "legacy", "launcher.py": "runtime"}
+ENTRY_MODULES = {"main": "legacy", "launcher": "runtime"}
+#: Tools that start the bot's python as their child and wait for it.
+LAUNCHERS = frozenset({"uv", "uvx", "poetry", "pipenv", "pdm", "hatch", "rye", "pixi"})
 
 
 @dataclass(frozen=True)
@@ -24,6 +38,11 @@ class BotProcess:
     gids: tuple[int, ...]
     entrypoint: str  # "legacy" | "runtime"
     create_time: float
+
+    @property
+    def command(self) -> str:
+        """The command line to show: secret-named options' values masked (``--token X``)."""
+        return mask_command_line(self.cmdline)
 
     @property
     def uptime_s(self) -> float:
@@ -46,12 +65,27 @@ class BotProcess:
         return self.exe
 
 
+def _entry_args(cmdline: list[str]) -> list[tuple[str, str]]:
+    """(entry script path, entrypoint kind) named among the first arguments: ``main.py``,
+    ``/srv/bot/launcher.py``, or ``-m main`` (taken as ``main.py`` in the working directory)."""
+    found = []
+    args = cmdline[1:8]
+    for index, arg in enumerate(args):
+        module = None
+        if arg == "-m" and index + 1 < len(args):
+            module = args[index + 1]
+        elif arg.startswith("-m") and len(arg) > 2 and not arg.startswith("--"):
+            module = arg[2:]
+        if module in ENTRY_MODULES:
+            found.append((f"{module}.py", ENTRY_MODULES[module]))
+        elif os.path.basename(arg) in ENTRY_SCRIPTS:
+            found.append((arg, ENTRY_SCRIPTS[os.path.basename(arg)]))
+    return found
+
+
 def _script_in(cmdline: list[str], cwd: str | None, bot_dir: Path) -> str | None:
     """The entry script this command line runs from ``bot_dir``, or None."""
-    for arg in cmdline[1:6]:
-        name = os.path.basename(arg)
-        if name not in ENTRY_SCRIPTS:
-            continue
+    for arg, kind in _entry_args(cmdline):
         path = Path(arg)
         if not path.is_absolute():
             if cwd is None:
@@ -59,7 +93,7 @@ def _script_in(cmdline: list[str], cwd: str | None, bot_dir: Path) -> str | None
             path = Path(cwd) / path
         try:
             if path.resolve().parent == bot_dir.resolve():
-                return ENTRY_SCRIPTS[name]
+                return kind
         except (OSError, RuntimeError):
             continue
     return None
@@ -72,9 +106,7 @@ def find_bot_processes(bot_dir: Path) -> list[BotProcess]:
     for proc in psutil.process_iter(["pid", "cmdline", "create_time"]):
         try:
             cmdline = proc.info["cmdline"] or []
-            if proc.info["pid"] in own or not any(
-                os.path.basename(a) in ENTRY_SCRIPTS for a in cmdline[1:6]
-            ):
+            if proc.info["pid"] in own or not _entry_args(cmdline):
                 continue
             # 'uv run python main.py' is a launcher around the bot; its python child is the bot.
             if "python" not in os.path.basename(cmdline[0]):
@@ -108,6 +140,61 @@ def find_bot_processes(bot_dir: Path) -> list[BotProcess]:
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
     return sorted(found, key=lambda p: p.create_time)
+
+
+def writers_blocked_by(bot_dir: Path) -> list[str]:
+    """Everything that says the bot may be running from ``bot_dir``, one line each ("pid 812:
+    python main.py"); empty when nothing does. For the tools that write the bot's state."""
+    bots = find_bot_processes(bot_dir)
+    found = [f"pid {bot.pid}: {' '.join(bot.cmdline)[:200]}" for bot in bots]
+    seen = {bot.pid for bot in bots}
+    own = os.getpid()
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            pid, cmdline = proc.info["pid"], proc.info["cmdline"] or []
+            if pid in seen or pid == own or not cmdline or not _entry_args(cmdline):
+                continue
+            program = os.path.basename(cmdline[0])
+            is_python = "python" in program
+            if not is_python and program not in LAUNCHERS:
+                continue
+            try:
+                cwd: str | None = proc.cwd()
+            except (psutil.AccessDenied, psutil.ZombieProcess):
+                cwd = None
+            if _script_in(cmdline, cwd, bot_dir) is not None:
+                why = ""
+            elif cwd is None and not any(os.path.isabs(a) for a, _ in _entry_args(cmdline)):
+                why = " (its directory cannot be read: it may be this bot)"
+            else:
+                continue
+            found.append(f"pid {pid}: {' '.join(cmdline)[:200]}{why}")
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, OSError):
+            continue
+    found += [f"systemd unit {unit} is {state}" for unit, state in _active_units(bot_dir)]
+    return found
+
+
+def _active_units(bot_dir: Path) -> list[tuple[str, str]]:
+    """(unit, state) of this deployment's systemd units that are active or starting."""
+    from acore_doctor.probes.entrypoint import find_units
+
+    active = []
+    for unit in find_units(bot_dir):
+        try:
+            done = subprocess.run(
+                ["systemctl", "is-active", unit.path.name],
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            continue  # no systemd here (a container), or it does not answer
+        state = done.stdout.strip()
+        if state in ("active", "activating", "reloading"):
+            active.append((unit.path.name, state))
+    return active
 
 
 @dataclass(frozen=True)

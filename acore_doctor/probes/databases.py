@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 from acore_doctor.deployment import Deployment
+from acore_doctor.saferead import NotARegularFile, read_head
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 DAMAGE_WORDS = ("malformed", "not a database", "encrypted", "disk image", "corrupt")
@@ -76,8 +77,8 @@ def db_targets(deployment: Deployment) -> list[DbTarget]:
             data / "conversations.db", "offline-RL conversation store", ("messages", "rewards")
         ),
     ]
-    if s.bool("RAG_ENABLED", False):
-        store = deployment.path(s.str("RAG_VECTOR_STORE", "./data/vector_store"))
+    if s.get("RAG_ENABLED"):
+        store = deployment.path(s.get("RAG_VECTOR_STORE"))
         targets.append(
             DbTarget(
                 store / "chroma.sqlite3",
@@ -101,8 +102,7 @@ def db_targets(deployment: Deployment) -> list[DbTarget]:
 def wal_unopened(path: Path) -> bool:
     """A WAL database nobody has open (no ``-shm`` next to it)."""
     try:
-        with path.open("rb") as handle:
-            header = handle.read(20)
+        header = read_head(path, 20)
     except OSError:
         return False
     return len(header) > 18 and header[18] == 2 and not Path(f"{path}-shm").exists()
@@ -186,15 +186,14 @@ def check_database(
         facts.exists, facts.error = True, exc.strerror or str(exc)
         return facts
     facts.exists, facts.size = True, st.st_size
-    if not stat.S_ISREG(st.st_mode):
-        facts.damage.append("not a regular file")
-        return facts
-    if st.st_size == 0:
+    if st.st_size == 0 and stat.S_ISREG(st.st_mode):
         facts.damage.append("0 bytes: an empty file, not a database (its data is gone)")
         return facts
     try:
-        with open(target.path, "rb") as handle:
-            header = handle.read(100)
+        header = read_head(target.path, 100)
+    except NotARegularFile as exc:
+        facts.damage.append(str(exc))
+        return facts
     except OSError as exc:
         facts.error = f"unreadable: {exc.strerror or exc}"
         return facts

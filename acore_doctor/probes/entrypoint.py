@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from acore_doctor.probes.bot_process import ENTRY_SCRIPTS, BotProcess
+from acore_doctor.redact import mask_command_line
+from acore_doctor.saferead import read_text_bounded
 
 LEGACY, RUNTIME = "legacy", "runtime"
 UNIT_DIRS = (
@@ -40,6 +42,11 @@ class Unit:
     exec_start: str | None
     restart: str | None
     start_limit_burst: str | None
+    #: sandboxing that decides what the unit's process may write (systemd.exec(5))
+    user: str | None = None
+    protect_system: str | None = None
+    read_only_paths: tuple[str, ...] = ()
+    read_write_paths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,24 +67,30 @@ def normalize_entrypoint(value: str) -> str | None:
 def parse_unit(path: Path) -> Unit | None:
     """The [Service] settings we need from a unit file; None when it cannot be read."""
     try:
-        if path.stat().st_size > MAX_UNIT_BYTES:
-            return None
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = read_text_bounded(path, MAX_UNIT_BYTES)
     except OSError:
         return None
     values: dict[str, str] = {}
+    paths: dict[str, list[str]] = {"ReadOnlyPaths": [], "ReadWritePaths": []}
     for raw in text.splitlines():
         line = raw.strip()
         if not line or line[0] in "#;" or "=" not in line:
             continue
         key, _, value = line.partition("=")
-        values.setdefault(key.strip(), value.strip())
+        key = key.strip()
+        if key in paths:  # repeatable, space-separated lists; an empty value resets the list
+            paths[key] = [*paths[key], *value.split()] if value.strip() else []
+        values.setdefault(key, value.strip())
     return Unit(
         path=path,
         working_directory=values.get("WorkingDirectory"),
         exec_start=values.get("ExecStart"),
         restart=values.get("Restart"),
         start_limit_burst=values.get("StartLimitBurst"),
+        user=values.get("User"),
+        protect_system=values.get("ProtectSystem"),
+        read_only_paths=tuple(paths["ReadOnlyPaths"]),
+        read_write_paths=tuple(paths["ReadWritePaths"]),
     )
 
 
@@ -146,8 +159,9 @@ def detect_entrypoint(
     for unit in units:
         kind = entry_of_command(unit.exec_start or "")
         if kind:
-            return Entrypoint(kind, "systemd", f"{unit.path}: ExecStart={unit.exec_start}")
+            exec_start = mask_command_line(unit.exec_start or "")
+            return Entrypoint(kind, "systemd", f"{unit.path}: ExecStart={exec_start}")
     if processes:
         proc = processes[0]
-        return Entrypoint(proc.entrypoint, "process", f"pid {proc.pid}: {' '.join(proc.cmdline)}")
+        return Entrypoint(proc.entrypoint, "process", f"pid {proc.pid}: {proc.command}")
     return files_entrypoint(bot_dir)

@@ -9,22 +9,24 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from acore_doctor import jsonstream
 from acore_doctor.deployment import Deployment
+from acore_doctor.saferead import NotARegularFile, open_regular, read_rest
 
-#: Far beyond any real state file; reading one this large only slows the run.
-MAX_STATE_BYTES = 64 * 1024 * 1024
+#: Files up to this size are read and parsed whole (fastest); larger ones are streamed item
+#: by item (acore_doctor.jsonstream), so a valid 200 MB history costs megabytes, not gigabytes.
+READ_WHOLE_MAX = 16 * 1024 * 1024
+#: Beyond this a file is not checked at all (it would take minutes): reported, not judged.
+STREAM_MAX = 1024 * 1024 * 1024
 #: mtimes this far ahead of the clock are "in the future" (clock skew allowance).
 FUTURE_SLACK_S = 300.0
 _RL_AGENT_KEY = re.compile(r"^-?\d+:-?\d+$")
-_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
-_NOCTTY = getattr(os, "O_NOCTTY", 0)
 
 
 def _shape_chat_history(data: Any) -> str | None:
@@ -100,15 +102,13 @@ def state_kinds(deployment: Deployment, entrypoint: str | None) -> list[StateKin
         StateKind("chat history", data / "chat_history", 1, ".json", _shape_chat_history),
         StateKind(
             "user profile",
-            deployment.path(s.str("USER_PROFILES_PATH", "./data/user_profiles")),
+            deployment.path(s.get("USER_PROFILES_PATH")),
             2,
             ".json",
             _shape_user_profile,
             prefix="user_",
         ),
-        StateKind(
-            "RL state", deployment.path(s.str("RL_DATA_DIR", "./data/rl")), 1, ".json", _shape_rl
-        ),
+        StateKind("RL state", deployment.path(s.get("RL_DATA_DIR")), 1, ".json", _shape_rl),
         StateKind(
             "bot conversation",
             data / "bot_conversations" / "active",
@@ -127,6 +127,8 @@ class StateReport:
     corrupt: list[tuple[str, str]] = field(default_factory=list)
     bad_shape: list[tuple[str, str]] = field(default_factory=list)
     future: list[tuple[str, float]] = field(default_factory=list)
+    #: too large to check (an item over the streaming limit, or the file over STREAM_MAX)
+    unchecked: list[tuple[str, str]] = field(default_factory=list)
     stray_tmp: list[str] = field(default_factory=list)
     unreadable_dirs: list[tuple[str, str]] = field(default_factory=list)
     elapsed_s: float = 0.0
@@ -162,30 +164,95 @@ def _files(kind: StateKind, report: StateReport) -> Iterator[str]:
 
 
 def read_state_file(path: str) -> tuple[bytes | None, float, str | None]:
-    """(content, mtime, error) without following into FIFOs or devices."""
+    """(content, mtime, error) without opening FIFOs or devices (acore_doctor.saferead). A
+    file larger than READ_WHOLE_MAX gives (None, mtime, None): check it with
+    :func:`stream_state_file`."""
     try:
-        fd = os.open(path, os.O_RDONLY | _NONBLOCK | _NOCTTY)
+        with open_regular(path) as handle:
+            st = os.fstat(handle.fileno())
+            if st.st_size > READ_WHOLE_MAX:
+                return None, st.st_mtime, None
+            data = read_rest(handle, READ_WHOLE_MAX)
+    except NotARegularFile as exc:
+        return None, 0.0, str(exc)
     except OSError as exc:
         return None, 0.0, f"unreadable: {exc.strerror or exc}"
+    if len(data) > READ_WHOLE_MAX:  # grew while read: stream it instead
+        return None, st.st_mtime, None
+    return data, st.st_mtime, None
+
+
+@dataclass
+class StreamedState:
+    error: str | None = None  # does not parse
+    shape: str | None = None  # parses, wrong shape
+    unchecked: str | None = None  # too large to check
+    items: int = 0
+
+
+def stream_state_file(path: str, kind: StateKind | None) -> StreamedState:
+    """Parse and shape-check a large state file one top-level item at a time.
+
+    Each list element is shape-checked as a one-element list; an object's members are
+    gathered with long lists cut to their first 100 elements (the shape checks look at types
+    and small fields, not at every element of a long list)."""
+    result = StreamedState()
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            return None, st.st_mtime, "not a regular file"
-        if st.st_size > MAX_STATE_BYTES:
-            return None, st.st_mtime, f"{st.st_size / 2**20:.0f} MiB, larger than any state file"
-        chunks = []
-        remaining = st.st_size + 1
-        while remaining > 0:
-            chunk = os.read(fd, remaining)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks), st.st_mtime, None
+        handle = open_regular(path)
+    except NotARegularFile as exc:
+        result.error = str(exc)
+        return result
     except OSError as exc:
-        return None, 0.0, f"unreadable: {exc.strerror or exc}"
-    finally:
-        os.close(fd)
+        result.error = f"unreadable: {exc.strerror or exc}"
+        return result
+    with handle:
+        st = os.fstat(handle.fileno())
+        if st.st_size > STREAM_MAX:
+            result.unchecked = f"{st.st_size / 2**30:.1f} GiB: too large to check in a health run"
+            return result
+        if kind is not None and kind.suffix == ".jsonl":
+            return _stream_lines(handle, kind, result)
+        skeleton: dict[str, Any] = {}
+
+        def check(key: str | None, value: Any) -> None:
+            if key is None:
+                if result.shape is None and kind is not None:
+                    problem = kind.shape([value])
+                    if problem:
+                        result.shape = f"item {result.items}: {problem}"
+                result.items += 1
+            else:
+                skeleton[key] = value[:100] if isinstance(value, list) else value
+
+        scanned = jsonstream.scan(handle, check)
+    if scanned.too_large:
+        result.unchecked = scanned.error
+    elif scanned.error:
+        result.error = scanned.error
+    elif kind is not None and result.shape is None:
+        if scanned.container == "object":
+            result.shape = kind.shape(skeleton)
+        elif scanned.container is None:
+            result.shape = "a lone JSON value, expected a list or an object"
+    return result
+
+
+def _stream_lines(handle: Any, kind: StateKind, result: StreamedState) -> StreamedState:
+    """A JSON-lines file, line by line: as parse_state, the last line that parses counts."""
+    last: Any = None
+    for line in handle:
+        if not line.strip():
+            continue
+        try:
+            last = json.loads(line)
+            result.items += 1
+        except (ValueError, RecursionError):
+            continue
+    if result.items == 0:
+        result.error = "no line parses as JSON"
+    else:
+        result.shape = kind.shape(last)
+    return result
 
 
 def parse_state(data: bytes, suffix: str) -> tuple[Any, str | None]:
@@ -234,6 +301,16 @@ def scan_state_files(
             data, mtime, error = read_state_file(path)
             if mtime > now + FUTURE_SLACK_S:
                 report.future.append((path, mtime))
+            if error is None and data is None:  # large: streamed, never held whole
+                streamed = stream_state_file(path, kind)
+                if streamed.unchecked:
+                    report.unchecked.append((path, f"{kind.name}: {streamed.unchecked}"))
+                    continue
+                if streamed.error is None:
+                    if streamed.shape:
+                        report.bad_shape.append((path, f"{kind.name}: {streamed.shape}"))
+                    continue
+                error = streamed.error
             if error is None:
                 parsed, error = parse_state(data or b"", kind.suffix)
                 if error is None:

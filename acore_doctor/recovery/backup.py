@@ -3,13 +3,18 @@
 What a backup holds: every file under ``data/`` (SQLite databases through the online
 backup API, so a copy taken while the bot writes is consistent; JSON files re-read until
 they parse, because the bot writes some of them non-atomically), ``prompts/`` and the
-bot's ``.env`` (stored and restored with mode 0600). Left out: ``data/temp/`` (scratch),
-``data/.quarantine/`` (the repair tool's, carried over by a restore) and SQLite's
-``-wal``/``-shm``/``-journal`` side files (the online backup already holds their content).
+bot's ``.env``, each with its owner, group and mode, so a restore run as root gives the bot's
+own user back exactly what it could read and write. Symlinks (``data/voice_models`` pointing
+at a model disk) are stored as symlinks, never followed; one pointing outside the deployment
+is named in the summary (its target's contents are not in the backup). FIFOs, sockets and
+devices are never opened: they are named in the summary as not backed up. Left out:
+``data/temp/`` (scratch), ``data/.quarantine/`` (the repair tool's, carried over by a restore)
+and SQLite's ``-wal``/``-shm``/``-journal`` side files (the online backup holds their content).
 
 The manifest (``<id>.manifest.jsonl``) is JSON lines in archive order: a header, one line per
-directory and file (kind, size, sha256, mode, whether it parsed), and a trailer with the
-archive's own size and sha256 and record counts for restore drills. Everything streams, so
+directory, file and symlink (kind, size, sha256, mode, uid, gid, whether it parsed; a link's
+target), and a trailer with the archive's own size and sha256, record counts for restore
+drills, links pointing outside the deployment and what was not backed up. Everything streams, so
 memory stays flat however large the deployment is.
 """
 
@@ -38,13 +43,14 @@ from acore_doctor.recovery.common import (
     RecoveryConfig,
     is_sqlite_sidecar,
     iter_dirs,
-    iter_files,
+    iter_entries,
     looks_like_sqlite,
     parse_stamp,
     remove_tree,
     stamp,
     utc_now,
 )
+from acore_doctor.saferead import not_a_file, open_regular
 
 FORMAT = "acore-doctor-backup/1"
 ARCHIVE_SUFFIX = ".tar.gz"
@@ -165,7 +171,7 @@ def manifest_entries(path: Path) -> Iterator[dict[str, Any]]:
             except ValueError:
                 yield {"type": "unreadable", "raw": raw[:80].decode("utf-8", "replace")}
                 continue
-            if isinstance(record, dict) and record.get("type") in ("dir", "file"):
+            if isinstance(record, dict) and record.get("type") in ("dir", "file", "symlink"):
                 yield record
 
 
@@ -177,9 +183,33 @@ class StateFile:
     kind: str  # "json" | "sqlite" | "env" | "file"
 
 
-def state_files(config: RecoveryConfig) -> Iterator[StateFile | str]:
-    """The deployment's state: files (as StateFile) and directories (as member names)."""
+@dataclass(frozen=True)
+class StateLink:
+    path: Path
+    member: str
+    target: str  # as the link holds it (relative or absolute)
+    outside: bool  # resolves to somewhere outside the deployment
+
+
+@dataclass(frozen=True)
+class NotSaved:
+    """Something at a state path that a backup must not open (a FIFO, socket or device)."""
+
+    member: str
+    what: str  # "a FIFO", "a socket", ...
+
+    def describe(self) -> str:
+        return f"{self.member}: {self.what}, not backed up"
+
+
+StateItem = StateFile | StateLink | NotSaved | str
+
+
+def state_files(config: RecoveryConfig) -> Iterator[StateItem]:
+    """The deployment's state: directories (as member names), then files (StateFile),
+    symlinks (StateLink, never followed) and special files (NotSaved, never opened)."""
     bot_dir = config.bot_dir
+    real_bot_dir = os.path.realpath(bot_dir)
     for top in ("data", "prompts"):
         root = bot_dir / top
         if not root.is_dir():
@@ -188,19 +218,39 @@ def state_files(config: RecoveryConfig) -> Iterator[StateFile | str]:
         yield top
         for directory in iter_dirs(root, skip):
             yield directory.relative_to(bot_dir).as_posix()
-        for path in iter_files(root, skip):
+        for path, kind in iter_entries(root, skip):
+            member = path.relative_to(bot_dir).as_posix()
+            if kind == "dir":
+                continue
+            if kind == "symlink":
+                try:
+                    target = os.readlink(path)
+                except OSError:
+                    continue
+                resolved = os.path.realpath(path)
+                inside = resolved == real_bot_dir or resolved.startswith(real_bot_dir + os.sep)
+                yield StateLink(path, member, target, outside=not inside)
+                continue
+            if kind != "file":
+                yield NotSaved(member, f"a {kind}")
+                continue
             if is_sqlite_sidecar(path) or path.name.endswith(".partial"):
                 continue
-            member = path.relative_to(bot_dir).as_posix()
             if path.suffix == ".json":
-                kind = "json"
+                file_kind = "json"
             elif top == "data" and looks_like_sqlite(path):
-                kind = "sqlite"
+                file_kind = "sqlite"
             else:
-                kind = "file"
-            yield StateFile(path, member, kind)
-    if config.env_file.is_file():
+                file_kind = "file"
+            yield StateFile(path, member, file_kind)
+    try:
+        problem = not_a_file(config.env_file)
+    except OSError:
+        return  # no .env (or none we may look at): nothing to back up
+    if problem is None:
         yield StateFile(config.env_file, ENV_MEMBER, "env")
+    else:
+        yield NotSaved(ENV_MEMBER, problem.strerror.removesuffix(", not a file"))
 
 
 # -- facts about one file ------------------------------------------------------------------------
@@ -285,9 +335,10 @@ class _HashingWriter:
 def create_backup(
     config: RecoveryConfig,
     label: str = "manual",
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> BackupInfo:
-    """Write one complete backup and return it. A kill leaves only ``*.partial`` files."""
+    """Write one complete backup and return it. A kill leaves only ``*.partial`` files.
+    ``progress(files, bytes)`` is called after each file (for a progress line)."""
     backup_dir = config.backup_dir
     backup_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     backup_id = stamp()
@@ -299,8 +350,10 @@ def create_backup(
     archive_partial = archive.with_name(archive.name + ".partial")
     manifest_partial = manifest.with_name(manifest.name + ".partial")
     counts = Counts()
-    files = total = 0
+    files = total = links = 0
     invalid: list[str] = []
+    outside: list[str] = []
+    not_saved: list[str] = []
     with tempfile.TemporaryDirectory(prefix=".acore-backup-", dir=backup_dir) as work:
         raw = open(archive_partial, "wb")  # noqa: SIM115 - closed below, after the tar
         os.chmod(archive_partial, 0o600)
@@ -320,12 +373,19 @@ def create_backup(
             with tarfile.open(fileobj=sink, mode="w:gz", compresslevel=GZIP_LEVEL) as tar:  # type: ignore[call-overload]
                 for item in state_files(config):
                     if isinstance(item, str):
-                        info = tarfile.TarInfo(item)
-                        info.type = tarfile.DIRTYPE
-                        info.mode = 0o755
-                        info.mtime = int(time.time())
-                        tar.addfile(info)
-                        lines.write(json.dumps({"type": "dir", "path": item}) + "\n")
+                        entry = _add_dir(tar, config.bot_dir / item, item)
+                        if entry is not None:
+                            lines.write(json.dumps(entry) + "\n")
+                    elif isinstance(item, NotSaved):
+                        not_saved.append(item.describe())
+                    elif isinstance(item, StateLink):
+                        entry = _add_link(tar, item)
+                        if entry is None:
+                            continue
+                        links += 1
+                        if item.outside:
+                            outside.append(f"{item.member} -> {item.target}")
+                        lines.write(json.dumps(entry) + "\n")
                     else:
                         entry = _add_file(tar, item, Path(work), counts)
                         if entry is None:
@@ -335,8 +395,8 @@ def create_backup(
                         if not entry["valid"]:
                             invalid.append(item.member)
                         lines.write(json.dumps(entry) + "\n")
-                        if progress and files % 10000 == 0:
-                            progress(f"{files} files, {total / 1e6:.0f} MB")
+                        if progress:
+                            progress(files, total)
                     # tarfile keeps every TarInfo it wrote; nothing reads them back here,
                     # and 100 000 of them would make memory grow with the deployment.
                     tar.members.clear()
@@ -352,6 +412,9 @@ def create_backup(
             "files": files,
             "bytes": total,
             "invalid": invalid[:100],
+            "links": links,
+            "links_outside": outside[:100],
+            "not_saved": not_saved[:100],
             "counts": counts.to_dict(),
         }
         lines.write(json.dumps(trailer) + "\n")
@@ -367,10 +430,52 @@ def create_backup(
         what=str(archive),
         after_sha256=trailer["archive_sha256"],
         outcome="done",
-        detail=f"{files} files, {total} bytes, label {label}"
-        + (f", {len(invalid)} invalid: {', '.join(invalid[:5])}" if invalid else ""),
+        detail=f"{files} files, {links} symlinks, {total} bytes, label {label}"
+        + (f", {len(invalid)} invalid: {', '.join(invalid[:5])}" if invalid else "")
+        + (f", not backed up: {'; '.join(not_saved[:5])}" if not_saved else ""),
     )
     return BackupInfo(backup_id, parse_stamp(backup_id), label, archive, manifest)
+
+
+def _owner(st: os.stat_result) -> dict[str, Any]:
+    """What a restore needs to give a path back to its owner: mode, uid, gid."""
+    return {"mode": oct(st.st_mode & 0o7777), "uid": st.st_uid, "gid": st.st_gid}
+
+
+def _tarinfo(member: str, st: os.stat_result) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(member)
+    info.mode, info.uid, info.gid = st.st_mode & 0o7777, st.st_uid, st.st_gid
+    info.mtime = int(st.st_mtime)
+    return info
+
+
+def _add_dir(tar: tarfile.TarFile, path: Path, member: str) -> dict[str, Any] | None:
+    try:
+        st = path.lstat()
+    except OSError:
+        return None  # gone since it was listed
+    info = _tarinfo(member, st)
+    info.type = tarfile.DIRTYPE
+    tar.addfile(info)
+    return {"type": "dir", "path": member, **_owner(st)}
+
+
+def _add_link(tar: tarfile.TarFile, item: StateLink) -> dict[str, Any] | None:
+    try:
+        st = item.path.lstat()
+    except OSError:
+        return None
+    info = _tarinfo(item.member, st)
+    info.type, info.linkname, info.mode = tarfile.SYMTYPE, item.target, 0o777
+    tar.addfile(info)
+    return {
+        "type": "symlink",
+        "path": item.member,
+        "target": item.target,
+        "outside": item.outside,
+        "uid": st.st_uid,
+        "gid": st.st_gid,
+    }
 
 
 def _add_file(
@@ -378,6 +483,8 @@ def _add_file(
 ) -> dict[str, Any] | None:
     try:
         stat = item.path.stat()
+        if not_a_file(item.path) is not None:
+            return None  # swapped for a FIFO or device since it was listed: never opened
     except OSError:
         return None  # gone since it was listed (the bot rotated it)
     records: dict[str, int] | int | None = None
@@ -394,14 +501,14 @@ def _add_file(
         if valid:
             counts.sqlite[item.member] = tables
         records = tables
-        entry = _stream_into(tar, source, item, stat.st_mode, stat.st_mtime)
+        entry = _stream_into(tar, source, item, stat)
         snapshot.unlink(missing_ok=True)
     else:
         entry = None
         for attempt in range(JSON_RETRIES if item.kind == "json" else 1):
             spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX, dir=work)  # noqa: SIM115
             try:
-                reader = HashingReader(item.path.open("rb"))
+                reader = HashingReader(open_regular(item.path))
             except OSError:
                 spool.close()
                 return None
@@ -415,9 +522,8 @@ def _add_file(
             if item.kind == "json":
                 valid, items = json_items(spool, size)
             if valid or attempt == JSON_RETRIES - 1:
-                mode = 0o600 if item.kind == "env" else stat.st_mode & 0o777
-                info = tarfile.TarInfo(item.member)
-                info.size, info.mode, info.mtime = size, mode, int(stat.st_mtime)
+                info = _tarinfo(item.member, stat)
+                info.size = size
                 spool.seek(0)
                 tar.addfile(info, spool)
                 spool.close()
@@ -430,7 +536,7 @@ def _add_file(
                     "kind": item.kind,
                     "size": size,
                     "sha256": reader.digest.hexdigest(),
-                    "mode": oct(mode),
+                    **_owner(stat),
                     "mtime": stat.st_mtime,
                     "valid": valid,
                 }
@@ -446,12 +552,12 @@ def _add_file(
 
 
 def _stream_into(
-    tar: tarfile.TarFile, source: Path, item: StateFile, mode: int, mtime: float
+    tar: tarfile.TarFile, source: Path, item: StateFile, stat: os.stat_result
 ) -> dict[str, Any]:
     size = source.stat().st_size
-    info = tarfile.TarInfo(item.member)
-    info.size, info.mode, info.mtime = size, mode & 0o777, int(mtime)
-    with source.open("rb") as handle:
+    info = _tarinfo(item.member, stat)
+    info.size = size
+    with open_regular(source) as handle:
         reader = HashingReader(handle)
         tar.addfile(info, reader)  # type: ignore[arg-type]
     return {
@@ -460,8 +566,8 @@ def _stream_into(
         "kind": item.kind,
         "size": size,
         "sha256": reader.digest.hexdigest(),
-        "mode": oct(mode & 0o777),
-        "mtime": mtime,
+        **_owner(stat),
+        "mtime": stat.st_mtime,
     }
 
 
@@ -470,12 +576,12 @@ def live_counts(config: RecoveryConfig) -> Counts:
     """The same record counts as a backup's trailer, read from the live deployment (read-only)."""
     counts = Counts()
     for item in state_files(config):
-        if isinstance(item, str):
+        if not isinstance(item, StateFile):
             continue
         if item.kind == "json":
             try:
-                with item.path.open("rb") as handle:
-                    valid, items = json_items(handle, item.path.stat().st_size)
+                with open_regular(item.path) as handle:
+                    valid, items = json_items(handle, os.fstat(handle.fileno()).st_size)
             except OSError:
                 continue
             if valid:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import time
 from collections.abc import Iterator, Mapping
@@ -23,15 +24,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from acore_doctor import catalog
 from acore_doctor.deployment import Deployment
-from acore_doctor.fsio import fsync_dir
+from acore_doctor.fsio import fsync_dir, private_dir
+from acore_doctor.redact import run_redactor
+from acore_doctor.saferead import kind_of, open_regular, read_head
 from acore_doctor.settings import BotSettings, parse_bool, parse_number
 
 HOME_DIR = ".acore-doctor"
 QUARANTINE_DIR = ".quarantine"
 AUDIT_LOG = "audit.jsonl"
 ATTEMPTS_LOG = "recovery-attempts.jsonl"
-DEFAULT_BACKUP_DIR = "backups"
+DEFAULT_BACKUP_DIR = str(catalog.SUITE_SETTINGS["STATE_BACKUP_DIR"].default)
 #: Scratch data the bot recreates; never backed up, carried over by a restore.
 SCRATCH_DIRS = ("temp",)
 #: Directories inside data/ that belong to the recovery tools, not to the bot's state.
@@ -58,6 +62,8 @@ class RecoveryConfig:
     auto_enabled: bool
     max_attempts: int
     cooldown_s: float
+    #: AUTO_BACKUP_ON_ERROR: AutoRecovery backs up (verified) before a repair writes.
+    auto_backup: bool = False
 
     @property
     def home(self) -> Path:
@@ -78,38 +84,41 @@ class RecoveryConfig:
 
 def recovery_config(deployment: Deployment, backup_dir: Path | str | None = None) -> RecoveryConfig:
     settings = deployment.settings
-    chosen = backup_dir or settings.str("STATE_BACKUP_DIR", "") or DEFAULT_BACKUP_DIR
+    chosen = backup_dir or settings.get("STATE_BACKUP_DIR") or DEFAULT_BACKUP_DIR
 
     # Parsed with the bot's rules but without noting problems on the shared settings object:
-    # test_recovery_settings_valid reports these keys, once.
-    def flag(key: str, default: bool) -> bool:
-        return parse_bool(key, settings.raw(key), default)[0]
-
-    def number(key: str, default: float, kind: type) -> Any:
-        return parse_number(key, settings.raw(key), default, kind)[0]
+    # test_recovery_settings_valid reports these keys, once. Defaults: the suite's table.
+    def value(key: str) -> Any:
+        setting = catalog.SUITE_SETTINGS[key]
+        if setting.kind == "bool":
+            return parse_bool(key, settings.raw(key), bool(setting.default))[0]
+        kind = int if setting.kind == "int" else float
+        return parse_number(key, settings.raw(key), setting.default, kind)[0]  # type: ignore[arg-type]
 
     return RecoveryConfig(
         bot_dir=deployment.bot_dir,
         env_file=deployment.env_file,
         backup_dir=deployment.path(chosen),
-        backup_enabled=flag("STATE_BACKUP_ENABLED", False),
-        retention_days=number("RECOVERY_STATE_RETENTION", 7, int),
-        auto_enabled=flag("AUTO_RECOVERY_ENABLED", True),
-        max_attempts=number("MAX_RECOVERY_ATTEMPTS", 3, int),
-        cooldown_s=number("RECOVERY_COOLDOWN", 300.0, float),
+        backup_enabled=value("STATE_BACKUP_ENABLED"),
+        retention_days=value("RECOVERY_STATE_RETENTION"),
+        auto_enabled=value("AUTO_RECOVERY_ENABLED"),
+        max_attempts=value("MAX_RECOVERY_ATTEMPTS"),
+        cooldown_s=value("RECOVERY_COOLDOWN"),
+        auto_backup=value("AUTO_BACKUP_ON_ERROR"),
     )
 
 
 def settings_problems(settings: BotSettings) -> list[str]:
     """What is wrong with the recovery settings, in words (empty when all is well)."""
     problems = []
-    for key, kind in (
-        ("STATE_BACKUP_ENABLED", "bool"),
-        ("AUTO_RECOVERY_ENABLED", "bool"),
-        ("RECOVERY_STATE_RETENTION", "int"),
-        ("MAX_RECOVERY_ATTEMPTS", "int"),
-        ("RECOVERY_COOLDOWN", "float"),
+    for key in (
+        "STATE_BACKUP_ENABLED",
+        "AUTO_RECOVERY_ENABLED",
+        "RECOVERY_STATE_RETENTION",
+        "MAX_RECOVERY_ATTEMPTS",
+        "RECOVERY_COOLDOWN",
     ):
+        kind = catalog.SUITE_SETTINGS[key].kind
         raw = settings.raw(key)
         if raw is None or raw == "":
             continue
@@ -123,8 +132,8 @@ def settings_problems(settings: BotSettings) -> list[str]:
             except ValueError:
                 problems.append(f"{key}={raw!r} is not a valid {kind}")
                 continue
-            if number <= 0:
-                problems.append(f"{key}={raw!r} must be greater than 0")
+            if not math.isfinite(number) or number <= 0:  # NaN/inf: never in range
+                problems.append(f"{key}={raw!r} must be a finite number greater than 0")
     return problems
 
 
@@ -161,7 +170,7 @@ def parse_when(text: str) -> datetime:
 # -- hashing and files ------------------------------------------------------------------------
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    with open_regular(path) as handle:
         for block in iter(lambda: handle.read(CHUNK), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -190,8 +199,7 @@ def looks_like_sqlite(path: Path) -> bool:
     if path.name.endswith(SQLITE_SUFFIXES):
         return True
     try:
-        with path.open("rb") as handle:
-            return handle.read(16) == SQLITE_MAGIC
+        return read_head(path, 16) == SQLITE_MAGIC
     except OSError:
         return False
 
@@ -211,35 +219,44 @@ def json_parses(data: bytes) -> bool:
     return True
 
 
-def _walk(root: Path, skip_top: tuple[str, ...]) -> Iterator[tuple[Path, bool]]:
-    """(path, is_dir) for everything under ``root``, streamed with scandir so a directory of
-    100 000 files never becomes one big list; symlinks are not followed and ``skip_top``
-    names first-level directories to leave out."""
+def iter_entries(root: Path, skip_top: tuple[str, ...] = ()) -> Iterator[tuple[Path, str]]:
+    """(path, kind) for everything under ``root``: kind is "dir", "file", "symlink" or what a
+    special file is ("FIFO", "socket", ...; see acore_doctor.saferead.kind_of). Streamed with
+    scandir so a directory of 100 000 files never becomes one big list; symlinks are reported,
+    never followed; ``skip_top`` names first-level directories to leave out."""
     stack = [root]
     while stack:
         current = stack.pop()
         try:
             with os.scandir(current) as entries:
                 for entry in entries:
-                    if entry.is_dir(follow_symlinks=False):
+                    path = Path(entry.path)
+                    if entry.is_symlink():
+                        yield path, "symlink"
+                    elif entry.is_dir(follow_symlinks=False):
                         if current == root and entry.name in skip_top:
                             continue
-                        stack.append(Path(entry.path))
-                        yield Path(entry.path), True
+                        stack.append(path)
+                        yield path, "dir"
                     elif entry.is_file(follow_symlinks=False):
-                        yield Path(entry.path), False
+                        yield path, "file"
+                    else:
+                        try:
+                            yield path, kind_of(entry.stat(follow_symlinks=False).st_mode)
+                        except OSError:
+                            continue
         except OSError:
             continue
 
 
 def iter_files(root: Path, skip_top: tuple[str, ...] = ()) -> Iterator[Path]:
-    """Every regular file under ``root`` (see _walk)."""
-    return (path for path, is_dir in _walk(root, skip_top) if not is_dir)
+    """Every regular file under ``root`` (see iter_entries)."""
+    return (path for path, kind in iter_entries(root, skip_top) if kind == "file")
 
 
 def iter_dirs(root: Path, skip_top: tuple[str, ...] = ()) -> Iterator[Path]:
-    """Every directory under ``root`` (see _walk)."""
-    return (path for path, is_dir in _walk(root, skip_top) if is_dir)
+    """Every directory under ``root`` (see iter_entries)."""
+    return (path for path, kind in iter_entries(root, skip_top) if kind == "dir")
 
 
 # -- the audit log ----------------------------------------------------------------------------
@@ -249,9 +266,17 @@ class AuditLog:
     def __init__(self, path: Path) -> None:
         self.path = path
 
+    #: Fields of free text (error messages, labels) that may quote a secret; the others are
+    #: paths and hashes that later actions read back, and stay exactly as they are.
+    FREE_TEXT = ("detail", "label", "reason", "error")
+
     def append(self, **event: Any) -> dict[str, Any]:
+        redact = run_redactor()
+        for key in self.FREE_TEXT:
+            if isinstance(event.get(key), str):
+                event[key] = redact(event[key])
         record = {"when": utc_now().isoformat(timespec="microseconds"), **event}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
         line = (json.dumps(record, sort_keys=True) + "\n").encode()
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:

@@ -77,11 +77,22 @@ def _plan_repair(deployment: Deployment, config: RecoveryConfig) -> list[str]:
     return [a.describe(deployment.bot_dir) for a in plan_repair(deployment, config)]
 
 
+class Applied(str):
+    """What a remediation did, and how many records it may have lost (0: none known)."""
+
+    maybe_lost: int = 0
+
+
 def _apply_repair(deployment: Deployment, config: RecoveryConfig, say: Say) -> str:
     report = apply_repair(deployment, config, say=say)
     if report.failed:
         return f"{len(report.failed)} of {len(report.actions)} repair(s) failed"
-    return f"{len(report.actions)} repair(s) made; originals in {report.quarantine}"
+    done = Applied(
+        f"{len(report.actions)} repair(s) made; originals in {report.quarantine}"
+        + (f"; {report.maybe_lost} record(s) may be lost" if report.incomplete else "")
+    )
+    done.maybe_lost = report.maybe_lost if report.incomplete else 0
+    return done
 
 
 def _plan_backup(deployment: Deployment, config: RecoveryConfig) -> list[str]:

@@ -3,9 +3,11 @@
 :func:`plan_repair` only reads (the health suite runs it as a dry run). :func:`apply_repair`
 acts, in this order: missing directories created; stray ``*.tmp`` files (an interrupted
 atomic save) moved into quarantine; corrupt JSON state files restored from the newest
-backup holding a valid copy, else copied into quarantine and replaced by an empty valid
-document; damaged SQLite databases salvaged into a new file, verified, and swapped in
-with the original (and its -wal/-shm/-journal) copied into quarantine.
+backup holding a valid copy, else copied into quarantine and replaced by the complete entries
+that still parse (an empty valid document when none do); damaged SQLite databases rebuilt
+from the newest verified backup plus every row salvaged from their pages
+(:func:`acore_doctor.recovery.salvage.rebuild_database`), checked, and swapped in with the
+original (and its -wal/-shm/-journal) copied into quarantine.
 
 Every action writes a ``started`` line to the audit log before it touches anything and a
 ``done``/``failed`` line after; a ``started`` line a kill left without its ending is closed
@@ -15,22 +17,38 @@ as ``interrupted`` (with the file's checksum as found) by the next run. Quaranti
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import tarfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from acore_doctor import jsonstream
 from acore_doctor.deployment import Deployment
 from acore_doctor.fsio import fsync_dir, write_atomic
 from acore_doctor.probes.databases import DbTarget, check_database
 from acore_doctor.probes.entrypoint import files_entrypoint
 from acore_doctor.probes.files import required_dirs as probe_required_dirs
-from acore_doctor.probes.state_files import StateKind, parse_state, state_kinds
-from acore_doctor.recovery.backup import list_backups, manifest_entries, read_member_bytes
+from acore_doctor.probes.state_files import (
+    StateKind,
+    parse_state,
+    read_state_file,
+    state_kinds,
+    stream_state_file,
+)
+from acore_doctor.recovery.backup import (
+    BackupInfo,
+    list_backups,
+    manifest_entries,
+    manifest_entry,
+    read_member_bytes,
+)
 from acore_doctor.recovery.common import (
+    CHUNK,
     QUARANTINE_DIR,
     SCRATCH_DIRS,
     AuditLog,
@@ -41,13 +59,15 @@ from acore_doctor.recovery.common import (
     iter_files,
     looks_like_sqlite,
     recovery_config,
+    remove_tree,
     sha256_or_none,
     stamp,
 )
-from acore_doctor.recovery.salvage import salvage_sqlite
+from acore_doctor.recovery.salvage import integrity_ok, rebuild_database
+from acore_doctor.saferead import open_regular
 
 #: Our own in-progress files; a kill can leave them, the next run quarantines them.
-PARTIAL_SUFFIXES = (".acore-repair.partial", ".acore-salvage.partial", ".acore-salvage.partial.src")
+PARTIAL_SUFFIXES = (".acore-repair.partial", ".acore-salvage.partial")
 
 
 @dataclass
@@ -63,8 +83,9 @@ class RepairAction:
             "create-dir": "create missing directory",
             "quarantine-tmp": "move stray temp file to quarantine",
             "restore-json": f"restore from backup {self.source} (current copy to quarantine)",
-            "reset-json": "move to quarantine, replace with an empty valid document",
-            "salvage-sqlite": "salvage readable rows into a new database (original to quarantine)",
+            "reset-json": "move to quarantine, keep the entries that still parse",
+            "salvage-sqlite": "rebuild from the newest verified backup plus the rows salvaged "
+            "from its pages (original to quarantine)",
         }[self.kind]
         return f"{where}: {verb} - {self.reason}"
 
@@ -78,6 +99,20 @@ class RepairReport:
     @property
     def failed(self) -> list[dict[str, Any]]:
         return [o for o in self.outcomes if o.get("outcome") == "failed"]
+
+    @property
+    def maybe_lost(self) -> int:
+        """Records that may be lost in repairs that did produce a valid file (estimate)."""
+        return sum(
+            int(o.get("maybe_lost") or 0) for o in self.outcomes if o.get("outcome") == "done"
+        )
+
+    @property
+    def incomplete(self) -> list[dict[str, Any]]:
+        """Repairs that produced a valid file but may not hold every record."""
+        return [
+            o for o in self.outcomes if o.get("outcome") == "done" and o.get("complete") is False
+        ]
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -142,6 +177,51 @@ def json_state_ok(data: bytes, kind: StateKind | None) -> bool:
     return kind is None or kind.shape(parsed) is None
 
 
+def json_damage(path: Path) -> str | None:
+    """Why a JSON file does not parse, or None. Large files are streamed, never held whole
+    (a valid 200 MB history is neither loaded into memory nor called corrupt)."""
+    data, _mtime, error = read_state_file(str(path))
+    if error is not None:
+        return None  # not a regular file or unreadable: nothing repair can rewrite
+    if data is None:
+        streamed = stream_state_file(str(path), None)
+        return None if streamed.unchecked else streamed.error
+    return parse_state(data, ".json")[1]
+
+
+def salvage_json(path: Path, kind: StateKind | None) -> tuple[Any, str]:
+    """What still parses of a damaged JSON state file, shaped as the bot expects: the
+    complete entries before the damage (the messages of a cut-off chat history, the members
+    of a cut-off profile), each kept only if the document keeps the kind's shape; else the
+    empty document. Returns (document, what was kept, in words)."""
+    empty = empty_document(path, kind)
+    try:
+        with open_regular(path) as handle:
+            found, scanned = jsonstream.salvage(handle)
+    except OSError:  # NotARegularFile included
+        found, scanned = None, None
+    if isinstance(found, list) and isinstance(empty, list):
+        kept = [item for item in found if kind is None or kind.shape([item]) is None]
+        document: Any = kept
+        total = len(found)
+    elif isinstance(found, dict) and isinstance(empty, dict):
+        document = dict(empty)
+        total = len(found)
+        for key, value in found.items():
+            trial = {**document, key: value}
+            if kind is None or kind.shape(trial) is None:
+                document = trial
+        kept = [k for k in found if k in document and document[k] is found[k]]
+    else:
+        return empty, "nothing parsed; replaced by an empty valid document"
+    where = f" (cut at: {scanned.error})" if scanned and scanned.error else ""
+    return document, (
+        f"kept {len(kept)} complete entr{'y' if len(kept) == 1 else 'ies'} that still parse"
+        + (f", dropped {total - len(kept)} of the wrong shape" if total > len(kept) else "")
+        + where
+    )
+
+
 def sqlite_damage(path: Path) -> str | None:
     """Why the database is damaged, or None (also None when it is merely busy)."""
     facts = check_database(DbTarget(path, "SQLite file in data/"))
@@ -181,13 +261,9 @@ def plan_repair(
                     )
                 )
         elif name.endswith(".json"):
-            try:
-                data_bytes = path.read_bytes()
-            except OSError:
-                continue
             # Only what does not parse: a file of the wrong shape still holds the user's
             # records, and replacing it would lose them (the health checks report it).
-            if parse_state(data_bytes, ".json")[1] is not None:
+            if json_damage(path) is not None:
                 corrupt.append(path)
         elif looks_like_sqlite(path) and not is_sqlite_sidecar(path):
             damage = sqlite_damage(path)
@@ -326,8 +402,9 @@ def _apply_one(
         detail=action.reason,
     )
     crash_point(f"repair:{action_id}:started")
+    facts: dict[str, Any] = {}
     try:
-        detail = _act(action, path, target, config, kinds, use_sqlite_cli)
+        detail = _act(action, path, target, config, kinds, use_sqlite_cli, facts)
         outcome = "done"
     except _RepairFailed as exc:
         detail, outcome = str(exc), "failed"
@@ -341,6 +418,7 @@ def _apply_one(
         source=action.source,
         outcome=outcome,
         detail=detail,
+        **facts,
     )
 
 
@@ -355,7 +433,9 @@ def _act(
     config: RecoveryConfig,
     kinds: list[StateKind],
     use_sqlite_cli: bool | None,
+    facts: dict[str, Any],
 ) -> str:
+    """Carry out one action; returns what was done, adds countable results to ``facts``."""
     if action.kind == "create-dir":
         path.mkdir(parents=True, exist_ok=True)
         return "created"
@@ -368,10 +448,11 @@ def _act(
         kind = kind_of(path, kinds)
         copy = _valid_copy(config, path, kind, action.source) if action.source else None
         if copy is None:
-            replacement = (json.dumps(empty_document(path, kind)) + "\n").encode()
-            how = "replaced by an empty valid document"
+            document, how = salvage_json(path, kind)
+            replacement = (json.dumps(document) + "\n").encode()
             if action.kind == "restore-json":
                 how += " (no backup copy passed the shape check)"
+            facts["kept_entries"] = len(document) if isinstance(document, list | dict) else 0
         else:
             replacement, backup_id = copy
             how = f"restored from backup {backup_id}"
@@ -383,7 +464,7 @@ def _act(
         crash_point("repair:json:replaced")
         return f"{how}; the damaged copy is in {target}"
     if action.kind == "salvage-sqlite":
-        return _salvage(path, target, use_sqlite_cli)
+        return _repair_database(path, target, config, use_sqlite_cli, facts)
     raise _RepairFailed(f"unknown action {action.kind}")
 
 
@@ -401,19 +482,90 @@ def _valid_copy(
     return None
 
 
-def _salvage(path: Path, target: Path, use_sqlite_cli: bool | None) -> str:
-    salvaged = path.with_name(path.name + PARTIAL_SUFFIXES[1])
-    result = salvage_sqlite(path, salvaged, use_cli=use_sqlite_cli)
+def verified_backup_copy(config: RecoveryConfig, path: Path, work: Path) -> tuple[Path, str] | None:
+    """The newest backup's copy of database ``path`` that was valid when backed up, still
+    matches the manifest's sha256 and passes integrity_check: (extracted copy, backup id)."""
+    relative = _relative(path, config.bot_dir)
+    for backup in reversed(list_backups(config.backup_dir)):
+        entry = manifest_entry(backup, relative)
+        if not entry or entry.get("kind") != "sqlite" or not entry.get("valid"):
+            continue
+        copy = work / f"backup-{backup.id}.db"
+        if extract_member(backup, relative, copy, entry.get("sha256")) and integrity_ok(copy):
+            return copy, backup.id
+        copy.unlink(missing_ok=True)
+    return None
+
+
+def extract_member(backup: BackupInfo, member: str, target: Path, sha256: str | None) -> bool:
+    """Stream one archive member into ``target``; False when absent or its checksum differs."""
+    digest = hashlib.sha256()
+    try:
+        with tarfile.open(backup.archive, mode="r|gz") as tar:
+            for info in tar:
+                if info.name == member and info.isfile():
+                    handle = tar.extractfile(info)
+                    if handle is None:
+                        return False
+                    with target.open("wb") as out:
+                        for block in iter(lambda h=handle: h.read(CHUNK), b""):
+                            digest.update(block)
+                            out.write(block)
+                    return sha256 is None or digest.hexdigest() == sha256
+                tar.members.clear()
+    except (OSError, tarfile.TarError, EOFError):
+        return False
+    return False
+
+
+def _repair_database(
+    path: Path,
+    target: Path,
+    config: RecoveryConfig,
+    use_sqlite_cli: bool | None,
+    facts: dict[str, Any],
+) -> str:
+    """Newest verified backup as the base, plus every row salvaged from the damaged file;
+    built beside it, checked, swapped in; the original (and its -wal/-shm/-journal) goes to
+    quarantine. Fails, leaving the original untouched, when no valid database comes out."""
+    rebuilt = path.with_name(path.name + PARTIAL_SUFFIXES[1])
+    for stale in config.home.glob("repair-*"):
+        remove_tree(stale)  # scratch a killed run left (copies of backups); we hold the lock
+    work = config.home / f"repair-{stamp()}"
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        base = verified_backup_copy(config, path, work)
+        copy, backup_id = base if base else (None, None)
+        result = rebuild_database(path, rebuilt, work, copy, backup_id, use_cli=use_sqlite_cli)
+    finally:
+        remove_tree(work)
     crash_point("repair:sqlite:salvaged")
+    facts.update(
+        method=result.salvage.method,
+        backup_id=result.backup_id,
+        maybe_lost=result.maybe_lost,
+        complete=result.complete,
+        tables={
+            t.name: {
+                "in_backup": t.in_backup,
+                "salvaged": t.salvaged,
+                "in_result": t.in_result,
+                "maybe_lost": t.maybe_lost,
+            }
+            for t in result.tables
+        },
+    )
     if not result.ok:
+        facts.clear()
         # Leave the original where it is: nothing readable beats nothing at all. The
         # failed attempt's output goes to quarantine with the rest, never deleted.
-        if salvaged.exists():
+        if rebuilt.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            os.rename(salvaged, target.with_name(target.name + ".failed-salvage"))
+            os.rename(rebuilt, target.with_name(target.name + ".failed-salvage"))
+        problems = result.problems or result.salvage.problems
         raise _RepairFailed(
-            "nothing salvageable (" + "; ".join(result.problems[:3]) + "); original left in "
-            "place; restore it with 'acore-doctor restore'"
+            "could not build a valid database (" + "; ".join(problems[:3]) + "); original "
+            "left in place, untouched; restore it with 'acore-doctor restore'"
         )
     copy_file_synced(path, target)
     crash_point("repair:sqlite:quarantined")
@@ -423,9 +575,8 @@ def _salvage(path: Path, target: Path, use_sqlite_cli: bool | None) -> str:
             # A stale WAL would be replayed into the new file and corrupt it again.
             os.rename(side, target.with_name(target.name + suffix))
     fsync_dir(path.parent)
-    os.replace(salvaged, path)
+    os.replace(rebuilt, path)
     fsync_dir(path.parent)
     crash_point("repair:sqlite:swapped")
-    rows = ", ".join(f"{t} {n}" for t, n in sorted(result.tables.items()))
-    notes = f" ({'; '.join(result.problems[:3])})" if result.problems else ""
-    return f"salvaged with {result.method}: {rows}{notes}; original in {target}"
+    verdict = "nothing known lost" if result.complete else f"{result.maybe_lost} row(s) may be lost"
+    return f"rebuilt ({verdict}): {result.summary()}; original in {target}"

@@ -25,6 +25,7 @@ import json
 import os
 import shutil
 import sqlite3
+import stat
 import tarfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -73,6 +74,7 @@ class StageReport:
     staged: Path
     files: int = 0
     bytes: int = 0
+    links: int = 0
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -109,20 +111,35 @@ def safe_member(name: str) -> bool:
     return bool(name) and not path.is_absolute() and ".." not in path.parts
 
 
-def stage_backup(backup: BackupInfo, staged: Path, check_content: bool = True) -> StageReport:
+LivePath = Callable[[str], Path]
+
+
+def stage_backup(
+    backup: BackupInfo,
+    staged: Path,
+    check_content: bool = True,
+    live: LivePath | None = None,
+) -> StageReport:
     """Extract ``backup`` into ``staged`` (created), verifying as it goes. Streams: memory
-    stays flat. Never raises for a bad backup; the report lists its problems."""
+    stays flat. Never raises for a bad backup; the report lists its problems.
+
+    Every file, directory and symlink gets the mode, owner and group the manifest recorded;
+    a manifest from before owners were recorded gives each the owner and mode of the live path
+    it will replace (``live(member)``). Owners are set only when running as root."""
     report = StageReport(backup, staged)
     report.problems = archive_problems(backup)
     if report.problems:
         return report
     staged.mkdir(parents=True, exist_ok=True, mode=0o700)
     entries = manifest_entries(backup.manifest)
+    directories: list[tuple[Path, dict[str, Any]]] = []
     try:
         with tarfile.open(backup.archive, mode="r|gz") as tar:
             for info in tar:
                 expected = next(entries, None)
-                problem = _stage_member(tar, info, expected, staged, check_content, report)
+                problem = _stage_member(
+                    tar, info, expected, staged, check_content, report, live, directories
+                )
                 tar.members.clear()  # see create_backup: keep memory flat
                 if problem:
                     report.problems.append(problem)
@@ -137,7 +154,39 @@ def stage_backup(backup: BackupInfo, staged: Path, check_content: bool = True) -
         report.problems.append(
             f"manifest lists {leftover.get('path')!r} (and maybe more) that the archive lacks"
         )
+    # Directories last and deepest first: a 0500 directory still takes its files first.
+    for target, expected in reversed(directories):
+        give_back(target, expected, live(expected["path"]) if live else None)
     return report
+
+
+def give_back(target: Path, recorded: dict[str, Any], replaced: Path | None) -> None:
+    """Give ``target`` the mode, owner and group recorded in the manifest; what is not
+    recorded (an older backup) comes from ``replaced``, the live path it replaces. Symlinks
+    get their owner only (a link has no mode of its own). Owners change only as root."""
+    try:
+        current = replaced.lstat() if replaced is not None else None
+    except OSError:
+        current = None
+    is_link = target.is_symlink()
+    uid, gid = recorded.get("uid"), recorded.get("gid")
+    if uid is None and current is not None:
+        uid, gid = current.st_uid, current.st_gid
+    if uid is not None and os.geteuid() == 0:
+        # Before chmod: chown clears set-id bits.
+        os.lchown(target, int(uid), int(gid) if gid is not None else -1)
+    if is_link:
+        return
+    mode = recorded.get("mode")
+    if mode is not None:
+        os.chmod(target, int(str(mode), 8))
+    elif current is not None:
+        os.chmod(target, stat.S_IMODE(current.st_mode))
+
+
+def _inside(root: Path, path: Path) -> bool:
+    real_root, real = os.path.realpath(root), os.path.realpath(path)
+    return real == real_root or real.startswith(real_root + os.sep)
 
 
 def _stage_member(
@@ -147,6 +196,8 @@ def _stage_member(
     staged: Path,
     check_content: bool,
     report: StageReport,
+    live: LivePath | None = None,
+    directories: list[tuple[Path, dict[str, Any]]] | None = None,
 ) -> str | None:
     if expected is None:
         return f"archive holds {info.name!r} that the manifest does not list"
@@ -155,10 +206,27 @@ def _stage_member(
     if not safe_member(info.name):
         return f"refusing unsafe path {info.name!r} in the archive"
     target = staged / info.name
+    if not _inside(staged, target.parent):
+        # A symlink staged earlier would carry this member out of the staging directory.
+        return f"refusing {info.name!r}: its directory is a symlink in the archive"
+    replaced = live(info.name) if live else None
     if info.isdir():
         if expected.get("type") != "dir":
             return f"{info.name}: a directory in the archive, a file in the manifest"
         target.mkdir(parents=True, exist_ok=True)
+        if directories is not None:
+            directories.append((target, expected))
+        return None
+    if info.issym():
+        if expected.get("type") != "symlink" or expected.get("target") != info.linkname:
+            return (
+                f"{info.name}: a symlink to {info.linkname!r} in the archive, the manifest says "
+                f"{expected.get('type')} {expected.get('target', '')!r}".rstrip(" '")
+            )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(info.linkname, target)
+        give_back(target, expected, replaced)
+        report.links += 1
         return None
     if not info.isfile() or expected.get("type") != "file":
         return f"{info.name}: not a regular file (type {info.type!r}), refused"
@@ -173,8 +241,7 @@ def _stage_member(
             digest.update(block)
             size += len(block)
             handle.write(block)
-    mode = 0o600 if info.name == ENV_MEMBER else int(str(expected.get("mode", "0o644")), 8)
-    os.chmod(target, mode)
+    give_back(target, expected, replaced)
     report.files += 1
     report.bytes += size
     if size != expected.get("size") or digest.hexdigest() != expected.get("sha256"):
@@ -348,7 +415,7 @@ def _stage_and_prepare(
 ) -> RestoreResult:
     """Everything before the commit point: nothing live changes here."""
     say(f"verifying and staging backup {backup.id} ({backup.label}) from {backup.archive}")
-    stage = stage_backup(backup, work / "staged")
+    stage = stage_backup(backup, work / "staged", live=_live_path(config))
     crash_point("restore:staged")
     result = RestoreResult(backup, dry_run, stage)
     if not stage.ok:
@@ -383,8 +450,15 @@ def _stage_and_prepare(
     write_json_atomic(work / JOURNAL, journal)
     staged_env = work / "staged" / ENV_MEMBER
     if staged_env.exists():
-        # shutil.move: .env may live on another filesystem than the bot's directory.
+        # shutil.move: .env may live on another filesystem than the bot's directory; a copy
+        # across filesystems keeps the mode but not the owner, so that is given back after.
+        owner = staged_env.stat()
         shutil.move(staged_env, components[2]["staged"])
+        give_back(
+            Path(components[2]["staged"]),
+            {"mode": oct(stat.S_IMODE(owner.st_mode)), "uid": owner.st_uid, "gid": owner.st_gid},
+            None,
+        )
         fsync_dir(config.env_file.parent)
     crash_point("restore:journal")
     say("taking a pre-restore backup of the live state")
@@ -392,6 +466,15 @@ def _stage_and_prepare(
     result.pre_restore = pre.id
     crash_point("restore:pre-backup")
     return result
+
+
+def _live_path(config: RecoveryConfig) -> LivePath:
+    """The live path a staged member replaces (.env may live outside the bot's directory)."""
+
+    def live(member: str) -> Path:
+        return config.env_file if member == ENV_MEMBER else config.bot_dir / member
+
+    return live
 
 
 def _drop_staging(work: Path) -> None:
@@ -459,7 +542,14 @@ def _carry_over(config: RecoveryConfig, work: Path) -> None:
             os.rename(source, target)
             fsync_dir(data)
             crash_point(f"restore:carried:{name}")
-    (data / "temp").mkdir(exist_ok=True)
+    temp = data / "temp"
+    if not temp.exists():
+        # Scratch the bot writes: created for the bot's user, not for root.
+        temp.mkdir()
+        owner = data.stat()
+        if os.geteuid() == 0:
+            os.chown(temp, owner.st_uid, owner.st_gid)
+        os.chmod(temp, stat.S_IMODE(owner.st_mode))
 
 
 def _clean_up(work: Path, journal: dict[str, Any]) -> None:

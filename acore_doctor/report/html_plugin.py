@@ -1,21 +1,27 @@
-"""Output plugin for pytest-html: the doctor summary above the results
-table (:func:`acore_doctor.report.html.summary_html`), a coloured Severity column, and rows
-whose skip reasons read as sentences and whose long texts are cut with a count."""
+"""Output plugin for pytest-html, loaded in health runs only: the report's title, the doctor
+summary above the results table (:func:`acore_doctor.report.html.summary_html`), a coloured
+Severity column, a guide link per row, and rows whose skip reasons read as sentences and whose
+long texts are cut with a count."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
 from acore_doctor.report.html import guide_link, results_log, severity_cell, summary_html
-from acore_doctor.run_state import is_health_run, state_of
+from acore_doctor.run_state import state_of
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_report_title(report: Any) -> None:
+    report.title = f"acore-doctor: {state_of(report.config).deployment.bot_dir}"
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_html_results_summary(
     prefix: list[str], summary: list[str], postfix: list[str], session: pytest.Session
 ) -> None:
-    if not is_health_run(session.config):
-        return
     report = state_of(session.config).report
     if report is not None:
         prefix.append(summary_html(report))
@@ -39,3 +45,18 @@ def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -
 def pytest_html_results_table_html(report: pytest.TestReport, data: list[str]) -> None:
     if getattr(report, "severity", None):  # a check of a health run
         results_log(report, data)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """pytest-metadata's table (CI variables such as a GIT_URL with a token, ``--metadata``)
+    goes into the HTML report and the console header: redact it like everything else."""
+    try:
+        from pytest_metadata.plugin import metadata_key
+    except ImportError:
+        return
+    metadata = session.config.stash.get(metadata_key, None)
+    if metadata:
+        redact = state_of(session.config).redact
+        clean = redact.document(metadata)
+        metadata.clear()
+        metadata.update(clean)

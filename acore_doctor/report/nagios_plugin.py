@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from acore_doctor.ops import nagios
-from acore_doctor.run_state import is_health_run
+from acore_doctor.run_state import is_health_run, is_xdist_worker
 
 PRINTED = pytest.StashKey[bool]()
 
@@ -38,6 +38,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if not config.getoption("nagios") or config.stash.get(PRINTED, False):
         return
+    if is_xdist_worker(config):
+        return  # the controller speaks for the run
     if not is_health_run(config):
         print(nagios.nagios_line(None, 3, "no health checks were collected"))
         session.exitstatus = 3

@@ -1,0 +1,1 @@
+"""Rules: pure functions from facts (probes) to problems, shared by checks and tools."""

@@ -1,0 +1,124 @@
+"""SQLite repair on real files with real damage: page-level salvage, backup + salvage merge,
+honest counts and exit codes (issue 11, "SQLite repair")."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from acore_doctor.recovery.backup import create_backup
+from acore_doctor.recovery.common import read_jsonl
+from acore_doctor.recovery.salvage import cli_can_recover, describe, salvage_sqlite
+from tests.support.builder import DeploymentBuilder
+from tests.support.damage import (
+    add_messages,
+    destroy,
+    make_store,
+    rows_of,
+    tree_of,
+)
+from tests.support.recovery import config_of, healthy
+from tests.support.runs import SUITE_ROOT, clean_env
+
+DB = "data/conversations.db"
+
+
+# -- exit codes, through the CLI ------------------------------------------------------------------
+def repair_cli(root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "acore_doctor.cli", "repair", "--apply", "--no-sqlite-cli"]
+        + [f"--bot-dir={root}"],
+        cwd=SUITE_ROOT,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_issue_scenario_backup_then_100_rows_then_2k_at_4096_keeps_everything(
+    bot: DeploymentBuilder,
+) -> None:
+    healthy(bot)
+    db = bot.root / DB
+    make_store(db, rows=5000)
+    create_backup(config_of(bot.root))
+    conn = sqlite3.connect(db)
+    add_messages(conn, 5000, 100)
+    conn.close()
+    everything = rows_of(db)
+    with db.open("r+b") as handle:
+        handle.seek(4096)
+        handle.write(random.Random(11).randbytes(2048))
+    proc = repair_cli(bot.root)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert rows_of(db) == everything
+    assert "nothing known lost" in proc.stdout
+
+
+def test_exit_1_when_rows_may_be_lost_and_2_when_nothing_valid_comes_out(
+    bot: DeploymentBuilder,
+) -> None:
+    healthy(bot)
+    db = bot.root / DB
+    make_store(db, rows=3000)
+    tree = tree_of(db)
+    destroy(db, tree.leaves[5], tree.page_size)
+    proc = repair_cli(bot.root)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "may be lost" in proc.stdout
+    record = [r for r in read_jsonl(config_of(bot.root).audit_log) if r.get("outcome") == "done"]
+    assert record and record[-1]["maybe_lost"] > 0
+
+    garbage = bot.write("data/other.db", random.Random(3).randbytes(16384))
+    before = garbage.read_bytes()
+    proc = repair_cli(bot.root)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert garbage.read_bytes() == before, "the original stays in place, untouched"
+
+
+@pytest.mark.asyncio
+async def test_auto_recovery_does_not_call_a_lossy_repair_recovered(
+    bot: DeploymentBuilder,
+) -> None:
+    from acore_doctor.recovery import AutoRecovery
+
+    healthy(bot)
+    db = bot.root / DB
+    make_store(db, rows=3000)
+    tree = tree_of(db)
+    destroy(db, tree.leaves[3], tree.page_size)
+
+    async def no_sleep(_seconds: float) -> None:
+        return None
+
+    recovery = AutoRecovery(bot.root, sleep=no_sleep, environ={})
+    result = await recovery.attempt_recovery(
+        sqlite3.DatabaseError("database disk image is malformed")
+    )
+    assert result.outcome != "recovered", result.detail
+    assert "may be lost" in result.detail
+
+
+def test_the_path_that_ran_is_named(tmp_path: Path) -> None:
+    """.recover is used when the host's sqlite3 can run it, and the result says which path
+    ran; either way every row on intact pages comes back."""
+    db = tmp_path / "conversations.db"
+    make_store(db, rows=2000)
+    rows = rows_of(db)
+    tree = tree_of(db)
+    destroy(db, tree.root, tree.page_size)
+    result = salvage_sqlite(db, tmp_path / "out.db", use_cli=None)
+    assert result.ok and rows_of(tmp_path / "out.db") == rows
+    cli = shutil.which("sqlite3")
+    if cli and cli_can_recover(cli):
+        assert result.method in ("sqlite3 .recover", "page reader")
+    else:
+        assert result.method == "page reader"
+        assert any(".recover" in p or "sqlite3 CLI" in p for p in result.problems)
+    assert f"path: {result.method}" in next(describe(result))

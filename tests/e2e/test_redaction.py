@@ -1,0 +1,106 @@
+"""Secrets from the deployment's settings never leave the process in clear."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from acore_doctor.redact import MASK
+from tests.support.builder import make_token
+
+TOKEN = make_token(secret="S3cr3tT0kenPartNoOneMayEverSeeXYZ12345")
+SECRETS = {
+    "DISCORD_TOKEN": TOKEN,
+    "OPENROUTER_API_KEY": "sk-or-v1-0123456789abcdef0123456789abcdef0123456789abcdef",
+    "ANALYTICS_PASSWORD": "correct-horse-battery-staple",
+    "GESTALT_API_TOKEN": "gst_9f8e7d6c5b4a39281706",
+    "CLIENT_SECRET": "zz-top-secret-value-42",
+    "ERROR_REPORT_WEBHOOK": "https://discord.com/api/webhooks/123456789012345678/AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-AbCdEfGhIjKlMnOpQrStUvWxYz",
+}
+
+LEAKY_CHECKS = """
+import logging
+import pytest
+from acore_doctor import check
+
+KEYS = {keys!r}
+
+@pytest.mark.critical
+@check("Leaks through assertion and locals", "Nothing.")
+def test_assert_leak(settings, record_property):
+    values = {{k: settings.raw(k) for k in KEYS}}
+    token = settings.raw("DISCORD_TOKEN")
+    webhook = settings.raw("ERROR_REPORT_WEBHOOK")
+    record_property("details", f"token {{token}} webhook {{webhook}}")
+    print("stdout:", values)
+    logging.getLogger("leak").error("log: %s %s", token, webhook)
+    assert token == "something else", f"expected another token, found {{token}} and {{values}}"
+
+@pytest.mark.warning
+@check("Leaks through a crash", "Nothing.")
+def test_crash_leak(settings):
+    raise RuntimeError("crash with " + settings.raw("OPENROUTER_API_KEY") + " " + settings.raw("ANALYTICS_PASSWORD"))
+
+@pytest.mark.warning
+@check("Leaks through a skip", "Nothing.")
+def test_skip_leak(settings):
+    pytest.skip("skip with " + settings.raw("CLIENT_SECRET") + " " + settings.raw("GESTALT_API_TOKEN"))
+"""
+
+
+def _fragments(secret: str) -> list[str]:
+    if "://" in secret:
+        return [secret, secret[-10:]]
+    return [secret, secret[:10], secret[-10:]]
+
+
+@pytest.mark.parametrize("extra", [[], ["-vv", "--showlocals", "--tb=long"]])
+def test_no_output_contains_a_planted_secret(pytester: pytest.Pytester, extra: list[str]):
+    bot = pytester.path / "bot"
+    bot.mkdir()
+    (bot / ".env").write_text("".join(f"{k}={v}\n" for k, v in SECRETS.items()))
+    (pytester.path / "health_tests").mkdir()
+    (pytester.path / "health_tests" / "test_leaks.py").write_text(
+        LEAKY_CHECKS.format(keys=list(SECRETS))
+    )
+    reports = pytester.path / "reports"
+    outputs = pytester.path / "out"
+    outputs.mkdir()
+    result = pytester.runpytest_subprocess(
+        f"--bot-dir={bot}",
+        f"--report-dir={reports}",
+        f"--html={outputs / 'report.html'}",
+        "--self-contained-html",
+        f"--junitxml={outputs / 'junit.xml'}",
+        f"--log-file={outputs / 'suite.log'}",
+        "-rA",
+        "-p",
+        "no:cacheprovider",
+        *extra,
+    )
+    assert result.ret == 2
+    console = result.stdout.str() + result.stderr.str()
+    assert MASK in console
+    files = {
+        p: p.read_text(errors="replace")
+        for p in [*reports.iterdir(), *outputs.iterdir()]
+        if p.is_file()
+    }
+    assert {p.suffix for p in files} >= {".json", ".html", ".xml", ".log"}
+    for name, text in {"console": console, **{str(p): t for p, t in files.items()}}.items():
+        for key, secret in SECRETS.items():
+            for fragment in _fragments(secret):
+                assert fragment not in text, f"{key} leaked into {name}"
+
+
+def test_real_suite_never_prints_the_deployment_token(bot, run_suite):
+    bot.set_env(DISCORD_TOKEN=f"Bot {TOKEN}")  # the token check fails and describes it
+    result = run_suite(bot.root, "-vv", "--showlocals")
+    assert result.code == 2
+    texts = [result.stdout, result.stderr] + [
+        p.read_text() for p in Path(result.report_dir).iterdir()
+    ]
+    for text in texts:
+        for fragment in _fragments(TOKEN):
+            assert fragment not in text

@@ -1,0 +1,27 @@
+"""Which bot runs here (systemd unit, process, files, override), the bot's interpreter, and
+the runtime (launcher.py) path's own checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from acore_doctor.probes.entrypoint import detect_entrypoint, parse_unit
+from tests.support.builder import DeploymentBuilder
+
+
+def test_files_and_override(bot: DeploymentBuilder) -> None:
+    assert detect_entrypoint(bot.root, None, [], []).kind == "legacy"
+    (bot.root / "data" / "gestalt_memory").mkdir()
+    assert detect_entrypoint(bot.root, None, [], []).kind == "runtime"
+    bot.remove("launcher.py")
+    assert detect_entrypoint(bot.root, None, [], []).kind == "legacy"
+    assert detect_entrypoint(bot.root, "launcher.py", [], []).source == "option"
+    bot.remove("main.py")
+    assert detect_entrypoint(bot.root, None, [], []).kind is None
+
+
+def test_unreadable_or_huge_unit_is_ignored(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.service"
+    huge.write_bytes(b"#" * (300 * 1024))
+    assert parse_unit(huge) is None
+    assert parse_unit(tmp_path / "missing.service") is None

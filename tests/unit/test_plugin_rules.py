@@ -1,0 +1,148 @@
+"""The engine's two small judges, called directly: how one phase's result becomes a finding
+(``plugin.classify``) and what makes a test a valid health check (``declaration_problem``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from acore_doctor.findings import Blocked
+from acore_doctor.plugin import classify, declaration_problem
+
+
+def phase(when: str, body: Callable[[], object]) -> tuple[pytest.CallInfo, pytest.TestReport]:
+    """A real CallInfo of ``body`` and the report pytest would make of it."""
+    call = pytest.CallInfo.from_call(body, when)  # type: ignore[arg-type]
+    excinfo = call.excinfo
+    if excinfo is None:
+        outcome, longrepr = "passed", None
+    elif excinfo.errisinstance(pytest.skip.Exception):
+        outcome, longrepr = "skipped", ("check.py", 1, f"Skipped: {excinfo.value.msg}")
+    else:
+        outcome, longrepr = "failed", str(excinfo.value)
+    report = pytest.TestReport(
+        "health_tests/test_x.py::test_y", ("check.py", 1, "test_y"), {}, outcome, longrepr, when
+    )
+    return call, report
+
+
+def fail_with(error: BaseException) -> Callable[[], object]:
+    def body() -> object:
+        raise error
+
+    return body
+
+
+def test_a_passing_call_passes_and_other_passing_phases_say_nothing() -> None:
+    assert classify(*phase("call", lambda: None)) == ("passed", "")
+    assert classify(*phase("setup", lambda: None)) == (None, "")
+    assert classify(*phase("teardown", lambda: None)) == (None, "")
+
+
+def test_a_skip_keeps_its_reason_without_the_prefix() -> None:
+    def body() -> None:
+        pytest.skip("voice is disabled")
+
+    assert classify(*phase("call", body)) == ("skipped", "voice is disabled")
+
+
+def test_an_assertion_is_a_failure_with_the_checks_own_message() -> None:
+    error = AssertionError("expected 0600, found 0644\nassert 420 == 384")
+    assert classify(*phase("call", fail_with(error))) == ("failed", "expected 0600, found 0644")
+
+
+def test_pytest_fail_is_a_failure_with_its_message() -> None:
+    def body() -> None:
+        pytest.fail("the token was rejected")
+
+    assert classify(*phase("call", body)) == ("failed", "the token was rejected")
+
+
+def test_blocked_is_a_symptom_of_its_root() -> None:
+    outcome, message = classify(*phase("call", fail_with(Blocked("ollama", "not reachable"))))
+    assert outcome == "blocked"
+    assert message == "blocked by ollama: not reachable"
+
+
+def test_any_other_exception_is_a_crash_naming_type_phase_and_first_line() -> None:
+    crashed = classify(*phase("call", fail_with(KeyError("OLLAMA_MODEL"))))
+    assert crashed == ("crashed", "check crashed: KeyError: 'OLLAMA_MODEL'")
+    during_setup = classify(*phase("setup", fail_with(OSError("disk gone\nmore detail"))))
+    assert during_setup == ("crashed", "check crashed during setup: OSError: disk gone")
+    bare = classify(*phase("call", fail_with(RuntimeError())))
+    assert bare == ("crashed", "check crashed: RuntimeError")
+
+
+VALID = """
+import pytest
+from acore_doctor import check
+
+@pytest.mark.critical
+@check("Token is set", "Set DISCORD_TOKEN.")
+def test_ok():
+    pass
+"""
+
+
+def items_of(pytester: pytest.Pytester, source: str) -> dict[str, pytest.Item]:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    return {item.name: item for item in pytester.getitems(source)}
+
+
+def test_a_declared_check_with_one_severity_is_valid(pytester: pytest.Pytester) -> None:
+    [item] = items_of(pytester, VALID).values()
+    assert declaration_problem(item) is None
+
+
+def test_severity_markers_must_be_exactly_one(pytester: pytest.Pytester) -> None:
+    items = items_of(
+        pytester,
+        """
+import pytest
+from acore_doctor import check
+
+@check("No severity", "Add one.")
+def test_none():
+    pass
+
+@pytest.mark.critical
+@pytest.mark.warning
+@check("Both severities", "Pick one.")
+def test_both():
+    pass
+""",
+    )
+    none = declaration_problem(items["test_none"])
+    both = declaration_problem(items["test_both"])
+    assert none is not None and "exactly one severity marker" in none and "found: none" in none
+    assert both is not None and "found: critical, warning" in both
+
+
+def test_title_and_recommendation_are_required(pytester: pytest.Pytester) -> None:
+    items = items_of(
+        pytester,
+        """
+import pytest
+from acore_doctor import check
+
+@pytest.mark.warning
+def test_undeclared():
+    pass
+
+@pytest.mark.warning
+@check("", "A recommendation without a title.")
+def test_no_title():
+    pass
+
+@pytest.mark.critical
+@check("A title without a recommendation", "")
+def test_no_recommendation():
+    pass
+""",
+    )
+    for name, item in items.items():
+        problem = declaration_problem(item)
+        assert problem is not None, name
+        assert "must declare a title and a recommendation" in problem
+        assert item.nodeid in problem

@@ -1,0 +1,348 @@
+"""AutoRecovery: strategy by class hierarchy, guards, backoff, and a log that survives restarts."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from acore_doctor.recovery import AutoRecovery, Escalation
+from acore_doctor.recovery.auto import classify, find_loops, resolve_strategy
+from acore_doctor.recovery.common import read_jsonl
+from tests.support.builder import DeploymentBuilder
+from tests.support.recovery import healthy
+
+
+# discord.py's hierarchy (discord/errors.py, discord/gateway.py), rebuilt without discord.
+class DiscordException(Exception):
+    pass
+
+
+class ClientException(DiscordException):
+    pass
+
+
+class LoginFailure(ClientException):
+    pass
+
+
+class HTTPException(DiscordException):
+    def __init__(self, status: int, headers: dict[str, str] | None = None) -> None:
+        super().__init__(f"{status} error")
+        self.status = status
+        self.response = type("Response", (), {"status": status, "headers": headers or {}})()
+
+
+class Forbidden(HTTPException):
+    pass
+
+
+class RateLimited(DiscordException):
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limited, retry in {retry_after}")
+        self.retry_after = retry_after
+
+
+class ConnectionClosed(ClientException):
+    def __init__(self, code: int) -> None:
+        super().__init__(f"closed with {code}")
+        self.code = code
+
+
+for _cls in (
+    DiscordException,
+    ClientException,
+    LoginFailure,
+    HTTPException,
+    Forbidden,
+    RateLimited,
+):
+    _cls.__module__ = "discord.errors"
+ConnectionClosed.__module__ = "discord.gateway"
+
+
+class MissingAccess(Forbidden):
+    """A bot's own subclass: handled like its parent."""
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def make(tmp_path: Path, clock: Clock, **kwargs: Any) -> AutoRecovery:
+    kwargs.setdefault("environ", {})
+    return AutoRecovery(
+        log_path=tmp_path / "attempts.jsonl", sleep=clock.sleep, clock=clock, **kwargs
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "strategy"),
+    [
+        (LoginFailure("Improper token has been passed."), "refuse"),
+        (Forbidden(403), "refuse"),
+        (MissingAccess(403), "refuse"),
+        (HTTPException(401), "refuse"),
+        (HTTPException(429, {"Retry-After": "3"}), "rate_limit"),
+        (RateLimited(2.5), "rate_limit"),
+        (HTTPException(503), "reconnect"),
+        (HTTPException(404), None),
+        (ConnectionClosed(1006), "reconnect"),
+        (ConnectionClosed(4004), "refuse"),
+        (aiohttp.ServerDisconnectedError(), "reconnect"),
+        (aiohttp.ClientConnectorError(None, OSError(111, "refused")), "reconnect"),
+        (ConnectionResetError(), "reconnect"),
+        (TimeoutError(), "reconnect"),
+        (PermissionError(13, "denied"), "refuse"),
+        (MemoryError(), "clear_caches"),
+        (sqlite3.DatabaseError("database disk image is malformed"), "repair_data"),
+        (sqlite3.OperationalError("database is locked"), "backoff"),
+        (json.JSONDecodeError("Expecting value", "", 0), "repair_data"),
+        (ValueError("unrelated"), None),
+    ],
+)
+def test_strategy_follows_the_class_hierarchy(error: BaseException, strategy: str | None) -> None:
+    assert resolve_strategy(error, {}) == strategy
+
+
+def test_a_class_named_like_discords_elsewhere_is_not_discords() -> None:
+    class Forbidden(Exception):  # noqa: N818 - the point is the name
+        pass
+
+    assert classify(Forbidden()) is None
+
+
+@pytest.mark.asyncio
+async def test_rate_limit_waits_retry_after_and_reconnect_calls_the_hook(tmp_path: Path) -> None:
+    clock = Clock()
+    recovery = make(tmp_path, clock)
+    result = await recovery.attempt_recovery(RateLimited(2.5))
+    assert result.handled and result.outcome == "waited"
+    assert 2.5 <= clock.slept[-1] <= 2.75
+
+    await recovery.attempt_recovery(HTTPException(429, {"Retry-After": "7"}))
+    assert 7 <= clock.slept[-1] <= 7.7
+
+    calls: list[str] = []
+
+    async def reconnect_ollama() -> None:
+        calls.append("ollama")
+
+    recovery.register_reconnect("ollama", reconnect_ollama)
+    recovery.register_reconnect("kokoro", lambda: calls.append("kokoro"))
+    result = await recovery.attempt_recovery(
+        aiohttp.ServerDisconnectedError(), {"service": "ollama"}
+    )
+    assert result.outcome == "recovered" and calls == ["ollama"]
+
+
+@pytest.mark.asyncio
+async def test_auth_errors_are_refused_and_escalated_once(tmp_path: Path) -> None:
+    clock = Clock()
+    told: list[Escalation] = []
+    reconnects: list[int] = []
+    recovery = make(tmp_path, clock, notifier=told.append)
+    recovery.register_reconnect("discord", lambda: reconnects.append(1))
+    for _ in range(3):
+        result = await recovery.attempt_recovery(LoginFailure("bad token"), {"guild": "g1"})
+        assert result.outcome == "refused" and not result.handled
+    assert reconnects == [] and clock.slept == []
+    assert len(told) == 1, "one escalation per cooldown, not one per error"
+    assert told[0].error_type.endswith("LoginFailure") and told[0].context == {"guild": "g1"}
+
+
+@pytest.mark.asyncio
+async def test_circuit_opens_after_max_attempts_within_cooldown(tmp_path: Path) -> None:
+    clock = Clock()
+    told: list[Escalation] = []
+    recovery = make(tmp_path, clock, max_attempts=3, cooldown_s=300, notifier=told.append)
+    results = [await recovery.attempt_recovery(ConnectionResetError()) for _ in range(5)]
+    assert [r.outcome for r in results] == ["backed_off"] * 3 + ["circuit_open"] * 2
+    assert len(told) == 1 and "3 attempts within 300s" in told[0].reason
+    assert len(clock.slept) == 3, "no sleeping or acting once the circuit is open"
+    # Backoff grows, with jitter between half and all of base * 2^(n-1).
+    for n, delay in enumerate(clock.slept, 1):
+        assert 0.5 * 2 ** (n - 1) <= delay <= 2 ** (n - 1)
+    clock.now += 301
+    result = await recovery.attempt_recovery(ConnectionResetError())
+    assert result.outcome == "backed_off", "after the cooldown the circuit closes again"
+    assert find_loops(read_jsonl(tmp_path / "attempts.jsonl"), 3, 300) == []
+
+
+@pytest.mark.asyncio
+async def test_disabled_does_nothing(bot: DeploymentBuilder) -> None:
+    bot.set_env(AUTO_RECOVERY_ENABLED="false")
+    clock = Clock()
+    calls: list[int] = []
+    recovery = AutoRecovery(bot.root, sleep=clock.sleep, clock=clock, environ={})
+    recovery.register_cache("responses", lambda: calls.append(1))
+    result = await recovery.attempt_recovery(MemoryError())
+    assert result.outcome == "disabled" and calls == [] and clock.slept == []
+
+
+@pytest.mark.asyncio
+async def test_memory_pressure_clears_registered_caches(tmp_path: Path) -> None:
+    clock = Clock()
+    cache = {"a": 1}
+    recovery = make(tmp_path, clock)
+    recovery.register_cache("responses", cache.clear)
+    result = await recovery.attempt_recovery(MemoryError())
+    assert result.outcome == "recovered" and cache == {}
+
+
+@pytest.mark.asyncio
+async def test_database_error_runs_data_repair(bot: DeploymentBuilder) -> None:
+    healthy(bot)
+    history = bot.write("data/chat_history/42.json", '[{"role": "user", "content": "cu')
+    clock = Clock()
+    reopened: list[int] = []
+    recovery = AutoRecovery(bot.root, sleep=clock.sleep, clock=clock, environ={})
+    result = await recovery.attempt_recovery(
+        json.JSONDecodeError("Unterminated string", "", 0), {"reopen": lambda: reopened.append(1)}
+    )
+    assert result.outcome == "recovered", result.detail
+    assert json.loads(history.read_text()) == []
+    assert list((bot.root / "data/.quarantine").rglob("42.json"))
+    assert reopened == [1]
+
+
+@pytest.mark.asyncio
+async def test_the_log_is_bounded_and_secrets_never_reach_it(bot: DeploymentBuilder) -> None:
+    token = bot.env()["DISCORD_TOKEN"]
+    clock = Clock()
+    recovery = AutoRecovery(
+        bot.root, sleep=clock.sleep, clock=clock, environ={}, max_log_records=10, cooldown_s=0.001
+    )
+    for _ in range(50):
+        clock.now += 1
+        await recovery.attempt_recovery(ConnectionResetError(f"reset while sending {token}"))
+    path = bot.root / ".acore-doctor" / "recovery-attempts.jsonl"
+    lines = path.read_text().splitlines()
+    assert len(lines) <= 20
+    assert token not in path.read_text()
+    assert read_jsonl(path)[-1]["ts"] == clock.now
+
+
+def test_find_loops_reports_more_attempts_than_allowed() -> None:
+    records = [
+        {"ts": 1000 + i * 10, "strategy": "reconnect", "outcome": "backed_off"} for i in range(6)
+    ]
+    records.append({"ts": 1100, "strategy": "reconnect", "outcome": "circuit_open"})
+    assert find_loops(records, 3, 300) == [
+        {"strategy": "reconnect", "attempts": 6, "window_start": 1000}
+    ]
+    assert find_loops(records, 6, 300) == []
+    assert find_loops(records, 3, 15) == []
+
+
+def test_settings_follow_the_bots_parse_rules_without_a_deployment() -> None:
+    recovery = AutoRecovery(
+        environ={
+            "AUTO_RECOVERY_ENABLED": "yes",  # the bot reads only 'true' as true
+            "MAX_RECOVERY_ATTEMPTS": "5",
+            "RECOVERY_COOLDOWN": "5 minutes",  # unparseable: the default
+        }
+    )
+    assert (recovery.enabled, recovery.max_attempts, recovery.cooldown_s) == (False, 5, 300.0)
+
+
+@pytest.mark.asyncio
+async def test_each_service_has_its_own_circuit(tmp_path: Path) -> None:
+    """Three Ollama reconnects open Ollama's circuit, not Discord's."""
+    clock = Clock()
+    told: list[Escalation] = []
+    recovery = make(tmp_path, clock, max_attempts=3, cooldown_s=300, notifier=told.append)
+    ollama = [
+        await recovery.attempt_recovery(ConnectionResetError(), {"service": "ollama"})
+        for _ in range(4)
+    ]
+    assert [r.outcome for r in ollama] == ["backed_off"] * 3 + ["circuit_open"]
+    discord = await recovery.attempt_recovery(ConnectionClosed(1006), {"service": "discord"})
+    assert discord.outcome == "backed_off", discord.detail
+    # Without a service named, each error type is its own circuit.
+    timeouts = [await recovery.attempt_recovery(TimeoutError()) for _ in range(3)]
+    assert [r.outcome for r in timeouts] == ["backed_off"] * 3
+    assert len(told) == 1 and told[0].context["circuit"] == "reconnect:ollama"
+    records = read_jsonl(tmp_path / "attempts.jsonl")
+    assert {r.get("key") for r in records} == {
+        "reconnect:ollama",
+        "reconnect:discord",
+        "reconnect:builtins.TimeoutError",
+    }
+    # Three per circuit is within the limit: no loop, although seven reconnects happened.
+    assert find_loops(records, 3, 300) == []
+
+
+def test_find_loops_counts_per_circuit() -> None:
+    records = [
+        {"ts": 1000 + i, "strategy": "reconnect", "key": f"reconnect:{name}", "outcome": "failed"}
+        for i, name in enumerate(["ollama", "discord"] * 3)
+    ]
+    assert find_loops(records, 3, 300) == []
+    records += [
+        {"ts": 1010, "strategy": "reconnect", "key": "reconnect:ollama", "outcome": "failed"}
+    ]
+    assert find_loops(records, 3, 300) == [
+        {"strategy": "reconnect:ollama", "attempts": 4, "window_start": 1000}
+    ]
+
+
+@pytest.mark.asyncio
+async def test_auto_backup_on_error_backs_up_before_a_repair_writes(bot: DeploymentBuilder) -> None:
+    from acore_doctor.recovery.backup import list_backups, read_member_bytes
+
+    healthy(bot)
+    bot.set_env(AUTO_BACKUP_ON_ERROR="true")
+    broken = b'[{"role": "user", "content": "cu'
+    bot.write("data/chat_history/42.json", broken)
+    clock = Clock()
+    recovery = AutoRecovery(bot.root, sleep=clock.sleep, clock=clock, environ={})
+    result = await recovery.attempt_recovery(json.JSONDecodeError("Unterminated", "", 0))
+    assert result.outcome == "recovered", result.detail
+    [backup] = list_backups(bot.root / "backups")
+    assert backup.label == "before-auto-repair"
+    assert read_member_bytes(backup, "data/chat_history/42.json") == broken
+    # Rate-limited: a second repair within RECOVERY_COOLDOWN takes no second backup.
+    bot.write("data/chat_history/43.json", b"{")
+    clock.now += 1000  # the attempt clock; backups are dated by the wall clock
+    result = await recovery.attempt_recovery(json.JSONDecodeError("Expecting", "", 0))
+    assert result.outcome == "recovered", result.detail
+    assert len(list_backups(bot.root / "backups")) == 1
+
+
+@pytest.mark.asyncio
+async def test_no_repair_when_the_backup_before_it_fails(bot: DeploymentBuilder) -> None:
+    healthy(bot)
+    (bot.root / "not-a-dir").write_text("a file where the backup directory should be")
+    bot.set_env(AUTO_BACKUP_ON_ERROR="true", STATE_BACKUP_DIR="not-a-dir/backups")
+    broken = bot.write("data/chat_history/42.json", b"[")
+    clock = Clock()
+    recovery = AutoRecovery(bot.root, sleep=clock.sleep, clock=clock, environ={})
+    result = await recovery.attempt_recovery(json.JSONDecodeError("Expecting", "", 0))
+    assert result.outcome == "failed"
+    assert "AUTO_BACKUP_ON_ERROR backup failed" in result.detail
+    assert broken.read_bytes() == b"[", "the repair wrote although the backup failed"
+
+
+@pytest.mark.asyncio
+async def test_without_auto_backup_no_backup_is_taken(bot: DeploymentBuilder) -> None:
+    healthy(bot)
+    bot.write("data/chat_history/42.json", b"[")
+    clock = Clock()
+    recovery = AutoRecovery(bot.root, sleep=clock.sleep, clock=clock, environ={})
+    result = await recovery.attempt_recovery(json.JSONDecodeError("Expecting", "", 0))
+    assert result.outcome == "recovered", result.detail
+    assert not (bot.root / "backups").exists()
