@@ -189,7 +189,10 @@ def start_health_run(config: pytest.Config) -> None:
     )
     _refuse_split_path_options(config)
     given = config.getoption("bot_dir") or os.environ.get(BOT_DIR_ENV) or config.getini("bot_dir")
-    if not given and _is_suite_checkout(config.invocation_params.dir):
+    listing = any(
+        config.getoption(name, False) for name in ("collectonly", "showfixtures", "markers")
+    )
+    if not given and not listing and _is_suite_checkout(config.invocation_params.dir):
         raise pytest.UsageError(
             "which deployment should be checked? Give the bot's directory: "
             "pytest --bot-dir=/path/to/acore_bot (or set ACORE_BOT_DIR, or bot_dir in "
@@ -370,8 +373,15 @@ def _restore_log_records() -> None:
 
 
 # -- collection ----------------------------------------------------------------------------
+IS_CHECK = pytest.StashKey[bool]()
+
+
 def is_check(item: pytest.Item) -> bool:
-    return is_check_path(Path(str(item.path)))
+    """Whether ``item`` is a health check (asked in every phase of every test: remembered)."""
+    known = item.stash.get(IS_CHECK, None)
+    if known is None:
+        known = item.stash[IS_CHECK] = is_check_path(Path(str(item.path)))
+    return known
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -460,6 +470,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {finding.message}")
     report.severity = finding.severity  # type: ignore[attr-defined]
     report.doctor_title = finding.title  # type: ignore[attr-defined]
+    report.doctor_guide = finding.guide  # type: ignore[attr-defined]
     if report.failed and item.config.get_verbosity() < 1:
         # The finding says it all; the traceback is for -v.
         report.longrepr = f"{finding.title}: {finding.message}"

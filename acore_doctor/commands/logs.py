@@ -34,8 +34,9 @@ from acore_doctor.logs.sources import (
 )
 from acore_doctor.logs.state import load_state, new_keys, save_state
 from acore_doctor.logs.window import last_record_time, newest_record_time
+from acore_doctor.probes.bot_process import format_duration
 from acore_doctor.redact import Redactor, set_run_redactor
-from acore_doctor.rules.logs import LogProblem, LogThresholds, assess, describe_age, log_stale
+from acore_doctor.rules.logs import LogProblem, LogThresholds, assess, log_stale
 from acore_doctor.saferead import open_regular
 from acore_doctor.suite import REPORTS_ENV, resolve_report_dir
 
@@ -326,7 +327,7 @@ def render_text(
 ) -> str:
     parse = analysis.parse
     newest = (
-        f"Newest record: {document['newest_record']}, {describe_age(age)} ago"
+        f"Newest record: {document['newest_record']}, {format_duration(age)} ago"
         + (" (the log is not being written now)" if age > 3600 else "")
         if age is not None
         else "Newest record: none with a timestamp"
