@@ -2,7 +2,12 @@
 the documented keys no code reads (§2.5), and the value rules the bot no longer enforces (§2.1,
 §2.6).
 
-Checks use it to interpret `.env` exactly as the bot would. Other areas may add entries.
+Checks use it to interpret `.env` exactly as the bot would. When the deployment holds the bot's
+source, what its own config/ code says wins for kinds and defaults
+(``acore_doctor/probes/bot_source.py``); this catalog keeps what code cannot say (ranges,
+allowed values, why a dead key is dead) and answers when there is no source.
+:data:`SUITE_SETTINGS` is the one table of acore-doctor's own variables (README's
+"Configuration variables" table, never dead keys, the tools' defaults).
 """
 
 from __future__ import annotations
@@ -466,7 +471,7 @@ AUTO_RECOVERY_ENABLED b true | AutoRecovery's switch
 MAX_RECOVERY_ATTEMPTS i 3 | AutoRecovery's circuit breaker: attempts before it stops
 RECOVERY_COOLDOWN f 300 | AutoRecovery's circuit breaker: seconds between attempts
 ACORE_DOCTOR_HISTORY_KEEP i 1000 | runs kept in the trend file
-AUTO_BACKUP_ON_ERROR b false | reserved for the suite (no tool reads it yet); never a dead key
+AUTO_BACKUP_ON_ERROR b false | AutoRecovery takes a verified backup (one per RECOVERY_COOLDOWN) before a data repair writes
 DEBUG_MODE b false | `true`: acore-doctor's own debug log on stderr and full tracebacks of its internal errors
 VERBOSE_LOGGING b false | `true`: the same as `DEBUG_MODE`
 RESOURCE_MONITORING_ENABLED b true | `false`: `watch` leaves out the resource checks (disk headroom, memory, CPU, leak trend)
@@ -611,7 +616,3 @@ PERSONA_MODES = frozenset({"default", "creative", "logic", "analytical", "reflec
 
 #: Every key with a known kind and default: the suite's table, then the bot's catalog on top.
 KNOWN: dict[str, Setting] = {**SUITE_SETTINGS, **SETTINGS}
-
-
-def is_known_key(key: str) -> bool:
-    return key in SETTINGS or key in OTHER_READERS or is_suite_key(key)

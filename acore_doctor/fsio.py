@@ -25,10 +25,11 @@ def private_dir(path: Path) -> Path:
     return path
 
 
-def open_private(path: Path, mode: str = "w") -> IO[str]:
+def open_private(path: Path, mode: str = "w", newline: str | None = None) -> IO[str]:
     """Open a text file for writing (``"w"``) or appending (``"a"``), created 0600."""
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "a" else os.O_TRUNC)
-    return os.fdopen(os.open(path, flags, PRIVATE_FILE), mode, encoding="utf-8")
+    fd = os.open(path, flags, PRIVATE_FILE)
+    return os.fdopen(fd, mode, encoding="utf-8", newline=newline)
 
 
 def fsync_dir(path: Path) -> None:

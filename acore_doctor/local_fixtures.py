@@ -3,7 +3,9 @@ ARCHITECTURE.md). Fixtures gather facts through :mod:`acore_doctor.probes`; chec
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pwd
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +50,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             f"--entrypoint={value}: expected legacy (main.py) or runtime (launcher.py)"
         )
+    if _whole_suite(config):
+        _start_bot_python(config)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -100,13 +104,26 @@ def entrypoint(
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Asking the bot's interpreter what imports takes a second (it imports discord.py):
-    when a selected check needs it, it starts now and runs while the other checks do."""
+    """Asking the bot's interpreter what imports takes a second (it imports discord.py): when
+    a selected check needs it, it runs in the background while the other checks do. A run of
+    whole check directories starts it at configure time already (see pytest_configure)."""
     config = session.config
-    if config.option.collectonly or not any(
-        "bot_python" in getattr(item, "fixturenames", ()) for item in session.items
-    ):
+    if BOT_PYTHON in config.stash or config.option.collectonly:
         return
+    if any("bot_python" in getattr(item, "fixturenames", ()) for item in session.items):
+        _start_bot_python(config)
+
+
+def _whole_suite(config: pytest.Config) -> bool:
+    """No node id and no -k: the run will almost surely check the bot's interpreter."""
+    return (
+        not config.option.collectonly
+        and not config.getoption("keyword")
+        and not any("::" in str(arg) for arg in config.args)
+    )
+
+
+def _start_bot_python(config: pytest.Config) -> None:
     bot_dir = state_of(config).deployment.bot_dir
     option = config.getoption("bot_python")
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="acore-doctor-bot-python")
@@ -129,11 +146,16 @@ def bot_python(request: pytest.FixtureRequest, bot_dir: Path) -> BotPython:
 
 
 @pytest.fixture(scope="session")
-def bot_user(bot_dir: Path, bot_processes: list[BotProcess]) -> BotUser:
-    """Who the bot runs as: its process's user, else the owner of its directory."""
+def bot_user(bot_dir: Path, bot_processes: list[BotProcess], systemd_units: list[Unit]) -> BotUser:
+    """Who the bot runs as: its process's user, else its unit's User=, else the owner of its
+    directory."""
     if bot_processes and bot_processes[0].uid is not None:
         proc = bot_processes[0]
         return user_of(proc.uid, f"process {proc.pid}", proc.gids)  # type: ignore[arg-type]
+    unit_user = next((u.user for u in systemd_units if u.user), None)
+    if unit_user:
+        with contextlib.suppress(KeyError):
+            return user_of(pwd.getpwnam(unit_user).pw_uid, f"User= of {systemd_units[0].path}")
     try:
         return user_of(bot_dir.stat().st_uid, f"owner of {bot_dir}")
     except OSError:

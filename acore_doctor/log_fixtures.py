@@ -22,6 +22,7 @@ from acore_doctor.logs.sources import (
     journalctl_available,
     log_file_path,
     read_journal,
+    read_journal_file,
 )
 from acore_doctor.logs.window import (
     WindowFacts,
@@ -85,7 +86,7 @@ def log_files(deployment: Deployment) -> LogFiles:
 def _journal_lines(source: LogSource, since: float | None) -> tuple[list[bytes], str | None]:
     if source.journal_file is not None:
         try:
-            return source.journal_file.read_bytes().splitlines(), None
+            return read_journal_file(source.journal_file), None
         except OSError as exc:
             return [], f"cannot read {source.journal_file}: {exc.strerror or exc}"
     result = read_journal(source.unit, since)

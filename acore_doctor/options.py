@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from acore_doctor.check_timeout import DEFAULT_TIMEOUT_S
 from acore_doctor.rules.log_thresholds import LOG_THRESHOLDS
 from acore_doctor.suite import REPORTS_ENV
 from acore_doctor.thresholds import add_threshold_options
@@ -42,6 +43,20 @@ def core(parser: pytest.Parser) -> None:
         help="never switch to health mode",
     )
     parser.addini("bot_dir", "the acore_bot deployment to check", default="")
+    group.addoption(
+        "--check-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="a check (with its fixtures) running longer is reported as 'check timed out' "
+        "at its severity and the run goes on; 0: no limit "
+        f"(default {DEFAULT_TIMEOUT_S:g}; ini: check_timeout)",
+    )
+    parser.addini(
+        "check_timeout",
+        "seconds a check may take (see --check-timeout)",
+        default=str(DEFAULT_TIMEOUT_S),
+    )
 
 
 #: option/ini name -> (default, help)

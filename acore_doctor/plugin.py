@@ -32,8 +32,6 @@ from acore_doctor.findings import (
     attach_symptoms,
     decide,
 )
-from acore_doctor.report.console import format_summary, stream_takes_unicode
-from acore_doctor.report.model import build_report
 from acore_doctor.run_state import STATE, DoctorState, is_xdist_worker, report_dir_of, state_of
 from acore_doctor.suite import suite_root
 
@@ -56,6 +54,7 @@ HEALTH_PLUGINS = (
     "acore_doctor.report.nagios_plugin",
     "acore_doctor.report.html_plugin",
     "acore_doctor.report.private_files_plugin",
+    "acore_doctor.check_timeout",
 )
 
 CHECK_DIRS = ("health_tests", "recovery_tests")
@@ -188,7 +187,10 @@ def start_health_run(config: pytest.Config) -> None:
     )
     _refuse_split_path_options(config)
     given = config.getoption("bot_dir") or os.environ.get(BOT_DIR_ENV) or config.getini("bot_dir")
-    if not given and _is_suite_checkout(config.invocation_params.dir):
+    listing = any(
+        config.getoption(name, False) for name in ("collectonly", "showfixtures", "markers")
+    )
+    if not given and not listing and _is_suite_checkout(config.invocation_params.dir):
         raise pytest.UsageError(
             "which deployment should be checked? Give the bot's directory: "
             "pytest --bot-dir=/path/to/acore_bot (or set ACORE_BOT_DIR, or bot_dir in "
@@ -369,8 +371,15 @@ def _restore_log_records() -> None:
 
 
 # -- collection ----------------------------------------------------------------------------
+IS_CHECK = pytest.StashKey[bool]()
+
+
 def is_check(item: pytest.Item) -> bool:
-    return is_check_path(Path(str(item.path)))
+    """Whether ``item`` is a health check (asked in every phase of every test: remembered)."""
+    known = item.stash.get(IS_CHECK, None)
+    if known is None:
+        known = item.stash[IS_CHECK] = is_check_path(Path(str(item.path)))
+    return known
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -459,6 +468,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {finding.message}")
     report.severity = finding.severity  # type: ignore[attr-defined]
     report.doctor_title = finding.title  # type: ignore[attr-defined]
+    report.doctor_guide = finding.guide  # type: ignore[attr-defined]
     if report.failed and item.config.get_verbosity() < 1:
         # The finding says it all; the traceback is for -v.
         report.longrepr = f"{finding.title}: {finding.message}"
@@ -579,6 +589,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         interrupted=state.interrupted,
         unknown_reason=unknown_reason(state, exitstatus),
     )
+    from acore_doctor.report.model import build_report
+
     state.report = build_report(findings, state.verdict, environment(session), state.started)
     state.report = state.redact.document(state.report)
     report_dir = report_dir_of(session.config)
@@ -673,6 +685,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.write_line("")
     # The terminal's own stream: sparklines in block characters only where it takes them.
     stream = getattr(terminalreporter._tw, "_file", sys.stdout)
+    from acore_doctor.report.console import format_summary, stream_takes_unicode
+
     unicode = stream_takes_unicode(stream)
     for line in format_summary(state.report, state.written, unicode).splitlines():
         terminalreporter.write_line(line)

@@ -94,11 +94,15 @@ class BotSettings:
 
     # -- typed access, with the bot's parse rules --------------------------------------
     def setting(self, key: str) -> catalog.Setting:
-        """What ``key`` is (kind, default); a key in no table is a bug in the caller."""
-        try:
-            return self.known[key]
-        except KeyError:
-            raise KeyError(f"{key} is in neither the bot's catalog nor the suite's table") from None
+        """What ``key`` is (kind, default); a key in no table is a bug in the caller.
+
+        A key this bot's source no longer reads is still answered from the bundled catalog:
+        checks keep working on a newer bot (the dead-key check uses ``known`` alone).
+        """
+        setting = self.known.get(key) or catalog.KNOWN.get(key)
+        if setting is None:
+            raise KeyError(f"{key} is in neither the bot's catalog nor the suite's table")
+        return setting
 
     def get(self, key: str) -> Any:
         """``key`` read with the kind and default the bot (or the suite's table) gives it."""

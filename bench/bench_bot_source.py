@@ -7,8 +7,10 @@ cached per run. The benchmark measures side by side, in one process:
 - derive:  the whole derivation (config/ parsed and walked, the rest of the checkout scanned)
 - cached:  a second read_bot_source() in the same run
 
-and prints each in ms (median of several rounds) with derive/floor. Absolute numbers depend on
-the shared machine's load; the ratio says how much the derivation adds to the parse itself.
+and prints each as median wall and CPU milliseconds with derive/floor. On the shared 2-core
+machine wall time mostly measures waiting for a core (load average printed); CPU time is what
+the derivation costs, and the budget is judged on it. The ratio says how much the derivation
+adds to the parse itself.
 
     python bench/bench_bot_source.py                 # a synthetic checkout of the real bot's size
     python bench/bench_bot_source.py ~/acore_bot     # a real checkout of joshhmann/acore_bot
@@ -57,13 +59,16 @@ def synthetic_checkout(root: Path) -> Path:
     return bot
 
 
-def median_ms(action, rounds: int) -> float:
-    samples = []
+def median_ms(action, rounds: int) -> tuple[float, float]:
+    """Median wall and CPU milliseconds of ``action``. On a shared machine the wall time
+    includes waiting for a core; the CPU time is what the derivation itself costs."""
+    wall, cpu = [], []
     for _ in range(rounds):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         action()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+        wall.append((time.perf_counter() - start) * 1000)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def main() -> int:
@@ -104,12 +109,19 @@ def main() -> int:
             f"{len(source.reads)} keys from config/, {len(source.read_elsewhere)} read elsewhere"
         )
         print(f"  load average: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
-        print(f"  floor (read + ast.parse config/)   {floor_ms:8.1f} ms")
-        print(f"  scan (every .py outside config/)   {scan_ms:8.1f} ms")
-        print(f"  derive (whole derivation)          {derive_ms:8.1f} ms")
-        print(f"  cached (second read in one run)    {cached_ms:8.3f} ms")
-        print(f"  derive / floor                     {derive_ms / floor_ms:8.2f}x")
-        print(f"  budget 50 ms: {'within' if derive_ms <= 50 else 'OVER'}")
+        print("                                         wall ms     CPU ms")
+        for name, (wall, cpu) in (
+            ("floor (read + ast.parse config/)", floor_ms),
+            ("scan (every .py outside config/)", scan_ms),
+            ("derive (whole derivation)", derive_ms),
+            ("cached (second read in one run)", cached_ms),
+        ):
+            print(f"  {name:<36} {wall:9.2f} {cpu:10.2f}")
+        print(
+            f"  derive / floor (CPU)                 {derive_ms[1] / max(floor_ms[1], 1e-9):9.2f}x"
+        )
+        verdict = "within" if derive_ms[1] <= 50 else "OVER"
+        print(f"  budget 50 ms of CPU per derivation: {verdict}")
     return 0
 
 

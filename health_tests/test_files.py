@@ -4,7 +4,7 @@ import pytest
 
 from acore_doctor import check
 from acore_doctor.deployment import Deployment
-from acore_doctor.probes.entrypoint import Entrypoint
+from acore_doctor.probes.entrypoint import Entrypoint, Unit
 from acore_doctor.probes.files import BotUser, dir_state, required_dirs, world_writable
 
 GUIDE = "guides/deployment_issues.md"
@@ -20,24 +20,46 @@ def _rel(deployment: Deployment, path) -> str:
 @pytest.mark.critical
 @check(
     "Directories the bot writes exist and are writable by its user",
-    "Create each listed directory and give it to the bot's user: "
-    "'mkdir -p DIR && chown -R BOTUSER: DIR'. Run the bot from its own directory.",
+    "Give each listed directory (or the parent it is created in) to the bot's user: "
+    "'mkdir -p DIR && chown -R BOTUSER: DIR', and list it in ReadWritePaths= of the bot's "
+    "unit if it has ProtectSystem=strict. Run the bot from its own directory.",
     guide=f"{GUIDE}#data-directory-not-writable",
 )
 def test_bot_dirs_writable(
-    deployment: Deployment, entrypoint: Entrypoint, bot_user: BotUser, record_property
+    deployment: Deployment,
+    entrypoint: Entrypoint,
+    bot_user: BotUser,
+    systemd_units: list[Unit],
+    record_property,
 ) -> None:
-    states = [dir_state(p, why, bot_user) for p, why in required_dirs(deployment, entrypoint.kind)]
+    # Judged for the bot's user under the bot's unit, never for the suite's own sandbox
+    # (docs/severity.md): a shipped acore-doctor unit has ProtectSystem=strict.
+    unit = systemd_units[0] if systemd_units else None
+    states = [
+        dir_state(p, why, bot_user, unit) for p, why in required_dirs(deployment, entrypoint.kind)
+    ]
+    judged = f"unit {unit.path}" if unit else "no systemd unit found"
+    to_create = [_rel(deployment, s.path) for s in states if not s.exists and s.creatable]
     record_property(
         "details",
-        f"bot user {bot_user.name} ({bot_user.source}); checked "
-        + ", ".join(_rel(deployment, s.path) for s in states),
+        f"bot user {bot_user.name} ({bot_user.source}), {judged}; checked "
+        + ", ".join(_rel(deployment, s.path) for s in states)
+        + (
+            f"; created by the bot at start or first write: {', '.join(to_create)}"
+            if to_create
+            else ""
+        ),
     )
     bad = []
     for s in states:
         name = _rel(deployment, s.path)
         if not s.exists:
-            bad.append(f"{name} ({s.why}) does not exist")
+            # Missing is fine when the bot can create it (Config.validate() at start, other
+            # writers at their first write); critical only when it cannot.
+            if not s.creatable:
+                bad.append(
+                    f"{name} ({s.why}) does not exist and cannot be created ({s.error or s.how})"
+                )
         elif s.error and not s.is_dir:
             bad.append(f"{name}: {s.error}")
         elif not s.is_dir:
@@ -45,8 +67,8 @@ def test_bot_dirs_writable(
         elif not s.writable:
             bad.append(f"{name} is not writable by {bot_user.name} ({s.error or s.how})")
     assert not bad, (
-        f"expected writable directories for the {entrypoint.kind or 'undetected'} bot, found: "
-        + ("; ".join(bad))
+        f"expected writable directories for the {entrypoint.kind or 'undetected'} bot "
+        f"(user {bot_user.name}, {judged}), found: " + "; ".join(bad)
     )
 
 

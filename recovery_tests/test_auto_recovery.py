@@ -29,7 +29,7 @@ def test_recovery_log_no_loop(
         recovery_attempts, recovery.max_attempts, recovery.cooldown_s, time.time() - WINDOW_S
     )
     assert not loops, (
-        f"expected at most {recovery.max_attempts} attempts per strategy within "
+        f"expected at most {recovery.max_attempts} attempts per circuit (strategy:service) within "
         f"{recovery.cooldown_s:g}s, found: "
         + "; ".join(
             f"{loop['attempts']} '{loop['strategy']}' attempts from "

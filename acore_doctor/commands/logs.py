@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import time
@@ -27,13 +28,16 @@ from acore_doctor.logs.sources import (
     find_log_files,
     log_file_path,
     read_journal,
+    read_journal_file,
     records_since,
     scan_segment,
 )
 from acore_doctor.logs.state import load_state, new_keys, save_state
 from acore_doctor.logs.window import last_record_time, newest_record_time
+from acore_doctor.probes.bot_process import format_duration
 from acore_doctor.redact import Redactor, set_run_redactor
-from acore_doctor.rules.logs import LogProblem, LogThresholds, assess, describe_age, log_stale
+from acore_doctor.rules.logs import LogProblem, LogThresholds, assess, log_stale
+from acore_doctor.saferead import open_regular
 from acore_doctor.suite import REPORTS_ENV, resolve_report_dir
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.IGNORECASE)
@@ -195,8 +199,8 @@ def newest_time(paths: list[Path]) -> float | None:
             when = scan_segment(path).last_time
         else:
             try:
-                with path.open("rb") as f:
-                    when = last_record_time(f, path.stat().st_size)
+                with open_regular(path) as f:
+                    when = last_record_time(f, os.fstat(f.fileno()).st_size)
             except OSError:
                 when = None
         if when is not None:
@@ -233,7 +237,10 @@ def _analyze(
         if args.journal_file:
             if not args.journal_file.is_file():
                 return LogAnalysis(), "", nothing, f"no such file: {args.journal_file}"
-            lines = args.journal_file.read_bytes().splitlines()
+            try:
+                lines = read_journal_file(args.journal_file)
+            except OSError as exc:
+                return LogAnalysis(), "", nothing, f"cannot read {args.journal_file}: {exc}"
             source = f"journal export {args.journal_file}"
         else:
             result = read_journal(args.journal, since)
@@ -320,7 +327,7 @@ def render_text(
 ) -> str:
     parse = analysis.parse
     newest = (
-        f"Newest record: {document['newest_record']}, {describe_age(age)} ago"
+        f"Newest record: {document['newest_record']}, {format_duration(age)} ago"
         + (" (the log is not being written now)" if age > 3600 else "")
         if age is not None
         else "Newest record: none with a timestamp"

@@ -11,6 +11,7 @@ import psutil
 from acore_doctor.commands.options import add_deployment_options, deployment_from
 from acore_doctor.ops.memory import breakdown, format_breakdown
 from acore_doctor.ops.process import find_bot_process
+from acore_doctor.redact import run_redactor
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -47,5 +48,7 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
     except psutil.AccessDenied:
         print(f"acore-doctor memory: not allowed to read pid {pid}", file=sys.stderr)
         return 3
-    print(json.dumps(result.to_dict(), indent=2) if args.json else format_breakdown(result))
+    # mapped file names and process names come from the deployment: print them safely
+    text = json.dumps(result.to_dict(), indent=2) if args.json else format_breakdown(result)
+    print(run_redactor()(text))
     return 0

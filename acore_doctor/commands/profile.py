@@ -95,7 +95,7 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
             )
         )
     else:
-        print(f"Profile of pid {pid} ({profile.name}): {profile.stopped}")
+        print(redact(f"Profile of pid {pid} ({profile.name}): {profile.stopped}"))
         print(format_trend(result))
         for kind, path in paths.items():
             print(f"{kind.upper()}: {path}")

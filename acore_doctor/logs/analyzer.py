@@ -75,6 +75,16 @@ _LIGHT_HEADER = re.compile(
     + rb")"
 )
 _BATCH_LINES = 4096
+#: Every digit to "0": copies of a message that differ only in numbers (attempt 17, 18, ...)
+#: share one key, so a storm of 17 600 distinct lines is masked once, not 17 600 times.
+_DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
+#: A quantifier such as {1,80}: digits that say nothing about the text matched.
+_QUANTIFIER = re.compile(r"\{\d*,?\d*\}")
+
+
+def _needs_digits(signature: Signature) -> bool:
+    """Whether a signature's pattern names digits (error code 30007, HTTP 429)."""
+    return any(c.isdigit() for c in _QUANTIFIER.sub("", signature.pattern.pattern))
 
 
 def _text_record(match: re.Match[bytes], stats: ParseStats) -> LogRecord:
@@ -281,7 +291,18 @@ class Analyzer:
         self._recent_starts: deque[float] = deque()
         # One search over all patterns first: most messages match none.
         self._any = re.compile("|".join(f"(?:{s.pattern.pattern})" for s in signatures), re.M)
+        # Patterns without digits match a message exactly when they match its digit-zeroed
+        # key, so their result is shared by all copies; the few with digits see each message.
+        self._digit_signatures = tuple(s for s in signatures if _needs_digits(s))
+        self._plain_signatures = tuple(s for s in signatures if not _needs_digits(s))
+        self._any_digits = re.compile(
+            "|".join(f"(?:{s.pattern.pattern})" for s in self._digit_signatures) or "(?!)", re.M
+        )
+        self._any_plain = re.compile(
+            "|".join(f"(?:{s.pattern.pattern})" for s in self._plain_signatures) or "(?!)", re.M
+        )
         self._cache: dict[tuple[str, str], tuple[str, tuple[Signature, ...]]] = {}
+        self._by_shape: dict[tuple[str, str], tuple[str, tuple[Signature, ...]]] = {}
         self._continuation_cache: dict[tuple[int, str], tuple[Signature, ...]] = {}
         self._progress = progress
 
@@ -508,16 +529,42 @@ class Analyzer:
             return ()
         return tuple(s for s in self.signatures if rank >= s.min_rank and s.pattern.search(text))
 
+    def _shape_of(self, level: str, message: str, rank: int) -> tuple[str, tuple[Signature, ...]]:
+        """Template and signatures of a message not seen before; the template and the
+        digit-free signatures come from the first copy with the same digit-zeroed key."""
+        shape_key = (level, message.translate(_DIGITS_TO_ZERO))
+        shape = self._by_shape.get(shape_key)
+        if shape is None:
+            plain: tuple[Signature, ...] = ()
+            if self._any_plain.search(message):
+                plain = tuple(
+                    s
+                    for s in self._plain_signatures
+                    if rank >= s.min_rank and s.pattern.search(message)
+                )
+            shape = (template_of(message), plain)
+            if len(self._by_shape) >= _CACHE_LIMIT:
+                self._by_shape.clear()
+            self._by_shape[shape_key] = shape
+        template, matched = shape
+        if self._any_digits.search(message):
+            matched = tuple(
+                s
+                for s in self.signatures
+                if s in matched
+                or (
+                    s in self._digit_signatures and rank >= s.min_rank and s.pattern.search(message)
+                )
+            )
+        return template, matched
+
     def _match(self, record: LogRecord, when: float | None, rank: int) -> None:
         result = self.result
         message = record.message
         key = (record.level, message)
         cached = self._cache.get(key)
         if cached is None:
-            cached = (
-                template_of(message),
-                self._signatures_in(message, rank),
-            )
+            cached = self._shape_of(record.level, message, rank)
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             self._cache[key] = cached

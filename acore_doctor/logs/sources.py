@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import gzip
 import os
+import queue
 import re
 import shutil
 import subprocess
+import threading
 import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from acore_doctor.deployment import Deployment
 from acore_doctor.logs.parse import (
@@ -25,7 +28,7 @@ from acore_doctor.logs.parse import (
     line_time,
     strip_eol,
 )
-from acore_doctor.saferead import open_regular
+from acore_doctor.saferead import open_regular, read_bounded
 
 DEFAULT_LOG_FILE = "logs/bot.log"
 DEFAULT_UNIT = "discordbot"
@@ -195,23 +198,76 @@ def _line_batches(path: Path, compressed: bool, strip: bool) -> Iterator[list[by
     Splitting big decompressed chunks in C is several times cheaper than a readline call per
     line. The chunk size matches the buffered reader this replaced, so a broken gz yields
     the same lines as before: those completed before the failing chunk, not the partial one.
+    A gz file is inflated in a second thread (zlib lets go of the GIL while it works), so
+    decompression and parsing use both cores.
     """
     try:
         with open_regular(path) as raw:
-            stream = gzip.GzipFile(fileobj=raw) if compressed else raw
-            read = stream.read
-            carry = b""
+            chunks = _inflated_chunks(raw) if compressed else _plain_chunks(raw)
             try:
-                while chunk := read(CHUNK_BYTES):
+                carry = b""
+                for chunk in chunks:
+                    if chunk is None:  # the file broke here: drop the unfinished line
+                        return
                     lines, carry = _cut(carry + chunk if carry else chunk, strip)
                     if lines:
                         yield lines
-            except (EOFError, OSError, zlib.error):
-                return
-            if carry:
-                yield [carry]
+                if carry:
+                    yield [carry]
+            finally:
+                chunks.close()  # stop the reader thread before the file closes
     except OSError:
         return
+
+
+def _plain_chunks(raw: IO[bytes]) -> Iterator[bytes | None]:
+    try:
+        while chunk := raw.read(CHUNK_BYTES):
+            yield chunk
+    except OSError:
+        yield None
+
+
+#: decompressed chunks waiting for the parser (bounds memory to a few MiB)
+_PREFETCH = 4
+
+
+def _inflated_chunks(raw: IO[bytes]) -> Iterator[bytes | None]:
+    """The decompressed chunks of a gz stream, read ahead by a worker thread; None marks a
+    broken stream (truncated, bad CRC, not gzip)."""
+    chunks: queue.Queue[bytes | None] = queue.Queue(_PREFETCH)
+    stop = threading.Event()
+
+    def put(item: bytes | None) -> bool:
+        while not stop.is_set():
+            try:
+                chunks.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def inflate() -> None:
+        try:
+            with gzip.GzipFile(fileobj=raw) as stream:
+                while chunk := stream.read(CHUNK_BYTES):
+                    if not put(chunk):
+                        return
+        except (EOFError, OSError, ValueError, zlib.error):
+            put(None)
+            return
+        put(b"")
+
+    worker = threading.Thread(target=inflate, name="acore-doctor-gunzip", daemon=True)
+    worker.start()
+    try:
+        while (chunk := chunks.get()) != b"":
+            yield chunk
+            if chunk is None:
+                return
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _cut(data: bytes, strip: bool) -> tuple[list[bytes], bytes]:
@@ -305,6 +361,16 @@ class JournalResult:
 
 def journalctl_available() -> bool:
     return shutil.which("journalctl") is not None
+
+
+#: A ``journalctl -o json`` export given as a file is read whole; beyond this it is refused.
+MAX_JOURNAL_FILE_BYTES = 512 * 1024 * 1024
+
+
+def read_journal_file(path: Path) -> list[bytes]:
+    """The lines of a journal export file (never a FIFO or device; at most
+    MAX_JOURNAL_FILE_BYTES). Raises OSError saying why not."""
+    return read_bounded(path, MAX_JOURNAL_FILE_BYTES).splitlines()
 
 
 def read_journal(unit: str, since: float | None, timeout: float = 30.0) -> JournalResult:

@@ -13,12 +13,13 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
-
-import aiohttp
+from typing import TYPE_CHECKING, Any
 
 from acore_doctor.netprobe.transport import USER_AGENT, HttpResult, Timeouts, fetch, unanswered
 from acore_doctor.settings import BotSettings
+
+if TYPE_CHECKING:
+    import aiohttp  # imported where the probes run (see transport.py)
 
 ProbeFunc = Callable[["ProbeContext"], Awaitable[Any]]
 
@@ -134,6 +135,8 @@ async def gather_probes(
             to_run.append(spec)
     if not to_run:
         return results
+    import aiohttp
+
     connector = aiohttp.TCPConnector(limit=0, force_close=True)
     async with aiohttp.ClientSession(
         connector=connector, headers={"User-Agent": USER_AGENT}, trust_env=True

@@ -7,20 +7,22 @@ import json
 import socket
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import aiohttp
-
 from acore_doctor import __version__
+
+if TYPE_CHECKING:
+    import aiohttp
+
+# aiohttp is imported where a request is sent, not here: importing it costs a good part of a
+# second (it builds its TLS contexts), which the probe thread pays while local checks run.
 
 #: Bodies beyond this are not needed by any check; keep memory bounded.
 MAX_BODY = 256 * 1024
 #: see fetch(): never let aiohttp round a deadline up to a whole second
 NO_CEILING = float("inf")
 
-#: aiohttp < 3.10 has no separate connect-timeout error; a timeout then reads as "no answer"
-_CONNECT_TIMEOUT = getattr(aiohttp, "ConnectionTimeoutError", ())
 USER_AGENT = f"DiscordBot (https://pypi.org/project/acore-doctor/, {__version__}) acore-doctor"
 
 
@@ -110,6 +112,10 @@ async def fetch(
     json_body: Any = None,
 ) -> HttpResult:
     """Send one request. Headers are never copied into the result (they carry credentials)."""
+    import aiohttp
+
+    #: aiohttp < 3.10 has no separate connect-timeout error; a timeout then reads as "no answer"
+    connect_timeout = getattr(aiohttp, "ConnectionTimeoutError", ())
     problem = url_problem(url)
     if problem:
         return unanswered(method, url, problem, "config", total)
@@ -131,7 +137,7 @@ async def fetch(
             result.text = raw.decode("utf-8", errors="replace")
     except asyncio.CancelledError:
         raise
-    except _CONNECT_TIMEOUT:
+    except connect_timeout:
         result.error = f"could not connect within {min(connect, total):g} s"
         result.error_kind = "timeout"
     except (aiohttp.ServerTimeoutError, TimeoutError):

@@ -7,6 +7,8 @@ import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
+from acore_doctor.fsio import write_atomic
+
 Colour = tuple[int, int, int]
 
 WHITE: Colour = (255, 255, 255)
@@ -155,5 +157,5 @@ def write_chart(
     canvas.text(8, 6, title[: (width - 16) // 8])
     for index, series in enumerate(panels):
         panel(canvas, 30 + index * (panel_height + 30), panel_height, xs, series)
-    path.write_bytes(canvas.png())
+    write_atomic(path, canvas.png())  # owner-only, like the profile it charts
     return path

@@ -19,7 +19,7 @@ from typing import Any
 
 import psutil
 
-from acore_doctor.fsio import write_atomic
+from acore_doctor.fsio import open_private, private_dir, write_atomic
 from acore_doctor.ops import png
 from acore_doctor.redact import Redactor
 
@@ -223,11 +223,11 @@ def profile_paths(report_dir: Path, profile: Profile) -> dict[str, Path]:
 def write_outputs(profile: Profile, report_dir: Path) -> dict[str, Path]:
     """JSON, CSV and PNG of ``profile`` under ``<report_dir>/profiles/``, plus latest.json."""
     paths = profile_paths(report_dir, profile)
-    paths["json"].parent.mkdir(parents=True, exist_ok=True)
+    private_dir(paths["json"].parent)
     text = json.dumps(profile.to_dict(), indent=2) + "\n"
     write_atomic(paths["json"], text)
     write_atomic(paths["json"].parent / "latest.json", text)
-    with paths["csv"].open("w", newline="", encoding="utf-8") as handle:
+    with open_private(paths["csv"], newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(Sample.__dataclass_fields__))
         writer.writeheader()
         writer.writerows(asdict(s) for s in profile.samples)

@@ -42,6 +42,11 @@ class Unit:
     exec_start: str | None
     restart: str | None
     start_limit_burst: str | None
+    #: sandboxing that decides what the unit's process may write (systemd.exec(5))
+    user: str | None = None
+    protect_system: str | None = None
+    read_only_paths: tuple[str, ...] = ()
+    read_write_paths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,18 +71,26 @@ def parse_unit(path: Path) -> Unit | None:
     except OSError:
         return None
     values: dict[str, str] = {}
+    paths: dict[str, list[str]] = {"ReadOnlyPaths": [], "ReadWritePaths": []}
     for raw in text.splitlines():
         line = raw.strip()
         if not line or line[0] in "#;" or "=" not in line:
             continue
         key, _, value = line.partition("=")
-        values.setdefault(key.strip(), value.strip())
+        key = key.strip()
+        if key in paths:  # repeatable, space-separated lists; an empty value resets the list
+            paths[key] = [*paths[key], *value.split()] if value.strip() else []
+        values.setdefault(key, value.strip())
     return Unit(
         path=path,
         working_directory=values.get("WorkingDirectory"),
         exec_start=values.get("ExecStart"),
         restart=values.get("Restart"),
         start_limit_burst=values.get("StartLimitBurst"),
+        user=values.get("User"),
+        protect_system=values.get("ProtectSystem"),
+        read_only_paths=tuple(paths["ReadOnlyPaths"]),
+        read_write_paths=tuple(paths["ReadWritePaths"]),
     )
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from acore_doctor.deployment import Deployment
+from acore_doctor.probes.entrypoint import Unit
 
 PROBE_PREFIX = ".acore-doctor-probe-"
 #: Never walked: not the deployment's own files, and possibly huge.
@@ -49,6 +50,10 @@ class DirState:
     writable: bool = False
     how: str = ""
     error: str | None = None
+    #: for a missing directory: the nearest existing ancestor, and whether the bot can create
+    #: the directory there (it does at start or at its first write)
+    ancestor: Path | None = None
+    creatable: bool = False
 
 
 def user_of(uid: int, source: str, gids: tuple[int, ...] = ()) -> BotUser:
@@ -112,27 +117,97 @@ def write_probe(directory: Path) -> str | None:
                 os.unlink(name)
 
 
-def dir_state(path: Path, why: str, user: BotUser) -> DirState:
+def _under(path: Path, prefixes: tuple[str, ...]) -> str | None:
+    for raw in prefixes:
+        prefix = raw.lstrip("-+")  # "-" = ignore if missing, "+" = relative to RootDirectory
+        if prefix and (path == Path(prefix) or Path(prefix) in path.parents):
+            return prefix
+    return None
+
+
+def unit_forbids_write(unit: Unit | None, path: Path) -> str | None:
+    """Why the bot's systemd unit may not write ``path`` (its sandbox), or None when it may."""
+    if unit is None:
+        return None
+    if _under(path, unit.read_write_paths):
+        return None
+    ro = _under(path, unit.read_only_paths)
+    if ro:
+        return f"ReadOnlyPaths={ro} in {unit.path}"
+    protect = (unit.protect_system or "").strip().lower()
+    if protect == "strict" and not _under(path, ("/dev", "/proc", "/sys")):
+        return f"ProtectSystem=strict in {unit.path} without a ReadWritePaths= for it"
+    system = ("/usr", "/boot", "/efi") + (("/etc",) if protect == "full" else ())
+    if protect in ("yes", "true", "full") and _under(path, system):
+        return f"ProtectSystem={protect} in {unit.path}"
+    return None
+
+
+def suite_in_systemd_sandbox() -> bool:
+    """The suite itself runs as a systemd service (its own ProtectSystem= may hide writes)."""
+    return bool(os.environ.get("INVOCATION_ID"))
+
+
+def _judged(st: os.stat_result, user: BotUser, unit: Unit | None, path: Path) -> tuple[bool, str]:
+    mode = f"mode {stat.S_IMODE(st.st_mode):04o} owner {st.st_uid}:{st.st_gid}"
+    forbidden = unit_forbids_write(unit, path)
+    if forbidden:
+        return False, f"{mode}; {forbidden}"
+    return mode_allows_write(st, user), mode
+
+
+def dir_state(path: Path, why: str, user: BotUser, unit: Unit | None = None) -> DirState:
+    """Whether ``user``, running under ``unit`` (the bot's systemd unit, if any), can write
+    ``path``; for a missing directory, whether it can create it.
+
+    The write probe runs only as the bot's own user. When it fails because the filesystem is
+    read-only *for the suite* (the suite's own unit has ProtectSystem=strict), the verdict is
+    taken from the mode bits and the bot's unit instead: the suite's sandbox is not the bot's.
+    """
     try:
         st = path.stat()
     except FileNotFoundError:
-        return DirState(path, why, exists=False)
+        return _missing_dir(path, why, user, unit)
     except OSError as exc:
         return DirState(path, why, exists=True, error=exc.strerror or str(exc))
     if not stat.S_ISDIR(st.st_mode):
         return DirState(path, why, exists=True, is_dir=False)
-    if user.uid == os.geteuid():
+    forbidden = unit_forbids_write(unit, path)
+    if user.uid == os.geteuid() and not forbidden:
         error = write_probe(path)
-        return DirState(path, why, True, True, error is None, "write probe", error)
+        if error is None:
+            return DirState(path, why, True, True, True, "write probe")
+        if not (_read_only_fs(error) and suite_in_systemd_sandbox()):
+            return DirState(path, why, True, True, False, "write probe", error)
+        allowed, how = _judged(st, user, unit, path)
+        return DirState(
+            path, why, True, True, allowed, f"{how} (the suite's own sandbox is read-only here)"
+        )
+    allowed, how = _judged(st, user, unit, path)
+    return DirState(path, why, True, True, allowed, how)
+
+
+def _read_only_fs(error: str) -> bool:
+    return error == os.strerror(30)  # EROFS
+
+
+def _missing_dir(path: Path, why: str, user: BotUser, unit: Unit | None) -> DirState:
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    try:
+        st = ancestor.stat()
+    except OSError as exc:
+        return DirState(path, why, False, ancestor=ancestor, error=exc.strerror or str(exc))
+    if not stat.S_ISDIR(st.st_mode):
+        return DirState(path, why, False, ancestor=ancestor, how=f"{ancestor} is not a directory")
+    forbidden = unit_forbids_write(unit, path)
+    if forbidden:
+        return DirState(path, why, False, ancestor=ancestor, how=forbidden)
+    # Mode bits, not a probe: creating a directory to test would change the deployment.
     allowed = mode_allows_write(st, user)
-    return DirState(
-        path,
-        why,
-        True,
-        True,
-        allowed,
-        f"mode {stat.S_IMODE(st.st_mode):04o} owner {st.st_uid}:{st.st_gid}",
-    )
+    how = f"{ancestor}: mode {stat.S_IMODE(st.st_mode):04o} owner {st.st_uid}:{st.st_gid}"
+    return DirState(path, why, False, ancestor=ancestor, creatable=allowed, how=how)
 
 
 def world_writable(root: Path, limit: int = 200_000) -> tuple[list[Path], bool]:

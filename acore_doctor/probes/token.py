@@ -28,7 +28,12 @@ PLACEHOLDERS = frozenset(
         "insert_token_here",
     }
 )
-_PLACEHOLDER_SHAPE = re.compile(r"^(your|my|insert|put|enter|replace)[_\- ].*|^<.*>$|^x{3,}$", re.I)
+_PLACEHOLDER_SHAPE = re.compile(
+    r"^(your|my|insert|put|enter|replace)[_\- ].*|^<.*>$|^x{3,}$"
+    r"|^change[_\- ]?me"  # change_me, change_me_in_production, changeme
+    r"|^sk-[a-z0-9-]*?(x{3,}|\.{3}|\u2026|\*{3,})$",  # sk-..., sk-or-v1-xxxx: documentation keys
+    re.I,
+)
 _PART = re.compile(r"^[A-Za-z0-9_-]+$")
 
 

@@ -14,8 +14,12 @@ The strategy is chosen by the exception's class hierarchy (its MRO), matching cl
 within module families, so discord.py's errors are recognised without importing discord
 and a subclass is handled like its parent. Guards, after tenacity/pybreaker and systemd's
 start limit: ``AUTO_RECOVERY_ENABLED``; at most ``MAX_RECOVERY_ATTEMPTS`` acting attempts per
-strategy within ``RECOVERY_COOLDOWN`` seconds, after which the circuit is open and the
-notifier is told instead of trying again; exponential backoff with jitter; and every
+circuit within ``RECOVERY_COOLDOWN`` seconds, after which that circuit is open and the
+notifier is told instead of trying again. A circuit is one strategy for one service (the
+context's ``service``) or, without one, for one error type: three Ollama reconnects open
+Ollama's circuit, not Discord's. With ``AUTO_BACKUP_ON_ERROR=true`` a data repair first takes
+a backup and verifies it (at most one per ``RECOVERY_COOLDOWN``), and does not write when that
+fails; exponential backoff with jitter; and every
 attempt in a bounded JSON-lines log, read back at start so a crash loop across restarts
 counts against the same limit.
 """
@@ -206,6 +210,7 @@ class AutoRecovery:
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
         environ: Mapping[str, str] | None = None,
+        auto_backup: bool | None = None,
     ) -> None:
         from acore_doctor.deployment import load_deployment
         from acore_doctor.recovery.common import recovery_config
@@ -217,6 +222,7 @@ class AutoRecovery:
         if self.deployment is not None:
             config = recovery_config(self.deployment)
             defaults = (config.auto_enabled, config.max_attempts, config.cooldown_s)
+            self.auto_backup = config.auto_backup if auto_backup is None else auto_backup
             secrets = secret_values(self.deployment.settings.file_values)
         else:
             env = environ_settings(os.environ if environ is None else environ)
@@ -225,6 +231,7 @@ class AutoRecovery:
                 env.get("MAX_RECOVERY_ATTEMPTS"),
                 env.get("RECOVERY_COOLDOWN"),
             )
+            self.auto_backup = False  # nothing to back up without a deployment
             secrets = []
         self.enabled = defaults[0] if enabled is None else enabled
         self.max_attempts = max(1, defaults[1] if max_attempts is None else max_attempts)
@@ -287,7 +294,9 @@ class AutoRecovery:
             self._record(error, outcome)
             await self._escalate(error_type, strategy, outcome.detail, 0, context)
             return outcome
-        recent = self.recent_attempts(strategy)
+        key = circuit_key(strategy, error, context)
+        context["circuit"] = key
+        recent = self.recent_attempts(key)
         if len(recent) >= self.max_attempts:
             outcome = RecoveryOutcome(
                 strategy,
@@ -296,7 +305,7 @@ class AutoRecovery:
                 f"(MAX_RECOVERY_ATTEMPTS={self.max_attempts}); not trying again",
                 attempt=len(recent),
             )
-            self._record(error, outcome)
+            self._record(error, outcome, key)
             await self._escalate(error_type, strategy, outcome.detail, len(recent), context)
             return outcome
         attempt = len(recent) + 1
@@ -311,7 +320,7 @@ class AutoRecovery:
                     f"rate limited for {wait:.0f}s, longer than {self.max_rate_limit_wait_s:.0f}s",
                     attempt=attempt,
                 )
-                self._record(error, outcome)
+                self._record(error, outcome, key)
                 await self._escalate(error_type, strategy, outcome.detail, attempt, context)
                 return outcome
             else:
@@ -326,19 +335,20 @@ class AutoRecovery:
         except Exception as exc:  # a failing hook is an outcome, not a crash of the bot
             outcome_name, detail = "failed", f"{type(exc).__name__}: {exc}"
         outcome = RecoveryOutcome(strategy, outcome_name, detail, attempt=attempt, delay_s=wait)
-        return self._record(error, outcome)
+        return self._record(error, outcome, key)
 
     def backoff(self, attempt: int) -> float:
         """Exponential backoff with jitter: between half and all of base * 2^(attempt-1)."""
         ceiling = min(self.max_delay_s, self.base_delay_s * 2 ** max(0, attempt - 1))
         return ceiling * self.rng.uniform(0.5, 1.0)
 
-    def recent_attempts(self, strategy: str) -> list[dict[str, Any]]:
+    def recent_attempts(self, key: str) -> list[dict[str, Any]]:
+        """Acting attempts of one circuit (see circuit_key) within the cooldown."""
         since = self.clock() - self.cooldown_s
         return [
             r
             for r in self.history
-            if r.get("strategy") == strategy
+            if record_key(r) == key
             and r.get("outcome") in ACTING
             and isinstance(r.get("ts"), int | float)
             and r["ts"] >= since
@@ -388,6 +398,10 @@ class AutoRecovery:
         from acore_doctor.recovery.repair import apply_repair
 
         deployment = self.deployment
+        if self.auto_backup:
+            problem = await asyncio.to_thread(self._backup_first)
+            if problem:
+                return "failed", f"not repairing: AUTO_BACKUP_ON_ERROR backup failed: {problem}"
         report = await asyncio.to_thread(apply_repair, deployment, None, None, lambda _l: None)
         if callable(context.get("reopen")):
             await _call(context["reopen"])
@@ -406,6 +420,32 @@ class AutoRecovery:
             )
         return "recovered", f"data repair made {len(report.actions)} change(s), see the audit log"
 
+    def _backup_first(self) -> str | None:
+        """A verified backup before a repair writes (AUTO_BACKUP_ON_ERROR), at most one per
+        cooldown: a backup younger than that is recent enough. Why not, or None."""
+        import tempfile
+
+        from acore_doctor.recovery.backup import create_backup, newest_backup
+        from acore_doctor.recovery.common import recovery_config
+        from acore_doctor.recovery.restore import stage_backup
+
+        assert self.deployment is not None
+        config = recovery_config(self.deployment)
+        newest = newest_backup(config.backup_dir)
+        if newest is not None and newest.age.total_seconds() < self.cooldown_s:
+            return None
+        try:
+            backup = create_backup(config, label="before-auto-repair")
+            config.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+            with tempfile.TemporaryDirectory(prefix="verify-", dir=config.home) as scratch:
+                staged = stage_backup(backup, Path(scratch) / "staged")
+        except OSError as exc:
+            return f"{type(exc).__name__}: {exc}"
+        if not staged.ok:
+            return "; ".join(staged.problems[:3])
+        log.info("auto-recovery took and verified backup %s before repairing", backup.id)
+        return None
+
     # -- escalation and the log -----------------------------------------------------------------
     async def _escalate(
         self,
@@ -415,7 +455,7 @@ class AutoRecovery:
         attempts: int,
         context: dict[str, Any],
     ) -> None:
-        key = (strategy, error_type)
+        key = (context.get("circuit", strategy), error_type)
         now = self.clock()
         last = self._escalated.get(key)
         if last is not None and now - last < self.cooldown_s:
@@ -428,10 +468,13 @@ class AutoRecovery:
         except Exception:  # the notifier failing must not take the bot down with it
             log.exception("auto-recovery notifier failed")
 
-    def _record(self, error: BaseException, outcome: RecoveryOutcome) -> RecoveryOutcome:
+    def _record(
+        self, error: BaseException, outcome: RecoveryOutcome, key: str | None = None
+    ) -> RecoveryOutcome:
         outcome.detail = self.redact(outcome.detail)
         record = {
             "ts": self.clock(),
+            **({"key": key} if key else {}),
             "pid": os.getpid(),
             "error": f"{type(error).__module__}.{type(error).__qualname__}",
             "message": self.redact(str(error))[:300],
@@ -460,16 +503,32 @@ class AutoRecovery:
             log.warning("auto-recovery could not write its log %s: %s", self.log_path, exc)
 
 
+def circuit_key(strategy: str, error: BaseException, context: Mapping[str, Any]) -> str:
+    """The circuit an attempt counts against: the strategy for one service, named by the
+    caller's ``context["service"]`` ("ollama", "discord"), else for one error type."""
+    service = context.get("service")
+    if isinstance(service, str) and service.strip():
+        return f"{strategy}:{service.strip()}"
+    return f"{strategy}:{type(error).__module__}.{type(error).__qualname__}"
+
+
+def record_key(record: Mapping[str, Any]) -> str:
+    """A logged attempt's circuit; records written before circuits had keys count per
+    strategy, as they were counted then."""
+    return str(record.get("key") or record.get("strategy"))
+
+
 def find_loops(
     records: Iterable[Mapping[str, Any]], max_attempts: int, cooldown_s: float, since: float = 0.0
 ) -> list[dict[str, Any]]:
     """Windows of ``cooldown_s`` holding more than ``max_attempts`` acting attempts of one
-    strategy: the guard did not hold (disabled, misconfigured, or several processes)."""
+    circuit (see circuit_key): the guard did not hold (disabled, misconfigured, or several
+    processes). ``strategy`` in each result names the circuit."""
     by_strategy: dict[str, list[float]] = {}
     for record in records:
         ts = record.get("ts")
         if record.get("outcome") in ACTING and isinstance(ts, int | float) and ts >= since:
-            by_strategy.setdefault(str(record.get("strategy")), []).append(float(ts))
+            by_strategy.setdefault(record_key(record), []).append(float(ts))
     loops = []
     for strategy, stamps in by_strategy.items():
         stamps.sort()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import time
 from collections.abc import Iterator, Mapping
@@ -61,6 +62,8 @@ class RecoveryConfig:
     auto_enabled: bool
     max_attempts: int
     cooldown_s: float
+    #: AUTO_BACKUP_ON_ERROR: AutoRecovery backs up (verified) before a repair writes.
+    auto_backup: bool = False
 
     @property
     def home(self) -> Path:
@@ -101,6 +104,7 @@ def recovery_config(deployment: Deployment, backup_dir: Path | str | None = None
         auto_enabled=value("AUTO_RECOVERY_ENABLED"),
         max_attempts=value("MAX_RECOVERY_ATTEMPTS"),
         cooldown_s=value("RECOVERY_COOLDOWN"),
+        auto_backup=value("AUTO_BACKUP_ON_ERROR"),
     )
 
 
@@ -128,8 +132,8 @@ def settings_problems(settings: BotSettings) -> list[str]:
             except ValueError:
                 problems.append(f"{key}={raw!r} is not a valid {kind}")
                 continue
-            if number <= 0:
-                problems.append(f"{key}={raw!r} must be greater than 0")
+            if not math.isfinite(number) or number <= 0:  # NaN/inf: never in range
+                problems.append(f"{key}={raw!r} must be a finite number greater than 0")
     return problems
 
 

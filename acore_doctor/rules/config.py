@@ -64,16 +64,80 @@ def _placeholder_candidate(key: str) -> bool:
     return is_secret_name(key) or key.endswith(("_URL", "_HOST", "_MODEL"))
 
 
-def placeholders(settings: BotSettings) -> list[str]:
-    """Secrets, URLs and model names still holding an example's placeholder."""
+def required_keys(settings: BotSettings, entrypoint: str | None) -> set[str]:
+    """Keys the configuration the bot actually runs needs real values in (§2.3).
+
+    DISCORD_TOKEN always; the selected LLM provider's credential, URL and model; a thinking
+    model's provider; the URLs of the voice services that are switched on.
+    """
+    keys = {"DISCORD_TOKEN"}
+    provider = llm_provider(settings)
+    compat = entrypoint == "runtime" and bool(settings.get("OPENAI_COMPAT_BASE_URL").strip())
+    if compat:  # overrides every provider on the runtime path (§2.1)
+        keys |= {"OPENAI_COMPAT_BASE_URL", "OPENAI_COMPAT_API_KEY", "OPENAI_COMPAT_MODEL"}
+    elif provider == "openrouter":
+        keys |= {"OPENROUTER_API_KEY", "OPENROUTER_URL", "OPENROUTER_MODEL"}
+    elif provider in ("openai", "openai_compat") and entrypoint == "runtime":
+        keys |= {"OPENAI_COMPAT_BASE_URL", "OPENAI_COMPAT_API_KEY", "OPENAI_COMPAT_MODEL"}
+    else:
+        keys |= {"OLLAMA_HOST", "OLLAMA_MODEL"}
+    thinking = settings.get("THINKING_MODEL_PROVIDER").strip().lower() or provider
+    if settings.get("THINKING_MODEL").strip() and thinking == "openrouter" and not compat:
+        keys |= {"OPENROUTER_API_KEY", "OPENROUTER_URL"}
+    if settings.get("DISCORD_VOICE_ENABLED"):
+        tts_url = catalog.TTS_URL_KEYS.get(settings.get("TTS_ENGINE").strip().lower())
+        if tts_url:
+            keys.add(tts_url)
+        if settings.get("RVC_ENABLED"):
+            keys.add("RVC_WEBUI_URL")
+        stt = settings.get("STT_ENGINE").strip().lower()
+        if stt == "parakeet" and settings.get("PARAKEET_ENABLED"):
+            keys.add("PARAKEET_API_URL")
+    if settings.get("IMAGE_GENERATION_ENABLED"):
+        keys.add("IMAGE_GENERATION_API_KEY")
+    if settings.get("ANALYTICS_DASHBOARD_ENABLED"):
+        keys.add("ANALYTICS_PASSWORD")
+    return keys
+
+
+def _placeholder_keys(settings: BotSettings) -> list[str]:
     keys = sorted(set(settings.keys_in_file()) | {k for k in settings.known if k in settings})
     return [
-        f"{key} holds a placeholder, not a real value"
+        key
         for key in keys
         if _placeholder_candidate(key)
         and (settings.raw(key) or "").strip()
         and is_placeholder(settings.raw(key) or "")
     ]
+
+
+def placeholders(settings: BotSettings, entrypoint: str | None = None) -> list[str]:
+    """Placeholders in keys the running configuration requires: the bot cannot work (critical).
+
+    A placeholder elsewhere is not this rule's: in a dead key it is part of the dead-key
+    warning (:func:`dead_keys`), in a key of an unused provider it is information
+    (:func:`unused_placeholders`). See docs/severity.md.
+    """
+    required = required_keys(settings, entrypoint)
+    return [
+        f"{key} holds a placeholder, not a real value"
+        for key in _placeholder_keys(settings)
+        if key in required
+    ]
+
+
+def unused_placeholders(settings: BotSettings, entrypoint: str | None = None) -> list[str]:
+    """Placeholders in keys the bot reads but the running configuration does not use."""
+    required = required_keys(settings, entrypoint)
+    return [
+        f"{key} holds a placeholder (not used by the running configuration)"
+        for key in _placeholder_keys(settings)
+        if key not in required and _reads(settings, key)
+    ]
+
+
+def _reads(settings: BotSettings, key: str) -> bool:
+    return key in settings.known or key in catalog.OTHER_READERS or catalog.is_suite_key(key)
 
 
 def silently_replaced(settings: BotSettings) -> list[str]:
@@ -176,7 +240,7 @@ def dead_keys(settings: BotSettings) -> list[str]:
     problems = []
     known = sorted(set(settings.known) | catalog.OTHER_READERS)
     for key in settings.keys_in_file():
-        if key in settings.known or key in catalog.OTHER_READERS or catalog.is_suite_key(key):
+        if _reads(settings, key):
             continue
         reason = (
             catalog.DEAD_KEYS.get(key)
@@ -189,6 +253,8 @@ def dead_keys(settings: BotSettings) -> list[str]:
         if reason is None:
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.8)
             reason = f"did you mean {close[0]}?" if close else "unknown to the bot"
+        if is_placeholder(settings.raw(key) or ""):
+            reason += " (it still holds the example's placeholder)"
         problems.append(f"{key}: {reason}")
     return problems
 

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from acore_doctor.logs.analyzer import LogAnalysis
 from acore_doctor.logs.parse import format_local
 from acore_doctor.logs.signatures import SIGNATURES, SIGNATURES_BY_KEY, Signature
+from acore_doctor.probes.bot_process import format_duration
 from acore_doctor.rules.log_thresholds import LOG_THRESHOLDS, LogThresholds
 
 __all__ = ["LOG_THRESHOLDS", "LogProblem", "LogThresholds", "Rule", "assess"]
@@ -171,18 +172,6 @@ def log_written(
     ]
 
 
-def describe_age(seconds: float) -> str:
-    """'3 d 4 h', '2 h 5 min', '12 min': how old something is, for a reader."""
-    minutes = int(max(seconds, 0) // 60)
-    days, rest = divmod(minutes, 1440)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {mins} min"
-    return f"{mins} min"
-
-
 def log_stale(newest_age_s: float, debug: bool, thresholds: LogThresholds) -> list[LogProblem]:
     """The newest record of a log is older than a running bot would leave it (the tool's rule:
     it does not know whether the bot runs; the check for a running bot is :func:`log_written`)."""
@@ -193,7 +182,7 @@ def log_stale(newest_age_s: float, debug: bool, thresholds: LogThresholds) -> li
         _problem(
             LOG_STALE,
             f"expected a record within the last {limit:g} min, found the newest record "
-            f"{describe_age(newest_age_s)} old: the bot is stopped or hung",
+            f"{format_duration(newest_age_s)} old: the bot is stopped or hung",
         )
     ]
 

@@ -4,7 +4,6 @@ holding the bot's writers for more than 100 ms."""
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 import time
@@ -14,9 +13,7 @@ import pytest
 
 from acore_doctor.probes.databases import DbTarget, check_database
 from tests.support.builder import DeploymentBuilder
-from tests.support.local_suite import RELAXED, make_healthy, run_checks
-
-BOT_DB_TABLES = ("conversations", "user_profiles", "reminders", "notes")
+from tests.support.local_suite import BOT_DB_TABLES, RELAXED, make_bot_db, make_healthy, run_checks
 
 WRITER = r"""
 import json, os, sqlite3, sys, time
@@ -60,25 +57,6 @@ while time.monotonic() < end and not os.path.exists(stop):
 print(json.dumps({"writes": len(latencies), "max": max(latencies), "max_blocked": max(blocked),
                   "blocked_writes": sum(1 for b in blocked if b > 0), "errors": errors}))
 """
-
-
-def make_bot_db(path: Path, rows: int = 20000, journal: str = "delete") -> Path:
-    conn = sqlite3.connect(path)
-    conn.execute(f"PRAGMA journal_mode={journal}")
-    conn.executescript(
-        "CREATE TABLE conversations(id INTEGER PRIMARY KEY, channel_id INTEGER, content TEXT);"
-        "CREATE TABLE user_profiles(user_id INTEGER PRIMARY KEY, data TEXT);"
-        "CREATE TABLE reminders(id INTEGER PRIMARY KEY, due TEXT, body TEXT);"
-        "CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT);"
-        "CREATE INDEX conv_channel ON conversations(channel_id);"
-    )
-    conn.executemany(
-        "INSERT INTO conversations(channel_id, content) VALUES (?, ?)",
-        [(i % 50, "message body " * 20) for i in range(rows)],
-    )
-    conn.commit()
-    conn.close()
-    return path
 
 
 @pytest.mark.parametrize("journal", ["delete", "wal"])

@@ -122,7 +122,7 @@ def test_stopped_bots_log_is_anchored_at_its_newest_record(bot, tmp_path: Path):
     gen = LogGen(start=time.time() - 3 * 86400).start().chat(30, every=60)
     write_rotated(logs, [gen])
     text = logs_command(f"--bot-dir={bot.root}", "--no-state")
-    assert "Newest record:" in text.stdout and "2 d 23 h ago" in text.stdout, text.stdout
+    assert "Newest record:" in text.stdout and "2d 23h ago" in text.stdout, text.stdout
     assert "60 min before the newest record" in text.stdout
     assert "[warning] The log has recent records" in text.stdout
     assert text.returncode == 1

@@ -9,55 +9,6 @@ from acore_doctor.recovery.common import read_jsonl
 from tests.support.builder import DeploymentBuilder
 from tests.support.runs import SUITE_ROOT, clean_env
 
-
-# discord.py's hierarchy (discord/errors.py, discord/gateway.py), rebuilt without discord.
-class DiscordException(Exception):
-    pass
-
-
-class ClientException(DiscordException):
-    pass
-
-
-class LoginFailure(ClientException):
-    pass
-
-
-class HTTPException(DiscordException):
-    def __init__(self, status: int, headers: dict[str, str] | None = None) -> None:
-        super().__init__(f"{status} error")
-        self.status = status
-        self.response = type("Response", (), {"status": status, "headers": headers or {}})()
-
-
-class Forbidden(HTTPException):
-    pass
-
-
-class RateLimited(DiscordException):
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"rate limited, retry in {retry_after}")
-        self.retry_after = retry_after
-
-
-class ConnectionClosed(ClientException):
-    def __init__(self, code: int) -> None:
-        super().__init__(f"closed with {code}")
-        self.code = code
-
-
-for _cls in (
-    DiscordException,
-    ClientException,
-    LoginFailure,
-    HTTPException,
-    Forbidden,
-    RateLimited,
-):
-    _cls.__module__ = "discord.errors"
-ConnectionClosed.__module__ = "discord.gateway"
-
-
 CHILD = """
 import asyncio, sys
 from pathlib import Path

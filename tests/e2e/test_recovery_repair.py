@@ -3,7 +3,6 @@ or in quarantine, originals preserved, the audit log complete — also after a k
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -20,7 +19,15 @@ from acore_doctor.recovery.repair import (
     plan_repair,
 )
 from tests.support.builder import DeploymentBuilder, tree_digest
-from tests.support.recovery import config_of, db_rows, healthy, make_db
+from tests.support.recovery import (
+    audit_is_complete,
+    config_of,
+    db_rows,
+    healthy,
+    make_db,
+    quarantined,
+    sha,
+)
 from tests.support.runs import SUITE_ROOT, clean_env
 
 CHAT = "data/chat_history/1431878519016915044.json"
@@ -30,30 +37,6 @@ QUIET = {"say": lambda _line: None}
 @pytest.fixture
 def bot(bot: DeploymentBuilder) -> DeploymentBuilder:
     return healthy(bot)
-
-
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def quarantined(root: Path) -> dict[str, bytes]:
-    """sha256 -> bytes of every file in quarantine."""
-    base = root / "data" / ".quarantine"
-    return {sha(p.read_bytes()): p.read_bytes() for p in base.rglob("*") if p.is_file()}
-
-
-def audit_is_complete(records: list[dict]) -> None:
-    """Every repair action that started has an ending; before/after checksums recorded."""
-    started = {r["action_id"]: r for r in records if r.get("outcome") == "started"}
-    ended = {
-        r["action_id"]: r
-        for r in records
-        if r.get("tool") == "repair" and r.get("outcome") != "started"
-    }
-    assert set(started) == set(ended), f"actions without an ending: {set(started) - set(ended)}"
-    for action_id, end in ended.items():
-        assert end["before_sha256"] == started[action_id]["before_sha256"]
-        assert "after_sha256" in end and "when" in end and "what" in end
 
 
 def test_dry_run_changes_nothing_and_lists_every_problem(bot: DeploymentBuilder) -> None:

@@ -18,11 +18,11 @@ from acore_doctor.recovery.restore import (
 )
 from tests.support.builder import DeploymentBuilder
 from tests.support.recovery import (
+    change_everything,
     config_of,
     db_rows,
     deployment_with_db,
     healthy,
-    make_db,
     state_digest,
 )
 from tests.support.runs import SUITE_ROOT, clean_env
@@ -31,19 +31,6 @@ from tests.support.runs import SUITE_ROOT, clean_env
 @pytest.fixture
 def bot(bot: DeploymentBuilder) -> DeploymentBuilder:
     return healthy(bot)
-
-
-def change_everything(bot: DeploymentBuilder) -> None:
-    """The state drifts after the backup: a file gone, one changed, one new, db rewritten."""
-    bot.remove("data/rl/rl_policies.json")
-    bot.write_json(
-        "data/chat_history/1431878519016915044.json", [{"role": "user", "content": "new"}]
-    )
-    bot.write("data/chat_history/777.json", "[]")
-    bot.write("prompts/default.txt", "changed prompt\n")
-    bot.set_env(OLLAMA_MODEL="changed-model")
-    (bot.root / "data" / "conversations.db").unlink(missing_ok=True)
-    make_db(bot.root / "data" / "conversations.db", rows=10)
 
 
 def test_dry_run_changes_nothing(bot: DeploymentBuilder) -> None:

@@ -354,9 +354,17 @@ def test_one_check_alone_runs_only_its_own_probes(run, sim):
     assert not sim.discord.requests and not sim.openrouter.requests and not sim.kokoro.requests
 
 
-def test_a_blocked_check_run_alone_is_reported_at_its_own_severity(run):
+def test_a_blocked_check_run_alone_runs_its_root_and_is_filed_under_it(run):
+    """Rerunning one check while its service is down names the root cause, not the check."""
     out = run({"ollama": "down"}, files=("health_tests/test_llm.py::test_model_pulled",))
-    expect(out, test_model_pulled="failed: blocked by ollama: GET http://127.0.0.1")
+    expect(
+        out,
+        test_model_pulled="blocked: blocked by ollama: GET http://127.0.0.1",
+        test_ollama_answers="failed: connection refused",
+    )
+    [issue] = out.report["issues"]
+    assert issue["check"].endswith("::test_ollama_answers")
+    assert out.symptoms("test_ollama_answers")[0].startswith("The Ollama model is pulled: ")
     assert out.code == 2
 
 

@@ -73,3 +73,25 @@ def run_checks(
 
 def env_with_path(*dirs: Path) -> dict[str, str]:
     return clean_env(PATH=os.pathsep.join(str(d) for d in dirs))
+
+
+BOT_DB_TABLES = ("conversations", "user_profiles", "reminders", "notes")
+
+
+def make_bot_db(path: Path, rows: int = 20000, journal: str = "delete") -> Path:
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA journal_mode={journal}")
+    conn.executescript(
+        "CREATE TABLE conversations(id INTEGER PRIMARY KEY, channel_id INTEGER, content TEXT);"
+        "CREATE TABLE user_profiles(user_id INTEGER PRIMARY KEY, data TEXT);"
+        "CREATE TABLE reminders(id INTEGER PRIMARY KEY, due TEXT, body TEXT);"
+        "CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT);"
+        "CREATE INDEX conv_channel ON conversations(channel_id);"
+    )
+    conn.executemany(
+        "INSERT INTO conversations(channel_id, content) VALUES (?, ?)",
+        [(i % 50, "message body " * 20) for i in range(rows)],
+    )
+    conn.commit()
+    conn.close()
+    return path

@@ -127,6 +127,9 @@ def test_keys_read_outside_config_count_as_read(bot: Path) -> None:
     assert any(line.startswith("GESTALT_MCP_ENABLED: ") for line in dead), dead
     assert not any(line.startswith("ACORE_EXPERIMENT") for line in dead), dead
     assert "GESTALT_MCP_ENABLED" in deployment.knowledge.unread
+    # Checks that still ask for a key this bot no longer reads get the bundled answer.
+    assert "OPENAI_COMPAT_BASE_URL" not in deployment.settings.known
+    assert deployment.settings.get("OPENAI_COMPAT_BASE_URL") == ""
 
 
 def test_without_source_the_bundled_catalog_is_used(tmp_path: Path) -> None:
@@ -167,3 +170,14 @@ def test_derivation_is_cached_per_source_state(bot: Path) -> None:
     llm = bot / "config" / "llm.py"
     llm.write_text(llm.read_text() + "\n# edited\n")
     assert bot_source.read_bot_source(bot) is not first
+
+
+def test_a_secrets_default_is_never_shown(bot: Path) -> None:
+    _edit(
+        bot / "config" / "__init__.py",
+        'os.getenv("LITELLM_API_KEY", "dummy")',
+        'os.getenv("LITELLM_API_KEY", "sk-live-0123456789abcdef")',
+    )
+    knowledge = load_deployment(bot).knowledge
+    line = next(d for d in knowledge.disagreements if d.startswith("LITELLM_API_KEY"))
+    assert "sk-live" not in line and "not shown" in line

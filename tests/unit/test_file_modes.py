@@ -32,3 +32,13 @@ def test_reports_history_and_state_are_private(tmp_path: Path):
 def test_prometheus_textfile_is_world_readable(tmp_path: Path):
     path = prometheus.write_textfile(placeholder_report(3, "x", None), tmp_path / "tf" / "a.prom")
     assert mode(path) == 0o644
+
+
+def test_profile_outputs_are_private(tmp_path: Path):
+    from acore_doctor.ops.profile import Profile, write_outputs
+
+    profile = Profile(pid=1, name="python", cmdline="python main.py", started="", interval_s=1.0)
+    paths = write_outputs(profile, tmp_path / "reports")
+    assert mode(paths["json"].parent) == 0o700
+    for path in paths.values():
+        assert mode(path) == 0o600, path

@@ -113,11 +113,42 @@ def test_placeholders_only_for_secret_url_and_model_keys(tmp_path: Path) -> None
         "OPENROUTER_API_KEY=your_openrouter_key_here\nOLLAMA_HOST=<ollama host>\nBOT_MODE=none\n",
     )
     found = config_rules.placeholders(s)
-    assert found == [
-        "OLLAMA_HOST holds a placeholder, not a real value",
-        "OPENROUTER_API_KEY holds a placeholder, not a real value",
+    # Ollama is the provider in use: its host is required, the OpenRouter key is not (info).
+    assert found == ["OLLAMA_HOST holds a placeholder, not a real value"]
+    assert config_rules.unused_placeholders(s) == [
+        "OPENROUTER_API_KEY holds a placeholder (not used by the running configuration)"
     ]
     assert "your_openrouter" not in " ".join(found)
+
+
+def test_placeholder_severity_follows_the_running_configuration(tmp_path: Path) -> None:
+    """docs/severity.md: critical only in a required key; dead key: warning; unused: info."""
+    example = (
+        "DISCORD_TOKEN=your_discord_token_here\nOPENROUTER_API_KEY=sk-or-v1-xxxxxxxx\n"
+        "ANALYTICS_API_KEY=change_me_in_production\nOPENAI_API_KEY=sk-...\n"
+    )
+    ollama = settings_from(tmp_path, example)
+    assert config_rules.placeholders(ollama, "legacy") == [
+        "DISCORD_TOKEN holds a placeholder, not a real value"
+    ]
+    assert config_rules.unused_placeholders(ollama, "legacy") == [
+        "OPENAI_API_KEY holds a placeholder (not used by the running configuration)",
+        "OPENROUTER_API_KEY holds a placeholder (not used by the running configuration)",
+    ]
+    dead = config_rules.dead_keys(ollama)
+    assert dead == [
+        "ANALYTICS_API_KEY: the dashboard reads ANALYTICS_PASSWORD (default 'admin'), not this "
+        "key (it still holds the example's placeholder)"
+    ]
+    openrouter = settings_from(tmp_path, example + "LLM_PROVIDER=openrouter\n")
+    assert "OPENROUTER_API_KEY holds a placeholder, not a real value" in config_rules.placeholders(
+        openrouter, "legacy"
+    )
+    thinking = settings_from(
+        tmp_path,
+        example + "THINKING_MODEL=deepseek/deepseek-r1\nTHINKING_MODEL_PROVIDER=openrouter\n",
+    )
+    assert "OPENROUTER_API_KEY" in config_rules.required_keys(thinking, "legacy")
 
 
 def test_auth_json_facts(tmp_path: Path) -> None:

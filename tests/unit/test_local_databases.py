@@ -8,27 +8,7 @@ import time
 from pathlib import Path
 
 from acore_doctor.probes.databases import DbTarget, check_database
-
-BOT_DB_TABLES = ("conversations", "user_profiles", "reminders", "notes")
-
-
-def make_bot_db(path: Path, rows: int = 20000, journal: str = "delete") -> Path:
-    conn = sqlite3.connect(path)
-    conn.execute(f"PRAGMA journal_mode={journal}")
-    conn.executescript(
-        "CREATE TABLE conversations(id INTEGER PRIMARY KEY, channel_id INTEGER, content TEXT);"
-        "CREATE TABLE user_profiles(user_id INTEGER PRIMARY KEY, data TEXT);"
-        "CREATE TABLE reminders(id INTEGER PRIMARY KEY, due TEXT, body TEXT);"
-        "CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT);"
-        "CREATE INDEX conv_channel ON conversations(channel_id);"
-    )
-    conn.executemany(
-        "INSERT INTO conversations(channel_id, content) VALUES (?, ?)",
-        [(i % 50, "message body " * 20) for i in range(rows)],
-    )
-    conn.commit()
-    conn.close()
-    return path
+from tests.support.local_suite import BOT_DB_TABLES, make_bot_db
 
 
 def test_missing_database_is_never_created(tmp_path: Path) -> None:

@@ -9,9 +9,11 @@ import time
 
 import pytest
 
+from acore_doctor.logs.analyzer import Analyzer
 from acore_doctor.logs.masking import sample_of, template_of
 from acore_doctor.logs.parse import ParseStats, iso_time, iter_lines, iter_records
 from acore_doctor.logs.signatures import SIGNATURES, SIGNATURES_BY_KEY
+from acore_doctor.logs.state import load_state, save_state
 from tests.support.loggen import (
     CHANNEL,
     DNS_TRACEBACK,
@@ -176,3 +178,38 @@ def test_signature_table_entries_are_complete():
         assert (
             signature.cause and signature.recommendation and signature.guide.startswith("guides/")
         )
+
+
+def test_conversation_content_is_replaced_as_a_whole_everywhere(tmp_path):
+    """Reply previews and generated text: gone from templates, samples and saved state keys,
+    while the prefix (what kind of line it is) stays readable."""
+    gen = LogGen(start=1_800_000_000)
+    gen.line("utils.response_validator", "ERROR", f"Response preview: {USER_TEXT} 42 'ok'")
+    gen.line(
+        "services.conversation.orchestrator", "WARNING", f"Sent message from scav: {USER_TEXT}"
+    )
+    analysis = Analyzer().feed_lines(iter(gen.data().splitlines(True)))
+    keys = analysis.template_keys()
+    assert "ERROR Response preview: <CONTENT>" in keys
+    assert "WARNING Sent message from <PERSONA>: <CONTENT>" in keys
+    samples = [t.sample for t in analysis.templates.values()]
+    assert samples and all(USER_TEXT not in s and "<CONTENT>" in s for s in samples)
+    state = load_state(tmp_path / "reports", tmp_path / "bot")
+    save_state(state, keys)
+    assert USER_TEXT not in state.path.read_text()
+
+
+def test_persona_names_are_one_template_and_code_names_stay_readable():
+    assert template_of("Persona goth_mommy not found") == template_of("Persona scav not found")
+    assert template_of("Failed to generate message for scav/dagoth_ur (attempt 3)") == (
+        "Failed to generate message for <PERSONA> (attempt <NUM>)"
+    )
+    flood = template_of(
+        "Failed to generate/send message: OpenRouterService.generate() missing 1 required "
+        "positional argument: 'prompt'"
+    )
+    assert flood.endswith("argument: 'prompt'")
+    fatal = template_of("Fatal error: 'ChatCog' object has no attribute 'behavior_engine'")
+    assert "'ChatCog'" in fatal and "'behavior_engine'" in fatal
+    assert template_of("User typed 'hello there'") == "User typed <STR>"
+    assert "'hello'" not in sample_of("User typed 'hello'")

@@ -108,6 +108,6 @@ def test_rotation_and_staleness_rules():
     )
     assert rules.rotation_interval(17.0, "", T) == []
     stale = rules.log_stale(3 * 86400 + 7200, debug=False, thresholds=T)
-    assert stale and "3 d 2 h old" in stale[0].detail
+    assert stale and "3d 2h old" in stale[0].detail
     assert rules.log_stale(600, debug=False, thresholds=T) == []
     assert rules.log_stale(1200, debug=True, thresholds=T)  # DEBUG writes every ~41 s

@@ -257,3 +257,92 @@ def test_settings_follow_the_bots_parse_rules_without_a_deployment() -> None:
         }
     )
     assert (recovery.enabled, recovery.max_attempts, recovery.cooldown_s) == (False, 5, 300.0)
+
+
+@pytest.mark.asyncio
+async def test_each_service_has_its_own_circuit(tmp_path: Path) -> None:
+    """Three Ollama reconnects open Ollama's circuit, not Discord's."""
+    clock = Clock()
+    told: list[Escalation] = []
+    recovery = make(tmp_path, clock, max_attempts=3, cooldown_s=300, notifier=told.append)
+    ollama = [
+        await recovery.attempt_recovery(ConnectionResetError(), {"service": "ollama"})
+        for _ in range(4)
+    ]
+    assert [r.outcome for r in ollama] == ["backed_off"] * 3 + ["circuit_open"]
+    discord = await recovery.attempt_recovery(ConnectionClosed(1006), {"service": "discord"})
+    assert discord.outcome == "backed_off", discord.detail
+    # Without a service named, each error type is its own circuit.
+    timeouts = [await recovery.attempt_recovery(TimeoutError()) for _ in range(3)]
+    assert [r.outcome for r in timeouts] == ["backed_off"] * 3
+    assert len(told) == 1 and told[0].context["circuit"] == "reconnect:ollama"
+    records = read_jsonl(tmp_path / "attempts.jsonl")
+    assert {r.get("key") for r in records} == {
+        "reconnect:ollama",
+        "reconnect:discord",
+        "reconnect:builtins.TimeoutError",
+    }
+    # Three per circuit is within the limit: no loop, although seven reconnects happened.
+    assert find_loops(records, 3, 300) == []
+
+
+def test_find_loops_counts_per_circuit() -> None:
+    records = [
+        {"ts": 1000 + i, "strategy": "reconnect", "key": f"reconnect:{name}", "outcome": "failed"}
+        for i, name in enumerate(["ollama", "discord"] * 3)
+    ]
+    assert find_loops(records, 3, 300) == []
+    records += [
+        {"ts": 1010, "strategy": "reconnect", "key": "reconnect:ollama", "outcome": "failed"}
+    ]
+    assert find_loops(records, 3, 300) == [
+        {"strategy": "reconnect:ollama", "attempts": 4, "window_start": 1000}
+    ]
+
+
+@pytest.mark.asyncio
+async def test_auto_backup_on_error_backs_up_before_a_repair_writes(bot: DeploymentBuilder) -> None:
+    from acore_doctor.recovery.backup import list_backups, read_member_bytes
+
+    healthy(bot)
+    bot.set_env(AUTO_BACKUP_ON_ERROR="true")
+    broken = b'[{"role": "user", "content": "cu'
+    bot.write("data/chat_history/42.json", broken)
+    clock = Clock()
+    recovery = AutoRecovery(bot.root, sleep=clock.sleep, clock=clock, environ={})
+    result = await recovery.attempt_recovery(json.JSONDecodeError("Unterminated", "", 0))
+    assert result.outcome == "recovered", result.detail
+    [backup] = list_backups(bot.root / "backups")
+    assert backup.label == "before-auto-repair"
+    assert read_member_bytes(backup, "data/chat_history/42.json") == broken
+    # Rate-limited: a second repair within RECOVERY_COOLDOWN takes no second backup.
+    bot.write("data/chat_history/43.json", b"{")
+    clock.now += 1000  # the attempt clock; backups are dated by the wall clock
+    result = await recovery.attempt_recovery(json.JSONDecodeError("Expecting", "", 0))
+    assert result.outcome == "recovered", result.detail
+    assert len(list_backups(bot.root / "backups")) == 1
+
+
+@pytest.mark.asyncio
+async def test_no_repair_when_the_backup_before_it_fails(bot: DeploymentBuilder) -> None:
+    healthy(bot)
+    (bot.root / "not-a-dir").write_text("a file where the backup directory should be")
+    bot.set_env(AUTO_BACKUP_ON_ERROR="true", STATE_BACKUP_DIR="not-a-dir/backups")
+    broken = bot.write("data/chat_history/42.json", b"[")
+    clock = Clock()
+    recovery = AutoRecovery(bot.root, sleep=clock.sleep, clock=clock, environ={})
+    result = await recovery.attempt_recovery(json.JSONDecodeError("Expecting", "", 0))
+    assert result.outcome == "failed"
+    assert "AUTO_BACKUP_ON_ERROR backup failed" in result.detail
+    assert broken.read_bytes() == b"[", "the repair wrote although the backup failed"
+
+
+@pytest.mark.asyncio
+async def test_without_auto_backup_no_backup_is_taken(bot: DeploymentBuilder) -> None:
+    healthy(bot)
+    bot.write("data/chat_history/42.json", b"[")
+    clock = Clock()
+    recovery = AutoRecovery(bot.root, sleep=clock.sleep, clock=clock, environ={})
+    result = await recovery.attempt_recovery(json.JSONDecodeError("Expecting", "", 0))
+    assert result.outcome == "recovered", result.detail
+    assert not (bot.root / "backups").exists()

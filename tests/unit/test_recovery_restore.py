@@ -15,10 +15,10 @@ from acore_doctor.recovery.restore import (
 )
 from tests.support.builder import DeploymentBuilder
 from tests.support.recovery import (
+    change_everything,
     config_of,
     deployment_with_db,
     healthy,
-    make_db,
     state_digest,
 )
 
@@ -26,19 +26,6 @@ from tests.support.recovery import (
 @pytest.fixture
 def bot(bot: DeploymentBuilder) -> DeploymentBuilder:
     return healthy(bot)
-
-
-def change_everything(bot: DeploymentBuilder) -> None:
-    """The state drifts after the backup: a file gone, one changed, one new, db rewritten."""
-    bot.remove("data/rl/rl_policies.json")
-    bot.write_json(
-        "data/chat_history/1431878519016915044.json", [{"role": "user", "content": "new"}]
-    )
-    bot.write("data/chat_history/777.json", "[]")
-    bot.write("prompts/default.txt", "changed prompt\n")
-    bot.set_env(OLLAMA_MODEL="changed-model")
-    (bot.root / "data" / "conversations.db").unlink(missing_ok=True)
-    make_db(bot.root / "data" / "conversations.db", rows=10)
 
 
 def test_restore_brings_back_the_backup_and_keeps_the_present(bot: DeploymentBuilder) -> None:

@@ -1,0 +1,82 @@
+"""A local check that takes longer than its limit is reported as ``check timed out`` at its
+own severity, and the run goes on (registered only in a health run; see plugin.HEALTH_PLUGINS).
+
+Local reads are bounded and never open FIFOs or devices (acore_doctor.saferead), and network
+probes have their own budgets; this is the guard behind both, for what nobody foresaw: a check
+or its fixtures stuck in a syscall, a loop, a lock. The limit (``--check-timeout`` / ini
+``check_timeout``, default 30 s, 0 turns it off) covers the setup (its fixtures) and the call
+of each check.
+
+How: a SIGALRM interval timer in the main thread. A blocked system call returns EINTR and the
+handler raises pytest's ``Failed`` (a BaseException: no ``except Exception`` in a probe
+swallows it), which the plugin files as a failure of the check with the message below. Code
+stuck inside a C extension that never returns to Python is interrupted when it does.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+
+DEFAULT_TIMEOUT_S = 30.0
+
+
+def check_timeout_of(config: pytest.Config) -> float:
+    value = config.getoption("check_timeout", None)
+    if value is None:
+        try:
+            value = float(config.getini("check_timeout"))
+        except (TypeError, ValueError):
+            value = DEFAULT_TIMEOUT_S
+    return max(0.0, float(value))
+
+
+def _is_local_check(item: pytest.Item) -> bool:
+    """A check that asks for no network probe: those run under the probe budget
+    (``--probe-budget``) and per-service timeouts instead, shared by all their checks."""
+    if item.get_closest_marker("doctor") is None:
+        return False
+    from acore_doctor.netprobe.runner import fixture_probes
+
+    return not set(getattr(item, "fixturenames", ())) & set(fixture_probes())
+
+
+def _armed(item: pytest.Item, phase: str) -> Generator[None, Any, Any]:
+    limit = check_timeout_of(item.config)
+    usable = (
+        limit > 0
+        and _is_local_check(item)
+        and hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+    )
+    if not usable:
+        return (yield)
+
+    def timed_out(signum: int, frame: Any) -> None:
+        pytest.fail(
+            f"check timed out: its {phase} took longer than {limit:g} s "
+            "(--check-timeout / ini check_timeout); the run went on without it",
+            pytrace=False,
+        )
+
+    previous = signal.signal(signal.SIGALRM, timed_out)
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
+        return (yield)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, Any, Any]:
+    return (yield from _armed(item, "setup (its fixtures)"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
+    return (yield from _armed(item, "run"))
