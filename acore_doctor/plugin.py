@@ -473,6 +473,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {finding.message}")
     report.severity = finding.severity  # type: ignore[attr-defined]
     report.doctor_title = finding.title  # type: ignore[attr-defined]
+    report.doctor_guide = finding.guide  # type: ignore[attr-defined]
     if report.failed and item.config.get_verbosity() < 1:
         # The finding says it all; the traceback is for -v.
         report.longrepr = f"{finding.title}: {finding.message}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import time
 import xml.etree.ElementTree as ET
@@ -137,3 +139,28 @@ def test_nagios_missing_test_path_is_unknown_not_4(suite):
     assert result.ret == 3
     assert result.stdout.lines[0].startswith("ACORE-DOCTOR UNKNOWN - usage error")
     assert "no_such_file.py" in result.stderr.str()
+
+
+def test_html_rows_show_coloured_severity_guide_links_and_skip_sentences(suite, pytester):
+    (suite.bot / "broken_a").touch()
+    html_path = pytester.path / "report.html"
+    suite(f"--html={html_path}", "--self-contained-html")
+    blob = re.search(r'data-jsonblob="([^"]*)"', html_path.read_text())
+    rows = {
+        nodeid.rsplit("::", 1)[-1]: run
+        for nodeid, [run] in json.loads(html.unescape(blob[1]))["tests"].items()
+    }
+    assert (
+        '<td class="col-severity sev-critical">critical</td>'
+        in rows["test_widget_a"]["resultsTableRow"]
+    )
+    assert (
+        '<td class="col-severity sev-warning">warning</td>' in rows["test_voice"]["resultsTableRow"]
+    )
+    assert (
+        rows["test_voice"]["log"]
+        == "[skipped] Voice is configured\n  Not applicable: voice disabled.\n"
+    )
+    assert rows["test_widget_a"]["log"].startswith(
+        "[critical] Widget A is intact\n  expected widget A intact, found broken_a"
+    )
