@@ -129,6 +129,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     if STATE in config.stash:
         _restore_log_records()
+        from acore_doctor.redact import set_run_redactor
+
+        set_run_redactor(None)  # an in-process run must not leave its secrets' redactor behind
 
 
 def health_run_asked(config: pytest.Config) -> bool:
