@@ -82,3 +82,13 @@ def test_xdist_nothing_selected_is_unknown(pytester):
     assert result.ret == 3
     report = json.loads((reports / "latest.json").read_text())
     assert report["summary"]["reason"] == "no check selected"
+
+
+def test_xdist_stopping_at_the_first_failure_is_not_an_interrupt(pytester):
+    """-x makes pytest-xdist raise its own Interrupted: a verdict, not exit 130."""
+    pytester.mkdir("health_tests")
+    (pytester.path / "health_tests" / "test_checks.py").write_text(CHECKS)
+    result, reports = run(pytester, "reports", "-n", "2", "-x")
+    report = json.loads((reports / "latest.json").read_text())
+    assert result.ret in (1, 2)
+    assert report["summary"]["overall_status"] in ("warning", "critical")
