@@ -32,8 +32,6 @@ from acore_doctor.findings import (
     attach_symptoms,
     decide,
 )
-from acore_doctor.report.console import format_summary, stream_takes_unicode
-from acore_doctor.report.model import build_report
 from acore_doctor.run_state import (
     DETAILS,
     STATE,
@@ -139,6 +137,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     if STATE in config.stash:
         _restore_log_records()
+        from acore_doctor.redact import set_run_redactor
+
+        set_run_redactor(None)  # an in-process run must not leave its secrets' redactor behind
 
 
 def health_run_asked(config: pytest.Config) -> bool:
@@ -596,6 +597,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         interrupted=state.interrupted,
         unknown_reason=unknown_reason(state, exitstatus),
     )
+    from acore_doctor.report.model import build_report
+
     state.report = build_report(findings, state.verdict, environment(session), state.started)
     state.report = state.redact.document(state.report)
     report_dir = report_dir_of(session.config)
@@ -690,6 +693,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.write_line("")
     # The terminal's own stream: sparklines in block characters only where it takes them.
     stream = getattr(terminalreporter._tw, "_file", sys.stdout)
+    from acore_doctor.report.console import format_summary, stream_takes_unicode
+
     unicode = stream_takes_unicode(stream)
     for line in format_summary(state.report, state.written, unicode).splitlines():
         terminalreporter.write_line(line)
