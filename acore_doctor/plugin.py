@@ -268,6 +268,14 @@ class RunWatcher:
         result = yield
         if not (session.shouldfail or session.shouldstop or self.state.interrupted):
             roots = missing_roots(session, self.state, self.deselected)
+            if is_xdist_worker(session.config):
+                # The controller expects reports of scheduled checks only: run the root
+                # silently here; its finding reaches the controller with the others.
+                from _pytest.runner import runtestprotocol
+
+                for item in roots:
+                    runtestprotocol(item, nextitem=None, log=False)
+                return result
             session.testscollected += len(roots)  # pytest's progress counts them too
             for item in roots:
                 item.ihook.pytest_runtest_protocol(item=item, nextitem=None)
