@@ -32,7 +32,14 @@ from acore_doctor.findings import (
     attach_symptoms,
     decide,
 )
-from acore_doctor.run_state import STATE, DoctorState, is_xdist_worker, report_dir_of, state_of
+from acore_doctor.run_state import (
+    DETAILS,
+    STATE,
+    DoctorState,
+    is_xdist_worker,
+    report_dir_of,
+    state_of,
+)
 from acore_doctor.suite import suite_root
 
 if TYPE_CHECKING:
@@ -53,6 +60,7 @@ HEALTH_PLUGINS = (
     "acore_doctor.report.prometheus_plugin",
     "acore_doctor.report.nagios_plugin",
     "acore_doctor.report.html_plugin",
+    "acore_doctor.report.junit_plugin",
     "acore_doctor.report.private_files_plugin",
     "acore_doctor.check_timeout",
 )
@@ -321,7 +329,6 @@ def missing_roots(
     for item in candidates:
         key = root_of(item)
         if key in wanted and key not in found and declaration_problem(item) is None:
-            item.user_properties.append(("severity", severity_of(item)))
             found[key] = item
     return list(found.values())
 
@@ -413,8 +420,6 @@ def pytest_collection_modifyitems(
         problem = declaration_problem(item)
         if problem:
             bad.append((item, problem))
-        else:
-            item.user_properties.append(("severity", severity_of(item)))
     for item, problem in bad:
         items.remove(item)
         report = pytest.CollectReport(item.nodeid, "failed", longrepr=problem, result=[])
@@ -464,9 +469,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if finding is None:
         finding = state.findings[item.nodeid] = new_finding(item)
     finding.duration_s += report.duration
-    for name, value in item.user_properties:
-        if name == "details":  # info a passing check reports: record_property("details", ...)
-            finding.details = state.redact(str(value))
+    details = item.stash.get(DETAILS, None)  # what the check found: record_details(...)
+    if details is not None:
+        finding.details = state.redact(details)
     outcome, message = classify(call, report)
     if outcome is not None and _outranks(outcome, finding.outcome):
         finding.outcome = outcome

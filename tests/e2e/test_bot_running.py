@@ -31,10 +31,12 @@ def started(argv: list[str], cwd: Path) -> Iterator[subprocess.Popen]:
     try:
         yield proc
     finally:
-        for child in psutil.Process(proc.pid).children(recursive=True):
+        children = psutil.Process(proc.pid).children(recursive=True)
+        for child in children:
             child.kill()
         proc.kill()
         proc.wait()
+        psutil.wait_procs(children, timeout=10)  # gone, not just signalled
 
 
 def wait_for(bot_dir: Path, timeout: float = 10.0) -> list[str]:
