@@ -1,5 +1,5 @@
-"""A check that takes longer than its limit is reported as ``check timed out`` at its own
-severity, and the run goes on (registered only in a health run; see plugin.HEALTH_PLUGINS).
+"""A local check that takes longer than its limit is reported as ``check timed out`` at its
+own severity, and the run goes on (registered only in a health run; see plugin.HEALTH_PLUGINS).
 
 Local reads are bounded and never open FIFOs or devices (acore_doctor.saferead), and network
 probes have their own budgets; this is the guard behind both, for what nobody foresaw: a check
@@ -35,15 +35,21 @@ def check_timeout_of(config: pytest.Config) -> float:
     return max(0.0, float(value))
 
 
-def _is_check(item: pytest.Item) -> bool:
-    return item.get_closest_marker("doctor") is not None
+def _is_local_check(item: pytest.Item) -> bool:
+    """A check that asks for no network probe: those run under the probe budget
+    (``--probe-budget``) and per-service timeouts instead, shared by all their checks."""
+    if item.get_closest_marker("doctor") is None:
+        return False
+    from acore_doctor.netprobe.runner import fixture_probes
+
+    return not set(getattr(item, "fixturenames", ())) & set(fixture_probes())
 
 
 def _armed(item: pytest.Item, phase: str) -> Generator[None, Any, Any]:
     limit = check_timeout_of(item.config)
     usable = (
         limit > 0
-        and _is_check(item)
+        and _is_local_check(item)
         and hasattr(signal, "setitimer")
         and threading.current_thread() is threading.main_thread()
     )

@@ -32,9 +32,14 @@ from acore_doctor.findings import (
     attach_symptoms,
     decide,
 )
-from acore_doctor.report.console import format_summary, stream_takes_unicode
-from acore_doctor.report.model import build_report
-from acore_doctor.run_state import STATE, DoctorState, is_xdist_worker, report_dir_of, state_of
+from acore_doctor.run_state import (
+    DETAILS,
+    STATE,
+    DoctorState,
+    is_xdist_worker,
+    report_dir_of,
+    state_of,
+)
 from acore_doctor.suite import suite_root
 
 if TYPE_CHECKING:
@@ -55,6 +60,7 @@ HEALTH_PLUGINS = (
     "acore_doctor.report.prometheus_plugin",
     "acore_doctor.report.nagios_plugin",
     "acore_doctor.report.html_plugin",
+    "acore_doctor.report.junit_plugin",
     "acore_doctor.report.private_files_plugin",
     "acore_doctor.check_timeout",
 )
@@ -131,6 +137,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     if STATE in config.stash:
         _restore_log_records()
+        from acore_doctor.redact import set_run_redactor
+
+        set_run_redactor(None)  # an in-process run must not leave its secrets' redactor behind
 
 
 def health_run_asked(config: pytest.Config) -> bool:
@@ -259,6 +268,14 @@ class RunWatcher:
         result = yield
         if not (session.shouldfail or session.shouldstop or self.state.interrupted):
             roots = missing_roots(session, self.state, self.deselected)
+            if is_xdist_worker(session.config):
+                # The controller expects reports of scheduled checks only: run the root
+                # silently here; its finding reaches the controller with the others.
+                from _pytest.runner import runtestprotocol
+
+                for item in roots:
+                    runtestprotocol(item, nextitem=None, log=False)
+                return result
             session.testscollected += len(roots)  # pytest's progress counts them too
             for item in roots:
                 item.ihook.pytest_runtest_protocol(item=item, nextitem=None)
@@ -312,7 +329,6 @@ def missing_roots(
     for item in candidates:
         key = root_of(item)
         if key in wanted and key not in found and declaration_problem(item) is None:
-            item.user_properties.append(("severity", severity_of(item)))
             found[key] = item
     return list(found.values())
 
@@ -404,8 +420,6 @@ def pytest_collection_modifyitems(
         problem = declaration_problem(item)
         if problem:
             bad.append((item, problem))
-        else:
-            item.user_properties.append(("severity", severity_of(item)))
     for item, problem in bad:
         items.remove(item)
         report = pytest.CollectReport(item.nodeid, "failed", longrepr=problem, result=[])
@@ -455,9 +469,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if finding is None:
         finding = state.findings[item.nodeid] = new_finding(item)
     finding.duration_s += report.duration
-    for name, value in item.user_properties:
-        if name == "details":  # info a passing check reports: record_property("details", ...)
-            finding.details = state.redact(str(value))
+    details = item.stash.get(DETAILS, None)  # what the check found: record_details(...)
+    if details is not None:
+        finding.details = state.redact(details)
     outcome, message = classify(call, report)
     if outcome is not None and _outranks(outcome, finding.outcome):
         finding.outcome = outcome
@@ -470,6 +484,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {finding.message}")
     report.severity = finding.severity  # type: ignore[attr-defined]
     report.doctor_title = finding.title  # type: ignore[attr-defined]
+    report.doctor_guide = finding.guide  # type: ignore[attr-defined]
     if report.failed and item.config.get_verbosity() < 1:
         # The finding says it all; the traceback is for -v.
         report.longrepr = f"{finding.title}: {finding.message}"
@@ -590,6 +605,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         interrupted=state.interrupted,
         unknown_reason=unknown_reason(state, exitstatus),
     )
+    from acore_doctor.report.model import build_report
+
     state.report = build_report(findings, state.verdict, environment(session), state.started)
     state.report = state.redact.document(state.report)
     report_dir = report_dir_of(session.config)
@@ -684,6 +701,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.write_line("")
     # The terminal's own stream: sparklines in block characters only where it takes them.
     stream = getattr(terminalreporter._tw, "_file", sys.stdout)
+    from acore_doctor.report.console import format_summary, stream_takes_unicode
+
     unicode = stream_takes_unicode(stream)
     for line in format_summary(state.report, state.written, unicode).splitlines():
         terminalreporter.write_line(line)

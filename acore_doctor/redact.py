@@ -81,10 +81,6 @@ _KEEP_GROUPS = ("auth", "auth_lower", "proxy", "proxy_lower", "bot", "userinfo")
 
 #: Discord webhook URLs carry their own credential in the path.
 WEBHOOK_URL = re.compile(SHAPES["discord_webhook"][0])
-#: Bot tokens (the bare shape, for callers that look for one).
-DISCORD_TOKEN = re.compile(
-    r"\b[MNO][A-Za-z0-9_-]{20,30}\.[A-Za-z0-9_-]{5,8}\.[A-Za-z0-9_-]{25,45}\b"
-)
 
 #: Values shorter than this are not treated as secrets: masking "1" or "true" everywhere
 #: would destroy the report without protecting anything.

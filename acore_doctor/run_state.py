@@ -39,6 +39,8 @@ class DoctorState:
 
 
 STATE = pytest.StashKey[DoctorState]()
+#: What a check found besides its verdict (``record_details``), on the check's item.
+DETAILS = pytest.StashKey[str]()
 
 
 def state_of(config: pytest.Config) -> DoctorState:

@@ -99,11 +99,11 @@ def test_no_placeholders(settings: BotSettings, entrypoint: Entrypoint) -> None:
     guide=f"{GUIDE}#placeholder-values",
 )
 def test_placeholders_in_unused_keys(
-    settings: BotSettings, entrypoint: Entrypoint, record_property
+    settings: BotSettings, entrypoint: Entrypoint, record_details
 ) -> None:
     found = config_rules.unused_placeholders(settings, entrypoint.kind)
     # Information only (it passes): an unused provider's key is never a problem today.
-    record_property("details", "; ".join(found) if found else "none")
+    record_details("; ".join(found) if found else "none")
 
 
 @pytest.mark.warning
@@ -214,14 +214,13 @@ def test_runtime_credentials(
     "listed differences to acore-doctor so its bundled catalog (used without source) catches up.",
     guide=f"{GUIDE}#dead-or-misspelled-keys",
 )
-def test_catalog_matches_bot_source(deployment: Deployment, record_property) -> None:
+def test_catalog_matches_bot_source(deployment: Deployment, record_details) -> None:
     knowledge = deployment.knowledge
     if knowledge.source is None:
         pytest.skip("not applicable: no config/ source in the bot directory (bundled catalog used)")
     differences = knowledge.disagreements
     # Information, never a failure: the run already uses what the bot's code says.
-    record_property(
-        "details",
+    record_details(
         f"settings from {knowledge.origin}: {len(knowledge.source.reads)} keys in "
         f"{len(knowledge.source.config_files)} config files, "
         f"{len(knowledge.source.read_elsewhere)} read elsewhere"

@@ -31,10 +31,9 @@ def _listing(deployment: Deployment, items: list[tuple[str, str]]) -> str:
     guide=f"{GUIDE}#corrupt-state-files",
 )
 def test_state_files_parse(
-    state_report: StateReport, deployment: Deployment, record_property
+    state_report: StateReport, deployment: Deployment, record_details
 ) -> None:
-    record_property(
-        "details",
+    record_details(
         f"{state_report.files} state files in "
         f"{state_report.elapsed_s:.2f} s: "
         + ", ".join(f"{k} {v}" for k, v in state_report.by_kind.items()),

@@ -22,10 +22,9 @@ def _present(databases: list[DbFacts]) -> list[DbFacts]:
     "'sqlite3 BROKEN.db .recover | sqlite3 RECOVERED.db' and swap it in.",
     guide=f"{GUIDE}#database-damaged",
 )
-def test_databases_undamaged(databases: list[DbFacts], record_property) -> None:
+def test_databases_undamaged(databases: list[DbFacts], record_details) -> None:
     present = _present(databases)
-    record_property(
-        "details",
+    record_details(
         "; ".join(
             f"{d.path.name}: {describe_size(d.size)}, {d.journal or '?'} journal, "
             f"{d.check or 'not checked'} {d.elapsed_s * 1000:.0f} ms"

@@ -96,13 +96,12 @@ def test_discord_not_rate_limited(discord_api: DiscordFacts) -> None:
     guide="guides/integration_issues.md#discord-token-invalid",
     root=roots.DISCORD_TOKEN,
 )
-def test_discord_token_valid(discord_api: DiscordFacts, record_property) -> None:
+def test_discord_token_valid(discord_api: DiscordFacts, record_details) -> None:
     problem = roots.discord_problem(discord_api.me)
     if problem and problem[0] != roots.DISCORD_TOKEN:
         raise Blocked(*problem)
     me = discord_api.me.data if problem is None and discord_api.me else {}
-    record_property(
-        "details",
+    record_details(
         f"logged in as {me.get('username')}#{me.get('discriminator')} (id {me.get('id')})",
     )
     assert problem is None, (
@@ -166,9 +165,9 @@ def _session_limit(facts: DiscordFacts) -> SessionLimit:
     "now; the limit resets after the time shown.",
     guide="guides/integration_issues.md#discord-session-starts-exhausted",
 )
-def test_session_starts_left(discord_api: DiscordFacts, record_property) -> None:
+def test_session_starts_left(discord_api: DiscordFacts, record_details) -> None:
     limit = _session_limit(discord_api)
-    record_property("details", f"{limit.remaining} of {limit.total} session starts left today")
+    record_details(f"{limit.remaining} of {limit.total} session starts left today")
     assert limit.remaining > 0, (
         f"expected session starts remaining, found 0 of {limit.total} "
         f"(resets in {limit.reset_after_ms / 3_600_000:.1f} h)"

@@ -29,10 +29,8 @@ def _require_probe(bot_python: BotPython) -> None:
     "(main.py) or --entrypoint=runtime (launcher.py).",
     guide=f"{GUIDE}#entrypoint-unknown",
 )
-def test_entrypoint_detected(entrypoint: Entrypoint, record_property) -> None:
-    record_property(
-        "details", f"entrypoint {entrypoint.kind} from {entrypoint.source}: {entrypoint.detail}"
-    )
+def test_entrypoint_detected(entrypoint: Entrypoint, record_details) -> None:
+    record_details(f"entrypoint {entrypoint.kind} from {entrypoint.source}: {entrypoint.detail}")
     assert entrypoint.kind is not None, (
         f"expected main.py or launcher.py in the unit, the process or the files, found: "
         f"{entrypoint.detail}"
@@ -45,10 +43,9 @@ def test_entrypoint_detected(entrypoint: Entrypoint, record_property) -> None:
     "Install Python 3.11+ and recreate the bot's virtual environment with it.",
     guide=f"{GUIDE}#python-too-old",
 )
-def test_python_version(bot_python: BotPython, record_property) -> None:
+def test_python_version(bot_python: BotPython, record_details) -> None:
     _require_probe(bot_python)
-    record_property(
-        "details",
+    record_details(
         f"{bot_python.executable} ({bot_python.interpreter.source}): "
         f"Python {bot_python.version_text}",
     )
@@ -80,10 +77,9 @@ def test_virtual_environment(bot_python: BotPython) -> None:
     "requirements.txt' (or 'uv sync').",
     guide=f"{GUIDE}#bot-dependencies-missing",
 )
-def test_bot_packages_importable(bot_python: BotPython, record_property) -> None:
+def test_bot_packages_importable(bot_python: BotPython, record_details) -> None:
     _require_probe(bot_python)
-    record_property(
-        "details",
+    record_details(
         "; ".join(
             f"{p.name} {p.version or '?'}" for p in bot_python.packages.values() if p.importable
         ),

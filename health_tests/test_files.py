@@ -30,7 +30,7 @@ def test_bot_dirs_writable(
     entrypoint: Entrypoint,
     bot_user: BotUser,
     systemd_units: list[Unit],
-    record_property,
+    record_details,
 ) -> None:
     # Judged for the bot's user under the bot's unit, never for the suite's own sandbox
     # (docs/severity.md): a shipped acore-doctor unit has ProtectSystem=strict.
@@ -40,8 +40,7 @@ def test_bot_dirs_writable(
     ]
     judged = f"unit {unit.path}" if unit else "no systemd unit found"
     to_create = [_rel(deployment, s.path) for s in states if not s.exists and s.creatable]
-    record_property(
-        "details",
+    record_details(
         f"bot user {bot_user.name} ({bot_user.source}), {judged}; checked "
         + ", ".join(_rel(deployment, s.path) for s in states)
         + (

@@ -33,10 +33,8 @@ LOW_CREDIT = 1.0
     guide="guides/integration_issues.md#ollama-unreachable",
     root=roots.OLLAMA,
 )
-def test_ollama_answers(ollama_version: HttpResult, record_property) -> None:
-    record_property(
-        "details", f"Ollama {version_of(ollama_version)}, {ollama_version.elapsed_s * 1000:.0f} ms"
-    )
+def test_ollama_answers(ollama_version: HttpResult, record_details) -> None:
+    record_details(f"Ollama {version_of(ollama_version)}, {ollama_version.elapsed_s * 1000:.0f} ms")
     assert version_of(ollama_version), (
         f"expected Ollama's version from {ollama_version.target()}, found {ollama_version.describe()}"
     )
@@ -85,12 +83,11 @@ def test_vision_model_pulled(ollama_tags: HttpResult, settings: BotSettings) -> 
     "GPU driver and that the model fits in VRAM.",
     guide="guides/integration_issues.md#ollama-unreachable",
 )
-def test_loaded_models(ollama_ps: HttpResult, record_property) -> None:
+def test_loaded_models(ollama_ps: HttpResult, record_details) -> None:
     require_answer(ollama_ps, roots.OLLAMA)
     loaded = loaded_models(ollama_ps)
     assert loaded is not None, f"expected a list of loaded models, found {ollama_ps.describe()}"
-    record_property(
-        "details",
+    record_details(
         "; ".join(m.describe() for m in loaded) or "none loaded (first reply will be slow)",
     )
 
@@ -106,7 +103,7 @@ def test_canary_generation(
     ollama_canary: HttpResult,
     settings: BotSettings,
     canary_bands: tuple[float, float],
-    record_property,
+    record_details,
 ) -> None:
     require_answer(ollama_canary, roots.OLLAMA)
     stats = canary_stats(ollama_canary)
@@ -116,9 +113,7 @@ def test_canary_generation(
     )
     max_latency, min_tps = canary_bands
     tps = f"{stats.tokens_per_s:.1f}" if stats.tokens_per_s is not None else "?"
-    record_property(
-        "details", f"canary: {stats.latency_s:.2f} s, {stats.tokens} tokens, {tps} tokens/s"
-    )
+    record_details(f"canary: {stats.latency_s:.2f} s, {stats.tokens} tokens, {tps} tokens/s")
     assert stats.latency_s <= max_latency, (
         f"expected the canary within {max_latency:g} s, found {stats.latency_s:.1f} s"
     )

@@ -24,7 +24,7 @@ MAX_LISTED = rules.MAX_LISTED
     guide=f"{GUIDE}#persona-catalog-broken",
 )
 def test_characters_dir_loadable(
-    persona_catalog: Catalog, persona_load: PersonaLoad, record_property
+    persona_catalog: Catalog, persona_load: PersonaLoad, record_details
 ) -> None:
     assert persona_catalog.exists, (
         f"expected CHARACTERS_DIR {persona_catalog.directory} to be a directory, found none"
@@ -32,7 +32,7 @@ def test_characters_dir_loadable(
     assert persona_catalog.error is None, (
         f"expected to list {persona_catalog.directory}, found: {persona_catalog.error}"
     )
-    record_property("details", rules.load_summary(persona_catalog, persona_load))
+    record_details(rules.load_summary(persona_catalog, persona_load))
     problems = rules.nothing_loads(persona_catalog, persona_load)
     assert not problems, "; ".join(problems)
 

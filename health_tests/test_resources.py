@@ -42,12 +42,12 @@ def test_bot_process_running(
     request: pytest.FixtureRequest,
     bot_processes: list[BotProcess],
     deployment: Deployment,
-    record_property,
+    record_details,
 ) -> None:
     if request.config.getoption("allow_stopped") and not bot_processes:
         pytest.skip("not applicable: --allow-stopped")
     usages = [u for u in (process_usage(p) for p in bot_processes) if u is not None]
-    record_property("details", "; ".join(u.describe() for u in usages))
+    record_details("; ".join(u.describe() for u in usages))
     assert usages, (
         f"expected a python process running main.py or launcher.py from {deployment.bot_dir}, "
         "found none"
@@ -77,8 +77,8 @@ def test_single_bot_process(bot_processes: list[BotProcess]) -> None:
     "metrics, or grow the filesystem. A full disk corrupts the bot's JSON state.",
     guide=f"{PERF_GUIDE}#disk-almost-full",
 )
-def test_disk_not_full(disks: list[DiskUsage], thresholds: Thresholds, record_property) -> None:
-    record_property("details", "; ".join(d.describe() for d in disks))
+def test_disk_not_full(disks: list[DiskUsage], thresholds: Thresholds, record_details) -> None:
+    record_details("; ".join(d.describe() for d in disks))
     full = [
         d
         for d in disks

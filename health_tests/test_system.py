@@ -21,10 +21,10 @@ def ffmpeg() -> Tool:
     "Install ffmpeg ('apt install ffmpeg'): discord.py plays every voice reply through it.",
     guide=GUIDE,
 )
-def test_ffmpeg_for_voice(settings: BotSettings, ffmpeg: Tool, record_property) -> None:
+def test_ffmpeg_for_voice(settings: BotSettings, ffmpeg: Tool, record_details) -> None:
     if not settings.get("DISCORD_VOICE_ENABLED"):
         pytest.skip("not applicable: DISCORD_VOICE_ENABLED is not true")
-    record_property("details", ffmpeg.describe())
+    record_details(ffmpeg.describe())
     assert ffmpeg.found and not ffmpeg.error, (
         f"expected ffmpeg for voice, found {ffmpeg.describe()}"
     )
@@ -36,10 +36,10 @@ def test_ffmpeg_for_voice(settings: BotSettings, ffmpeg: Tool, record_property) 
     "Install ffmpeg ('apt install ffmpeg') before turning voice on; RVC needs it too.",
     guide=GUIDE,
 )
-def test_ffmpeg_present(settings: BotSettings, ffmpeg: Tool, record_property) -> None:
+def test_ffmpeg_present(settings: BotSettings, ffmpeg: Tool, record_details) -> None:
     if settings.get("DISCORD_VOICE_ENABLED"):
         pytest.skip("not applicable: voice is enabled, the critical ffmpeg check applies")
-    record_property("details", ffmpeg.describe())
+    record_details(ffmpeg.describe())
     assert ffmpeg.found and not ffmpeg.error, f"expected ffmpeg on PATH, found {ffmpeg.describe()}"
 
 
@@ -49,9 +49,9 @@ def test_ffmpeg_present(settings: BotSettings, ffmpeg: Tool, record_property) ->
     "Install it ('apt install sqlite3'): data repair and backups of the bot's databases use it.",
     guide=GUIDE,
 )
-def test_sqlite3_cli(record_property) -> None:
+def test_sqlite3_cli(record_details) -> None:
     tool = find_tool("sqlite3")
-    record_property("details", tool.describe())
+    record_details(tool.describe())
     assert tool.found and not tool.error, f"expected sqlite3 on PATH, found {tool.describe()}"
 
 
@@ -61,12 +61,12 @@ def test_sqlite3_cli(record_property) -> None:
     "Install Ollama on this host (https://ollama.com/download) to pull and inspect models.",
     guide=GUIDE,
 )
-def test_ollama_cli(settings: BotSettings, record_property) -> None:
+def test_ollama_cli(settings: BotSettings, record_details) -> None:
     host = settings.get("OLLAMA_HOST")
     if llm_provider(settings) != "ollama" or not any(h in host for h in LOCAL_HOSTS):
         pytest.skip("not applicable: the LLM is not a local Ollama")
     tool = find_tool("ollama")
-    record_property("details", tool.describe())
+    record_details(tool.describe())
     assert tool.found and not tool.error, f"expected ollama on PATH, found {tool.describe()}"
 
 
@@ -76,9 +76,9 @@ def test_ollama_cli(settings: BotSettings, record_property) -> None:
     "Reinstall the broken tool, or remove it from PATH.",
     guide=GUIDE,
 )
-def test_optional_tools_run(record_property) -> None:
+def test_optional_tools_run(record_details) -> None:
     tools = [find_tool(name) for name in ("uv", "docker")]
-    record_property("details", "; ".join(t.describe() for t in tools))
+    record_details("; ".join(t.describe() for t in tools))
     broken = [t for t in tools if t.found and t.error]
     assert not broken, "expected installed tools to report a version, found: " + "; ".join(
         t.describe() for t in broken

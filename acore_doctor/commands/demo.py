@@ -65,13 +65,9 @@ def copy_demo(target: Path) -> Path:
     return bot_dir
 
 
-@contextmanager
-def demo_services(args: argparse.Namespace) -> Iterator[dict[str, str]]:
-    """Simulated Discord/LLM/voice services on free loopback ports, and the environment
-    variables pointing the demo deployment at them (the environment wins over .env)."""
-    if args.no_simulator:
-        yield {}
-        return
+def demo_faults(args: argparse.Namespace) -> dict[str, str]:
+    """The simulated services' fault modes: the demo's own, then ``--fault`` (checked before
+    anything is copied or started)."""
     faults = dict(DEMO_FAULTS)
     for value in args.fault:
         name, _, mode = value.partition("=")
@@ -82,6 +78,17 @@ def demo_services(args: argparse.Namespace) -> Iterator[dict[str, str]]:
         ):
             raise UsageError(f"unknown fault {value!r} (see 'acore-doctor simulate --list-modes')")
         faults[name] = mode
+    return faults
+
+
+@contextmanager
+def demo_services(faults: dict[str, str] | None) -> Iterator[dict[str, str]]:
+    """Simulated Discord/LLM/voice services on free loopback ports (none when ``faults`` is
+    None), and the environment variables pointing the demo deployment at them (the
+    environment wins over .env)."""
+    if faults is None:
+        yield {}
+        return
     with Simulator(faults=faults) as sim:
         print("Simulated services: " + ", ".join(f"{n} ({sim.port(n)})" for n in sim.sims))
         for name, mode in faults.items():
@@ -90,6 +97,7 @@ def demo_services(args: argparse.Namespace) -> Iterator[dict[str, str]]:
 
 
 def handle(args: argparse.Namespace, extra: list[str]) -> int:
+    faults = None if args.no_simulator else demo_faults(args)
     report_dir = (args.report_dir or suite_root() / "reports" / "demo").resolve()
     html = report_dir / "report.html"
     tmp = Path(tempfile.mkdtemp(prefix="acore-doctor-demo-"))
@@ -99,7 +107,7 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
         # The process checks need a bot to find, running on the sample's own interpreter.
         standin = start_standin_bot(bot_dir, python=str(bot_dir / ".venv" / "bin" / "python"))
         try:
-            with demo_services(args) as service_env:
+            with demo_services(faults) as service_env:
                 # The sample's system tools come first on PATH, and the host's resources
                 # are not judged: every finding is about the sample deployment.
                 tools = make_standin_tools(tmp / "bin")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import configparser
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,9 @@ from acore_doctor.suite import REPORTS_ENV
 if TYPE_CHECKING:  # the deployment modules load only when a command runs
     from acore_doctor.deployment import Deployment
     from acore_doctor.recovery.common import RecoveryConfig
+
+
+log = logging.getLogger("acore_doctor.commands")
 
 
 class UsageError(Exception):
@@ -89,6 +93,12 @@ def deployment_from(args: argparse.Namespace) -> Deployment:
 
     env_file = getattr(args, "env_file", None)
     deployment = load_deployment(bot_dir_from(args), env_file.resolve() if env_file else None)
+    log.debug(
+        "deployment %s, settings from %s (%d keys in the file)",
+        deployment.bot_dir,
+        deployment.env_file,
+        len(deployment.settings.file_values),
+    )
     set_run_redactor(deployment.redactor())
     return deployment
 

@@ -81,7 +81,7 @@ class MaskedSettings:
     def masked(self, pattern: str = "") -> dict[str, str | None]:
         regex = re.compile(pattern, re.IGNORECASE)
         return {
-            key: (MASK if _secret_key(key) and self[key] else self[key])
+            key: (MASK if is_secret_name(key) and self[key] else self[key])
             for key in self.keys()
             if regex.search(key)
         }
@@ -95,11 +95,6 @@ class MaskedSettings:
 
     def __repr__(self) -> str:
         return f"<settings: {len(self.keys())} keys; settings.show() lists them, secrets masked>"
-
-
-def _secret_key(key: str) -> bool:
-    # OLLAMA_MAX_TOKENS is a count, not a token.
-    return is_secret_name(key) and not key.upper().endswith("TOKENS")
 
 
 class Findings(list):

@@ -206,6 +206,7 @@ def trend_entry(report: dict[str, Any]) -> dict[str, Any]:
     checks = report.get("checks", [])
     entry = {
         "t": report.get("timestamp"),
+        "bot_dir": (report.get("environment") or {}).get("bot_dir"),
         "status": summary.get("overall_status"),
         "code": summary.get("exit_code"),
         "issues": summary.get("total_issues"),
@@ -238,9 +239,17 @@ def recent_runs(
     """The newest ``count`` full runs, oldest first, each cut to its counts per status;
     ``report`` (this run, not recorded yet) ends the list when it is a full run itself.
 
-    Subset runs are left out: one rerun check is not the deployment's state.
+    Subset runs are left out: one rerun check is not the deployment's state; so are runs of
+    another deployment (when ``report`` says which one this is).
     """
-    points = [run for run in runs if not run.get("subset") and run.get("status")]
+    bot_dir = ((report or {}).get("environment") or {}).get("bot_dir")
+    points = [
+        run
+        for run in runs
+        if not run.get("subset")
+        and run.get("status")
+        and (bot_dir is None or run.get("bot_dir", bot_dir) == bot_dir)
+    ]
     if report is not None and not (report.get("history") or {}).get("subset"):
         points.append(trend_entry(report))
     return [{key: run.get(key) for key in TREND_KEYS} for run in points[-count:]]

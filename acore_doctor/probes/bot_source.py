@@ -23,6 +23,7 @@ from pathlib import Path
 
 from acore_doctor import catalog
 from acore_doctor.catalog import Setting
+from acore_doctor.redact import is_secret_name
 from acore_doctor.saferead import read_bounded, read_text_bounded
 
 #: ``config/base.py`` helpers and the kind each one parses (deployment §2.1).
@@ -551,8 +552,9 @@ class SettingsKnowledge:
     source: BotSource | None = None
 
 
-def _shown(value: object) -> str:
-    return repr(value)
+def _shown(key: str, value: object) -> str:
+    """A default as the details show it; a secret's default (even an example) is not shown."""
+    return "(a secret's default, not shown)" if is_secret_name(key) and value else repr(value)
 
 
 def merge_with_bundled(
@@ -587,7 +589,7 @@ def merge_with_bundled(
         if was is None:
             disagreements.append(
                 f"{key}: read by the bot ({where}, {setting.kind}, default "
-                f"{_shown(setting.default)}) but not in the bundled catalog"
+                f"{_shown(key, setting.default)}) but not in the bundled catalog"
             )
             continue
         same_kind = setting.kind == was.kind or {setting.kind, was.kind} == {"str", "path"}
@@ -597,8 +599,8 @@ def merge_with_bundled(
             )
         if same_kind and str(setting.default) != str(was.default):
             disagreements.append(
-                f"{key}: the bot's default is {_shown(setting.default)} ({where}), the bundled "
-                f"catalog says {_shown(was.default)}"
+                f"{key}: the bot's default is {_shown(key, setting.default)} ({where}), the bundled "
+                f"catalog says {_shown(key, was.default)}"
             )
         if setting.crashes_at_import != was.crashes_at_import:
             crash = (

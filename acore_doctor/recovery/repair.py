@@ -225,7 +225,17 @@ def salvage_json(path: Path, kind: StateKind | None) -> tuple[Any, str]:
 def sqlite_damage(path: Path) -> str | None:
     """Why the database is damaged, or None (also None when it is merely busy)."""
     facts = check_database(DbTarget(path, "SQLite file in data/"))
-    return "; ".join(facts.damage[:3]) if facts.damage else None
+    # integrity_check's report is one multi-line message: one line per problem, on one line.
+    lines = [
+        line.strip()
+        for damage in facts.damage
+        for line in str(damage).splitlines()
+        if line.strip() and not line.startswith("***")
+    ]
+    if not lines:
+        return None
+    more = f" (and {len(lines) - 3} more)" if len(lines) > 3 else ""
+    return "; ".join(lines[:3]) + more
 
 
 # -- planning (read-only) -----------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Output plugin for pytest-html, loaded in health runs only: the report's title, the doctor
-summary above the results table (:func:`acore_doctor.report.html.summary_html`) and a
-Severity column."""
+summary above the results table (:func:`acore_doctor.report.html.summary_html`), a coloured
+Severity column, a guide link per row, and rows whose skip reasons read as sentences and whose
+long texts are cut with a count."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from acore_doctor.report.html import summary_html
+from acore_doctor.report.html import guide_link, results_log, severity_cell, summary_html
 from acore_doctor.run_state import state_of
 
 
@@ -33,5 +34,29 @@ def pytest_html_results_table_header(cells: list[str]) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -> None:
-    severity = getattr(report, "severity", "")
-    cells.insert(1, f'<td class="col-severity">{severity}</td>')
+    cells.insert(1, severity_cell(getattr(report, "severity", "")))
+    guide = getattr(report, "doctor_guide", None)
+    for index, cell in enumerate(cells):
+        if guide and cell.startswith('<td class="col-links">') and cell.endswith("</td>"):
+            cells[index] = cell.removesuffix("</td>") + guide_link(guide, "guide") + "</td>"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_results_table_html(report: pytest.TestReport, data: list[str]) -> None:
+    if getattr(report, "severity", None):  # a check of a health run
+        results_log(report, data)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """pytest-metadata's table (CI variables such as a GIT_URL with a token, ``--metadata``)
+    goes into the HTML report and the console header: redact it like everything else."""
+    try:
+        from pytest_metadata.plugin import metadata_key
+    except ImportError:
+        return
+    metadata = session.config.stash.get(metadata_key, None)
+    if metadata:
+        redact = state_of(session.config).redact
+        clean = redact.document(metadata)
+        metadata.clear()
+        metadata.update(clean)

@@ -31,10 +31,12 @@ def started(argv: list[str], cwd: Path) -> Iterator[subprocess.Popen]:
     try:
         yield proc
     finally:
-        for child in psutil.Process(proc.pid).children(recursive=True):
+        children = psutil.Process(proc.pid).children(recursive=True)
+        for child in children:
             child.kill()
         proc.kill()
         proc.wait()
+        psutil.wait_procs(children, timeout=10)  # gone, not just signalled
 
 
 def wait_for(bot_dir: Path, timeout: float = 10.0) -> list[str]:
@@ -110,6 +112,24 @@ def test_a_bot_in_a_tmux_session_is_seen(bot: DeploymentBuilder) -> None:
         assert bot_process.cwd == str(bot.root)
     finally:
         subprocess.run(["tmux", "kill-server"], env=env, timeout=10, check=False)
+
+
+def test_a_bot_in_a_screen_session_is_seen(bot: DeploymentBuilder) -> None:
+    if shutil.which("screen") is None:
+        pytest.skip("screen is not installed")
+    session = f"acore-doctor-test-{os.getpid()}"
+    screen_dir = bot.root.parent / "screens"
+    screen_dir.mkdir(mode=0o700)
+    env = {**os.environ, "SCREENDIR": str(screen_dir)}
+    subprocess.run(
+        ["screen", "-dmS", session, sys.executable, "main.py"],
+        cwd=bot.root, env=env, check=True, timeout=10,
+    )  # fmt: skip
+    try:
+        found = wait_for(bot.root)
+        assert found and "main.py" in found[0], found
+    finally:
+        subprocess.run(["screen", "-S", session, "-X", "quit"], env=env, timeout=10, check=False)
 
 
 def test_another_deployments_bot_is_not_this_one(bot: DeploymentBuilder, tmp_path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import time
 import xml.etree.ElementTree as ET
@@ -110,17 +112,75 @@ def test_prometheus_textfile(suite, pytester):
     assert not list(target.parent.glob(".*.tmp")), "the textfile is written atomically"
 
 
-def test_junit_xml_carries_severity_per_check(suite, pytester):
+#: What pytest's JUnit schema (xunit2, the Jenkins junit-10.xsd) lets each element contain.
+JUNIT_CHILDREN = {
+    "testsuites": {"testsuite"},
+    "testsuite": {"testsuite", "properties", "testcase", "system-out", "system-err"},
+    "properties": {"property"},
+    "property": set(),
+    "testcase": {"skipped", "error", "failure", "system-out", "system-err"},
+    "skipped": set(),
+    "error": set(),
+    "failure": set(),
+    "system-out": set(),
+    "system-err": set(),
+}
+JUNIT_REQUIRED = {
+    "testsuite": {"name", "tests", "failures", "errors"},
+    "testcase": {"name"},
+    "property": {"name", "value"},
+}
+
+
+def junit_structure_problems(root: ET.Element) -> list[str]:
+    problems = []
+    for parent in root.iter():
+        missing = JUNIT_REQUIRED.get(parent.tag, set()) - set(parent.attrib)
+        if missing:
+            problems.append(f"<{parent.tag}> lacks {sorted(missing)}")
+        for child in parent:
+            if child.tag not in JUNIT_CHILDREN.get(parent.tag, set()):
+                problems.append(f"<{child.tag}> inside <{parent.tag}>")
+    return problems
+
+
+def test_junit_xml_is_valid_xunit2_and_carries_severity_per_check(suite, pytester):
+    """xunit2 allows no properties on a test case: the severities are the suite's."""
     (suite.bot / "broken_a").touch()
     xml_path = pytester.path / "junit.xml"
-    suite(f"--junitxml={xml_path}")
-    cases = {
-        case.get("name"): {p.get("name"): p.get("value") for p in case.iter("property")}
-        for case in ET.parse(xml_path).getroot().iter("testcase")
+    result = suite(f"--junitxml={xml_path}", "-W", "error:record_property:pytest.PytestWarning")
+    assert result.ret == 2
+    assert "incompatible with junit_family" not in result.stdout.str()
+    root = ET.parse(xml_path).getroot()
+    assert root.tag == "testsuites"
+    assert junit_structure_problems(root) == []
+    [properties] = root.iter("properties")
+    severities = {p.get("name"): p.get("value") for p in properties.iter("property")}
+    prefix = "severity:health_tests/test_widgets.py::"
+    assert severities == {
+        f"{prefix}test_widget_a": "critical",
+        f"{prefix}test_widget_b": "warning",
+        f"{prefix}test_voice": "warning",
     }
-    assert cases["test_widget_a"]["severity"] == "critical"
-    assert cases["test_widget_b"]["severity"] == "warning"
-    assert cases["test_voice"]["severity"] == "warning"
+    assert len(list(root.iter("testcase"))) == 3
+
+
+def test_recorded_details_reach_the_report_and_not_the_junit_cases(pytester):
+    pytester.mkdir("health_tests")
+    (pytester.path / "health_tests" / "test_details.py").write_text(
+        "import pytest\nfrom acore_doctor import check\n\n"
+        "@pytest.mark.warning\n@check('Disk is fine', 'n/a')\n"
+        "def test_disk(record_details):\n    record_details('12 % used')\n"
+    )
+    bot = pytester.mkdir("bot")
+    xml_path = pytester.path / "junit.xml"
+    result = pytester.runpytest_subprocess(
+        f"--bot-dir={bot}", f"--report-dir={pytester.path / 'reports'}", f"--junitxml={xml_path}"
+    )
+    assert result.ret == 0
+    report = json.loads((pytester.path / "reports" / "latest.json").read_text())
+    assert report["checks"][0]["details"] == "12 % used"
+    assert junit_structure_problems(ET.parse(xml_path).getroot()) == []
 
 
 def test_nagios_collection_error_is_unknown(suite, pytester):
@@ -137,3 +197,28 @@ def test_nagios_missing_test_path_is_unknown_not_4(suite):
     assert result.ret == 3
     assert result.stdout.lines[0].startswith("ACORE-DOCTOR UNKNOWN - usage error")
     assert "no_such_file.py" in result.stderr.str()
+
+
+def test_html_rows_show_coloured_severity_guide_links_and_skip_sentences(suite, pytester):
+    (suite.bot / "broken_a").touch()
+    html_path = pytester.path / "report.html"
+    suite(f"--html={html_path}", "--self-contained-html")
+    blob = re.search(r'data-jsonblob="([^"]*)"', html_path.read_text())
+    rows = {
+        nodeid.rsplit("::", 1)[-1]: run
+        for nodeid, [run] in json.loads(html.unescape(blob[1]))["tests"].items()
+    }
+    assert (
+        '<td class="col-severity sev-critical">critical</td>'
+        in rows["test_widget_a"]["resultsTableRow"]
+    )
+    assert (
+        '<td class="col-severity sev-warning">warning</td>' in rows["test_voice"]["resultsTableRow"]
+    )
+    assert (
+        rows["test_voice"]["log"]
+        == "[skipped] Voice is configured\n  Not applicable: voice disabled.\n"
+    )
+    assert rows["test_widget_a"]["log"].startswith(
+        "[critical] Widget A is intact\n  expected widget A intact, found broken_a"
+    )

@@ -82,3 +82,24 @@ def test_xdist_nothing_selected_is_unknown(pytester):
     assert result.ret == 3
     report = json.loads((reports / "latest.json").read_text())
     assert report["summary"]["reason"] == "no check selected"
+
+
+def test_xdist_stopping_at_the_first_failure_is_not_an_interrupt(pytester):
+    """-x makes pytest-xdist raise its own Interrupted: a verdict, not exit 130."""
+    pytester.mkdir("health_tests")
+    (pytester.path / "health_tests" / "test_checks.py").write_text(CHECKS)
+    result, reports = run(pytester, "reports", "-n", "2", "-x")
+    report = json.loads((reports / "latest.json").read_text())
+    assert result.ret in (1, 2)
+    assert report["summary"]["overall_status"] in ("warning", "critical")
+
+
+def test_xdist_blocked_check_run_alone_is_filed_under_its_root(pytester):
+    pytester.mkdir("health_tests")
+    (pytester.path / "health_tests" / "test_checks.py").write_text(CHECKS)
+    result, reports = run(pytester, "reports", "-n", "2", "health_tests/test_checks.py::test_model")
+    assert result.ret == 2
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    [issue] = json.loads((reports / "latest.json").read_text())["issues"]
+    assert issue["title"] == "Ollama answers"
+    assert issue["symptoms"] == ["Model is pulled: blocked by ollama: Ollama did not answer"]

@@ -122,3 +122,21 @@ def test_the_path_that_ran_is_named(tmp_path: Path) -> None:
         assert result.method == "page reader"
         assert any(".recover" in p or "sqlite3 CLI" in p for p in result.problems)
     assert f"path: {result.method}" in next(describe(result))
+
+
+def test_the_recover_remediation_reports_possible_losses(bot: DeploymentBuilder) -> None:
+    """`recover --apply` runs the same repair: its result carries the estimate, and recover
+    exits at least 1 on it (commands/recover.py)."""
+    from acore_doctor.deployment import load_deployment
+    from acore_doctor.recovery.remediations import match
+
+    healthy(bot)
+    db = bot.root / DB
+    make_store(db, rows=3000)
+    tree = tree_of(db)
+    destroy(db, tree.leaves[4], tree.page_size)
+    [(remediation, _checks)], _ = match(
+        ["health_tests/test_databases.py::test_databases_undamaged"]
+    )
+    done = remediation.apply(load_deployment(bot.root), config_of(bot.root), lambda _l: None)
+    assert getattr(done, "maybe_lost", 0) > 0 and "may be lost" in done

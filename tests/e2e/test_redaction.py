@@ -28,11 +28,11 @@ KEYS = {keys!r}
 
 @pytest.mark.critical
 @check("Leaks through assertion and locals", "Nothing.")
-def test_assert_leak(settings, record_property):
+def test_assert_leak(settings, record_details):
     values = {{k: settings.raw(k) for k in KEYS}}
     token = settings.raw("DISCORD_TOKEN")
     webhook = settings.raw("ERROR_REPORT_WEBHOOK")
-    record_property("details", f"token {{token}} webhook {{webhook}}")
+    record_details(f"token {{token}} webhook {{webhook}}")
     print("stdout:", values)
     logging.getLogger("leak").error("log: %s %s", token, webhook)
     assert token == "something else", f"expected another token, found {{token}} and {{values}}"

@@ -49,8 +49,9 @@ CONFIGURED = {
     "GOOGLE_CREDENTIALS": "google-credentials-blob-7373",
 }
 
-#: Passwords inside URL settings.
+#: Passwords inside URL settings (and one in a CI variable pytest-html shows).
 URL_PASSWORDS = {"OLLAMA_HOST": "ollamaUrlPw-3141", "DATABASE_URL": "dbUrlPw-2718"}
+CI_URL_PASSWORD = "ciGitUrlPw-1618"
 
 
 def _fragments(name: str, secret: str) -> list[str]:
@@ -114,6 +115,7 @@ def _plant(bot: DeploymentBuilder, sim, webhook_url: str) -> dict[str, str]:
     bot.write_json("prompts/characters/leaky.json", card)
     secrets = {**SHAPED, **CONFIGURED, "ERROR_REPORT_WEBHOOK": webhook_url}
     secrets.update({f"{k} password": v for k, v in URL_PASSWORDS.items()})
+    secrets["GIT_URL metadata password"] = CI_URL_PASSWORD
     return secrets
 
 
@@ -166,6 +168,7 @@ def test_no_secret_reaches_any_byte_written_or_printed(bot, sim, tmp_path: Path)
         f"--html={outputs / 'report.html'}", "--self-contained-html",
         f"--junitxml={outputs / 'junit.xml'}", f"--prometheus={outputs / 'doctor.prom'}",
         f"--log-file={outputs / 'suite.log'}", "--log-level=DEBUG",
+        "--metadata", "GIT_URL", f"https://ci:{CI_URL_PASSWORD}@git.example/acore_bot.git",
     )  # fmt: skip
     assert run.code == 2, run.stdout[-3000:]
     printed["run"] = (run.stdout + run.stderr).encode()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
+import stat
 import sys
 from pathlib import Path
 
@@ -17,6 +19,8 @@ from acore_doctor.recovery.common import (
 from tests.support.builder import DeploymentBuilder
 
 CLI = [sys.executable, "-m", "acore_doctor.cli"]
+#: The bot's own user in the owner tests (a numeric id: no account is needed).
+BOT_UID, BOT_GID = 1234, 2345
 
 
 def make_db(path: Path, rows: int = 2000, wal: bool = False) -> list[tuple]:
@@ -129,3 +133,43 @@ def change_everything(bot: DeploymentBuilder) -> None:
     bot.set_env(OLLAMA_MODEL="changed-model")
     (bot.root / "data" / "conversations.db").unlink(missing_ok=True)
     make_db(bot.root / "data" / "conversations.db", rows=10)
+
+
+def ownership(root: Path) -> dict[str, tuple]:
+    """(kind, uid, gid, mode or link target) of every path of the state, symlinks not followed."""
+    found: dict[str, tuple] = {}
+    paths = [root / ".env"]
+    for top in ("data", "prompts"):
+        paths.append(root / top)
+        for dirpath, dirnames, filenames in os.walk(root / top):
+            dirnames[:] = [d for d in dirnames if d not in (".quarantine", "temp")]
+            paths += [Path(dirpath) / n for n in dirnames + filenames]
+    for path in paths:
+        st = path.lstat()
+        if stat.S_ISLNK(st.st_mode):
+            found[str(path.relative_to(root))] = ("link", st.st_uid, st.st_gid, os.readlink(path))
+        else:
+            kind = "dir" if stat.S_ISDIR(st.st_mode) else "file"
+            found[str(path.relative_to(root))] = (
+                kind,
+                st.st_uid,
+                st.st_gid,
+                oct(stat.S_IMODE(st.st_mode)),
+            )
+    return found
+
+
+def give_to_the_bot_user(bot: DeploymentBuilder, models: Path) -> None:
+    healthy(bot)
+    make_db(bot.root / "data" / "conversations.db", rows=50)
+    os.symlink(models, bot.root / "data" / "voice_models")
+    os.symlink("../prompts/characters", bot.root / "data" / "cards")  # inside: a relative link
+    for top in ("data", "prompts"):
+        for dirpath, dirnames, filenames in os.walk(bot.root / top):
+            for name in [*dirnames, *filenames, ""]:
+                os.lchown(Path(dirpath) / name, BOT_UID, BOT_GID)
+    os.lchown(bot.root / "data" / "voice_models", BOT_UID, BOT_GID)
+    os.chown(bot.env_path, BOT_UID, BOT_GID)
+    os.chmod(bot.env_path, 0o640)
+    os.chmod(bot.root / "data" / "chat_history", 0o750)
+    os.chmod(bot.root / "prompts" / "characters" / "hal_9000.json", 0o600)

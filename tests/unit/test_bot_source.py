@@ -170,3 +170,14 @@ def test_derivation_is_cached_per_source_state(bot: Path) -> None:
     llm = bot / "config" / "llm.py"
     llm.write_text(llm.read_text() + "\n# edited\n")
     assert bot_source.read_bot_source(bot) is not first
+
+
+def test_a_secrets_default_is_never_shown(bot: Path) -> None:
+    _edit(
+        bot / "config" / "__init__.py",
+        'os.getenv("LITELLM_API_KEY", "dummy")',
+        'os.getenv("LITELLM_API_KEY", "sk-live-0123456789abcdef")',
+    )
+    knowledge = load_deployment(bot).knowledge
+    line = next(d for d in knowledge.disagreements if d.startswith("LITELLM_API_KEY"))
+    assert "sk-live" not in line and "not shown" in line

@@ -19,6 +19,7 @@ from acore_doctor.commands.options import bot_dir_from
         ["watch", "--interval", "not-a-number"],
         ["simulate", "--fault", "ollama=no_such_mode"],
         ["simulate", "--port", "ollama=eighty"],
+        ["demo", "--fault", "ollama=no_such_mode"],  # refused before anything is copied
         [],
     ],
     ids=lambda argv: " ".join(argv) or "no command",

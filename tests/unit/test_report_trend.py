@@ -127,6 +127,9 @@ def test_this_run_ends_the_trend_unless_it_is_a_subset(tmp_path: Path):
     runs = read_trend_tail(tmp_path)
     assert [p["t"] for p in recent_runs(runs, run_report("t2", {}, ["a"]))] == ["t1", "t2"]
     assert [p["t"] for p in recent_runs(runs, run_report("t2", {}, ["a"], True))] == ["t1"]
+    elsewhere = run_report("t2", {}, ["a"])
+    elsewhere["environment"]["bot_dir"] = "/srv/other"
+    assert [p["t"] for p in recent_runs(runs, elsewhere)] == ["t2"], "another deployment's runs"
 
 
 def test_sparkline_scales_to_the_largest_and_keeps_zero_lowest():

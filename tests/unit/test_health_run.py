@@ -1,0 +1,44 @@
+"""Which pytest sessions are health runs: by our checks' identity or an explicit option."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from acore_doctor.plugin import _asks_for_health_run, _command_line_asks_for_health_run
+
+SUITE_ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_doctor_options_decide_whatever_is_collected(tmp_path):
+    assert _asks_for_health_run(True, None, [str(tmp_path)], tmp_path)
+    assert not _asks_for_health_run(False, "/srv/bot", [str(SUITE_ROOT / "health_tests")], tmp_path)
+
+
+def test_bot_dir_asks_for_a_health_run(tmp_path):
+    assert _asks_for_health_run(None, "/srv/bot", [str(tmp_path)], tmp_path)
+
+
+def test_our_check_dirs_by_location_not_by_name(tmp_path):
+    theirs = tmp_path / "health_tests"
+    theirs.mkdir()
+    assert not _asks_for_health_run(None, None, [str(theirs)], tmp_path)
+    assert not _asks_for_health_run(None, None, ["health_tests"], tmp_path)
+    ours = SUITE_ROOT / "health_tests" / "test_config.py"
+    assert _asks_for_health_run(None, None, [f"{ours}::test_discord_token_shape"], tmp_path)
+    assert _asks_for_health_run(None, None, ["recovery_tests"], SUITE_ROOT)
+    # a directory holding our checks collects them
+    assert _asks_for_health_run(None, None, [str(SUITE_ROOT)], tmp_path)
+    assert not _asks_for_health_run(None, None, [str(SUITE_ROOT / "tests")], tmp_path)
+
+
+def test_no_path_means_pytest_ini_testpaths_in_this_checkout_only(tmp_path):
+    assert _asks_for_health_run(None, None, [], SUITE_ROOT)
+    assert not _asks_for_health_run(None, None, [], tmp_path)
+
+
+def test_a_rejected_command_line_is_read_the_same_way(tmp_path):
+    assert _command_line_asks_for_health_run(["--bot-dir=/srv/bot", "--bogus"], tmp_path)
+    assert _command_line_asks_for_health_run(["--bot-dir", "/srv/bot"], tmp_path)
+    assert not _command_line_asks_for_health_run(["--bogus"], tmp_path)
+    assert not _command_line_asks_for_health_run(["--no-doctor", "--bot-dir=/x"], tmp_path)
+    assert _command_line_asks_for_health_run(["--doctor", "--bogus"], tmp_path)
