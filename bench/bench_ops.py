@@ -55,7 +55,8 @@ def report(checks: int, n: int) -> dict:
 
 
 def history_cost(kept: int, checks: int, runs: int = 200) -> float:
-    """Seconds per run for annotate + write latest + record_trend, with ``kept`` runs already."""
+    """Seconds per run for annotate (each check against its last result) + the trend view +
+    write latest + record_trend + record_results, with ``kept`` runs already."""
     tmp = Path(tempfile.mkdtemp(prefix="bench-ops-"))
     try:
         for n in range(kept):
@@ -64,8 +65,10 @@ def history_cost(kept: int, checks: int, runs: int = 200) -> float:
         started = time.perf_counter()
         for n in range(runs):
             doc = history.annotate(report(checks, kept + n), tmp)
+            doc["history"]["trend"] = history.recent_runs(history.read_trend_tail(tmp), doc)
             (tmp / "latest.json").write_text(__import__("json").dumps(doc))
             history.record_trend(doc, tmp, keep=1000)
+            history.record_results(doc, tmp)
         return (time.perf_counter() - started) / runs
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -354,7 +354,7 @@ class PageFile:
 
     def leaf_cell(self, page: Page, offset: int) -> Cell:
         """One table-leaf cell with its record decoded (overflow chain followed)."""
-        data, usable = page.data, self.header.usable
+        data = page.data
         try:
             size, pos = data[offset], offset + 1
             if size >= 0x80:
@@ -362,27 +362,35 @@ class PageFile:
             rowid, pos = varint(data, pos)
         except IndexError as exc:
             raise Unparsable("cell header runs off the page") from exc
-        local = self._local_size(size)
-        if pos + local > usable:
-            raise Unparsable("cell payload runs off the page")
-        payload = data[pos : pos + local]
-        if local < size:
-            if pos + local + 4 > usable:
-                raise Unparsable("overflow pointer runs off the page")
-            first = struct.unpack_from(">I", data, pos + local)[0]
-            payload = payload + self._overflow(first, size - local)
+        payload = self._payload(data, pos, size, index=False)
         return Cell(signed64(rowid), decode_record(payload, self.header.encoding))
 
     def index_record(self, page: Page, offset: int) -> list[Any]:
         """The record of one index cell (leaf or interior: in an index b-tree both hold
         keys; for a WITHOUT ROWID table the key is the whole row)."""
-        data, usable = page.data, self.header.usable
         pos = offset + (4 if page.kind == INDEX_INTERIOR else 0)
         try:
-            size, pos = varint(data, pos)
+            size, pos = varint(page.data, pos)
         except IndexError as exc:
             raise Unparsable("cell header runs off the page") from exc
-        local = self._local_size(size, index=True)
+        payload = self._payload(page.data, pos, size, index=True)
+        return decode_record(payload, self.header.encoding)
+
+    def index_records(self, page: Page) -> tuple[list[list[Any]], bool]:
+        """The records of an index page that decode, and whether all of them did."""
+        records, clean = [], True
+        for offset in page.cells:
+            try:
+                records.append(self.index_record(page, offset))
+            except Unparsable:
+                clean = False
+        return records, clean
+
+    def _payload(self, data: bytes, pos: int, size: int, index: bool) -> bytes:
+        """A cell's payload of ``size`` bytes starting at ``pos``: the part on the page, then
+        the overflow chain."""
+        usable = self.header.usable
+        local = self._local_size(size, index=index)
         if pos + local > usable:
             raise Unparsable("cell payload runs off the page")
         payload = data[pos : pos + local]
@@ -391,7 +399,7 @@ class PageFile:
                 raise Unparsable("overflow pointer runs off the page")
             first = struct.unpack_from(">I", data, pos + local)[0]
             payload = payload + self._overflow(first, size - local)
-        return decode_record(payload, self.header.encoding)
+        return payload
 
     def _local_size(self, size: int, index: bool = False) -> int:
         """How much of a payload of ``size`` bytes sits on its b-tree page (fileformat §1.6)."""
@@ -525,12 +533,7 @@ class PageFile:
             self.map[number] = IN_TREE
             stats.leaves += page.kind == INDEX_LEAF
             if take is not None:
-                records, clean = [], True
-                for offset in page.cells:
-                    try:
-                        records.append(self.index_record(page, offset))
-                    except Unparsable:
-                        clean = False
+                records, clean = self.index_records(page)
                 stats.clean_leaves += clean
                 take(page, records, clean)
             if page.kind == INDEX_LEAF:

@@ -612,12 +612,7 @@ def _adopt_index_page(
     clustered: list[_Clustered],
     memo: dict[tuple[str, tuple[type, ...]], int],
 ) -> None:
-    records, clean = [], True
-    for offset in page.cells:
-        try:
-            records.append(pages.index_record(page, offset))
-        except Unparsable:
-            clean = False
+    records, clean = pages.index_records(page)
     if not records:
         return
     fitting = [
