@@ -360,7 +360,7 @@ def legacy_load(
     wanted = {Path(n).stem for n in names} | ({character} if use_persona_system else set())
     read_paths = {c.path for c in load.loaded.values()} | {p for p, _ in load.failed}
     for card in catalog.cards:
-        if card.path in read_paths or card == load.character_card:
+        if card.path in read_paths or card is load.character_card:
             continue
         if card.is_png and catalog.by_stem(card.path.stem) is not card:
             load.not_read.append((card.path, f"{card.path.stem}.json is read instead"))

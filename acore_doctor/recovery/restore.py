@@ -206,7 +206,7 @@ def _stage_member(
     if not safe_member(info.name):
         return f"refusing unsafe path {info.name!r} in the archive"
     target = staged / info.name
-    if not _inside(staged, target.parent):
+    if report.links and not _inside(staged, target.parent):
         # A symlink staged earlier would carry this member out of the staging directory.
         return f"refusing {info.name!r}: its directory is a symlink in the archive"
     replaced = live(info.name) if live else None
