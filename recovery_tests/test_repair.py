@@ -15,6 +15,9 @@ from acore_doctor.recovery.repair import RepairAction
     guide="guides/deployment_issues.md#data-needs-repair",
 )
 def test_repair_dry_run_clean(deployment: Deployment, repair_plan: list[RepairAction]) -> None:
-    assert not repair_plan, f"expected nothing to repair, found {len(repair_plan)}: " + "; ".join(
-        a.describe(deployment.bot_dir) for a in repair_plan[:10]
+    # A missing directory is no damage: the bot creates it at start, and the directory check
+    # judges (critical) the one case where it cannot. Repair still creates them when applied.
+    damage = [a for a in repair_plan if a.kind != "create-dir"]
+    assert not damage, f"expected nothing to repair, found {len(damage)}: " + "; ".join(
+        a.describe(deployment.bot_dir) for a in damage[:10]
     )

@@ -138,6 +138,9 @@ def test_fresh_checkout_before_its_first_start_is_not_critical(fresh) -> None:
     assert dirs["outcome"] == "passed", dirs["message"]
     assert "created by the bot at start or first write: data" in dirs["details"]
     assert checks["test_no_placeholders"]["outcome"] == "passed"
+    # Nor is there anything to repair: directories the bot creates are no damage.
+    repair = checks["test_repair_dry_run_clean"]
+    assert repair["outcome"] == "passed", repair["message"]
     # The stock cards' problems too (the persona checks belong to the `logs` area).
     cards = checks["test_persona_files_valid"]
     assert cards["outcome"] == "failed" and "example_advanced_persona.json" in cards["message"]

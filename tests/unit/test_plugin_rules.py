@@ -86,7 +86,11 @@ def test_ok():
 
 
 def items_of(pytester: pytest.Pytester, source: str) -> dict[str, pytest.Item]:
-    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    # The severity markers are registered only in a health run; this inner session is not one.
+    pytester.makeini(
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+        "markers =\n    critical: c\n    warning: w\n    doctor: d\n"
+    )
     return {item.name: item for item in pytester.getitems(source)}
 
 
