@@ -451,7 +451,9 @@ def _tarinfo(member: str, st: os.stat_result) -> tarfile.TarInfo:
 
 def _add_dir(tar: tarfile.TarFile, path: Path, member: str) -> dict[str, Any] | None:
     try:
-        st = path.lstat()
+        # stat, not lstat: data/ or prompts/ itself may be a symlink to the directory (its
+        # contents are backed up); the directory's owner and mode are what to restore.
+        st = path.stat()
     except OSError:
         return None  # gone since it was listed
     info = _tarinfo(member, st)
