@@ -504,8 +504,8 @@ def test_junit_xml_carries_severity(pytester):
     xml = pytester.path / "junit.xml"
     run(pytester, f"--junitxml={xml}")
     text = xml.read_text()
-    assert '<property name="severity" value="critical"' in text
-    assert '<property name="severity" value="warning"' in text
+    assert '<property name="severity:health_tests/test_checks.py::test_a" value="critical"' in text
+    assert '<property name="severity:health_tests/test_checks.py::test_b" value="warning"' in text
 
 
 def test_token_check_end_to_end(bot, run_suite):
