@@ -11,6 +11,7 @@ behaviour, with only our options registered (:mod:`acore_doctor.options`).
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import platform
@@ -122,6 +123,9 @@ def _command_line_asks_for_health_run(args: list[str], invocation_dir: Path) -> 
     return _asks_for_health_run(forced, bot_dir, paths, invocation_dir)
 
 
+GC_FROZEN = pytest.StashKey[bool]()
+
+
 @pytest.hookimpl(trylast=True)  # after pytest's terminal reporter exists (see nagios_plugin)
 def pytest_configure(config: pytest.Config) -> None:
     if config.option.help or config.option.version:
@@ -225,6 +229,11 @@ def start_health_run(config: pytest.Config) -> None:
     _explain_once(config)
     for name in HEALTH_PLUGINS:
         config.pluginmanager.import_plugin(name)
+    # Modules, check functions and the loaded deployment live until the run ends: moving them
+    # out of the collector's reach spares every full collection (and pytest's collections at
+    # unconfigure) from walking them again. pytest_cmdline_main unfreezes once pytest is done.
+    gc.freeze()
+    config.stash[GC_FROZEN] = True
 
 
 def _explain_once(config: pytest.Config) -> None:
@@ -603,6 +612,9 @@ def pytest_cmdline_main(config: pytest.Config) -> Any:
             raise
         sys.stderr.write(f"ERROR: {exc}\n")
         return int(ExitCode.UNKNOWN)
+    finally:
+        if config.stash.get(GC_FROZEN, False):  # an in-process run leaves the collector as it was
+            gc.unfreeze()
 
 
 # -- finishing -----------------------------------------------------------------------------
