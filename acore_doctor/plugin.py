@@ -222,7 +222,9 @@ def start_health_run(config: pytest.Config) -> None:
         deployment=deployment, redact=redact, forced=config.getoption("doctor"), health_mode=True
     )
     config.stash[STATE] = state
-    config.pluginmanager.register(RunWatcher(state), "acore-doctor-run-watcher")
+    config.pluginmanager.register(
+        RunWatcher(state, config.pluginmanager), "acore-doctor-run-watcher"
+    )
     _redact_log_records(redact)
     set_run_redactor(redact)  # the log analyzer's templates and samples
     _explain_once(config)
@@ -269,10 +271,24 @@ def _is_suite_checkout(directory: Path) -> bool:
 class RunWatcher:
     """Notes what pytest only tells hooks without a config: collection errors, Ctrl-C."""
 
-    def __init__(self, state: DoctorState) -> None:
+    def __init__(
+        self, state: DoctorState, pluginmanager: pytest.PytestPluginManager | None = None
+    ) -> None:
         self.state = state
+        self.pluginmanager = pluginmanager
         self.collection_failures: list[pytest.CollectReport] = []
         self.deselected: list[pytest.Item] = []
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_warning_recorded(self) -> None:
+        """pytest's warnings summary prints each warning's text, which may quote a setting
+        (a check warning about a URL with a password in it): redact what the terminal
+        reporter stored. Last, so the reporter has stored it; redacting twice is harmless."""
+        reporter = self.pluginmanager.get_plugin("terminalreporter") if self.pluginmanager else None
+        if reporter is None:
+            return
+        for warning in reporter.stats.get("warnings", []):
+            warning.message = self.state.redact(warning.message)
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         self.deselected += items
