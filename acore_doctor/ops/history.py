@@ -23,6 +23,7 @@ from typing import Any
 
 from acore_doctor import catalog
 from acore_doctor.fsio import open_private, private_dir, write_atomic
+from acore_doctor.saferead import OWN_FILE_MAX, read_text_bounded
 
 TREND_FILE = "history.jsonl"
 RESULTS_FILE = "check_results.json"
@@ -53,7 +54,7 @@ def failing(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def read_previous(report_dir: Path) -> dict[str, Any] | None:
     """The previous run's report, or None when there is none or it is unreadable."""
     try:
-        data = json.loads((report_dir / "latest.json").read_text(encoding="utf-8"))
+        data = json.loads(read_text_bounded(report_dir / "latest.json", OWN_FILE_MAX, "strict"))
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict):
@@ -94,7 +95,7 @@ def read_results(report_dir: Path) -> dict[str, Any] | None:
     """Each check's last judged result (``check_results.json``), else one seeded from the
     previous ``latest.json``; None when neither is there or readable."""
     try:
-        data = json.loads((report_dir / RESULTS_FILE).read_text(encoding="utf-8"))
+        data = json.loads(read_text_bounded(report_dir / RESULTS_FILE, OWN_FILE_MAX, "strict"))
     except (OSError, ValueError):
         data = None
     if (
@@ -258,7 +259,7 @@ def recent_runs(
 def read_trend(report_dir: Path) -> list[dict[str, Any]]:
     """The kept runs, oldest first; unreadable lines are dropped, never fatal."""
     try:
-        lines = (report_dir / TREND_FILE).read_text(encoding="utf-8").splitlines()
+        lines = read_text_bounded(report_dir / TREND_FILE, OWN_FILE_MAX, "strict").splitlines()
     except OSError:
         return []
     return _parse_runs(lines)
