@@ -11,6 +11,7 @@ behaviour, with only our options registered (:mod:`acore_doctor.options`).
 
 from __future__ import annotations
 
+import atexit
 import gc
 import logging
 import os
@@ -234,6 +235,10 @@ def start_health_run(config: pytest.Config) -> None:
     # unconfigure) from walking them again. pytest_cmdline_main unfreezes once pytest is done.
     gc.freeze()
     config.stash[GC_FROZEN] = True
+    # The process's end collects everything once more, a tenth of a second for nothing: the
+    # operating system takes the memory back. (unregister: one hook per process, not per run)
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)
 
 
 def _explain_once(config: pytest.Config) -> None:
