@@ -23,7 +23,7 @@ from typing import Any
 
 from acore_doctor import catalog
 from acore_doctor.fsio import open_private, private_dir, write_atomic
-from acore_doctor.saferead import OWN_FILE_MAX, read_text_bounded
+from acore_doctor.saferead import OWN_FILE_MAX, open_regular, read_rest, read_text_bounded
 
 TREND_FILE = "history.jsonl"
 RESULTS_FILE = "check_results.json"
@@ -316,7 +316,14 @@ def record_trend(report: dict[str, Any], report_dir: Path, keep: int | None = No
     limit = keep + keep // 10
     # Estimate the line count from the size so a normal run never reads the whole file.
     if size / (len(line.encode()) + 1) > limit:
-        data = path.read_bytes()
+        # The tail only, bounded: a trend file grown huge (older versions, a copy) is cut
+        # back to its last runs without being read whole.
+        with open_regular(path) as handle:
+            start = max(0, os.fstat(handle.fileno()).st_size - OWN_FILE_MAX)
+            handle.seek(start)
+            data = read_rest(handle, OWN_FILE_MAX)
+        if start:
+            data = data.split(b"\n", 1)[-1]  # the first line was cut in two
         if data.count(b"\n") > limit:
             lines = data.decode("utf-8", "replace").splitlines(keepends=True)
             write_atomic(path, "".join(lines[-keep:]), make_parents=True)
