@@ -59,6 +59,7 @@ from acore_doctor.recovery.common import (
     sha256_file,
     stamp,
 )
+from acore_doctor.saferead import OWN_FILE_MAX, read_text_bounded
 
 JOURNAL = "journal.json"
 #: Directories of live data/ that a restore carries into the restored data/.
@@ -415,7 +416,7 @@ def restore(
             raise RestoreError(f"restore stopped before changing anything: {exc}") from exc
         if dry_run:
             return result
-        journal = json.loads((work / JOURNAL).read_text())
+        journal = json.loads(read_text_bounded(work / JOURNAL, OWN_FILE_MAX, "strict"))
         journal.update(state="swapping", pre_restore_backup=result.pre_restore)
         write_json_atomic(work / JOURNAL, journal)  # the commit point
         crash_point("restore:swapping")
@@ -508,7 +509,7 @@ def _live_path(config: RecoveryConfig) -> LivePath:
 def _drop_staging(work: Path) -> None:
     """Undo a restore that had not reached its commit point (live was never touched)."""
     try:
-        journal = json.loads((work / JOURNAL).read_text())
+        journal = json.loads(read_text_bounded(work / JOURNAL, OWN_FILE_MAX, "strict"))
     except (OSError, ValueError):
         journal = None
     if journal:
@@ -633,7 +634,7 @@ def pending_restores(config: RecoveryConfig) -> list[dict[str, Any]]:
     pending = []
     for work in sorted(config.home.glob("restore-*")):
         try:
-            journal = json.loads((work / JOURNAL).read_text())
+            journal = json.loads(read_text_bounded(work / JOURNAL, OWN_FILE_MAX, "strict"))
         except (OSError, ValueError):
             continue
         if journal.get("state") in ("swapping", "done"):
@@ -647,7 +648,7 @@ def finish_interrupted_restores(config: RecoveryConfig) -> list[str]:
     done = []
     for work in sorted(config.home.glob("restore-*")):
         try:
-            journal = json.loads((work / JOURNAL).read_text())
+            journal = json.loads(read_text_bounded(work / JOURNAL, OWN_FILE_MAX, "strict"))
         except (OSError, ValueError):
             journal = None
         if journal is None or journal.get("state") == "staged":
