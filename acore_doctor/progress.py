@@ -38,22 +38,26 @@ class ProgressLine:
         self.width = 0
 
     def update(self, files: int, size: int) -> None:
+        elapsed = self.clock() - self.started
+        rate = size / elapsed / 2**20 if elapsed > 0 else 0.0
+        self.show(f"{files:,} files, {size / 2**20:,.1f} MiB, {rate:,.1f} MiB/s")
+
+    __call__ = update
+
+    def show(self, text: str) -> None:
+        """Redraw the line as ``  <verb>: <text>`` (when enabled, late and not too often)."""
         if not self.enabled:
             return
         now = self.clock()
-        elapsed = now - self.started
-        if elapsed < self.show_after_s:
+        if now - self.started < self.show_after_s:
             return
         if self.drawn_at is not None and now - self.drawn_at < REDRAW_EVERY_S:
             return
-        rate = size / elapsed / 2**20 if elapsed > 0 else 0.0
-        text = f"  {self.verb}: {files:,} files, {size / 2**20:,.1f} MiB, {rate:,.1f} MiB/s"
-        self.stream.write("\r" + text.ljust(self.width))
+        line = f"  {self.verb}: {text}"
+        self.stream.write("\r" + line.ljust(self.width))
         self.stream.flush()
-        self.width = len(text)
+        self.width = len(line)
         self.drawn_at = now
-
-    __call__ = update
 
     def done(self) -> None:
         """Clear the line, so the result that follows starts at column 0."""

@@ -133,11 +133,18 @@ def read_head(path: Path | str, size: int) -> bytes:
         return handle.read(size)
 
 
+#: The suite's own reports and state (latest.json, check results, the trend file, alert and
+#: log-template state) stay far below this; a larger one, or a FIFO or device planted where
+#: one belongs, is unreadable like a damaged one: never read without end.
+OWN_FILE_MAX = 256 * 1024 * 1024
+
+
 def read_text_bounded(path: Path | str, limit: int, errors: str = "replace") -> str:
     return read_bounded(path, limit).decode("utf-8", errors=errors)
 
 
 __all__ = [
+    "OWN_FILE_MAX",
     "FileTooLarge",
     "NotARegularFile",
     "kind_of",

@@ -35,6 +35,7 @@ from acore_doctor.logs.sources import (
 from acore_doctor.logs.state import load_state, new_keys, save_state
 from acore_doctor.logs.window import last_record_time, newest_record_time
 from acore_doctor.probes.bot_process import format_duration
+from acore_doctor.progress import ProgressLine
 from acore_doctor.redact import Redactor, set_run_redactor
 from acore_doctor.rules.logs import LogProblem, LogThresholds, assess, log_stale
 from acore_doctor.saferead import open_regular
@@ -107,28 +108,14 @@ def _rotation_index(path: Path) -> int:
     return int(match.group(1)) if match else 0
 
 
-class Progress:
-    """A one-line counter on stderr, only when stderr is a terminal."""
+class Progress(ProgressLine):
+    """Lines read so far, on stderr when it is a terminal (see acore_doctor.progress)."""
 
     def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.started = time.monotonic()
-        self.shown = False
+        super().__init__("reading", enabled=enabled, show_after_s=0.5)
 
-    def __call__(self, lines: int) -> None:
-        if not self.enabled:
-            return
-        elapsed = time.monotonic() - self.started
-        if elapsed < 0.5:
-            return
-        sys.stderr.write(f"\r  reading: {lines:,} lines, {elapsed:.0f} s ")
-        sys.stderr.flush()
-        self.shown = True
-
-    def done(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r" + " " * 50 + "\r")
-            sys.stderr.flush()
+    def __call__(self, lines: int) -> None:  # type: ignore[override]
+        self.show(f"{lines:,} lines, {self.clock() - self.started:.0f} s")
 
 
 @dataclass

@@ -17,6 +17,7 @@ from acore_doctor.commands.options import (
     running_bot_refusal,
 )
 from acore_doctor.recovery.remediations import match
+from acore_doctor.saferead import OWN_FILE_MAX, read_text_bounded
 from acore_doctor.suite import run_suite
 
 FAILED = ("failed", "crashed")
@@ -39,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def failed_checks(report_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    report = json.loads((report_dir / "latest.json").read_text())
+    report = json.loads(read_text_bounded(report_dir / "latest.json", OWN_FILE_MAX, "strict"))
     return [c for c in report["checks"] if c["outcome"] in FAILED], report
 
 

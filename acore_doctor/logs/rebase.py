@@ -9,21 +9,34 @@ between records stay as written and the newest record is a minute old.
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import re
 import time
 from pathlib import Path
 
 from acore_doctor.logs.parse import iso_time, line_time, text_time
+from acore_doctor.saferead import FileTooLarge, read_bounded
 
 _TEXT_TS = re.compile(rb"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
 _JSON_TS = re.compile(rb'"timestamp":\s*"([^"]+)"')
 _LOG_NAME = re.compile(r"\.log(?:\.\d+(?:\.gz)?)?$")
 
 
+#: The demo's logs are a few MiB; a file larger than this (or one that inflates past it) is
+#: left as it is rather than read whole into memory.
+REBASE_MAX = 64 * 1024 * 1024
+
+
 def _read(path: Path) -> bytes:
-    data = path.read_bytes()
-    return gzip.decompress(data) if path.name.endswith(".gz") else data
+    data = read_bounded(path, REBASE_MAX)
+    if not path.name.endswith(".gz"):
+        return data
+    with gzip.GzipFile(fileobj=io.BytesIO(data)) as inflating:
+        text = inflating.read(REBASE_MAX + 1)
+    if len(text) > REBASE_MAX:
+        raise FileTooLarge(path, len(text), REBASE_MAX)
+    return text
 
 
 def _write(path: Path, data: bytes) -> None:

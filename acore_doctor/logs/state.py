@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from acore_doctor.fsio import write_atomic
+from acore_doctor.saferead import OWN_FILE_MAX, read_text_bounded
 
 #: Keys remembered per deployment; the oldest are forgotten first.
 MAX_KNOWN = 20_000
@@ -44,7 +45,7 @@ def load_state(
     """The state for ``bot_dir``; one holding an unredacted key is rewritten clean at once."""
     path = state_path(report_dir, bot_dir)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text_bounded(path, OWN_FILE_MAX, "strict"))
         stored = {str(k): float(v) for k, v in dict(data.get("templates", {})).items()}
         previous = data.get("analyzed_at")
     except FileNotFoundError:

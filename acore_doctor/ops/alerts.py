@@ -24,6 +24,7 @@ from typing import Any
 
 from acore_doctor.fsio import write_atomic
 from acore_doctor.redact import Redactor
+from acore_doctor.saferead import OWN_FILE_MAX, read_text_bounded
 from acore_doctor.settings import BotSettings
 
 STATE_FILE = "alert_state.json"
@@ -92,7 +93,7 @@ class AlertState:
     @classmethod
     def load(cls, path: Path) -> AlertState:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(read_text_bounded(path, OWN_FILE_MAX, "strict"))
             known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
             return cls(**known)
         except (OSError, ValueError, TypeError):

@@ -26,6 +26,7 @@ from typing import Any, TextIO
 from acore_doctor.deployment import Deployment
 from acore_doctor.probes.databases import open_readonly
 from acore_doctor.redact import MASK, Redactor, is_secret_name
+from acore_doctor.saferead import OWN_FILE_MAX, read_text_bounded
 from acore_doctor.suite import run_suite
 
 BANNER = """acore-doctor console for {bot_dir}
@@ -189,7 +190,9 @@ def run_check(deployment: Deployment, name: str, timeout: float = 300.0) -> Find
             timeout=timeout,
         )
         try:
-            report = json.loads((Path(tmp) / "latest.json").read_text(encoding="utf-8"))
+            report = json.loads(
+                read_text_bounded(Path(tmp) / "latest.json", OWN_FILE_MAX, "strict")
+            )
         except (OSError, ValueError):
             print(f"no check ran for {name!r} (exit code {proc.returncode})")
             return Findings()

@@ -23,6 +23,7 @@ from typing import Any
 
 from acore_doctor import catalog
 from acore_doctor.fsio import open_private, private_dir, write_atomic
+from acore_doctor.saferead import OWN_FILE_MAX, open_regular, read_rest, read_text_bounded
 
 TREND_FILE = "history.jsonl"
 RESULTS_FILE = "check_results.json"
@@ -53,7 +54,7 @@ def failing(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def read_previous(report_dir: Path) -> dict[str, Any] | None:
     """The previous run's report, or None when there is none or it is unreadable."""
     try:
-        data = json.loads((report_dir / "latest.json").read_text(encoding="utf-8"))
+        data = json.loads(read_text_bounded(report_dir / "latest.json", OWN_FILE_MAX, "strict"))
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict):
@@ -94,7 +95,7 @@ def read_results(report_dir: Path) -> dict[str, Any] | None:
     """Each check's last judged result (``check_results.json``), else one seeded from the
     previous ``latest.json``; None when neither is there or readable."""
     try:
-        data = json.loads((report_dir / RESULTS_FILE).read_text(encoding="utf-8"))
+        data = json.loads(read_text_bounded(report_dir / RESULTS_FILE, OWN_FILE_MAX, "strict"))
     except (OSError, ValueError):
         data = None
     if (
@@ -258,7 +259,7 @@ def recent_runs(
 def read_trend(report_dir: Path) -> list[dict[str, Any]]:
     """The kept runs, oldest first; unreadable lines are dropped, never fatal."""
     try:
-        lines = (report_dir / TREND_FILE).read_text(encoding="utf-8").splitlines()
+        lines = read_text_bounded(report_dir / TREND_FILE, OWN_FILE_MAX, "strict").splitlines()
     except OSError:
         return []
     return _parse_runs(lines)
@@ -315,7 +316,14 @@ def record_trend(report: dict[str, Any], report_dir: Path, keep: int | None = No
     limit = keep + keep // 10
     # Estimate the line count from the size so a normal run never reads the whole file.
     if size / (len(line.encode()) + 1) > limit:
-        data = path.read_bytes()
+        # The tail only, bounded: a trend file grown huge (older versions, a copy) is cut
+        # back to its last runs without being read whole.
+        with open_regular(path) as handle:
+            start = max(0, os.fstat(handle.fileno()).st_size - OWN_FILE_MAX)
+            handle.seek(start)
+            data = read_rest(handle, OWN_FILE_MAX)
+        if start:
+            data = data.split(b"\n", 1)[-1]  # the first line was cut in two
         if data.count(b"\n") > limit:
             lines = data.decode("utf-8", "replace").splitlines(keepends=True)
             write_atomic(path, "".join(lines[-keep:]), make_parents=True)

@@ -22,6 +22,7 @@ import psutil
 from acore_doctor.fsio import open_private, private_dir, write_atomic
 from acore_doctor.ops import png
 from acore_doctor.redact import Redactor
+from acore_doctor.saferead import OWN_FILE_MAX, read_text_bounded
 
 MB = 1024 * 1024
 PROFILE_DIR = "profiles"
@@ -258,7 +259,9 @@ def chart(profile: Profile, path: Path) -> Path:
 
 def read_latest_profile(report_dir: Path) -> dict[str, Any] | None:
     try:
-        data = json.loads((report_dir / PROFILE_DIR / "latest.json").read_text(encoding="utf-8"))
+        data = json.loads(
+            read_text_bounded(report_dir / PROFILE_DIR / "latest.json", OWN_FILE_MAX, "strict")
+        )
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) and isinstance(data.get("samples"), list) else None

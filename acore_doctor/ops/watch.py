@@ -27,6 +27,7 @@ from acore_doctor import catalog
 from acore_doctor.fsio import PRIVATE_DIR, open_private, private_dir
 from acore_doctor.ops.alerts import Alerter, Delivery
 from acore_doctor.ops.switches import Switches
+from acore_doctor.saferead import OWN_FILE_MAX, read_text_bounded
 from acore_doctor.suite import pytest_command, suite_root
 
 log = logging.getLogger("acore_doctor.watch")
@@ -137,7 +138,7 @@ def run_suite_once(
     seconds = time.monotonic() - started
     if _mtime(latest) != before:
         try:
-            report = json.loads(latest.read_text(encoding="utf-8"))
+            report = json.loads(read_text_bounded(latest, OWN_FILE_MAX, "strict"))
             return RunResult(code, report, True, seconds)
         except (OSError, ValueError):
             pass
@@ -175,7 +176,7 @@ def save_diagnostic(
     # Owner-only like the reports they copy; redacted again: the report may be an old one.
     _write_private(target / "report.json", redact(json.dumps(report, indent=2)) + "\n")
     try:
-        output = (report_dir / OUTPUT_FILE).read_text(encoding="utf-8", errors="replace")
+        output = read_text_bounded(report_dir / OUTPUT_FILE, OWN_FILE_MAX)
     except OSError:
         output = "(no console output kept)\n"
     _write_private(target / "suite_output.txt", redact(output))

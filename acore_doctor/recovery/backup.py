@@ -50,6 +50,7 @@ from acore_doctor.recovery.common import (
     stamp,
     utc_now,
 )
+from acore_doctor.redact import run_redactor
 from acore_doctor.saferead import not_a_file, open_regular
 
 FORMAT = "acore-doctor-backup/1"
@@ -338,7 +339,9 @@ def create_backup(
     progress: Callable[[int, int], None] | None = None,
 ) -> BackupInfo:
     """Write one complete backup and return it. A kill leaves only ``*.partial`` files.
-    ``progress(files, bytes)`` is called after each file (for a progress line)."""
+    ``progress(files, bytes)`` is called after each file (for a progress line).
+    The label is free text from the caller: redacted before it is stored anywhere."""
+    label = run_redactor()(label)
     backup_dir = config.backup_dir
     backup_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     backup_id = stamp()
@@ -451,7 +454,9 @@ def _tarinfo(member: str, st: os.stat_result) -> tarfile.TarInfo:
 
 def _add_dir(tar: tarfile.TarFile, path: Path, member: str) -> dict[str, Any] | None:
     try:
-        st = path.lstat()
+        # stat, not lstat: data/ or prompts/ itself may be a symlink to the directory (its
+        # contents are backed up); the directory's owner and mode are what to restore.
+        st = path.stat()
     except OSError:
         return None  # gone since it was listed
     info = _tarinfo(member, st)

@@ -19,6 +19,7 @@ journal left pending.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -58,6 +59,7 @@ from acore_doctor.recovery.common import (
     sha256_file,
     stamp,
 )
+from acore_doctor.saferead import OWN_FILE_MAX, read_text_bounded
 
 JOURNAL = "journal.json"
 #: Directories of live data/ that a restore carries into the restored data/.
@@ -329,21 +331,42 @@ def recovery_lock(config: RecoveryConfig) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _directory_component(
+    config: RecoveryConfig, work: Path, restore_id: str, name: str
+) -> dict[str, Any]:
+    """Where the top-level directory ``name`` is swapped. When it is a symlink (data ->
+    /mnt/disk/data) the restore goes *through* it: the swap happens next to the directory
+    the link points to (a rename only works within one filesystem), and the link itself is
+    never touched. A link whose directory is missing (a disk not mounted) is refused: the
+    restore would otherwise write the data where the disk should be."""
+    live = config.bot_dir / name
+    if not live.is_symlink():
+        return {
+            "name": name,
+            "live": str(live),
+            "staged": str(work / "staged" / name),
+            "previous": str(work / "previous" / name),
+        }
+    real = Path(os.path.realpath(live))
+    if not real.is_dir():
+        raise RestoreError(
+            f"{live} is a symlink to {real}, which is not a directory (a disk not mounted?); "
+            "nothing changed. Mount it, or replace the link, then restore again"
+        )
+    return {
+        "name": name,
+        "live": str(real),
+        "staged": str(real.with_name(f".{real.name}.acore-restore-{restore_id}")),
+        "previous": str(real.with_name(f".{real.name}.pre-restore-{restore_id}")),
+        "through_link": str(live),
+    }
+
+
 def _components(config: RecoveryConfig, work: Path, restore_id: str) -> list[dict[str, Any]]:
     env = config.env_file
     return [
-        {
-            "name": "data",
-            "live": str(config.bot_dir / "data"),
-            "staged": str(work / "staged" / "data"),
-            "previous": str(work / "previous" / "data"),
-        },
-        {
-            "name": "prompts",
-            "live": str(config.bot_dir / "prompts"),
-            "staged": str(work / "staged" / "prompts"),
-            "previous": str(work / "previous" / "prompts"),
-        },
+        _directory_component(config, work, restore_id, "data"),
+        _directory_component(config, work, restore_id, "prompts"),
         {
             # Next to the live file: .env may live outside the bot's directory, and a
             # rename only works within one filesystem.
@@ -385,12 +408,15 @@ def restore(
         work.mkdir(parents=True, mode=0o700)
         try:
             result = _stage_and_prepare(config, backup, work, restore_id, dry_run, say)
+        except RestoreError:
+            _drop_staging(work)
+            raise
         except OSError as exc:
             _drop_staging(work)
             raise RestoreError(f"restore stopped before changing anything: {exc}") from exc
         if dry_run:
             return result
-        journal = json.loads((work / JOURNAL).read_text())
+        journal = json.loads(read_text_bounded(work / JOURNAL, OWN_FILE_MAX, "strict"))
         journal.update(state="swapping", pre_restore_backup=result.pre_restore)
         write_json_atomic(work / JOURNAL, journal)  # the commit point
         crash_point("restore:swapping")
@@ -438,9 +464,7 @@ def _stage_and_prepare(
         return result
     components = _components(config, work, restore_id)
     for component in components:
-        component["in_backup"] = Path(component["staged"]).exists() or (
-            component["name"] == ENV_MEMBER and (work / "staged" / ENV_MEMBER).exists()
-        )
+        component["in_backup"] = (work / "staged" / component["name"]).exists()
     journal = {
         "id": restore_id,
         "backup_id": backup.id,
@@ -460,6 +484,11 @@ def _stage_and_prepare(
             None,
         )
         fsync_dir(config.env_file.parent)
+    for component in components:
+        if "through_link" in component and component["in_backup"]:
+            staged_dir = Path(component["staged"])
+            _move_tree_keeping_owners(work / "staged" / component["name"], staged_dir)
+            fsync_dir(staged_dir.parent)
     crash_point("restore:journal")
     say("taking a pre-restore backup of the live state")
     pre = create_backup(config, label="pre-restore")
@@ -480,20 +509,48 @@ def _live_path(config: RecoveryConfig) -> LivePath:
 def _drop_staging(work: Path) -> None:
     """Undo a restore that had not reached its commit point (live was never touched)."""
     try:
-        journal = json.loads((work / JOURNAL).read_text())
+        journal = json.loads(read_text_bounded(work / JOURNAL, OWN_FILE_MAX, "strict"))
     except (OSError, ValueError):
         journal = None
     if journal:
         for component in journal["components"]:
             if component["name"] == ENV_MEMBER:
                 Path(component["staged"]).unlink(missing_ok=True)
+            elif "through_link" in component:
+                remove_tree(Path(component["staged"]))
     remove_tree(work)
+
+
+def _move_tree_keeping_owners(source: Path, target: Path) -> None:
+    """Move a staged tree to ``target``, which may be on another filesystem (the disk a
+    data/ symlink points to). A copy across filesystems keeps modes but not owners, so
+    owners (and then modes: chown clears set-id bits) are given back from the source."""
+    try:
+        os.rename(source, target)
+        return
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+    if target.exists() or target.is_symlink():
+        remove_tree(target)  # a partial copy from an interrupted attempt
+    shutil.copytree(source, target, symlinks=True)
+    for folder, dirs, files in os.walk(source):
+        for entry in [".", *dirs, *files]:
+            original = Path(folder) / entry
+            copy = target / original.relative_to(source)
+            st = original.lstat()
+            if os.geteuid() == 0:
+                os.lchown(copy, st.st_uid, st.st_gid)
+            if not stat.S_ISLNK(st.st_mode):
+                os.chmod(copy, stat.S_IMODE(st.st_mode))
+    remove_tree(source)
 
 
 def _roll_forward(config: RecoveryConfig, work: Path, journal: dict[str, Any]) -> None:
     for component in journal["components"]:
         _swap(work, component)
-    _carry_over(config, work)
+    data = next(c for c in journal["components"] if c["name"] == "data")
+    _carry_over(config, work, Path(data["previous"]))
     journal["state"] = "done"
     write_json_atomic(work / JOURNAL, journal)
     crash_point("restore:done")
@@ -519,6 +576,11 @@ def _swap(work: Path, component: dict[str, Any]) -> None:
             # bot); keep it too, never overwrite it.
             late = work / "late" / f"{name}-{stamp()}"
             late.parent.mkdir(parents=True, exist_ok=True)
+            if "through_link" in component:
+                # Kept next to the linked directory (same filesystem); the note in the work
+                # directory keeps the journal, so the operator is told where it is.
+                note, late = late.with_suffix(".where"), previous.with_name(late.name)
+                note.write_text(f"{late}\n")
             os.rename(live, late)
         else:
             previous.parent.mkdir(parents=True, exist_ok=True)
@@ -531,9 +593,8 @@ def _swap(work: Path, component: dict[str, Any]) -> None:
         crash_point(f"restore:moved-new:{name}")
 
 
-def _carry_over(config: RecoveryConfig, work: Path) -> None:
+def _carry_over(config: RecoveryConfig, work: Path, previous: Path) -> None:
     data = config.bot_dir / "data"
-    previous = work / "previous" / "data"
     if not data.is_dir():
         return
     for name in CARRIED:
@@ -558,6 +619,8 @@ def _clean_up(work: Path, journal: dict[str, Any]) -> None:
     for component in journal["components"]:
         if component["name"] == ENV_MEMBER:
             Path(component["previous"]).unlink(missing_ok=True)
+        elif "through_link" in component:
+            remove_tree(Path(component["previous"]))
     for child in ("previous", "staged"):
         remove_tree(work / child)
     if (work / "late").exists():
@@ -571,7 +634,7 @@ def pending_restores(config: RecoveryConfig) -> list[dict[str, Any]]:
     pending = []
     for work in sorted(config.home.glob("restore-*")):
         try:
-            journal = json.loads((work / JOURNAL).read_text())
+            journal = json.loads(read_text_bounded(work / JOURNAL, OWN_FILE_MAX, "strict"))
         except (OSError, ValueError):
             continue
         if journal.get("state") in ("swapping", "done"):
@@ -585,7 +648,7 @@ def finish_interrupted_restores(config: RecoveryConfig) -> list[str]:
     done = []
     for work in sorted(config.home.glob("restore-*")):
         try:
-            journal = json.loads((work / JOURNAL).read_text())
+            journal = json.loads(read_text_bounded(work / JOURNAL, OWN_FILE_MAX, "strict"))
         except (OSError, ValueError):
             journal = None
         if journal is None or journal.get("state") == "staged":

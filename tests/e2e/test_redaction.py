@@ -104,3 +104,47 @@ def test_real_suite_never_prints_the_deployment_token(bot, run_suite):
     for text in texts:
         for fragment in _fragments(TOKEN):
             assert fragment not in text
+
+
+WARNING_CHECK = """
+import warnings
+import pytest
+from acore_doctor import check
+
+@pytest.mark.warning
+@check("Warns with a secret", "Nothing.")
+def test_warns(settings):
+    warnings.warn("deprecated setting, value " + settings.raw("CLIENT_SECRET") + " {shaped}")
+"""
+SHAPED = "ghp_" + "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2"
+
+
+def test_pytest_warnings_summary_is_redacted_in_a_health_run(pytester: pytest.Pytester):
+    bot = pytester.path / "bot"
+    bot.mkdir()
+    (bot / ".env").write_text("".join(f"{k}={v}\n" for k, v in SECRETS.items()))
+    (pytester.path / "health_tests").mkdir()
+    (pytester.path / "health_tests" / "test_warns.py").write_text(
+        WARNING_CHECK.format(shaped=SHAPED)
+    )
+    result = pytester.runpytest_subprocess(
+        f"--bot-dir={bot}", f"--report-dir={pytester.path / 'reports'}", "-p", "no:cacheprovider"
+    )
+    printed = result.stdout.str() + result.stderr.str()
+    assert "warnings summary" in printed and "deprecated setting, value" in printed
+    assert SECRETS["CLIENT_SECRET"] not in printed
+    assert SHAPED not in printed
+
+
+def test_pytest_warnings_summary_is_untouched_outside_a_health_run(pytester: pytest.Pytester):
+    """The plugin stays inert: another project's warning text is printed as it was."""
+    pytester.makepyfile(
+        test_theirs=f"""
+import warnings
+
+def test_warns():
+    warnings.warn("their own text {SHAPED}")
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert f"their own text {SHAPED}" in result.stdout.str()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
+
+import pytest
 
 from acore_doctor.plugin import _asks_for_health_run, _command_line_asks_for_health_run
 
@@ -42,3 +45,33 @@ def test_a_rejected_command_line_is_read_the_same_way(tmp_path):
     assert not _command_line_asks_for_health_run(["--bogus"], tmp_path)
     assert not _command_line_asks_for_health_run(["--no-doctor", "--bot-dir=/x"], tmp_path)
     assert _command_line_asks_for_health_run(["--doctor", "--bogus"], tmp_path)
+
+
+class FreezeSeen:
+    """How many objects the collector had frozen while the checks were collected."""
+
+    frozen_during_run = 0
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.frozen_during_run = gc.get_freeze_count()
+
+
+def test_an_in_process_health_run_leaves_the_garbage_collector_as_it_was():
+    seen = FreezeSeen()
+    code = pytest.main(
+        [
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--rootdir={SUITE_ROOT}",
+            "-c",
+            str(SUITE_ROOT / "pytest.ini"),
+            f"--bot-dir={SUITE_ROOT / 'acore_doctor' / 'demo' / 'deployment'}",
+            str(SUITE_ROOT / "health_tests" / "test_config.py"),
+        ],
+        plugins=[seen],
+    )
+    assert code == 0
+    assert seen.frozen_during_run > 0  # the run's long-lived objects were out of the way
+    assert gc.get_freeze_count() == 0  # and are back under the collector afterwards

@@ -261,6 +261,24 @@ def test_rebase_moves_the_newest_record_to_now_and_keeps_intervals(tmp_path: Pat
     assert rebase_log_times(tmp_path / "logs", now=now) == pytest.approx(0, abs=1)
 
 
+def test_rebase_leaves_a_log_larger_than_its_read_limit_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Bounded reads: a file (or a .gz inflating) past the limit is not read whole."""
+    from acore_doctor.logs import rebase
+
+    logs = tmp_path / "logs"
+    old = LogGen(start=1_700_000_000).start().heartbeats(200)
+    live = LogGen(start=old.clock + 100).heartbeats(5)
+    write_rotated(logs, [old, live])
+    packed = (logs / "bot.log.1.gz").read_bytes()
+    assert len(packed) < 4096 < len(gzip.decompress(packed))
+    monkeypatch.setattr(rebase, "REBASE_MAX", 4096)
+    delta = rebase_log_times(logs, now=time.time(), age_s=60)
+    assert delta != 0, "the small live log was rebased"
+    assert (logs / "bot.log.1.gz").read_bytes() == packed, "the large one was left as it was"
+
+
 def test_window_on_json_format_logs(tmp_path: Path):
     now = time.time()
     old = LogGen(start=now - 6 * 3600, fmt="json").start().heartbeats(200, every=60)

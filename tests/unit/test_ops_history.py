@@ -24,3 +24,19 @@ def test_trend_lists_slow_checks_only(tmp_path: Path):
     record_trend({"timestamp": "t", "summary": {}, "checks": checks}, tmp_path)
     [run] = read_trend(tmp_path)
     assert run["durations"] == {"slow": 1.235} and run["duration_s"] == 1.235
+
+
+def test_a_huge_trend_file_is_cut_back_from_its_tail_without_reading_it_whole(
+    tmp_path: Path, monkeypatch
+):
+    from acore_doctor.ops import history
+
+    # Old runs padded out to far more than the read bound; only the tail is read.
+    pad = "x" * 200
+    (tmp_path / TREND_FILE).write_text(
+        "".join(f'{{"t":"old{n}","pad":"{pad}"}}\n' for n in range(200))
+    )
+    monkeypatch.setattr(history, "OWN_FILE_MAX", 4096)
+    record_trend({"timestamp": "new", "summary": {}, "checks": []}, tmp_path, keep=5)
+    runs = [r["t"] for r in read_trend(tmp_path)]
+    assert runs == ["old196", "old197", "old198", "old199", "new"]

@@ -119,3 +119,27 @@ def test_backup_is_invisible_until_complete(bot: DeploymentBuilder) -> None:
     header = json.loads(backup.manifest.read_text().splitlines()[0])
     assert header["format"] == "acore-doctor-backup/1" and header["label"] == "manual"
     assert time.time() - backup.created_at.timestamp() < 60
+
+
+def test_a_secret_in_the_label_is_redacted_in_the_manifest_and_audit_log(
+    bot: DeploymentBuilder,
+) -> None:
+    from acore_doctor.deployment import load_deployment
+    from acore_doctor.recovery.backup import list_backups
+    from acore_doctor.redact import set_run_redactor
+
+    secret = "hunter2-label-secret-value"
+    shaped = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+    bot.set_env(DISCORD_TOKEN=secret)
+    set_run_redactor(load_deployment(bot.root).redactor())
+    try:
+        config = config_of(bot.root)
+        backup = create_backup(config, label=f"before upgrade {secret} {shaped}")
+    finally:
+        set_run_redactor(None)
+    written = backup.manifest.read_bytes() + config.audit_log.read_bytes()
+    assert b"before upgrade" in written
+    assert secret.encode() not in written
+    assert shaped.encode() not in written
+    assert secret not in backup.label
+    assert all(secret not in b.label for b in list_backups(config.backup_dir))

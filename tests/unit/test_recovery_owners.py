@@ -6,12 +6,14 @@ runs as that user must find its files exactly as before the restore."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 from acore_doctor.recovery.backup import create_backup, manifest_entries
-from acore_doctor.recovery.restore import restore
+from acore_doctor.recovery.common import remove_tree
+from acore_doctor.recovery.restore import RestoreError, restore
 from tests.support.builder import DeploymentBuilder
 from tests.support.recovery import (
     BOT_GID,
@@ -113,3 +115,86 @@ def test_a_fifo_env_is_named_not_backed_up(bot: DeploymentBuilder) -> None:
     os.mkfifo(bot.env_path)
     trailer = create_backup(config_of(bot.root)).trailer()
     assert trailer["not_saved"] == [".env: a FIFO, not backed up"]
+
+
+def _disks(tmp_path: Path) -> list[Path]:
+    """Where the linked data/ lives: the same filesystem, and another one when there is one."""
+    disks = [tmp_path / "disk"]
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK) and shm.stat().st_dev != tmp_path.stat().st_dev:
+        disks.append(shm)
+    return disks
+
+
+@needs_root
+@pytest.mark.parametrize("other_filesystem", [False, True], ids=["same-fs", "other-fs"])
+def test_restore_through_a_symlinked_data_directory_keeps_the_link(
+    bot: DeploymentBuilder, tmp_path: Path, other_filesystem: bool
+) -> None:
+    """data -> /mnt/disk/data: the restore writes into the disk, the link stays a link."""
+    disks = _disks(tmp_path)
+    if other_filesystem and len(disks) < 2:
+        pytest.skip("no second filesystem (/dev/shm) to link data/ to")
+    disk = disks[-1] / f"acore-disk-{os.getpid()}" if other_filesystem else disks[0]
+    disk.mkdir(parents=True)
+    try:
+        give_to_the_bot_user(bot, tmp_path)
+        real = disk / "data"
+        if other_filesystem:
+            shutil.copytree(bot.root / "data", real, symlinks=True)
+            for path in [real, *real.rglob("*")]:
+                os.lchown(path, BOT_UID, BOT_GID)
+            os.chmod(real, 0o750)
+            remove_tree(bot.root / "data")
+        else:
+            os.rename(bot.root / "data", real)
+        os.symlink(real, bot.root / "data")
+        os.lchown(bot.root / "data", BOT_UID, BOT_GID)
+        link_before = os.lstat(bot.root / "data")
+        real_before = os.stat(real)
+        history = real / "chat_history" / "1431878519016915044.json"
+        kept = history.read_bytes()
+        config = config_of(bot.root)
+        create_backup(config)
+
+        history.write_text('[{"role": "user", "content": "after the backup"}]')
+        os.chown(real, 0, 0)
+        os.chmod(real, 0o700)
+        (real / "new-after-backup.json").write_text("{}")
+
+        restore(config, **QUIET)
+
+        link_after = os.lstat(bot.root / "data")
+        assert os.path.islink(bot.root / "data"), "the data/ symlink became a directory"
+        assert os.readlink(bot.root / "data") == str(real)
+        assert (link_after.st_uid, link_after.st_gid) == (link_before.st_uid, link_before.st_gid)
+        real_after = os.stat(real)
+        assert (real_after.st_uid, real_after.st_gid, oct(real_after.st_mode)) == (
+            real_before.st_uid,
+            real_before.st_gid,
+            oct(real_before.st_mode),
+        )
+        assert history.read_bytes() == kept, "the disk's data was not restored"
+        restored = os.stat(history)
+        assert (restored.st_uid, restored.st_gid) == (BOT_UID, BOT_GID)
+        assert not (real / "new-after-backup.json").exists()
+        assert sorted(p.name for p in disk.iterdir()) == ["data"], "staging left on the disk"
+    finally:
+        if other_filesystem:
+            remove_tree(disk)
+
+
+@needs_root
+def test_a_data_link_to_a_missing_disk_is_refused_and_left_alone(
+    bot: DeploymentBuilder, tmp_path: Path
+) -> None:
+    config = config_of(bot.root)
+    create_backup(config)
+    real = tmp_path / "unmounted" / "data"
+    os.rename(bot.root / "data", tmp_path / "elsewhere")
+    os.symlink(real, bot.root / "data")
+    with pytest.raises(RestoreError, match="not a directory"):
+        restore(config, **QUIET)
+    assert os.readlink(bot.root / "data") == str(real)
+    assert not real.parent.exists(), "the restore wrote where the disk should be"
+    assert not list(config.home.glob("restore-*")), "staging left behind"

@@ -64,3 +64,36 @@ def test_sockets_and_directories_are_not_files(tmp_path: Path) -> None:
     assert problem is not None and problem.kind == "directory"
     with pytest.raises(FileNotFoundError):
         not_a_file(tmp_path / "missing")
+
+
+def test_the_suites_own_files_planted_as_fifos_or_device_links_read_as_missing(
+    tmp_path: Path,
+) -> None:
+    """Reports and state are read bounded: a FIFO latest.json (which would block an open for
+    reading forever) or a link to /dev/zero (endless) is simply unreadable, at once."""
+    from acore_doctor.logs.state import load_state, state_path
+    from acore_doctor.ops.alerts import AlertState
+    from acore_doctor.ops.history import (
+        RESULTS_FILE,
+        TREND_FILE,
+        read_previous,
+        read_results,
+        read_trend,
+    )
+
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    os.mkfifo(reports / "latest.json")
+    os.symlink("/dev/zero", reports / RESULTS_FILE)
+    os.mkfifo(reports / TREND_FILE)
+    assert read_previous(reports) is None
+    assert read_results(reports) is None
+    assert read_trend(reports) == []
+    alert_state = reports / "alert-state.json"
+    os.symlink("/dev/zero", alert_state)
+    assert AlertState.load(alert_state) == AlertState()
+    templates = state_path(reports, tmp_path / "bot")
+    templates.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(templates)
+    state = load_state(reports, tmp_path / "bot")
+    assert state.known == {} and "not a file" in (state.problem or "")
