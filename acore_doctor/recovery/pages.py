@@ -20,9 +20,11 @@ import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from acore_doctor.saferead import open_regular
+
+Decoded = TypeVar("Decoded")
 
 MAGIC = b"SQLite format 3\x00"
 PAGE_SIZES = (4096, 1024, 2048, 8192, 16384, 32768, 65536, 512)
@@ -378,13 +380,7 @@ class PageFile:
 
     def index_records(self, page: Page) -> tuple[list[list[Any]], bool]:
         """The records of an index page that decode, and whether all of them did."""
-        records, clean = [], True
-        for offset in page.cells:
-            try:
-                records.append(self.index_record(page, offset))
-            except Unparsable:
-                clean = False
-        return records, clean
+        return decoded_cells(page, self.index_record)
 
     def _payload(self, data: bytes, pos: int, size: int, index: bool) -> bytes:
         """A cell's payload of ``size`` bytes starting at ``pos``: the part on the page, then
@@ -548,13 +544,7 @@ class PageFile:
 
     def leaf_cells(self, page: Page) -> tuple[list[Cell], bool]:
         """The cells of a table leaf that decode, and whether all of them did."""
-        cells, clean = [], True
-        for offset in page.cells:
-            try:
-                cells.append(self.leaf_cell(page, offset))
-            except Unparsable:
-                clean = False
-        return cells, clean
+        return decoded_cells(page, self.leaf_cell)
 
     def unseen_pages(self) -> Iterator[int]:
         """Pages no tree, freelist or overflow chain has claimed, in file order."""
@@ -600,3 +590,14 @@ def _plausible_btree(data: bytes, base: int, usable: int) -> bool:
     if end > usable or content > usable or (count and content < end):
         return False
     return all(end <= o < usable for o in struct.unpack_from(f">{count}H", data, pointers))
+
+
+def decoded_cells(page: Page, decode: Callable[[Page, int], Decoded]) -> tuple[list[Decoded], bool]:
+    """``decode`` of every cell of ``page`` that parses, and whether all of them did."""
+    decoded, clean = [], True
+    for offset in page.cells:
+        try:
+            decoded.append(decode(page, offset))
+        except Unparsable:
+            clean = False
+    return decoded, clean
