@@ -6,26 +6,13 @@ import subprocess
 import sys
 from typing import Any
 
-import pytest
-
-from acore_doctor.simulate import Simulator
+from tests.support import webhooks
 from tests.support.runs import SUITE_ROOT, clean_env
 
+# The Discord-only simulator and a fresh webhook per test (tests/support/webhooks.py).
+sim, hook = webhooks.sim, webhooks.hook
+
 TOKEN_CHECK = "health_tests/test_config.py::test_discord_token_shape"
-
-
-@pytest.fixture(scope="module")
-def sim():
-    with Simulator(["discord"]) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def hook(sim):
-    """A fresh webhook per test: its own message list and URL."""
-    sim.set_fault("discord", "ok")
-    created = sim.discord.add_webhook()
-    return created.id, sim.discord.webhook_url(created.id)
 
 
 def messages(sim, hook) -> list[dict[str, Any]]:

@@ -6,8 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from acore_doctor.ops.alerts import (
     LIMITS,
     STATE_FILE,
@@ -17,23 +15,13 @@ from acore_doctor.ops.alerts import (
     embed_size,
 )
 from acore_doctor.redact import Redactor
-from acore_doctor.simulate import FaultState, Simulator
+from acore_doctor.simulate import FaultState
+from tests.support import webhooks
+
+# The Discord-only simulator and a fresh webhook per test (tests/support/webhooks.py).
+sim, hook = webhooks.sim, webhooks.hook
 
 SECRET = "sk-or-v1-0123456789abcdefghijklmnopqrstuv"
-
-
-@pytest.fixture(scope="module")
-def sim():
-    with Simulator(["discord"]) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def hook(sim):
-    """A fresh webhook per test: its own message list and URL."""
-    sim.set_fault("discord", "ok")
-    created = sim.discord.add_webhook()
-    return created.id, sim.discord.webhook_url(created.id)
 
 
 def report(*issues: tuple[str, str], warnings: int = 0, code: int | None = None) -> dict[str, Any]:
