@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -118,8 +119,10 @@ def test_a_bot_in_a_screen_session_is_seen(bot: DeploymentBuilder) -> None:
     if shutil.which("screen") is None:
         pytest.skip("screen is not installed")
     session = f"acore-doctor-test-{os.getpid()}"
-    screen_dir = bot.root.parent / "screens"
-    screen_dir.mkdir(mode=0o700)
+    # A short directory of its own: screen's socket path must fit a unix socket's 108 bytes,
+    # which tmp_path under pytest-xdist (…/popen-gw0/…) does not.
+    screen_dir = Path(tempfile.mkdtemp(prefix="scr-"))
+    screen_dir.chmod(0o700)
     env = {**os.environ, "SCREENDIR": str(screen_dir)}
     subprocess.run(
         ["screen", "-dmS", session, sys.executable, "main.py"],
@@ -130,6 +133,7 @@ def test_a_bot_in_a_screen_session_is_seen(bot: DeploymentBuilder) -> None:
         assert found and "main.py" in found[0], found
     finally:
         subprocess.run(["screen", "-S", session, "-X", "quit"], env=env, timeout=10, check=False)
+        shutil.rmtree(screen_dir, ignore_errors=True)
 
 
 def test_another_deployments_bot_is_not_this_one(bot: DeploymentBuilder, tmp_path: Path) -> None:
