@@ -111,11 +111,17 @@ def find_units(bot_dir: Path, unit_dirs: tuple[Path, ...] = UNIT_DIRS) -> list[U
     """Readable service units whose WorkingDirectory or ExecStart is this deployment."""
     target = str(bot_dir.resolve())
     units = []
+    seen_dirs: set[tuple[int, int]] = set()
     for directory in unit_dirs:
         try:
+            identity = directory.stat()
             candidates = sorted(directory.glob("*.service"))
         except OSError:
             continue
+        # /lib is /usr/lib on merged-/usr systems: read (and report) each unit file once.
+        if (identity.st_dev, identity.st_ino) in seen_dirs:
+            continue
+        seen_dirs.add((identity.st_dev, identity.st_ino))
         for path in candidates:
             unit = parse_unit(path)
             if unit is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from acore_doctor.probes.entrypoint import detect_entrypoint, parse_unit
+from acore_doctor.probes.entrypoint import detect_entrypoint, find_units, parse_unit
 from tests.support.builder import DeploymentBuilder
 
 
@@ -25,3 +25,19 @@ def test_unreadable_or_huge_unit_is_ignored(tmp_path: Path) -> None:
     huge.write_bytes(b"#" * (300 * 1024))
     assert parse_unit(huge) is None
     assert parse_unit(tmp_path / "missing.service") is None
+
+
+def test_a_unit_directory_reached_twice_is_read_once(
+    tmp_path: Path, bot: DeploymentBuilder
+) -> None:
+    """/lib is a link to /usr/lib on merged-/usr systems: one unit, one finding."""
+    usr_lib = tmp_path / "usr" / "lib" / "systemd" / "system"
+    usr_lib.mkdir(parents=True)
+    (usr_lib / "discordbot.service").write_text(
+        f"[Service]\nWorkingDirectory={bot.root}\nExecStart=/usr/bin/python3 main.py\n"
+    )
+    (tmp_path / "lib").symlink_to(tmp_path / "usr" / "lib")
+    lib = tmp_path / "lib" / "systemd" / "system"
+    units = find_units(bot.root, (usr_lib, lib, tmp_path / "absent"))
+    assert [u.path for u in units] == [usr_lib / "discordbot.service"]
+    assert [u.path for u in find_units(bot.root, (lib,))] == [lib / "discordbot.service"]
