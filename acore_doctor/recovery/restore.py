@@ -364,6 +364,9 @@ def _directory_component(
 
 def _components(config: RecoveryConfig, work: Path, restore_id: str) -> list[dict[str, Any]]:
     env = config.env_file
+    if env.is_symlink() and env.is_file():
+        # .env -> /etc/acore/env: restored through the link, like a linked data/.
+        env = Path(os.path.realpath(env))
     return [
         _directory_component(config, work, restore_id, "data"),
         _directory_component(config, work, restore_id, "prompts"),

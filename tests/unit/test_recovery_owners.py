@@ -198,3 +198,32 @@ def test_a_data_link_to_a_missing_disk_is_refused_and_left_alone(
     assert os.readlink(bot.root / "data") == str(real)
     assert not real.parent.exists(), "the restore wrote where the disk should be"
     assert not list(config.home.glob("restore-*")), "staging left behind"
+
+
+@needs_root
+def test_restore_through_a_symlinked_env_keeps_the_link(
+    bot: DeploymentBuilder, tmp_path: Path
+) -> None:
+    give_to_the_bot_user(bot, tmp_path)
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    real = etc / "acore.env"
+    os.rename(bot.env_path, real)
+    os.symlink(real, bot.env_path)
+    before = os.stat(real)
+    kept = real.read_bytes()
+    config = config_of(bot.root)
+    create_backup(config)
+    real.write_text("DISCORD_TOKEN=changed-after-the-backup\n")
+
+    restore(config, **QUIET)
+
+    assert os.readlink(bot.env_path) == str(real), "the .env symlink became a file"
+    assert real.read_bytes() == kept
+    after = os.stat(real)
+    assert (after.st_uid, after.st_gid, after.st_mode) == (
+        before.st_uid,
+        before.st_gid,
+        before.st_mode,
+    )
+    assert sorted(p.name for p in etc.iterdir()) == ["acore.env"], "staging left behind"
