@@ -6,9 +6,9 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,7 +26,7 @@ from acore_doctor.probes.entrypoint import (
     parse_unit,
 )
 from acore_doctor.probes.files import BotUser, user_of
-from acore_doctor.probes.interpreter import BotPython, find_bot_interpreter, probe_python
+from acore_doctor.probes.interpreter import BotPython, PythonProbe, find_bot_interpreter
 from acore_doctor.probes.personas import (
     Catalog,
     PersonaLoad,
@@ -37,11 +37,15 @@ from acore_doctor.probes.personas import (
 )
 from acore_doctor.probes.resources import CpuSampler
 from acore_doctor.probes.state_files import StateReport, scan_state_files, state_kinds
-from acore_doctor.run_state import state_of
+from acore_doctor.run_state import is_xdist_controller, state_of, whole_suite_selected
 from acore_doctor.thresholds import read_thresholds
 
 CPU_SAMPLER = pytest.StashKey[CpuSampler]()
-BOT_PYTHON = pytest.StashKey["Future[BotPython]"]()
+BOT_PROCESSES = pytest.StashKey[list[BotProcess]]()
+BOT_PYTHON = pytest.StashKey[PythonProbe]()
+#: Facts that come in while other checks run (the bot's interpreter answering in a child, CPU
+#: sampled over the run): the checks that need them run last.
+BACKGROUND_FIXTURES = frozenset({"bot_python", "cpu_sampler"})
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -50,13 +54,22 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             f"--entrypoint={value}: expected legacy (main.py) or runtime (launcher.py)"
         )
-    if _whole_suite(config):
+    # CPU is measured over the whole run (its check runs last) instead of blocking for a sample.
+    config.stash[CPU_SAMPLER] = CpuSampler()
+    if whole_suite_selected(config) and not is_xdist_controller(config):
         _start_bot_python(config)
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
-    # CPU is measured over the whole run instead of blocking a check for a sample.
-    session.config.stash[CPU_SAMPLER] = CpuSampler()
+@pytest.hookimpl(wrapper=True)  # after every plugin's own reordering (network checks last)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> Any:
+    result = yield
+    # A stable sort: each group keeps its order.
+    items.sort(key=lambda item: not BACKGROUND_FIXTURES.isdisjoint(_fixtures_of(item)))
+    return result
+
+
+def _fixtures_of(item: pytest.Item) -> tuple[str, ...]:
+    return tuple(getattr(item, "fixturenames", ()))
 
 
 @dataclass(frozen=True)
@@ -79,8 +92,8 @@ def cpu_sampler(request: pytest.FixtureRequest) -> CpuSampler:
 
 
 @pytest.fixture(scope="session")
-def bot_processes(bot_dir: Path) -> list[BotProcess]:
-    return find_bot_processes(bot_dir)
+def bot_processes(request: pytest.FixtureRequest, bot_dir: Path) -> list[BotProcess]:
+    return _processes(request.config, bot_dir)
 
 
 @pytest.fixture(scope="session")
@@ -110,39 +123,41 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     config = session.config
     if BOT_PYTHON in config.stash or config.option.collectonly:
         return
-    if any("bot_python" in getattr(item, "fixturenames", ()) for item in session.items):
+    if any("bot_python" in _fixtures_of(item) for item in session.items):
         _start_bot_python(config)
 
 
-def _whole_suite(config: pytest.Config) -> bool:
-    """No node id and no -k: the run will almost surely check the bot's interpreter."""
-    return (
-        not config.option.collectonly
-        and not config.getoption("keyword")
-        and not any("::" in str(arg) for arg in config.args)
-    )
-
-
 def _start_bot_python(config: pytest.Config) -> None:
+    """Start asking the bot's interpreter, the running bot's own when there is one: its child
+    imports the bot's packages on another core while the checks run."""
     bot_dir = state_of(config).deployment.bot_dir
-    option = config.getoption("bot_python")
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="acore-doctor-bot-python")
-    config.stash[BOT_PYTHON] = pool.submit(_probe_bot_python, bot_dir, option)
-    pool.shutdown(wait=False)
+    processes = _processes(config, bot_dir)
+    interpreter = find_bot_interpreter(
+        bot_dir,
+        config.getoption("bot_python"),
+        processes[0].interpreter if processes else None,
+    )
+    config.stash[BOT_PYTHON] = PythonProbe(interpreter)
 
 
-def _probe_bot_python(bot_dir: Path, option: str | None) -> BotPython:
-    processes = find_bot_processes(bot_dir)
-    process_exe = processes[0].interpreter if processes else None
-    return probe_python(find_bot_interpreter(bot_dir, option, process_exe))
+def _processes(config: pytest.Config, bot_dir: Path) -> list[BotProcess]:
+    """The bot's processes, scanned once per run."""
+    if BOT_PROCESSES not in config.stash:
+        config.stash[BOT_PROCESSES] = find_bot_processes(bot_dir)
+    return config.stash[BOT_PROCESSES]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    started = config.stash.get(BOT_PYTHON, None)
+    if started is not None:  # a run stopped before the check that reads it
+        started.cancel()
 
 
 @pytest.fixture(scope="session")
 def bot_python(request: pytest.FixtureRequest, bot_dir: Path) -> BotPython:
-    started = request.config.stash.get(BOT_PYTHON, None)
-    if started is not None:
-        return started.result()
-    return _probe_bot_python(bot_dir, request.config.getoption("bot_python"))
+    if BOT_PYTHON not in request.config.stash:
+        _start_bot_python(request.config)
+    return request.config.stash[BOT_PYTHON].result()
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ import pytest
 
 from acore_doctor.ops.history import bot_samples, read_trend
 from acore_doctor.ops.metrics import metric_name, recorded_metrics
-from acore_doctor.ops.process import find_bot_process
+from acore_doctor.ops.process import oldest_live
 from acore_doctor.ops.profile import (
     LEAK_MB_PER_HOUR,
     read_latest_profile,
@@ -27,7 +27,8 @@ from acore_doctor.ops.profile import (
     take_sample,
     trend,
 )
-from acore_doctor.run_state import report_dir_of, state_of
+from acore_doctor.probes.bot_process import BotProcess
+from acore_doctor.run_state import report_dir_of
 
 #: A saved profile older than this says nothing about the bot now.
 PROFILE_MAX_AGE_S = 24 * 3600
@@ -51,8 +52,8 @@ def ops_report_dir(request: pytest.FixtureRequest) -> Path:
 
 
 @pytest.fixture(scope="session")
-def ops_bot_process(request: pytest.FixtureRequest) -> psutil.Process | None:
-    return find_bot_process(state_of(request.config).deployment.bot_dir)
+def ops_bot_process(bot_processes: list[BotProcess]) -> psutil.Process | None:
+    return oldest_live(bot_processes)
 
 
 @pytest.fixture(scope="session")

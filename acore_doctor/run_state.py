@@ -62,3 +62,18 @@ def is_health_run(config: pytest.Config) -> bool:
 def is_xdist_worker(config: pytest.Config) -> bool:
     """A pytest-xdist worker runs checks; only the controller reports and writes."""
     return hasattr(config, "workerinput")
+
+
+def is_xdist_controller(config: pytest.Config) -> bool:
+    """The pytest-xdist process that hands checks to workers (it runs none itself)."""
+    return not is_xdist_worker(config) and getattr(config.option, "dist", "no") != "no"
+
+
+def whole_suite_selected(config: pytest.Config) -> bool:
+    """No node id and no -k: the run will almost surely need every background fact (the
+    bot's interpreter, the network probes), so they may start at configure time."""
+    return (
+        not config.option.collectonly
+        and not config.getoption("keyword")
+        and not any("::" in str(arg) for arg in config.args)
+    )

@@ -2,8 +2,10 @@
 
 Each probe's fact is a session fixture named after the probe (``ollama_tags``,
 ``discord_api`` ...). When collection ends, every probe the *selected* checks ask for starts at
-once in a background thread (``acore_doctor.netprobe.runner``); a probe asked for later that
-was not prefetched runs alone. Running one check therefore runs only its own probes.
+at once in a child process (:mod:`acore_doctor.netprobe.child`, on another core than the
+checks; started when a whole-suite run is configured, so that it has imported aiohttp by
+then); a probe asked for later that was not prefetched runs alone, in this process. Running
+one check therefore runs only its own probes.
 
 ``--offline`` (a CI job that cannot reach Discord, Ollama or the TTS hosts): no probe is
 sent, every check that needs one is skipped as ``not applicable: offline``, and the report's
@@ -12,12 +14,13 @@ sent, every check that needs one is skipped as ``not applicable: offline``, and 
 
 from __future__ import annotations
 
-import threading
+import contextlib
 from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from acore_doctor.netprobe.child import ProbeChild, ProbeChildFailed
 from acore_doctor.netprobe.runner import (
     PROBES,
     NotApplicable,
@@ -26,11 +29,13 @@ from acore_doctor.netprobe.runner import (
     run_probes,
 )
 from acore_doctor.netprobe.transport import Timeouts
-from acore_doctor.run_state import state_of
+from acore_doctor.run_state import is_xdist_controller, state_of, whole_suite_selected
 from acore_doctor.settings import BotSettings
 
 NEEDED = pytest.StashKey[list[str]]()
 CACHE = pytest.StashKey["ProbeCache"]()
+#: The probe child started at configure time, until collection says what it should probe.
+EARLY_CHILD = pytest.StashKey["ProbeChild | None"]()
 
 
 def parse_service_timeouts(values: list[str]) -> dict[str, float]:
@@ -92,18 +97,39 @@ def pytest_collection_finish(session: pytest.Session) -> None:
                 needed.append(probe_name)
     config = session.config
     config.stash[NEEDED] = needed
+    child = config.stash.get(EARLY_CHILD, None)
     if needed and not config.option.collectonly and not is_offline(config):
         cache = ProbeCache(config, state_of(config).deployment.settings)
-        cache.start(needed)
+        cache.start(needed, child)
         config.stash[CACHE] = cache
+    elif child is not None:
+        child.stop()  # started for a whole suite that turned out to need no probe
+    config.stash[EARLY_CHILD] = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if whole_suite_selected(config) and not is_offline(config) and not is_xdist_controller(config):
+        with contextlib.suppress(OSError):  # no child process here: probes run in-process
+            config.stash[EARLY_CHILD] = ProbeChild()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    child = config.stash.get(EARLY_CHILD, None)
+    if child is not None:  # collection never finished
+        child.stop()
+    cache = config.stash.get(CACHE, None)
+    if cache is not None:
+        cache.stop()
 
 
 class ProbeCache:
     """The run's probe results.
 
-    The probes the selected checks need start in a background thread as soon as collection
-    ends, so network waits overlap with the local checks; a fact is read after they finish.
-    A probe no selected check declared runs alone when first asked for.
+    The probes the selected checks need start in a child process as soon as collection ends,
+    so network waits (and aiohttp's CPU) overlap with the local checks; a fact is read after
+    they finish. A probe no selected check declared runs alone when first asked for. Should
+    the child fail to give results quickly, the probes run here instead, when the first fact
+    is asked for.
     """
 
     def __init__(self, config: pytest.Config, settings: BotSettings) -> None:
@@ -115,26 +141,45 @@ class ProbeCache:
         self.canary = bool(config.getoption("canary"))
         self.offline = is_offline(config)
         self.results: dict[str, Any] = {}
-        self._thread: threading.Thread | None = None
+        self._pending: list[str] = []
+        self._child: ProbeChild | None = None
         self._error: BaseException | None = None
 
-    def start(self, names: list[str]) -> None:
-        self._thread = threading.Thread(
-            target=self._prefetch, args=(names,), name="acore-doctor-probes", daemon=True
-        )
-        self._thread.start()
-
-    def _prefetch(self, names: list[str]) -> None:
+    def start(self, names: list[str], child: ProbeChild | None = None) -> None:
+        self._pending = list(names)
         try:
-            self.results.update(run_probes(names, self.settings, self.timeouts, self.canary))
+            self._child = child or ProbeChild()
+            self._child.send(self._pending, self.settings, self.timeouts, self.canary)
+        except OSError:
+            self._child = None  # no child process here: fact() probes in this process
+
+    def _collect(self) -> None:
+        """The prefetched results, once: from the child, else gathered here."""
+        pending, self._pending = self._pending, []
+        child, self._child = self._child, None
+        if not pending:
+            return
+        if child is not None:
+            try:
+                self.results.update(child.results())
+                return
+            except ProbeChildFailed as exc:
+                if exc.timed_out:  # probing again would wait as long once more
+                    self.results.update({name: ProbeFailed(name, str(exc)) for name in pending})
+                    return
+        try:
+            self.results.update(run_probes(pending, self.settings, self.timeouts, self.canary))
         except BaseException as exc:  # reported by every check that reads a fact
             self._error = exc
+
+    def stop(self) -> None:
+        if self._child is not None:
+            self._child.stop()
 
     def fact(self, name: str) -> Any:
         if self.offline:  # a fact asked for by a check the collection did not mark
             pytest.skip(OFFLINE_REASON)
-        if self._thread is not None:
-            self._thread.join()
+        self._collect()
         if name not in self.results:
             if self._error is not None:
                 raise RuntimeError(f"network probes failed: {self._error!r}")

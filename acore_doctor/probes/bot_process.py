@@ -11,9 +11,11 @@ the deployment (between two restarts of a crash loop there is no process, yet th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,18 +101,55 @@ def _script_in(cmdline: list[str], cwd: str | None, bot_dir: Path) -> str | None
     return None
 
 
+def command_lines() -> Iterator[tuple[int, list[str]]]:
+    """(pid, arguments) of every process whose command line can be read, this one excluded.
+
+    On Linux one read of ``/proc/PID/cmdline`` per process, split as psutil splits it; the
+    other facts are asked of psutil only for the few processes that run an entry script.
+    """
+    own = os.getpid()
+    try:
+        pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        pids = []
+    if not pids:  # no procfs: psutil knows the platform's way
+        for proc in psutil.process_iter(["pid", "cmdline"]):
+            with contextlib.suppress(psutil.Error):
+                if proc.info["pid"] != own and proc.info["cmdline"]:
+                    yield proc.info["pid"], proc.info["cmdline"]
+        return
+    for pid in pids:
+        if pid == own:
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                raw = handle.read()
+        except OSError:  # gone, or hidden (hidepid)
+            continue
+        if raw:  # empty for kernel threads and zombies
+            yield pid, _split_cmdline(os.fsdecode(raw))
+
+
+def _split_cmdline(data: str) -> list[str]:
+    """As psutil does: NUL-separated, or space-separated for a process that rewrote it."""
+    sep = "\x00" if data.endswith("\x00") else " "
+    if data.endswith(sep):
+        data = data[:-1]
+    args = data.split(sep)
+    if sep == "\x00" and len(args) == 1 and " " in data:
+        args = data.split(" ")
+    return args
+
+
 def find_bot_processes(bot_dir: Path) -> list[BotProcess]:
     """Every process running the deployment's main.py or launcher.py, oldest first."""
-    own = {os.getpid()}
     found: list[BotProcess] = []
-    for proc in psutil.process_iter(["pid", "cmdline", "create_time"]):
+    for pid, cmdline in command_lines():
+        # 'uv run python main.py' is a launcher around the bot; its python child is the bot.
+        if not _entry_args(cmdline) or "python" not in os.path.basename(cmdline[0]):
+            continue
         try:
-            cmdline = proc.info["cmdline"] or []
-            if proc.info["pid"] in own or not _entry_args(cmdline):
-                continue
-            # 'uv run python main.py' is a launcher around the bot; its python child is the bot.
-            if "python" not in os.path.basename(cmdline[0]):
-                continue
+            proc = psutil.Process(pid)
             try:
                 cwd = proc.cwd()
             except (psutil.AccessDenied, psutil.ZombieProcess):
@@ -126,7 +165,7 @@ def find_bot_processes(bot_dir: Path) -> list[BotProcess]:
             gids = proc.gids()
             found.append(
                 BotProcess(
-                    pid=proc.info["pid"],
+                    pid=pid,
                     cmdline=tuple(cmdline),
                     exe=exe,
                     cwd=cwd,
@@ -134,7 +173,7 @@ def find_bot_processes(bot_dir: Path) -> list[BotProcess]:
                     uid=uids.effective,
                     gids=(gids.effective,),
                     entrypoint=entrypoint,
-                    create_time=proc.info["create_time"] or time.time(),
+                    create_time=proc.create_time() or time.time(),
                 )
             )
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
@@ -148,18 +187,16 @@ def writers_blocked_by(bot_dir: Path) -> list[str]:
     bots = find_bot_processes(bot_dir)
     found = [f"pid {bot.pid}: {' '.join(bot.cmdline)[:200]}" for bot in bots]
     seen = {bot.pid for bot in bots}
-    own = os.getpid()
-    for proc in psutil.process_iter(["pid", "cmdline"]):
+    for pid, cmdline in command_lines():
         try:
-            pid, cmdline = proc.info["pid"], proc.info["cmdline"] or []
-            if pid in seen or pid == own or not cmdline or not _entry_args(cmdline):
+            if pid in seen or not _entry_args(cmdline):
                 continue
             program = os.path.basename(cmdline[0])
             is_python = "python" in program
             if not is_python and program not in LAUNCHERS:
                 continue
             try:
-                cwd: str | None = proc.cwd()
+                cwd: str | None = psutil.Process(pid).cwd()
             except (psutil.AccessDenied, psutil.ZombieProcess):
                 cwd = None
             if _script_in(cmdline, cwd, bot_dir) is not None:

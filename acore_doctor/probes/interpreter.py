@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -155,43 +156,87 @@ def find_bot_interpreter(
     )
 
 
+class PythonProbe:
+    """The probe script running in ``interpreter``: started at once, so that the bot's
+    interpreter imports its packages while the suite goes on; :meth:`result` waits for the
+    answer (at most ``timeout`` seconds from the start)."""
+
+    def __init__(
+        self,
+        interpreter: Interpreter,
+        packages: tuple[tuple[str, str], ...] = REQUIRED_PACKAGES,
+        timeout: float = 60.0,
+    ) -> None:
+        self.interpreter = interpreter
+        self.timeout = timeout
+        self._deadline = time.monotonic() + timeout
+        self._answer: BotPython | None = None
+        self._child: subprocess.Popen[str] | None = None
+        if interpreter.path is None:
+            self._answer = BotPython(
+                interpreter, error="no Python interpreter found (.venv, uv or python3 on PATH)"
+            )
+            return
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")
+        }
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        try:
+            self._child = subprocess.Popen(
+                [interpreter.path, "-c", _PROBE, json.dumps(list(packages))],
+                cwd="/",  # never the deployment: nothing there is imported or written
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                env=env,
+            )
+        except OSError as exc:
+            self._answer = BotPython(
+                interpreter, error=f"cannot run {interpreter.path}: {exc.strerror or exc}"
+            )
+
+    def result(self) -> BotPython:
+        if self._answer is None:
+            assert self._child is not None
+            try:
+                out, err = self._child.communicate(
+                    timeout=max(0.0, self._deadline - time.monotonic())
+                )
+            except subprocess.TimeoutExpired:
+                self.cancel()
+                self._answer = BotPython(
+                    self.interpreter,
+                    error=f"{self.interpreter.path} did not answer within {self.timeout:g} s",
+                )
+            else:
+                self._answer = _read_answer(self.interpreter, self._child.returncode, out, err)
+        return self._answer
+
+    def cancel(self) -> None:
+        """Stop a child whose answer nobody will read."""
+        if self._child is not None and self._child.poll() is None:
+            self._child.kill()
+            self._child.communicate()
+
+
 def probe_python(
     interpreter: Interpreter,
     packages: tuple[tuple[str, str], ...] = REQUIRED_PACKAGES,
     timeout: float = 60.0,
 ) -> BotPython:
     """Ask ``interpreter`` its version, prefix and which packages import."""
+    return PythonProbe(interpreter, packages, timeout).result()
+
+
+def _read_answer(interpreter: Interpreter, returncode: int, out: str, err: str) -> BotPython:
     facts = BotPython(interpreter)
-    if interpreter.path is None:
-        facts.error = "no Python interpreter found (.venv, uv or python3 on PATH)"
-        return facts
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP")
-    }
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    try:
-        done = subprocess.run(
-            [interpreter.path, "-c", _PROBE, json.dumps(list(packages))],
-            cwd="/",  # never the deployment: nothing there is imported or written
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        facts.error = f"{interpreter.path} did not answer within {timeout:g} s"
-        return facts
-    except OSError as exc:
-        facts.error = f"cannot run {interpreter.path}: {exc.strerror or exc}"
-        return facts
-    line = next((ln for ln in done.stdout.splitlines() if ln.startswith(_MARK)), None)
+    line = next((ln for ln in out.splitlines() if ln.startswith(_MARK)), None)
     if line is None:
-        tail = (done.stderr.strip().splitlines() or ["no output"])[-1][:300]
-        facts.error = f"{interpreter.path} exited with {done.returncode}: {tail}"
+        tail = (err.strip().splitlines() or ["no output"])[-1][:300]
+        facts.error = f"{interpreter.path} exited with {returncode}: {tail}"
         return facts
     try:
         data = json.loads(line[len(_MARK) :])

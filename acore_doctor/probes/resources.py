@@ -7,6 +7,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -75,15 +76,18 @@ def memory_usage() -> MemoryUsage:
 
 
 class CpuSampler:
-    """CPU use between its creation and :meth:`percent`, without blocking for a second.
+    """Host CPU use between its creation and :meth:`percent`, without blocking for a second.
 
-    Created when the session starts, it is read when the check runs; if the two are too
-    close in time a short sample (``min_window``) is taken instead.
+    Created when the session starts and read by a check that runs last, so the sample spans
+    the run; if the two are too close in time a short sample (``min_window``) is taken
+    instead. The suite's own CPU time (this process and the children it waited for) is not
+    the host's load: on a one-core host a run would otherwise read as saturated.
     """
 
     def __init__(self) -> None:
         self.started = time.monotonic()
         self._start = psutil.cpu_times()
+        self._own_start = own_cpu_seconds()
 
     def percent(self, min_window: float = 0.25) -> tuple[float, float]:
         """(CPU use in percent, seconds sampled)."""
@@ -91,12 +95,33 @@ class CpuSampler:
         if elapsed < min_window:
             time.sleep(min_window - elapsed)
         end = psutil.cpu_times()
-        busy = _busy(end) - _busy(self._start)
-        total = sum(end) - sum(self._start)
+        own = own_cpu_seconds() - self._own_start
         window = time.monotonic() - self.started
-        return (100.0 * busy / total if total > 0 else 0.0), window
+        return host_busy_percent(self._start, end, own), window
 
 
-def _busy(times: psutil._common.scputimes) -> float:  # type: ignore[name-defined]
+def own_cpu_seconds() -> float:
+    """CPU seconds used by this process and the children it has waited for."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def host_busy_percent(start: Any, end: Any, own_s: float = 0.0) -> float:
+    """Busy share of all CPUs between two ``psutil.cpu_times()`` readings, less ``own_s``
+    seconds of CPU used by the suite itself. Linux counts guest time inside user time: it is
+    left out of the total so it is not counted twice."""
+    busy = _busy(end) - _busy(start)
+    total = _total(end) - _total(start)
+    if total <= 0:
+        return 0.0
+    return 100.0 * min(max(busy - own_s, 0.0), total) / total
+
+
+def _total(times: Any) -> float:
+    guest = getattr(times, "guest", 0.0) + getattr(times, "guest_nice", 0.0)
+    return sum(times) - guest
+
+
+def _busy(times: Any) -> float:
     idle = times.idle + getattr(times, "iowait", 0.0)
-    return sum(times) - idle
+    return _total(times) - idle

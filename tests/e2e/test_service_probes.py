@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
+
 from acore_doctor import netprobe
+from acore_doctor.netprobe.child import ProbeChild, ProbeChildFailed
+from acore_doctor.netprobe.runner import run_probes
+from acore_doctor.netprobe.transport import HttpResult, Timeouts
+from tests.support.probe_settings import ALL_PROBES, OR_KEY, TOKEN, settings_for
+from tests.support.runs import SUITE_ROOT, everything_on
 
 
 def test_every_probe_module_registers_itself_when_the_package_is_imported():
@@ -27,3 +36,89 @@ def test_every_probe_module_registers_itself_when_the_package_is_imported():
     child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert child.returncode == 0, child.stderr
     assert declaring and set(child.stdout.split()) == declaring
+
+
+# -- the probe child ---------------------------------------------------------------------------
+def _answers(facts: object) -> list[tuple[str, int | None, object]]:
+    """(URL, status, JSON body) of every request a probe's facts hold, in order."""
+    found = []
+    for value in vars(facts).values():
+        for result in value if isinstance(value, list) else [value]:
+            if isinstance(result, HttpResult):
+                found.append((result.url, result.status, result.data))
+    return found
+
+
+def test_the_child_gives_what_probing_in_process_gives(sim):
+    settings = settings_for(sim)
+    in_process = run_probes(ALL_PROBES, settings, Timeouts())
+    child = ProbeChild()
+    child.send(ALL_PROBES, settings, Timeouts(), False)
+    from_child = child.results()
+    assert set(from_child) == set(in_process) == set(ALL_PROBES)
+    for name in ALL_PROBES:
+        assert type(from_child[name]) is type(in_process[name]), name
+    assert _answers(from_child["discord"]) == _answers(in_process["discord"])
+    assert len(_answers(from_child["discord"])) >= 3
+
+
+def test_the_childs_command_line_and_environment_hold_no_secret(sim):
+    child = ProbeChild()
+    try:
+        pid = child._child.pid
+        seen = Path(f"/proc/{pid}/cmdline").read_bytes() + Path(f"/proc/{pid}/environ").read_bytes()
+        child.send(["discord"], settings_for(sim), Timeouts(), False)
+        assert TOKEN.encode() not in seen and OR_KEY.encode() not in seen
+        assert child.results()["discord"].me.status == 200
+    finally:
+        child.stop()
+
+
+def test_a_child_that_cannot_start_says_why(sim, monkeypatch):
+    monkeypatch.setattr(sys, "executable", "/bin/false")  # an interpreter that fails at once
+    child = ProbeChild()
+    child.send(["discord"], settings_for(sim), Timeouts(), False)
+    with pytest.raises(ProbeChildFailed) as failed:
+        child.results()
+    assert not failed.value.timed_out
+    assert "exited with 1" in str(failed.value)
+
+
+def test_a_child_past_its_deadline_is_stopped(sim):
+    sim.set_fault("discord", "hang")
+    child = ProbeChild()
+    child.send(["discord"], settings_for(sim), Timeouts(total=30, budget=30), False)
+    child._deadline = time.monotonic() + 0.5  # as if the budget and grace had passed
+    started = time.monotonic()
+    with pytest.raises(ProbeChildFailed) as failed:
+        child.results()
+    assert failed.value.timed_out
+    assert time.monotonic() - started < 5
+    assert child._child.poll() is not None  # killed, not left behind
+
+
+def test_a_run_whose_probe_child_gives_nothing_probes_in_process(sim, bot, tmp_path, monkeypatch):
+    """The whole run in this process, with an interpreter for children that exits at once:
+    the network checks still get their facts, probed here instead."""
+    bot.set_env(**everything_on(sim))
+    monkeypatch.setattr(sys, "executable", "/bin/false")
+    reports = tmp_path / "reports"
+    code = pytest.main(
+        [
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--rootdir={SUITE_ROOT}",
+            "-c",
+            str(SUITE_ROOT / "pytest.ini"),
+            f"--bot-dir={bot.root}",
+            f"--report-dir={reports}",
+            str(SUITE_ROOT / "health_tests" / "test_discord.py"),
+        ]
+    )
+    report = json.loads((reports / "latest.json").read_text())
+    outcomes = {c["nodeid"].split("::")[-1]: c["outcome"] for c in report["checks"]}
+    assert outcomes["test_discord_api_answers"] == "passed", report["issues"]
+    assert outcomes["test_discord_token_valid"] == "passed"
+    assert code == report["summary"]["exit_code"]
+    assert sim.sims["discord"].requests  # sent, by this process

@@ -75,3 +75,44 @@ def test_an_in_process_health_run_leaves_the_garbage_collector_as_it_was():
     assert code == 0
     assert seen.frozen_during_run > 0  # the run's long-lived objects were out of the way
     assert gc.get_freeze_count() == 0  # and are back under the collector afterwards
+
+
+class CollectedOrder:
+    items: list[pytest.Item] = []
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.items = list(session.items)
+
+
+def test_checks_waiting_for_background_facts_run_last():
+    """Network facts arrive while local checks run, the bot's interpreter answers from a child
+    and CPU is sampled over the run: the checks needing them come after every other check."""
+    from acore_doctor.local_fixtures import BACKGROUND_FIXTURES
+    from acore_doctor.netprobe.runner import fixture_probes
+
+    seen = CollectedOrder()
+    code = pytest.main(
+        [
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--rootdir={SUITE_ROOT}",
+            "-c",
+            str(SUITE_ROOT / "pytest.ini"),
+            f"--bot-dir={SUITE_ROOT / 'acore_doctor' / 'demo' / 'deployment'}",
+            str(SUITE_ROOT / "health_tests"),
+        ],
+        plugins=[seen],
+    )
+    assert code == 0
+    network = set(fixture_probes())
+
+    def group(item: pytest.Item) -> int:
+        names = set(item.fixturenames)  # type: ignore[attr-defined]
+        return 2 if names & BACKGROUND_FIXTURES else 1 if names & network else 0
+
+    groups = [group(item) for item in seen.items]
+    assert groups == sorted(groups)
+    assert {0, 1, 2} <= set(groups)
+    assert "test_cpu" in seen.items[-1].nodeid or group(seen.items[-1]) == 2

@@ -41,3 +41,23 @@ def test_a_unit_directory_reached_twice_is_read_once(
     units = find_units(bot.root, (usr_lib, lib, tmp_path / "absent"))
     assert [u.path for u in units] == [usr_lib / "discordbot.service"]
     assert [u.path for u in find_units(bot.root, (lib,))] == [lib / "discordbot.service"]
+
+
+def test_command_lines_are_split_as_psutil_splits_them() -> None:
+    from acore_doctor.probes.bot_process import _split_cmdline
+
+    assert _split_cmdline("python\x00main.py\x00") == ["python", "main.py"]
+    assert _split_cmdline("python\x00--token\x00\x00") == ["python", "--token", ""]
+    # a process that rewrote its title: one string with spaces
+    assert _split_cmdline("python main.py --flag") == ["python", "main.py", "--flag"]
+    assert _split_cmdline("bot worker: idle\x00") == ["bot", "worker:", "idle"]
+
+
+def test_the_process_scan_sees_this_interpreters_siblings_but_never_itself() -> None:
+    import os
+
+    from acore_doctor.probes.bot_process import command_lines
+
+    pids = {pid for pid, _ in command_lines()}
+    assert os.getpid() not in pids
+    assert os.getppid() in pids or os.getppid() == 0  # the shell or runner above us

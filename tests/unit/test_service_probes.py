@@ -14,34 +14,7 @@ from acore_doctor.netprobe import llm, voice
 from acore_doctor.netprobe.runner import PROBES, NotApplicable, fixture_probes, run_probes
 from acore_doctor.netprobe.transport import USER_AGENT, HttpResult, Timeouts
 from acore_doctor.settings import BotSettings, EnvFileState
-from acore_doctor.simulate import Simulator
-from tests.support.builder import make_token
-
-TOKEN = make_token()
-OR_KEY = "sk-or-v1-" + "k" * 48
-
-
-def settings_for(sim: Simulator, **extra: str) -> BotSettings:
-    values = {
-        **sim.env(),
-        "DISCORD_TOKEN": TOKEN,
-        "LLM_PROVIDER": "ollama",
-        "THINKING_MODEL": "deepseek/deepseek-r1",
-        "THINKING_MODEL_PROVIDER": "openrouter",
-        "OPENROUTER_API_KEY": OR_KEY,
-        "OPENAI_COMPAT_BASE_URL": sim.url("ollama") + "/v1",
-        "DISCORD_VOICE_ENABLED": "true",
-        "RVC_ENABLED": "true",
-        "STT_ENGINE": "parakeet",
-        "PARAKEET_ENABLED": "true",
-        **extra,
-    }
-    return BotSettings(
-        file_values=values, env_file=EnvFileState(Path(".env"), exists=True), environ={}
-    )
-
-
-ALL_PROBES = [n for n in fixture_probes().values() if n != "ollama.canary"]
+from tests.support.probe_settings import ALL_PROBES, TOKEN, settings_for
 
 
 def test_every_probe_has_a_fixture_name():
