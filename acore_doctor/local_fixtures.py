@@ -37,7 +37,7 @@ from acore_doctor.probes.personas import (
 )
 from acore_doctor.probes.resources import CpuSampler
 from acore_doctor.probes.state_files import StateReport, scan_state_files, state_kinds
-from acore_doctor.run_state import is_xdist_controller, state_of, whole_suite_selected
+from acore_doctor.run_state import state_of
 from acore_doctor.thresholds import read_thresholds
 
 CPU_SAMPLER = pytest.StashKey[CpuSampler]()
@@ -56,8 +56,6 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     # CPU is measured over the whole run (its check runs last) instead of blocking for a sample.
     config.stash[CPU_SAMPLER] = CpuSampler()
-    if whole_suite_selected(config) and not is_xdist_controller(config):
-        _start_bot_python(config)
 
 
 @pytest.hookimpl(wrapper=True)  # after every plugin's own reordering (network checks last)
@@ -117,9 +115,10 @@ def entrypoint(
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Asking the bot's interpreter what imports takes a second (it imports discord.py): when
-    a selected check needs it, it runs in the background while the other checks do. A run of
-    whole check directories starts it at configure time already (see pytest_configure)."""
+    """Asking the bot's interpreter what imports takes a while (it imports discord.py): when
+    a selected check needs it, its child starts now and answers while the other checks run
+    (those that need it run last). Not earlier: until now the spare core is the network probe
+    child's (see service_fixtures)."""
     config = session.config
     if BOT_PYTHON in config.stash or config.option.collectonly:
         return

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from acore_doctor.deployment import Deployment
+from acore_doctor.probes.databases import DbFacts
 from acore_doctor.recovery.backup import BackupInfo, Counts, list_backups, live_counts
 from acore_doctor.recovery.common import RecoveryConfig, read_jsonl, recovery_config
 from acore_doctor.recovery.repair import RepairAction, plan_repair
@@ -80,6 +81,9 @@ def recovery_attempts(recovery: RecoveryConfig) -> list[dict[str, Any]] | None:
 
 
 @pytest.fixture(scope="session")
-def repair_plan(deployment: Deployment, recovery: RecoveryConfig) -> list[RepairAction]:
-    """What ``acore-doctor repair`` would do (a dry run: read-only)."""
-    return plan_repair(deployment, recovery, min_tmp_age_s=TMP_GRACE_S)
+def repair_plan(
+    deployment: Deployment, recovery: RecoveryConfig, databases: list[DbFacts]
+) -> list[RepairAction]:
+    """What ``acore-doctor repair`` would do (a dry run: read-only), with the databases as
+    this run found them."""
+    return plan_repair(deployment, recovery, min_tmp_age_s=TMP_GRACE_S, checked=databases)

@@ -29,13 +29,16 @@ from acore_doctor.netprobe.runner import (
     run_probes,
 )
 from acore_doctor.netprobe.transport import Timeouts
-from acore_doctor.run_state import is_xdist_controller, state_of, whole_suite_selected
+from acore_doctor.run_state import (
+    PROBE_CHILD,
+    is_xdist_controller,
+    state_of,
+    whole_suite_selected,
+)
 from acore_doctor.settings import BotSettings
 
 NEEDED = pytest.StashKey[list[str]]()
 CACHE = pytest.StashKey["ProbeCache"]()
-#: The probe child started at configure time, until collection says what it should probe.
-EARLY_CHILD = pytest.StashKey["ProbeChild | None"]()
 
 
 def parse_service_timeouts(values: list[str]) -> dict[str, float]:
@@ -97,24 +100,24 @@ def pytest_collection_finish(session: pytest.Session) -> None:
                 needed.append(probe_name)
     config = session.config
     config.stash[NEEDED] = needed
-    child = config.stash.get(EARLY_CHILD, None)
+    child = config.stash.get(PROBE_CHILD, None)
     if needed and not config.option.collectonly and not is_offline(config):
         cache = ProbeCache(config, state_of(config).deployment.settings)
         cache.start(needed, child)
         config.stash[CACHE] = cache
     elif child is not None:
         child.stop()  # started for a whole suite that turned out to need no probe
-    config.stash[EARLY_CHILD] = None
+    config.stash[PROBE_CHILD] = None
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if whole_suite_selected(config) and not is_offline(config) and not is_xdist_controller(config):
         with contextlib.suppress(OSError):  # no child process here: probes run in-process
-            config.stash[EARLY_CHILD] = ProbeChild()
+            config.stash[PROBE_CHILD] = ProbeChild()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    child = config.stash.get(EARLY_CHILD, None)
+    child = config.stash.get(PROBE_CHILD, None)
     if child is not None:  # collection never finished
         child.stop()
     cache = config.stash.get(CACHE, None)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from acore_doctor.commands.options import UsageError
 from acore_doctor.demo import (
-    DEPLOYMENT,
     HOST_THRESHOLDS_OFF,
+    copy_sample,
     make_bot_venv,
     make_standin_tools,
     start_standin_bot,
@@ -57,9 +57,7 @@ def copy_demo(target: Path) -> Path:
     """A private copy of the sample deployment, with the file modes a real one has and its
     own virtual environment (``.venv``), so the bot's interpreter and packages the checks
     judge belong to the sample, never to the environment acore-doctor runs in."""
-    bot_dir = target / "acore_bot"
-    shutil.copytree(DEPLOYMENT, bot_dir)
-    (bot_dir / ".env").chmod(0o600)
+    bot_dir = copy_sample(target / "acore_bot")
     rebase_log_times(bot_dir / "logs")  # its log was written long ago; make it "recent"
     make_bot_venv(bot_dir / ".venv")
     return bot_dir

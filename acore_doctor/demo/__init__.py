@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -11,6 +12,15 @@ from pathlib import Path
 import psutil
 
 DEPLOYMENT = Path(__file__).with_name("deployment")
+
+
+def copy_sample(target: Path) -> Path:
+    """A copy of the sample deployment at ``target`` with its ``.env`` private, as in a real
+    one; without the bytecode an install may have compiled next to the sample's code."""
+    shutil.copytree(DEPLOYMENT, target, ignore=shutil.ignore_patterns("__pycache__"))
+    (target / ".env").chmod(0o600)
+    return target
+
 
 #: The packages the sample bot's virtual environment provides: import name ->
 #: (distribution, version). Stand-ins (an importable package with its version and

@@ -163,6 +163,9 @@ def _snapshot(source: Path, target: Path, budget_s: float, step_pages: int = -1)
 
     src = open_readonly(source, timeout=0, isolation_level=None, check_same_thread=False)
     dst = sqlite3.connect(target)
+    # A scratch copy, deleted after the check: no journal, no fsync.
+    dst.execute("PRAGMA journal_mode=OFF")
+    dst.execute("PRAGMA synchronous=OFF")
     try:
         src.backup(dst, pages=step_pages, progress=progress, sleep=0.01)
     finally:

@@ -64,12 +64,13 @@ def normalize_entrypoint(value: str) -> str | None:
     return _ALIASES.get(value.strip().lower())
 
 
-def parse_unit(path: Path) -> Unit | None:
-    """The [Service] settings we need from a unit file; None when it cannot be read."""
-    try:
-        text = read_text_bounded(path, MAX_UNIT_BYTES)
-    except OSError:
-        return None
+def parse_unit(path: Path, text: str | None = None) -> Unit | None:
+    """The [Service] settings we need from a unit file (``text``: its content, when already
+    read); None when it cannot be read."""
+    if text is None:
+        text = read_unit(path)
+        if text is None:
+            return None
     values: dict[str, str] = {}
     paths: dict[str, list[str]] = {"ReadOnlyPaths": [], "ReadWritePaths": []}
     for raw in text.splitlines():
@@ -92,6 +93,13 @@ def parse_unit(path: Path) -> Unit | None:
         read_only_paths=tuple(paths["ReadOnlyPaths"]),
         read_write_paths=tuple(paths["ReadWritePaths"]),
     )
+
+
+def read_unit(path: Path) -> str | None:
+    try:
+        return read_text_bounded(path, MAX_UNIT_BYTES)
+    except OSError:
+        return None
 
 
 def entry_of_command(command: str) -> str | None:
@@ -123,7 +131,11 @@ def find_units(bot_dir: Path, unit_dirs: tuple[Path, ...] = UNIT_DIRS) -> list[U
             continue
         seen_dirs.add((identity.st_dev, identity.st_ino))
         for path in candidates:
-            unit = parse_unit(path)
+            text = read_unit(path)
+            # A unit of this deployment names its directory; most units on a host do not.
+            if text is None or target.rstrip("/") not in text:
+                continue
+            unit = parse_unit(path, text)
             if unit is None:
                 continue
             workdir = (unit.working_directory or "").lstrip("-")

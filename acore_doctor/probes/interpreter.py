@@ -27,15 +27,50 @@ REQUIRED_PACKAGES: tuple[tuple[str, str], ...] = (
 
 # Runs inside the bot's interpreter, whatever its version: keep it plain Python 3.
 _PROBE = r"""
-import json, os, sys
+import json, os, re, sys
 out = {"version": list(sys.version_info[:3]), "executable": sys.executable,
        "prefix": sys.prefix, "base_prefix": getattr(sys, "base_prefix", sys.prefix),
        "packages": {}}
-try:
-    from importlib import metadata
-except ImportError:
-    metadata = None
 import importlib.util
+
+def norm(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+# Installed distributions by their metadata directories: importlib.metadata would cost this
+# interpreter more than the rest of the probe.
+installed = {}
+for entry in sys.path:
+    try:
+        names = os.listdir(entry or ".")
+    except OSError:
+        continue
+    for name in names:
+        for suffix in (".dist-info", ".egg-info"):
+            if name.endswith(suffix):
+                dist = name[: -len(suffix)].rpartition("-")[0] or name[: -len(suffix)]
+                installed.setdefault(norm(dist), os.path.join(entry or ".", name))
+
+def version_of(dist, imported):
+    path = installed.get(norm(dist))
+    if path:
+        for meta in ("METADATA", "PKG-INFO"):
+            try:
+                with open(os.path.join(path, meta), encoding="utf-8", errors="replace") as handle:
+                    for line in handle:
+                        if line.startswith("Version:"):
+                            return line.split(":", 1)[1].strip()
+                        if not line.strip():
+                            break
+            except OSError:
+                continue
+    if not imported:  # neither importable nor installed where sys.path looks
+        return None
+    try:
+        from importlib import metadata
+        return metadata.version(dist)
+    except Exception:
+        return None
+
 for mod, dist in json.loads(sys.argv[1]):
     entry = {"ok": False}
     try:
@@ -44,10 +79,7 @@ for mod, dist in json.loads(sys.argv[1]):
     except BaseException as exc:
         text = str(exc).strip().splitlines()
         entry["error"] = type(exc).__name__ + (": " + text[0][:300] if text else "")
-    try:
-        entry["version"] = metadata.version(dist) if metadata else None
-    except Exception:
-        entry["version"] = None
+    entry["version"] = version_of(dist, entry["ok"])
     if not entry["version"] and entry["ok"]:
         entry["version"] = str(getattr(sys.modules.get(mod), "__version__", "") or "") or None
     out["packages"][mod] = entry

@@ -22,7 +22,7 @@ import json
 import os
 import tarfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from typing import Any
 from acore_doctor import jsonstream
 from acore_doctor.deployment import Deployment
 from acore_doctor.fsio import fsync_dir, write_atomic
-from acore_doctor.probes.databases import DbTarget, check_database
+from acore_doctor.probes.databases import DbFacts, DbTarget, check_database
 from acore_doctor.probes.entrypoint import files_entrypoint
 from acore_doctor.probes.files import required_dirs as probe_required_dirs
 from acore_doctor.probes.state_files import (
@@ -63,7 +63,6 @@ from acore_doctor.recovery.common import (
     sha256_or_none,
     stamp,
 )
-from acore_doctor.recovery.salvage import integrity_ok, rebuild_database
 from acore_doctor.saferead import open_regular
 
 #: Our own in-progress files; a kill can leave them, the next run quarantines them.
@@ -222,9 +221,11 @@ def salvage_json(path: Path, kind: StateKind | None) -> tuple[Any, str]:
     )
 
 
-def sqlite_damage(path: Path) -> str | None:
-    """Why the database is damaged, or None (also None when it is merely busy)."""
-    facts = check_database(DbTarget(path, "SQLite file in data/"))
+def sqlite_damage(path: Path, facts: DbFacts | None = None) -> str | None:
+    """Why the database is damaged, or None (also None when it is merely busy). ``facts``:
+    this run's check of the same file, when one was made (the health run's)."""
+    if facts is None:
+        facts = check_database(DbTarget(path, "SQLite file in data/"))
     # integrity_check's report is one multi-line message: one line per problem, on one line.
     lines = [
         line.strip()
@@ -243,8 +244,11 @@ def plan_repair(
     deployment: Deployment,
     config: RecoveryConfig | None = None,
     min_tmp_age_s: float = 0.0,
+    checked: Iterable[DbFacts] = (),
 ) -> list[RepairAction]:
-    """What repair would do. Reads only: safe on a live deployment."""
+    """What repair would do. Reads only: safe on a live deployment. ``checked``: databases
+    already checked in this run, not copied and checked again."""
+    known = {facts.path.resolve(): facts for facts in checked}
     config = config or recovery_config(deployment)
     bot_dir = config.bot_dir
     actions = [
@@ -276,7 +280,7 @@ def plan_repair(
             if json_damage(path) is not None:
                 corrupt.append(path)
         elif looks_like_sqlite(path) and not is_sqlite_sidecar(path):
-            damage = sqlite_damage(path)
+            damage = sqlite_damage(path, known.get(path.resolve()))
             if damage:
                 actions.append(RepairAction("salvage-sqlite", path, damage))
     sources = valid_copies(config, [_relative(p, bot_dir) for p in corrupt])
@@ -495,6 +499,8 @@ def _valid_copy(
 def verified_backup_copy(config: RecoveryConfig, path: Path, work: Path) -> tuple[Path, str] | None:
     """The newest backup's copy of database ``path`` that was valid when backed up, still
     matches the manifest's sha256 and passes integrity_check: (extracted copy, backup id)."""
+    from acore_doctor.recovery.salvage import integrity_ok  # the page reader: only to repair
+
     relative = _relative(path, config.bot_dir)
     for backup in reversed(list_backups(config.backup_dir)):
         entry = manifest_entry(backup, relative)
@@ -538,6 +544,8 @@ def _repair_database(
     """Newest verified backup as the base, plus every row salvaged from the damaged file;
     built beside it, checked, swapped in; the original (and its -wal/-shm/-journal) goes to
     quarantine. Fails, leaving the original untouched, when no valid database comes out."""
+    from acore_doctor.recovery.salvage import rebuild_database  # only to repair
+
     rebuilt = path.with_name(path.name + PARTIAL_SUFFIXES[1])
     for stale in config.home.glob("repair-*"):
         remove_tree(stale)  # scratch a killed run left (copies of backups); we hold the lock

@@ -16,7 +16,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from acore_doctor.demo import DEPLOYMENT
+from acore_doctor.demo import copy_sample
 
 BOT_ID = "1309876543210987654"
 
@@ -30,10 +30,8 @@ def make_token(bot_id: str = BOT_ID, secret: str = "T" * 38) -> str:
 class DeploymentBuilder:
     """A deployment directory under a test's tmp_path."""
 
-    def __init__(self, root: Path, base: Path = DEPLOYMENT) -> None:
-        self.root = root
-        shutil.copytree(base, root)
-        (root / ".env").chmod(0o600)
+    def __init__(self, root: Path) -> None:
+        self.root = copy_sample(root)
 
     # -- .env ---------------------------------------------------------------------------
     @property

@@ -85,3 +85,18 @@ def test_bot_dir_resolves_as_pytest_does(tmp_path, monkeypatch):
     monkeypatch.setenv("ACORE_BOT_DIR", str(tmp_path / "from-env"))
     assert bot_dir_from(Namespace(bot_dir=None)) == tmp_path / "from-env"
     assert bot_dir_from(Namespace(bot_dir=Path("given"))) == tmp_path / "given"
+
+
+def test_the_sample_is_copied_without_bytecode_an_install_compiled(tmp_path, monkeypatch):
+    import shutil
+
+    from acore_doctor import demo
+
+    installed = tmp_path / "installed"
+    shutil.copytree(demo.DEPLOYMENT, installed)
+    (installed / "config" / "__pycache__").mkdir(exist_ok=True)
+    (installed / "config" / "__pycache__" / "llm.cpython-311.pyc").write_bytes(b"\0")
+    monkeypatch.setattr(demo, "DEPLOYMENT", installed)
+    copy = demo.copy_sample(tmp_path / "acore_bot")
+    assert (copy / "config").is_dir() and (copy / ".env").stat().st_mode & 0o777 == 0o600
+    assert not list(copy.rglob("__pycache__"))
