@@ -12,6 +12,7 @@ behaviour, with only our options registered (:mod:`acore_doctor.options`).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import gc
 import logging
 import os
@@ -36,6 +37,7 @@ from acore_doctor.findings import (
 )
 from acore_doctor.run_state import (
     DETAILS,
+    PROBE_CHILD,
     STATE,
     DoctorState,
     is_xdist_worker,
@@ -125,6 +127,37 @@ def _command_line_asks_for_health_run(args: list[str], invocation_dir: Path) -> 
 
 
 GC_FROZEN = pytest.StashKey[bool]()
+#: Options after which no probe child starts before configure: the run sends no probe, or is
+#: not one run of the whole suite in this process (configure decides those cases).
+_NO_EARLY_PROBES = frozenset(
+    {"--offline", "--co", "--collect-only", "--collectonly", "-h", "--help", "-V", "--version"}
+)
+_NO_EARLY_PROBES_PREFIXES = ("--keyword", "--numprocesses", "--dist", "--fixtures", "--markers")
+
+
+def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) -> None:
+    """A whole-suite health run starts its network probe child here, before the plugins are
+    configured and the checks collected: the child imports aiohttp and builds its TLS
+    contexts meanwhile, on the other core. The command line as pytest will read it decides
+    (ini addopts included); service_fixtures' configure confirms or stops the child."""
+    args = [str(arg) for arg in args]
+    if not _early_probes_wanted(args) or not _command_line_asks_for_health_run(
+        args, early_config.invocation_params.dir
+    ):
+        return
+    from acore_doctor.netprobe.child import ProbeChild
+
+    with contextlib.suppress(OSError):  # no child process here: the probes run in-process
+        early_config.stash[PROBE_CHILD] = ProbeChild()
+
+
+def _early_probes_wanted(args: list[str]) -> bool:
+    for arg in args:
+        if arg in _NO_EARLY_PROBES or "::" in arg or arg.startswith(_NO_EARLY_PROBES_PREFIXES):
+            return False
+        if arg.startswith(("-k", "-n")):  # -kEXPR, -n2
+            return False
+    return True
 
 
 @pytest.hookimpl(trylast=True)  # after pytest's terminal reporter exists (see nagios_plugin)
@@ -140,6 +173,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    child = config.stash.get(PROBE_CHILD, None)
+    if child is not None:  # started early for a session that turned out not to need it
+        child.stop()
     if STATE in config.stash:
         _restore_log_records()
         from acore_doctor.redact import set_run_redactor

@@ -197,13 +197,22 @@ class Redactor:
 
     def document(self, value: Any) -> Any:
         """Every string in a JSON-like document (dicts, lists, tuples) through the redactor."""
+        return self._document(value, {})
+
+    def _document(self, value: Any, done: dict[str, str]) -> Any:
+        # ``done``: strings already redacted in this document (its keys and most of its values
+        # repeat from entry to entry).
         if isinstance(value, str):
-            return self(value)
+            redacted = done.get(value)
+            if redacted is None:
+                redacted = done[value] = self(value)
+            return redacted
         if isinstance(value, list | tuple):
-            return [self.document(v) for v in value]
+            return [self._document(v, done) for v in value]
         if isinstance(value, dict):
             return {
-                self(k) if isinstance(k, str) else k: self.document(v) for k, v in value.items()
+                self._document(k, done) if isinstance(k, str) else k: self._document(v, done)
+                for k, v in value.items()
             }
         return value
 

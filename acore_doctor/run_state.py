@@ -41,8 +41,8 @@ class DoctorState:
 STATE = pytest.StashKey[DoctorState]()
 #: What a check found besides its verdict (``record_details``), on the check's item.
 DETAILS = pytest.StashKey[str]()
-#: The network probe child of a whole-suite run, started at configure time, until collection
-#: tells it what to probe (see service_fixtures).
+#: The network probe child of a whole-suite run, started as early as the command line says
+#: so, until collection tells it what to probe (see service_fixtures).
 PROBE_CHILD = pytest.StashKey["ProbeChild | None"]()
 
 

@@ -111,7 +111,15 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if whole_suite_selected(config) and not is_offline(config) and not is_xdist_controller(config):
+    """A whole-suite run in this process wants its probe child: the engine may have started
+    it from the command line already (plugin.pytest_load_initial_conftests); start it now if
+    not, stop it if the configuration says this run sends no probe here."""
+    early = config.stash.get(PROBE_CHILD, None)
+    if not whole_suite_selected(config) or is_offline(config) or is_xdist_controller(config):
+        if early is not None:
+            early.stop()
+        config.stash[PROBE_CHILD] = None
+    elif early is None:
         with contextlib.suppress(OSError):  # no child process here: probes run in-process
             config.stash[PROBE_CHILD] = ProbeChild()
 

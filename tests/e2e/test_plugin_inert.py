@@ -34,7 +34,12 @@ def unrelated(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
         "              if m in sys.modules]\n"
         "    assert loaded == []\n\n"
         "def test_fails():\n"
-        "    assert 1 == 2\n"
+        "    assert 1 == 2\n\n"
+        "def test_no_child_process_of_ours():\n"
+        "    import psutil\n"
+        "    ours = [c for c in psutil.Process().children(recursive=True)\n"
+        "            if 'acore_doctor' in ' '.join(c.cmdline())]\n"
+        "    assert ours == []\n"
     )
     return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
 
@@ -44,7 +49,7 @@ def test_unrelated_project_keeps_pytest_behaviour(pytester, monkeypatch):
     result = unrelated(pytester)
     # pytest's own exit code, failure section and short summary; no verdict of ours
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.assert_outcomes(passed=2, failed=1)
+    result.assert_outcomes(passed=3, failed=1)
     out = result.stdout.str()
     assert "acore-doctor summary" not in out
     assert "FAILURES" in out and "FAILED health_tests/test_theirs.py::test_fails" in out

@@ -122,3 +122,49 @@ def test_a_run_whose_probe_child_gives_nothing_probes_in_process(sim, bot, tmp_p
     assert outcomes["test_discord_token_valid"] == "passed"
     assert code == report["summary"]["exit_code"]
     assert sim.sims["discord"].requests  # sent, by this process
+
+
+class ProbeChildSeen:
+    """The run's probe child once the checks are collected (None: this run has none)."""
+
+    def __init__(self) -> None:
+        self.child: object = "not seen"
+
+    def pytest_collection_modifyitems(self, config: pytest.Config) -> None:
+        from acore_doctor.run_state import PROBE_CHILD
+
+        self.child = config.stash.get(PROBE_CHILD, "unset")
+
+
+def _in_process_run(bot, tmp_path, *args: str) -> ProbeChildSeen:
+    seen = ProbeChildSeen()
+    pytest.main(
+        [
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--rootdir={SUITE_ROOT}",
+            "-c",
+            str(SUITE_ROOT / "pytest.ini"),
+            f"--bot-dir={bot.root}",
+            f"--report-dir={tmp_path / 'reports'}",
+            *args,
+            str(SUITE_ROOT / "health_tests" / "test_discord.py"),
+        ],
+        plugins=[seen],
+    )
+    return seen
+
+
+def test_a_whole_suite_run_has_its_probe_child_before_collection_ends(sim, bot, tmp_path):
+    bot.set_env(**everything_on(sim))
+    seen = _in_process_run(bot, tmp_path)
+    assert isinstance(seen.child, ProbeChild)
+    assert seen.child._finished  # read, or stopped at the end of the run: never left behind
+
+
+@pytest.mark.parametrize("args", [["--offline"], ["-k", "token"]])
+def test_a_run_that_probes_nothing_or_part_starts_no_child_early(sim, bot, tmp_path, args):
+    bot.set_env(**everything_on(sim))
+    seen = _in_process_run(bot, tmp_path, *args)
+    assert seen.child in (None, "unset")

@@ -116,3 +116,27 @@ def test_checks_waiting_for_background_facts_run_last():
     assert groups == sorted(groups)
     assert {0, 1, 2} <= set(groups)
     assert "test_cpu" in seen.items[-1].nodeid or group(seen.items[-1]) == 2
+
+
+def test_the_probe_child_starts_early_only_for_one_whole_suite_run_that_probes():
+    from acore_doctor.plugin import _early_probes_wanted
+
+    assert _early_probes_wanted(["--bot-dir=/srv/bot"])
+    assert _early_probes_wanted(["--bot-dir", "/srv/bot", "-m", "critical", "health_tests"])
+    for extra in (
+        ["--offline"],
+        ["--co"],
+        ["--collect-only"],
+        ["-k", "discord"],
+        ["-kdiscord"],
+        ["--keyword=discord"],
+        ["-n", "2"],
+        ["-n2"],
+        ["--numprocesses=2"],
+        ["--dist=load"],
+        ["health_tests/test_llm.py::test_model_pulled"],
+        ["--help"],
+        ["--version"],
+        ["--fixtures"],
+    ):
+        assert not _early_probes_wanted(["--bot-dir=/srv/bot", *extra]), extra
