@@ -25,6 +25,8 @@ from typing import BinaryIO
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _NOCTTY = getattr(os, "O_NOCTTY", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+#: What one read asks for beyond the size fstat gave (a file still growing, /proc).
+_CHUNK = 64 * 1024
 
 
 #: Each file type's test and name, regular files first (by far the most common).
@@ -88,6 +90,18 @@ def not_a_file(path: Path | str) -> NotARegularFile | None:
 def open_regular(path: Path | str, limit: int | None = None) -> BinaryIO:
     """A binary read handle on ``path``, which must be a regular file (of at most ``limit``
     bytes when given). Raises NotARegularFile, FileTooLarge or another OSError."""
+    fd, _ = _open_regular_fd(path, limit)
+    try:
+        flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+        fcntl.fcntl(fd, fcntl.F_SETFL, flags & ~_NONBLOCK)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _open_regular_fd(path: Path | str, limit: int | None) -> tuple[int, int]:
+    """(descriptor, size) of a regular file opened for reading; see :func:`open_regular`."""
     problem = not_a_file(path)
     if problem is not None:
         raise problem
@@ -98,19 +112,28 @@ def open_regular(path: Path | str, limit: int | None = None) -> BinaryIO:
             raise NotARegularFile(path, kind_of(st.st_mode))
         if limit is not None and st.st_size > limit:
             raise FileTooLarge(path, st.st_size, limit)
-        flags = fcntl.fcntl(fd, fcntl.F_GETFL)
-        fcntl.fcntl(fd, fcntl.F_SETFL, flags & ~_NONBLOCK)
-        return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
         raise
+    return fd, st.st_size
 
 
 def read_bounded(path: Path | str, limit: int) -> bytes:
     """All of a regular file of at most ``limit`` bytes. A file that grows past the limit while
     it is read is refused too (FileTooLarge), never read on without end."""
-    with open_regular(path, limit) as handle:
-        data = read_rest(handle, limit)
+    # Straight from the descriptor: no buffered file object for a read that happens once
+    # (O_NONBLOCK does nothing to a regular file's reads). Sized by fstat, not by the limit:
+    # os.read(n) allocates n bytes up front.
+    fd, size = _open_regular_fd(path, limit)
+    try:
+        chunks = [os.read(fd, min(size, limit) + 1)]
+        total = len(chunks[0])
+        while chunks[-1] and total <= limit:  # grew since fstat, or /proc-like (size 0)
+            chunks.append(os.read(fd, min(limit + 1 - total, _CHUNK)))
+            total += len(chunks[-1])
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
     if len(data) > limit:
         raise FileTooLarge(path, len(data), limit)
     return data
