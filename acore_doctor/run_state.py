@@ -73,8 +73,8 @@ def is_xdist_controller(config: pytest.Config) -> bool:
 
 
 def whole_suite_selected(config: pytest.Config) -> bool:
-    """No node id and no -k: the run will almost surely need every background fact (the
-    bot's interpreter, the network probes), so they may start at configure time."""
+    """No node id and no -k: the run will almost surely need the network probes, so their
+    child may start before collection says which."""
     return (
         not config.option.collectonly
         and not config.getoption("keyword")

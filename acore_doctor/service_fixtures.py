@@ -1,11 +1,11 @@
 """pytest plugin module: network probe options and fixtures (see ARCHITECTURE.md).
 
 Each probe's fact is a session fixture named after the probe (``ollama_tags``,
-``discord_api`` ...). When collection ends, every probe the *selected* checks ask for starts at
+``discord_api`` ...). When collection ends, every probe the *selected* checks ask for starts
 at once in a child process (:mod:`acore_doctor.netprobe.child`, on another core than the
-checks; started when a whole-suite run is configured, so that it has imported aiohttp by
-then); a probe asked for later that was not prefetched runs alone, in this process. Running
-one check therefore runs only its own probes.
+checks; a whole-suite run starts it as soon as its command line is read, so that it has imported
+aiohttp by then); a probe asked for later that was not prefetched runs alone, in this process.
+Running one check therefore runs only its own probes.
 
 ``--offline`` (a CI job that cannot reach Discord, Ollama or the TTS hosts): no probe is
 sent, every check that needs one is skipped as ``not applicable: offline``, and the report's
