@@ -16,7 +16,9 @@ from acore_doctor.netprobe.child import ProbeChild, ProbeChildFailed
 from acore_doctor.netprobe.runner import run_probes
 from acore_doctor.netprobe.transport import HttpResult, Timeouts
 from tests.support.probe_settings import ALL_PROBES, OR_KEY, TOKEN, settings_for
-from tests.support.runs import SUITE_ROOT, everything_on
+from tests.support.runs import SUITE_ROOT, everything_on, run_suite_in_process
+
+DISCORD_CHECKS = str(SUITE_ROOT / "health_tests" / "test_discord.py")
 
 
 def test_every_probe_module_registers_itself_when_the_package_is_imported():
@@ -103,19 +105,7 @@ def test_a_run_whose_probe_child_gives_nothing_probes_in_process(sim, bot, tmp_p
     bot.set_env(**everything_on(sim))
     monkeypatch.setattr(sys, "executable", "/bin/false")
     reports = tmp_path / "reports"
-    code = pytest.main(
-        [
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            f"--rootdir={SUITE_ROOT}",
-            "-c",
-            str(SUITE_ROOT / "pytest.ini"),
-            f"--bot-dir={bot.root}",
-            f"--report-dir={reports}",
-            str(SUITE_ROOT / "health_tests" / "test_discord.py"),
-        ]
-    )
+    code = run_suite_in_process(bot.root, DISCORD_CHECKS, report_dir=reports)
     report = json.loads((reports / "latest.json").read_text())
     outcomes = {c["nodeid"].split("::")[-1]: c["outcome"] for c in report["checks"]}
     assert outcomes["test_discord_api_answers"] == "passed", report["issues"]
@@ -138,20 +128,8 @@ class ProbeChildSeen:
 
 def _in_process_run(bot, tmp_path, *args: str) -> ProbeChildSeen:
     seen = ProbeChildSeen()
-    pytest.main(
-        [
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            f"--rootdir={SUITE_ROOT}",
-            "-c",
-            str(SUITE_ROOT / "pytest.ini"),
-            f"--bot-dir={bot.root}",
-            f"--report-dir={tmp_path / 'reports'}",
-            *args,
-            str(SUITE_ROOT / "health_tests" / "test_discord.py"),
-        ],
-        plugins=[seen],
+    run_suite_in_process(
+        bot.root, *args, DISCORD_CHECKS, report_dir=tmp_path / "reports", plugins=(seen,)
     )
     return seen
 

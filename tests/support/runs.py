@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from acore_doctor import suite
 from acore_doctor.simulate import Simulator
 
@@ -55,6 +57,41 @@ def run_suite_process(
         cmd, cwd=SUITE_ROOT, env=env or clean_env(), capture_output=True, text=True, timeout=timeout
     )
     return SuiteRun(proc.returncode, proc.stdout, proc.stderr, report_dir)
+
+
+class CollectedItems:
+    """A plugin for :func:`run_suite_in_process`: the items as the run collected and ordered
+    them."""
+
+    def __init__(self) -> None:
+        self.items: list[pytest.Item] = []
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.items = list(session.items)
+
+
+def run_suite_in_process(
+    bot_dir: Path,
+    *args: str,
+    report_dir: Path | None = None,
+    plugins: tuple[object, ...] = (),
+) -> int:
+    """The real suite on ``bot_dir`` in this process (``pytest.main``), with this checkout's
+    pytest.ini; ``args`` end with what to collect. ``plugins`` watch the run from inside."""
+    return pytest.main(
+        [
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--rootdir={SUITE_ROOT}",
+            "-c",
+            str(SUITE_ROOT / "pytest.ini"),
+            f"--bot-dir={bot_dir}",
+            *([f"--report-dir={report_dir}"] if report_dir else []),
+            *args,
+        ],
+        plugins=list(plugins),
+    )
 
 
 #: The OpenRouter key everything_on() configures (tests look for it in outputs).

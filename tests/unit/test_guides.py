@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from acore_doctor.demo import DEPLOYMENT
 from acore_doctor.recovery.remediations import REGISTRY
+from tests.support.runs import CollectedItems, run_suite_in_process
 
 ROOT = Path(__file__).resolve().parents[2]
 LINK = re.compile(r"guides/([\w-]+\.md)#([\w-]+)")
@@ -64,34 +66,16 @@ def test_every_guide_link_resolves():
     assert not broken, "broken guide links:\n" + "\n".join(broken)
 
 
-class CollectedChecks:
-    """A plugin that keeps the items of an in-process ``pytest --collect-only``."""
-
-    def __init__(self) -> None:
-        self.items: list[pytest.Item] = []
-
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.items = list(session.items)
-
-
 @pytest.fixture(scope="module")
 def checks() -> list[pytest.Item]:
     """Every check of the suite as pytest collects it (parametrized ids included)."""
-    collected = CollectedChecks()
-    code = pytest.main(
-        [
-            "--collect-only",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            f"--rootdir={ROOT}",
-            "-c",
-            str(ROOT / "pytest.ini"),
-            f"--bot-dir={ROOT / 'acore_doctor' / 'demo' / 'deployment'}",
-            str(ROOT / "health_tests"),
-            str(ROOT / "recovery_tests"),
-        ],
-        plugins=[collected],
+    collected = CollectedItems()
+    code = run_suite_in_process(
+        DEPLOYMENT,
+        "--collect-only",
+        str(ROOT / "health_tests"),
+        str(ROOT / "recovery_tests"),
+        plugins=(collected,),
     )
     assert code == 0 and collected.items, f"collecting the checks failed (exit {code})"
     return collected.items

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from acore_doctor.demo import DEPLOYMENT
 from acore_doctor.plugin import _asks_for_health_run, _command_line_asks_for_health_run
+from tests.support.runs import CollectedItems, run_suite_in_process
 
 SUITE_ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,30 +60,15 @@ class FreezeSeen:
 
 def test_an_in_process_health_run_leaves_the_garbage_collector_as_it_was():
     seen = FreezeSeen()
-    code = pytest.main(
-        [
-            "--collect-only",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            f"--rootdir={SUITE_ROOT}",
-            "-c",
-            str(SUITE_ROOT / "pytest.ini"),
-            f"--bot-dir={SUITE_ROOT / 'acore_doctor' / 'demo' / 'deployment'}",
-            str(SUITE_ROOT / "health_tests" / "test_config.py"),
-        ],
-        plugins=[seen],
+    code = run_suite_in_process(
+        DEPLOYMENT,
+        "--collect-only",
+        str(SUITE_ROOT / "health_tests" / "test_config.py"),
+        plugins=(seen,),
     )
     assert code == 0
     assert seen.frozen_during_run > 0  # the run's long-lived objects were out of the way
     assert gc.get_freeze_count() == 0  # and are back under the collector afterwards
-
-
-class CollectedOrder:
-    items: list[pytest.Item] = []
-
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.items = list(session.items)
 
 
 def test_checks_waiting_for_background_facts_run_last():
@@ -90,20 +77,9 @@ def test_checks_waiting_for_background_facts_run_last():
     from acore_doctor.local_fixtures import BACKGROUND_FIXTURES
     from acore_doctor.netprobe.runner import fixture_probes
 
-    seen = CollectedOrder()
-    code = pytest.main(
-        [
-            "--collect-only",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            f"--rootdir={SUITE_ROOT}",
-            "-c",
-            str(SUITE_ROOT / "pytest.ini"),
-            f"--bot-dir={SUITE_ROOT / 'acore_doctor' / 'demo' / 'deployment'}",
-            str(SUITE_ROOT / "health_tests"),
-        ],
-        plugins=[seen],
+    seen = CollectedItems()
+    code = run_suite_in_process(
+        DEPLOYMENT, "--collect-only", str(SUITE_ROOT / "health_tests"), plugins=(seen,)
     )
     assert code == 0
     network = set(fixture_probes())
