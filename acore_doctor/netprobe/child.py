@@ -61,6 +61,10 @@ class ProbeChild:
         self._deadline: float | None = None
         self._finished = False
 
+    @property
+    def pid(self) -> int:
+        return self._child.pid
+
     def send(
         self, names: list[str], settings: BotSettings, timeouts: Timeouts, canary: bool
     ) -> None:

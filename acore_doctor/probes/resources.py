@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,12 +84,14 @@ class CpuSampler:
     passed (0.1 s, the shortest interval psutil's documentation calls accurate: ten clock
     ticks per CPU). The suite's own CPU time (this process and the children it waited for) is not
     the host's load: on a one-core host a run would otherwise read as saturated.
+    ``running_children``: pids of the suite's children already running (the network probe
+    child of a whole-suite run); the CPU they used before the window is not the window's.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, running_children: Iterable[int] = ()) -> None:
         self.started = time.monotonic()
         self._start = psutil.cpu_times()
-        self._own_start = own_cpu_seconds()
+        self._own_start = own_cpu_seconds() + sum(map(_cpu_seconds_of, running_children))
 
     def percent(self, min_window: float = 0.1) -> tuple[float, float]:
         """(CPU use in percent, seconds sampled)."""
@@ -105,6 +108,14 @@ def own_cpu_seconds() -> float:
     """CPU seconds used by this process and the children it has waited for."""
     times = os.times()
     return times.user + times.system + times.children_user + times.children_system
+
+
+def _cpu_seconds_of(pid: int) -> float:
+    try:
+        times = psutil.Process(pid).cpu_times()
+    except psutil.Error:
+        return 0.0  # gone already: reaped, its time is in os.times() from the start
+    return times.user + times.system
 
 
 def host_busy_percent(start: Any, end: Any, own_s: float = 0.0) -> float:
