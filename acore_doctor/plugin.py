@@ -122,8 +122,17 @@ def _command_line_asks_for_health_run(args: list[str], invocation_dir: Path) -> 
     """:func:`health_run_asked` from the raw arguments, for a command line pytest rejected."""
     forced = True if "--doctor" in args else False if "--no-doctor" in args else None
     bot_dir = next((a for a in args if a == "--bot-dir" or a.startswith("--bot-dir=")), None)
-    paths = [a for a in args if not a.startswith("-") and Path(a.split("::", 1)[0]).exists()]
+    paths = [a for a in args if not a.startswith("-") and _is_path(a.split("::", 1)[0])]
     return _asks_for_health_run(forced, bot_dir, paths, invocation_dir)
+
+
+def _is_path(arg: str) -> bool:
+    """Whether a raw argument names an existing path; an option's value (a -m expression, a
+    name too long for the filesystem) is not one, and never an error."""
+    try:
+        return Path(arg).exists()
+    except (OSError, ValueError):
+        return False
 
 
 GC_FROZEN = pytest.StashKey[bool]()

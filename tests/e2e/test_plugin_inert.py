@@ -117,3 +117,12 @@ def test_our_checks_by_path_are_a_health_run_without_bot_dir(bot, tmp_path, monk
     assert proc.returncode in (0, 1, 2), proc.stdout + proc.stderr
     assert "acore-doctor summary" in proc.stdout
     assert (reports / "latest.json").exists()
+
+
+def test_unrelated_project_with_a_long_marker_expression(pytester):
+    """Option values longer than a file name may be are no paths to us (the plugin reads the
+    raw command line of every session)."""
+    expression = " or ".join(["slow"] * 100)
+    result = unrelated(pytester, "-m", expression)
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+    assert "Traceback" not in result.stderr.str() + result.stdout.str()

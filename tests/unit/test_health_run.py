@@ -116,3 +116,12 @@ def test_the_probe_child_starts_early_only_for_one_whole_suite_run_that_probes()
         ["--fixtures"],
     ):
         assert not _early_probes_wanted(["--bot-dir=/srv/bot", *extra]), extra
+
+
+def test_an_option_value_that_is_no_path_is_never_an_error(tmp_path):
+    """Raw arguments are looked at in every session (the probe child's early start): a long
+    -m expression, a NUL byte, are option values, not paths, and no reason to crash."""
+    long_expression = " or ".join(["slow"] * 100)
+    assert not _command_line_asks_for_health_run(["-m", long_expression], tmp_path)
+    assert not _command_line_asks_for_health_run(["x" * 5000], tmp_path)
+    assert not _command_line_asks_for_health_run(["bad\0name"], tmp_path)
