@@ -119,7 +119,8 @@ def _bad_command_line_is_unknown(
 
 
 def _command_line_asks_for_health_run(args: list[str], invocation_dir: Path) -> bool:
-    """:func:`health_run_asked` from the raw arguments, for a command line pytest rejected."""
+    """:func:`health_run_asked` from the raw arguments: before pytest has parsed them (the
+    probe child's early start), or for a command line pytest rejected."""
     forced = True if "--doctor" in args else False if "--no-doctor" in args else None
     bot_dir = next((a for a in args if a == "--bot-dir" or a.startswith("--bot-dir=")), None)
     paths = [a for a in args if not a.startswith("-") and _is_path(a.split("::", 1)[0])]

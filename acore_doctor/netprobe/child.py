@@ -2,8 +2,8 @@
 
 Importing aiohttp and building its TLS contexts, then sending and parsing every request, is a
 tenth of a second of CPU or more; in a thread of the pytest process it takes that time from
-the local checks (one interpreter lock). A child started when the run is configured does it
-beside them instead.
+the local checks (one interpreter lock). A child started as soon as the command line asks for
+a whole-suite run (else when the run is configured) does it beside them instead.
 
 Protocol: the parent starts this module's :func:`main` with the interpreter it runs on. The
 child imports the probes and aiohttp at once, then reads one pickled request from its stdin
