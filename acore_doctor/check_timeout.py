@@ -35,14 +35,22 @@ def check_timeout_of(config: pytest.Config) -> float:
     return max(0.0, float(value))
 
 
+LOCAL_CHECK = pytest.StashKey[bool]()
+
+
 def _is_local_check(item: pytest.Item) -> bool:
     """A check that asks for no network probe: those run under the probe budget
-    (``--probe-budget``) and per-service timeouts instead, shared by all their checks."""
-    if item.get_closest_marker("doctor") is None:
-        return False
-    from acore_doctor.netprobe.runner import fixture_probes
+    (``--probe-budget``) and per-service timeouts instead, shared by all their checks.
+    Asked in the setup and the call of every check: remembered on the item."""
+    known = item.stash.get(LOCAL_CHECK, None)
+    if known is None:
+        from acore_doctor.netprobe.runner import fixture_probes
 
-    return not set(getattr(item, "fixturenames", ())) & set(fixture_probes())
+        fixtures = getattr(item, "fixturenames", ())
+        is_check = item.get_closest_marker("doctor") is not None
+        known = is_check and fixture_probes().keys().isdisjoint(fixtures)
+        item.stash[LOCAL_CHECK] = known
+    return known
 
 
 def _armed(item: pytest.Item, phase: str) -> Generator[None, Any, Any]:
