@@ -125,9 +125,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    child = config.stash.get(PROBE_CHILD, None)
-    if child is not None:  # collection never finished
-        child.stop()
+    # A child never handed to the cache is stopped by the engine (plugin.pytest_unconfigure).
     cache = config.stash.get(CACHE, None)
     if cache is not None:
         cache.stop()

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     import aiohttp
 
 # aiohttp is imported where a request is sent, not here: importing it costs a good part of a
-# second (it builds its TLS contexts), which the probe thread pays while local checks run.
+# second (it builds its TLS contexts), which the probe child pays (netprobe/child.py) rather
+# than the pytest process running the local checks (unless the child gave nothing).
 
 #: Bodies beyond this are not needed by any check; keep memory bounded.
 MAX_BODY = 256 * 1024
