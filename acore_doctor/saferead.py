@@ -19,6 +19,7 @@ from __future__ import annotations
 import fcntl
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -122,18 +123,12 @@ def read_bounded(path: Path | str, limit: int) -> bytes:
     """All of a regular file of at most ``limit`` bytes. A file that grows past the limit while
     it is read is refused too (FileTooLarge), never read on without end."""
     # Straight from the descriptor: no buffered file object for a read that happens once
-    # (O_NONBLOCK does nothing to a regular file's reads). Sized by fstat, not by the limit:
-    # os.read(n) allocates n bytes up front.
+    # (O_NONBLOCK does nothing to a regular file's reads).
     fd, size = _open_regular_fd(path, limit)
     try:
-        chunks = [os.read(fd, min(size, limit) + 1)]
-        total = len(chunks[0])
-        while chunks[-1] and total <= limit:  # grew since fstat, or /proc-like (size 0)
-            chunks.append(os.read(fd, min(limit + 1 - total, _CHUNK)))
-            total += len(chunks[-1])
+        data = _read_upto(lambda n: os.read(fd, n), size, limit)
     finally:
         os.close(fd)
-    data = b"".join(chunks)
     if len(data) > limit:
         raise FileTooLarge(path, len(data), limit)
     return data
@@ -141,13 +136,21 @@ def read_bounded(path: Path | str, limit: int) -> bytes:
 
 def read_rest(handle: BinaryIO, limit: int) -> bytes:
     """What is left of an open regular file, at most ``limit`` + 1 bytes (one more than the
-    limit says the file is larger). Sized by ``fstat``, not by the limit: ``read(n)`` allocates
-    n bytes up front, which for a 16 MiB limit and a 2 KiB file is 16 MiB of memory."""
+    limit says the file is larger)."""
     size = os.fstat(handle.fileno()).st_size - handle.tell()
-    data = handle.read(min(max(size, 0), limit) + 1)
-    if len(data) > size and len(data) <= limit:  # grew since fstat (or /proc-like, size 0)
-        data += handle.read(limit + 1 - len(data))
-    return data
+    return _read_upto(handle.read, max(size, 0), limit)
+
+
+def _read_upto(read: Callable[[int], bytes], size: int, limit: int) -> bytes:
+    """Until the end, at most ``limit`` + 1 bytes, for a file ``size`` bytes long when it
+    was looked at. Sized by that, not by the limit: ``read(n)`` allocates n bytes up front,
+    which for a 16 MiB limit and a 2 KiB file is 16 MiB of memory."""
+    chunks = [read(min(size, limit) + 1)]
+    total = len(chunks[0])
+    while chunks[-1] and total <= limit:  # grew since fstat, or /proc-like (size 0)
+        chunks.append(read(min(limit + 1 - total, _CHUNK)))
+        total += len(chunks[-1])
+    return b"".join(chunks)
 
 
 def read_head(path: Path | str, size: int) -> bytes:
