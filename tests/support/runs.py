@@ -1,4 +1,4 @@
-"""Running the real suite (or the CLI) in a child process, and reading what it wrote."""
+"""Running the real suite (or the CLI) in a child process or in this one, and reading what it wrote."""
 
 from __future__ import annotations
 
