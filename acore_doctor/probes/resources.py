@@ -83,7 +83,9 @@ class CpuSampler:
     the run; if the two are too close in time the check waits until ``min_window`` has
     passed (0.1 s, the shortest interval psutil's documentation calls accurate: ten clock
     ticks per CPU). The suite's own CPU time (this process and the children it waited for) is not
-    the host's load: on a one-core host a run would otherwise read as saturated.
+    the host's load: on a one-core host a run would otherwise read as saturated. But where other
+    processes wanted every core (as many runnable as there are CPUs), the suite took cycles
+    they would have used: then what they got of the capacity the suite left them is the share.
     ``running_children``: pids of the suite's children already running (the network probe
     child of a whole-suite run); the CPU they used before the window is not the window's.
     """
@@ -101,7 +103,8 @@ class CpuSampler:
         end = psutil.cpu_times()
         own = own_cpu_seconds() - self._own_start
         window = time.monotonic() - self.started
-        return host_busy_percent(self._start, end, own), window
+        saturated = runnable_others() >= (os.cpu_count() or 1)
+        return host_busy_percent(self._start, end, own, saturated), window
 
 
 def own_cpu_seconds() -> float:
@@ -118,15 +121,32 @@ def _cpu_seconds_of(pid: int) -> float:
     return times.user + times.system
 
 
-def host_busy_percent(start: Any, end: Any, own_s: float = 0.0) -> float:
+def runnable_others() -> int:
+    """Processes and threads ready to run now besides this one (``/proc/loadavg``'s count of
+    runnable tasks, less the reader); 0 where there is no such count."""
+    try:
+        with open("/proc/loadavg", encoding="ascii") as handle:
+            running = int(handle.read().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return max(running - 1, 0)
+
+
+def host_busy_percent(start: Any, end: Any, own_s: float = 0.0, saturated: bool = False) -> float:
     """Busy share of all CPUs between two ``psutil.cpu_times()`` readings, less ``own_s``
-    seconds of CPU used by the suite itself. Linux counts guest time inside user time: it is
-    left out of the total so it is not counted twice."""
+    seconds of CPU used by the suite itself. ``saturated``: other processes wanted every core,
+    so the share is of the capacity the suite left them. Linux counts guest time inside user
+    time: it is left out of the total so it is not counted twice."""
     busy = _busy(end) - _busy(start)
     total = _total(end) - _total(start)
     if total <= 0:
         return 0.0
-    return 100.0 * min(max(busy - own_s, 0.0), total) / total
+    others = min(max(busy - own_s, 0.0), total)
+    left = total - own_s
+    # Below a twentieth of the window left, the few ticks are noise, not a share.
+    if saturated and left > 0.05 * total:
+        return 100.0 * min(others / left, 1.0)
+    return 100.0 * others / total
 
 
 def _total(times: Any) -> float:

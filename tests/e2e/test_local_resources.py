@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -25,3 +26,24 @@ def test_cpu_a_running_child_used_before_the_sample_is_not_the_samples():
     # Once reaped, its whole CPU time is in os.times(): nothing is added twice.
     reaped = CpuSampler(running_children=[burner.pid])._own_start
     assert abs(reaped - own_cpu_seconds()) < 0.05
+
+
+def test_cpu_a_host_whose_other_processes_want_every_core_reads_as_saturated():
+    """As many busy processes as cores, and the suite's own work beside them: the sample
+    leaves the suite out, yet reads the host as the saturated host it is."""
+    burners = [
+        subprocess.Popen([sys.executable, "-c", BURN.replace("0.3", "3")])
+        for _ in range(os.cpu_count() or 1)
+    ]
+    try:
+        time.sleep(0.3)
+        sampler = CpuSampler()
+        deadline = time.monotonic() + 0.4
+        while time.monotonic() < deadline:  # the suite's own checks, CPU-bound
+            pass
+        percent, _ = sampler.percent()
+    finally:
+        for burner in burners:
+            burner.kill()
+            burner.wait()
+    assert percent >= 90.0

@@ -57,3 +57,18 @@ def test_the_sampler_waits_for_a_minimal_window():
     percent, window = CpuSampler().percent(min_window=0.05)
     assert window >= 0.05
     assert 0.0 <= percent <= 100.0
+
+
+def test_where_others_want_every_core_their_share_is_of_what_the_suite_left():
+    # Two cores, one second: the suite took 0.7 s, the others every other cycle (1.3 s).
+    assert host_busy_percent(times(0, 0), times(2.0, 0.0), own_s=0.7) == pytest.approx(65.0)
+    saturated = host_busy_percent(times(0, 0), times(2.0, 0.0), own_s=0.7, saturated=True)
+    assert saturated == pytest.approx(100.0)
+    # Half of what the suite left them: half busy, whatever the flag says.
+    assert host_busy_percent(
+        times(0, 0), times(1.35, 0.65), own_s=0.7, saturated=True
+    ) == pytest.approx(50.0)
+    # The suite took (almost) all: a few leftover ticks are no share to judge by.
+    assert host_busy_percent(times(0, 0), times(2.0, 0.0), own_s=1.95, saturated=True) == (
+        pytest.approx(2.5)
+    )
