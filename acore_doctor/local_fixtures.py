@@ -37,7 +37,7 @@ from acore_doctor.probes.personas import (
 )
 from acore_doctor.probes.resources import CpuSampler
 from acore_doctor.probes.state_files import StateReport, scan_state_files, state_kinds
-from acore_doctor.run_state import PROBE_CHILD, state_of
+from acore_doctor.run_state import is_xdist_worker, state_of
 from acore_doctor.thresholds import read_thresholds
 
 CPU_SAMPLER = pytest.StashKey[CpuSampler]()
@@ -54,9 +54,9 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             f"--entrypoint={value}: expected legacy (main.py) or runtime (launcher.py)"
         )
-    # CPU is measured over the whole run (its check runs last) instead of blocking for a sample.
-    probe_child = config.stash.get(PROBE_CHILD, None)  # started with the command line
-    config.stash[CPU_SAMPLER] = CpuSampler([probe_child.pid] if probe_child else [])
+    # CPU is measured over the whole run (its check runs last) instead of blocking for a sample;
+    # under pytest-xdist the suite is the controller (a worker's parent) and all its workers.
+    config.stash[CPU_SAMPLER] = CpuSampler(os.getppid() if is_xdist_worker(config) else None)
 
 
 @pytest.hookimpl(wrapper=True)  # after every plugin's own reordering (network checks last)

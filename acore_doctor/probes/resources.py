@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,18 +82,19 @@ class CpuSampler:
     Created when the run is configured and read by a check that runs last, so the sample spans
     the run; if the two are too close in time the check waits until ``min_window`` has
     passed (0.1 s, the shortest interval psutil's documentation calls accurate: ten clock
-    ticks per CPU). The suite's own CPU time (this process and the children it waited for) is not
-    the host's load: on a one-core host a run would otherwise read as saturated. But where other
-    processes wanted every core (as many runnable as there are CPUs), the suite took cycles
-    they would have used: then what they got of the capacity the suite left them is the share.
-    ``running_children``: pids of the suite's children already running (the network probe
-    child of a whole-suite run); the CPU they used before the window is not the window's.
+    ticks per CPU). The suite's own CPU time is not the host's load (on a one-core host a run
+    would otherwise read as saturated): the suite is the process ``suite_root`` (this one, or
+    the pytest-xdist controller in a worker) with all its descendants (workers, the probe
+    child, the bot's interpreter asked in a child). But where other processes wanted every
+    core (as many runnable as there are CPUs), the suite took cycles they would have used:
+    then what they got of the capacity the suite left them is the share.
     """
 
-    def __init__(self, running_children: Iterable[int] = ()) -> None:
+    def __init__(self, suite_root: int | None = None) -> None:
+        self.suite_root = os.getpid() if suite_root is None else suite_root
         self.started = time.monotonic()
         self._start = psutil.cpu_times()
-        self._own_start = own_cpu_seconds() + sum(map(_cpu_seconds_of, running_children))
+        self._own_start, _ = suite_usage(self.suite_root)
 
     def percent(self, min_window: float = 0.1) -> tuple[float, float]:
         """(CPU use in percent, seconds sampled)."""
@@ -101,10 +102,10 @@ class CpuSampler:
         if elapsed < min_window:
             time.sleep(min_window - elapsed)
         end = psutil.cpu_times()
-        own = own_cpu_seconds() - self._own_start
+        own, own_running = suite_usage(self.suite_root)
         window = time.monotonic() - self.started
-        saturated = runnable_others() >= (os.cpu_count() or 1)
-        return host_busy_percent(self._start, end, own, saturated), window
+        saturated = runnable_tasks() - own_running >= (os.cpu_count() or 1)
+        return host_busy_percent(self._start, end, own - self._own_start, saturated), window
 
 
 def own_cpu_seconds() -> float:
@@ -113,23 +114,31 @@ def own_cpu_seconds() -> float:
     return times.user + times.system + times.children_user + times.children_system
 
 
-def _cpu_seconds_of(pid: int) -> float:
+def suite_usage(root: int) -> tuple[float, int]:
+    """(CPU seconds, processes running now) of process ``root`` and its descendants, each with
+    the children it has waited for (a child that ends moves its time to its parent)."""
     try:
-        times = psutil.Process(pid).cpu_times()
+        top = psutil.Process(root)
+        processes = [top, *top.children(recursive=True)]
     except psutil.Error:
-        return 0.0  # gone already: reaped, its time is in os.times() from the start
-    return times.user + times.system
+        return own_cpu_seconds(), 1  # the root is gone: this process alone
+    seconds, running = 0.0, 0
+    for process in processes:
+        with contextlib.suppress(psutil.Error):  # ended meanwhile
+            times = process.cpu_times()
+            seconds += times.user + times.system + times.children_user + times.children_system
+            running += process.status() == psutil.STATUS_RUNNING
+    return seconds, running
 
 
-def runnable_others() -> int:
-    """Processes and threads ready to run now besides this one (``/proc/loadavg``'s count of
-    runnable tasks, less the reader); 0 where there is no such count."""
+def runnable_tasks() -> int:
+    """Processes and threads ready to run now, the reader included (``/proc/loadavg``); 0
+    where there is no such count."""
     try:
         with open("/proc/loadavg", encoding="ascii") as handle:
-            running = int(handle.read().split()[3].split("/")[0])
+            return int(handle.read().split()[3].split("/")[0])
     except (OSError, ValueError, IndexError):
         return 0
-    return max(running - 1, 0)
 
 
 def host_busy_percent(start: Any, end: Any, own_s: float = 0.0, saturated: bool = False) -> float:
