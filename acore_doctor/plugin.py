@@ -59,6 +59,7 @@ HEALTH_PLUGINS = (
     "acore_doctor.recovery_fixtures",
     "acore_doctor.ops_fixtures",
     "acore_doctor.ops.metrics",
+    "acore_doctor.changes.plugin",
     "acore_doctor.ops.history_plugin",
     "acore_doctor.report.json_plugin",
     "acore_doctor.report.prometheus_plugin",

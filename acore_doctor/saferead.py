@@ -23,6 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from acore_doctor.changes.inputs import note_file
+
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _NOCTTY = getattr(os, "O_NOCTTY", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -81,6 +83,7 @@ def not_a_file(path: Path | str) -> NotARegularFile | None:
     """Why ``path`` must not be opened for reading (it exists but is not a regular file,
     itself or behind a symlink), or None. Never opens anything; raises OSError when the path
     cannot be looked at (missing, no permission)."""
+    note_file(path)  # which files a check read, a missing one too (what changed since it passed)
     st = os.stat(path)
     if stat.S_ISREG(st.st_mode):
         return None

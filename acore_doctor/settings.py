@@ -21,6 +21,7 @@ from typing import Any
 from dotenv import dotenv_values
 
 from acore_doctor import catalog
+from acore_doctor.changes.inputs import note_setting
 from acore_doctor.saferead import FileTooLarge, NotARegularFile, read_bounded
 
 #: A file this large is not a real `.env`; reading it whole would only hurt.
@@ -70,6 +71,7 @@ class BotSettings:
     # -- raw access -------------------------------------------------------------------
     def raw(self, key: str) -> str | None:
         """The string the bot would see for ``key``: process environment first, then `.env`."""
+        note_setting(key)  # which settings a check read (what changed since it passed)
         if key in self.environ:
             return self.environ[key]
         return self.file_values.get(key)

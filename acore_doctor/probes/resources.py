@@ -12,6 +12,8 @@ from typing import Any
 
 import psutil
 
+from acore_doctor.changes.inputs import note
+
 
 @dataclass(frozen=True)
 class DiskUsage:
@@ -50,6 +52,7 @@ def _mount_of(path: Path) -> str:
 
 
 def disk_usage(path: Path) -> DiskUsage:
+    note("host:disk")  # a check read the disk (what changed since it passed)
     target = _existing_ancestor(path)
     try:
         usage = shutil.disk_usage(target)
@@ -72,6 +75,7 @@ class MemoryUsage:
 
 
 def memory_usage() -> MemoryUsage:
+    note("host:memory")
     vm = psutil.virtual_memory()
     return MemoryUsage(vm.total, vm.available, vm.percent)
 

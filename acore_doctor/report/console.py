@@ -46,6 +46,7 @@ def format_summary(
             for symptom in entry.get("symptoms", []):
                 lines.append(f"       symptom: {symptom}")
     lines += history_lines(report.get("history"))
+    lines += changes_lines(report)
     lines = [_ascii(line) for line in lines]
     lines += trend_lines((report.get("history") or {}).get("trend"), unicode)
     tail: list[str] = []
@@ -77,6 +78,13 @@ def history_lines(history: dict[str, Any] | None) -> list[str]:
     for entry in resolved:
         lines.append(f"  - resolved [{entry['severity']}] {entry['title']}  [{entry['check']}]")
     return lines
+
+
+def changes_lines(report: dict[str, Any]) -> list[str]:
+    """'NEW since <last pass>: <title> - likely cause: <change>' for each new finding."""
+    from acore_doctor.changes.report import new_finding_lines
+
+    return new_finding_lines(report)
 
 
 #: Sparkline levels, lowest first: block characters, and the ASCII ramp for other terminals.
