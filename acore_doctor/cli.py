@@ -52,6 +52,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "acore_doctor.commands.console",
         "debug REPL: settings (masked), read-only databases, probes, one check, logs",
     ),
+    "changes": (
+        "acore_doctor.commands.changes",
+        "what changed in the deployment between two runs (settings, code, packages, services)",
+    ),
     "memory": (
         "acore_doctor.commands.memory",
         "memory breakdown of the bot process (heap, libraries, models, children)",

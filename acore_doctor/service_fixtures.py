@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from acore_doctor.changes.inputs import note
 from acore_doctor.netprobe.child import ProbeChild, ProbeChildFailed
 from acore_doctor.netprobe.runner import (
     PROBES,
@@ -150,6 +151,8 @@ class ProbeCache:
         self.canary = bool(config.getoption("canary"))
         self.offline = is_offline(config)
         self.results: dict[str, Any] = {}
+        #: the settings each probe read: the inputs of the checks that use its fact
+        self.reads: dict[str, set[str]] = {}
         self._pending: list[str] = []
         self._child: ProbeChild | None = None
         self._error: BaseException | None = None
@@ -171,13 +174,16 @@ class ProbeCache:
         if child is not None:
             try:
                 self.results.update(child.results())
+                self.reads.update(child.reads)
                 return
             except ProbeChildFailed as exc:
                 if exc.timed_out:  # probing again would wait as long once more
                     self.results.update({name: ProbeFailed(name, str(exc)) for name in pending})
                     return
         try:
-            self.results.update(run_probes(pending, self.settings, self.timeouts, self.canary))
+            self.results.update(
+                run_probes(pending, self.settings, self.timeouts, self.canary, self.reads)
+            )
         except BaseException as exc:  # reported by every check that reads a fact
             self._error = exc
 
@@ -192,7 +198,11 @@ class ProbeCache:
         if name not in self.results:
             if self._error is not None:
                 raise RuntimeError(f"network probes failed: {self._error!r}")
-            self.results.update(run_probes([name], self.settings, self.timeouts, self.canary))
+            self.results.update(
+                run_probes([name], self.settings, self.timeouts, self.canary, self.reads)
+            )
+        for token in self.reads.get(name, ()):
+            note(token)  # the settings behind this fact are the inputs of who asks for it
         result = self.results[name]
         if isinstance(result, NotApplicable):
             pytest.skip(f"not applicable: {result.reason}")

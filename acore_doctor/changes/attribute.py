@@ -51,8 +51,12 @@ def diff(before: Fingerprint, after: Fingerprint) -> list[tuple[str, str | None,
     return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
 
 
-def read_by(entry_key: str, inputs: Iterable[str], bot_dir: Path) -> bool:
-    """Whether a check with these recorded inputs read the fact behind ``entry_key``."""
+def read_by(
+    entry_key: str, inputs: Iterable[str], bot_dir: Path, touched: Iterable[str] = ()
+) -> bool:
+    """Whether a check with these recorded inputs read the fact behind ``entry_key``.
+
+    ``touched``: for a new commit, the files it changed (relative to ``bot_dir``)."""
     tokens = set(inputs)
     scope, name = split(entry_key)
     if scope == "setting":
@@ -67,9 +71,8 @@ def read_by(entry_key: str, inputs: Iterable[str], bot_dir: Path) -> bool:
     if readers is not None:
         return any(r in tokens for r in readers)
     files = {t[5:] for t in tokens if t.startswith("file:")}
-    if scope == "code" and name == "commit":
-        root = str(bot_dir) + os.sep
-        return any(f.startswith(root) and f.endswith(".py") for f in files)
+    if scope == "code" and name == "commit":  # a file the commit changed
+        return any(os.path.join(str(bot_dir), rel) in files for rel in touched)
     if scope == "unit":  # the unit file, or the unit a drop-in belongs to
         unit_file = name.rsplit(":", 1)[0]
         owner = os.path.dirname(unit_file)
@@ -93,13 +96,29 @@ def entries(
     inputs: Iterable[str] | None,
     bot_dir: Path,
     when: dict[str, str | None] | None = None,
+    touched: dict[str, list[str]] | None = None,
 ) -> list[dict[str, Any]]:
-    """The report's change entries, most likely first: read by the check, then newest."""
+    """The report's change entries, most likely first: read by the check, then newest.
+
+    A persona file added or removed stands for its fields (they are not listed apart)."""
     tokens = set(inputs or ())
+    whole = {
+        split(k)[1]
+        for k, before, after in changes
+        if k.startswith("persona|") and not (before and after)
+    }
     out = []
     for entry_key, before, after in changes:
+        if (
+            entry_key.startswith("persona-field|")
+            and split(entry_key)[1].rsplit("#", 1)[0] in whole
+        ):
+            continue
         entry = change_entry(entry_key, before, after)
-        entry["read_by_check"] = inputs is not None and read_by(entry_key, tokens, bot_dir)
+        files = (touched or {}).get(entry_key, [])
+        if files:
+            entry["files"] = files
+        entry["read_by_check"] = inputs is not None and read_by(entry_key, tokens, bot_dir, files)
         if when and when.get(entry_key):
             entry["changed"] = when[entry_key]
         out.append(entry)
@@ -138,7 +157,7 @@ def describe(entry: dict[str, Any]) -> str:
         "setting": name,
         "package": f"package {name}",
         "python": "the bot's Python",
-        "code": "commit" if name == "commit" else f"source file {name.split(':', 1)[-1]}",
+        "code": "commit" if name == "commit" else _code_label(name),
         "persona": f"persona file {name}",
         "persona-field": f"persona field {name}",
         "unit": f"unit key {name}",
@@ -162,3 +181,8 @@ def describe(entry: dict[str, Any]) -> str:
     if entry.get("changed"):
         where.append(f"changed {entry['changed']}")
     return text + (f" ({', '.join(where)})" if where else "")
+
+
+def _code_label(name: str) -> str:
+    how, _, path = name.partition(":")
+    return f"uncommitted change to {path}" if how == "dirty" else f"source file {path}"

@@ -199,6 +199,15 @@ def code_part(
     return out
 
 
+def commit_files(bot_dir: Path, before: str | None, after: str | None) -> list[str]:
+    """The files (relative paths) that changed between two commits' fingerprint values."""
+    if not before or not after:
+        return []
+    old, new = before.split()[0], after.split()[0]
+    out = _git(bot_dir, "diff", "--name-only", "--no-renames", f"{old}..{new}")
+    return [line for line in (out or "").splitlines() if line][:MAX_FILES]
+
+
 def _walk(root: Path, wanted: Callable[[Path], bool]) -> list[Path]:
     """Regular files under ``root`` (not in state, log or environment directories), bounded."""
     found: list[Path] = []

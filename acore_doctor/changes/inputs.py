@@ -37,8 +37,8 @@ class Recording:
     """``with Recording() as seen:`` collects what is read inside; nested recordings also
     hand what they saw to the enclosing one (a fixture set up for a check is the check's)."""
 
-    def __init__(self) -> None:
-        self.seen: set[str] = set()
+    def __init__(self, seen: set[str] | None = None) -> None:
+        self.seen: set[str] = set() if seen is None else seen
         self._token: object = None
         self._outer: set[str] | None = None
 

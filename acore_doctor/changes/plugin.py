@@ -208,6 +208,18 @@ def annotate(report: dict[str, Any], report_dir: Path, config: pytest.Config) ->
                 entry["where"] = settings.source(entry["name"]) or ".env"
         return entries
 
+    commits: dict[tuple[str | None, str | None], list[str]] = {}
+
+    def touched(changes: list[tuple[str, str | None, str | None]]) -> dict[str, list[str]]:
+        """What each changed commit touched (one git call per pair of commits)."""
+        out = {}
+        for entry_key, before, after in changes:
+            if entry_key == fp.key("code", "commit"):
+                if (before, after) not in commits:
+                    commits[before, after] = fp.commit_files(bot_dir, before, after)
+                out[entry_key] = commits[before, after]
+        return out
+
     if kept.runs:
         since = kept.runs[-1]
         changes = attribute.diff(kept.latest, now)
@@ -234,7 +246,9 @@ def annotate(report: dict[str, Any], report_dir: Path, config: pytest.Config) ->
             inputs = run.check_inputs.get(finding["check"], set())
             finding["last_passed"] = passed_at
             finding["changes_since_pass"] = where(
-                attribute.entries(changes, inputs, bot_dir, when(passed_at, changes))
+                attribute.entries(
+                    changes, inputs, bot_dir, when(passed_at, changes), touched(changes)
+                )
             )
 
 

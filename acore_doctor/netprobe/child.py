@@ -60,6 +60,8 @@ class ProbeChild:
         self._writer: threading.Thread | None = None
         self._deadline: float | None = None
         self._finished = False
+        #: the settings each probe read (probe name -> ``setting:KEY`` tokens)
+        self.reads: dict[str, set[str]] = {}
 
     @property
     def pid(self) -> int:
@@ -109,10 +111,10 @@ class ProbeChild:
                 f"the probe process exited with {self._child.returncode}: {lines[-1][:300]}"
             )
         try:
-            results = pickle.loads(out)
+            results, self.reads = pickle.loads(out)
         except Exception as exc:  # noqa: BLE001 - any unreadable answer is one failure
             raise ProbeChildFailed(f"unreadable answer from the probe process: {exc}") from None
-        if not isinstance(results, dict):
+        if not isinstance(results, dict) or not isinstance(self.reads, dict):
             raise ProbeChildFailed("unreadable answer from the probe process")
         return results
 
@@ -142,7 +144,8 @@ def main() -> int:
     if not request:
         return 0
     names, settings, timeouts, canary = pickle.loads(request)
-    results = run_probes(names, settings, timeouts, canary)
-    pickle.dump(results, answer, protocol=pickle.HIGHEST_PROTOCOL)
+    reads: dict[str, set[str]] = {}
+    results = run_probes(names, settings, timeouts, canary, reads)
+    pickle.dump((results, reads), answer, protocol=pickle.HIGHEST_PROTOCOL)
     answer.close()
     return 0

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from acore_doctor.changes.inputs import Recording
 from acore_doctor.netprobe.transport import USER_AGENT, HttpResult, Timeouts, fetch, unanswered
 from acore_doctor.settings import BotSettings
 
@@ -122,13 +123,21 @@ class ProbeContext:
 
 
 async def gather_probes(
-    names: Iterable[str], settings: BotSettings, timeouts: Timeouts, canary: bool = False
+    names: Iterable[str],
+    settings: BotSettings,
+    timeouts: Timeouts,
+    canary: bool = False,
+    reads: dict[str, set[str]] | None = None,
 ) -> dict[str, Any]:
+    """Run the probes together; ``reads`` gets the settings each probe read (its inputs)."""
     results: dict[str, Any] = {}
     to_run: list[ProbeSpec] = []
+    reads = {} if reads is None else reads
     for name in dict.fromkeys(names):
         spec = PROBES[name]
-        reason = spec.not_applicable(settings)
+        with Recording() as seen:
+            reason = spec.not_applicable(settings)
+        reads[name] = seen
         if reason:
             results[name] = NotApplicable(reason)
         else:
@@ -142,7 +151,10 @@ async def gather_probes(
         connector=connector, headers={"User-Agent": USER_AGENT}, trust_env=True
     ) as session:
         ctx = ProbeContext(settings, timeouts, session, time.monotonic() + timeouts.budget, canary)
-        tasks = {spec.name: asyncio.create_task(spec.func(ctx)) for spec in to_run}
+        tasks = {}
+        for spec in to_run:
+            with Recording(reads[spec.name]):  # a task reads in a copy of this context
+                tasks[spec.name] = asyncio.create_task(spec.func(ctx))
         # Requests stop themselves at the deadline; this is only the backstop.
         await asyncio.wait(tasks.values(), timeout=timeouts.budget + 1.0)
         for name, task in tasks.items():
@@ -161,10 +173,14 @@ async def gather_probes(
 
 
 def run_probes(
-    names: Iterable[str], settings: BotSettings, timeouts: Timeouts, canary: bool = False
+    names: Iterable[str],
+    settings: BotSettings,
+    timeouts: Timeouts,
+    canary: bool = False,
+    reads: dict[str, set[str]] | None = None,
 ) -> dict[str, Any]:
     """Synchronous entry: run the probes in a fresh loop (in a thread if one is running here)."""
-    coro_args = (list(names), settings, timeouts, canary)
+    coro_args = (list(names), settings, timeouts, canary, reads)
     try:
         asyncio.get_running_loop()
     except RuntimeError:

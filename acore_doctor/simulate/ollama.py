@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import time
 from typing import Any
@@ -38,7 +39,8 @@ def _model_entry(name: str, index: int) -> dict[str, Any]:
         "model": name,
         "modified_at": "2026-05-04T17:37:44.706015396-07:00",
         "size": 2019393189 + index,
-        "digest": f"{index:02x}" * 32,
+        # by name: removing one model leaves the others' digests as they were
+        "digest": hashlib.sha256(name.encode()).hexdigest(),
         "details": {
             "parent_model": "",
             "format": "gguf",
@@ -65,6 +67,8 @@ class OllamaSim(ServiceSim):
         super().__init__()
         self.models = list(models)
         self.version = version
+        #: model name -> digest, for a model pulled again under the same name
+        self.digests: dict[str, str] = {}
 
     def env(self, url: str) -> dict[str, str]:
         return {"OLLAMA_HOST": url}
@@ -111,7 +115,15 @@ class OllamaSim(ServiceSim):
 
     async def tags(self, request: web.Request) -> web.Response:
         return json_response(
-            {"models": [_model_entry(m, i) for i, m in enumerate(self.listed(request))]}
+            {
+                "models": [
+                    {
+                        **_model_entry(m, i),
+                        **({"digest": self.digests[m]} if m in self.digests else {}),
+                    }
+                    for i, m in enumerate(self.listed(request))
+                ]
+            }
         )
 
     async def ps(self, request: web.Request) -> web.Response:
