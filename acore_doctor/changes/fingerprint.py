@@ -272,9 +272,10 @@ def python_part(bot_python: Any) -> Fingerprint:
         return out
     out[key("python", "version")] = str(bot_python.version_text)
     dists = getattr(bot_python, "distributions", None)
-    if isinstance(dists, Mapping) and dists:
-        for name, version in dists.items():
-            out[key("package", str(name).lower())] = str(version)
+    if isinstance(dists, Mapping) and dists:  # name -> version (or facts with a .version)
+        for name, version in list(dists.items())[:MAX_FILES]:
+            number = getattr(version, "version", version)
+            out[key("package", str(name).lower())] = str(number or "(no version)")
         return out
     for facts in (getattr(bot_python, "packages", None) or {}).values():
         version = facts.version if facts.importable else None

@@ -15,6 +15,7 @@ attribute each new finding to the changes since its check last passed, keep the 
 from __future__ import annotations
 
 import contextlib
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -256,8 +257,14 @@ def annotate(report: dict[str, Any], report_dir: Path, config: pytest.Config) ->
 def pytest_doctor_enrich_report(
     report: dict[str, Any], report_dir: Path, config: pytest.Config
 ) -> None:
+    started = time.perf_counter()
     try:
         annotate(report, report_dir, config)
+        run = run_of(config)
+        report["fingerprint"] = {
+            "keys": len(run.observed),
+            "seconds": round(time.perf_counter() - started, 4),
+        }
     except Exception as exc:  # a comfort: it must never cost the verdict
         report["changes"] = []
         report["changes_note"] = f"changes unavailable: {type(exc).__name__}: {exc}"

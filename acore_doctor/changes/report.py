@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from acore_doctor.changes.attribute import describe
@@ -39,3 +40,16 @@ def new_finding_lines(report: dict[str, Any]) -> list[str]:
             if text:
                 lines.append("  " + text)
     return ["", "What changed since each new finding's check last passed:", *lines] if lines else []
+
+
+def finding_changes_html(finding: dict[str, Any]) -> str:
+    """The finding's changes since its check last passed, likely causes first, as HTML."""
+    if "changes_since_pass" not in finding:
+        return ""
+    head = escape(finding_summary(finding) or "")
+    items = "".join(
+        f'<li class="{"change-likely" if c.get("read_by_check") else "change-other"}">'
+        f"{'likely cause: ' if c.get('read_by_check') else ''}{escape(describe(c))}</li>"
+        for c in finding["changes_since_pass"][: 1 + MORE_SHOWN * 3]
+    )
+    return f'<div class="changes-since-pass"><p>{head}</p><ul>{items}</ul></div>'

@@ -95,9 +95,17 @@ def finding_html(entry: dict[str, Any]) -> str:
         f"<b>{escape(entry['title'])}</b> <code>{escape(entry['check'])}</code>"
         f"<pre>{truncated_html(entry['message'])}</pre>"
         + (f"<ul>{symptoms}</ul>" if symptoms else "")
+        + changes_html(entry)
         + guide
         + "</li>"
     )
+
+
+def changes_html(entry: dict[str, Any]) -> str:
+    """What changed since the finding's check last passed (see acore_doctor.changes)."""
+    from acore_doctor.changes.report import finding_changes_html
+
+    return finding_changes_html(entry)
 
 
 def severity_badge(severity: str) -> str:

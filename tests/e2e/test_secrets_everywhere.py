@@ -172,6 +172,18 @@ def test_no_secret_reaches_any_byte_written_or_printed(bot, sim, tmp_path: Path)
     )  # fmt: skip
     assert run.code == 2, run.stdout[-3000:]
     printed["run"] = (run.stdout + run.stderr).encode()
+    # The secrets rotate: the next run's fingerprint, its history line, its `changes` and
+    # `acore-doctor changes` see secret changes, and must hold neither the old nor the new value.
+    rotated = {k: v[::-1] + "-rotated" for k, v in CONFIGURED.items() if k != "DISCORD_TOKEN"}
+    bot.set_env(**rotated)
+    secrets.update({f"{k} (rotated)": v for k, v in rotated.items()})
+    again = run_suite_process(bot.root, reports, "-vv", f"--html={outputs / 'again.html'}")
+    printed["run after rotation"] = (again.stdout + again.stderr).encode()
+    for mode in ([], ["--json"]):
+        shown = _cli("changes", f"--bot-dir={bot.root}", f"--report-dir={reports}", *mode)
+        assert shown.returncode == 0, shown.stderr
+        printed[f"changes {mode}"] = shown.stdout + shown.stderr
+    assert b"CLIENT_SECRET changed (secret, value not shown)" in printed["changes []"]
     for n in range(2):
         for mode in ("text", "json"):
             extra = ["--json"] if mode == "json" else []
