@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import sys
 import tempfile
@@ -39,17 +40,19 @@ def main() -> None:
         assert first.code == 0, first.stdout[-2000:]
         history = d.reports / FINGERPRINTS_FILE
         base_bytes = history.stat().st_size
-        with_fp, without_fp, own, growth = [], [], [], []
+        with_fp, without_fp, own, growth, cpu_with, cpu_without = [], [], [], [], [], []
         for _ in range(args.rounds):
             size = history.stat().st_size
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), _children_cpu()
             run = d.run()
             with_fp.append(time.perf_counter() - start)
+            cpu_with.append(_children_cpu() - cpu)
             own.append(run.report["fingerprint"]["seconds"])
             growth.append(history.stat().st_size - size)
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), _children_cpu()
             d.run("-p", "no:acore_doctor.changes.plugin")
             without_fp.append(time.perf_counter() - start)
+            cpu_without.append(_children_cpu() - cpu)
         size = history.stat().st_size
         d.bot.set_env(OLLAMA_MODEL="llama3.1:8b")
         d.run()
@@ -64,12 +67,22 @@ def main() -> None:
         f"side by side: {wall:.2f} s with it, {bare:.2f} s without (-p no:...): "
         f"{100 * (wall - bare) / bare:+.1f} % (noise on a shared machine is a few %)"
     )
+    cw, cwo = statistics.median(cpu_with), statistics.median(cpu_without)
+    print(
+        f"side by side, CPU seconds of the run and its children: {cw:.2f} s with it, "
+        f"{cwo:.2f} s without: {100 * (cw - cwo) / cwo:+.1f} %"
+    )
     print(
         f"history: first line (whole fingerprint) {base_bytes} bytes; per run with nothing "
         f"changed {statistics.median(growth):.0f} bytes; with one setting changed {changed} "
         "bytes"
     )
     print(json.dumps({"rounds": args.rounds, "with": with_fp, "without": without_fp}))
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 if __name__ == "__main__":

@@ -65,9 +65,11 @@ def run_of(config: pytest.Config) -> ChangesRun:
 def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest) -> Any:
     run = run_of(request.config)
     recording = Recording()
-    with recording:
-        result = yield
-    run.fixture_inputs.setdefault(fixturedef.argname, set()).update(recording.seen)
+    try:
+        with recording:
+            result = yield
+    finally:  # a fixture that failed (or skipped) read its inputs too
+        run.fixture_inputs.setdefault(fixturedef.argname, set()).update(recording.seen)
     if fixturedef.argname in CAPTURED:
         run.captured[fixturedef.argname] = result
     return result
@@ -77,15 +79,16 @@ def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.Fix
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
     run = run_of(item.config)
     recording = Recording()
-    with recording:
-        result = yield
-    names = list(getattr(item, "fixturenames", ()))
-    seen = set(recording.seen)
-    seen.update(f"fixture:{name}" for name in names)
-    for name in names:
-        seen.update(run.fixture_inputs.get(name, ()))
-    run.check_inputs[item.nodeid] = seen
-    return result
+    try:
+        with recording:
+            return (yield)
+    finally:
+        names = list(getattr(item, "fixturenames", ()))
+        seen = set(recording.seen)
+        seen.update(f"fixture:{name}" for name in names)
+        for name in names:
+            seen.update(run.fixture_inputs.get(name, ()))
+        run.check_inputs[item.nodeid] = seen
 
 
 # -- facts observed where the checks ran ---------------------------------------------------
@@ -168,7 +171,8 @@ def fingerprint_now(config: pytest.Config, run: ChangesRun, report_dir: Path) ->
     settings = deployment.settings
     bot_dir = deployment.bot_dir
     observed: fp.Fingerprint = {}
-    scopes = {"code", "setting", "env-file", "persona", "host", "host:memory"}
+    scopes = {"deployment", "code", "setting", "env-file", "persona", "host", "host:memory"}
+    observed[fp.key("deployment", "bot_dir")] = redact(str(bot_dir))
     observed.update(fp.code_part(bot_dir, hasher, cache, redact))
     observed.update(fp.settings_part(settings, deployment.env_file, bot_dir, hasher, redact))
     persona_roots = [bot_dir / "prompts"]
@@ -195,6 +199,11 @@ def annotate(report: dict[str, Any], report_dir: Path, config: pytest.Config) ->
     run = run_of(config)
     fingerprint_now(config, run, report_dir)
     kept = run.history = store.History.read(report_dir)
+    bot_dir_key = fp.key("deployment", "bot_dir")
+    if kept.runs and kept.latest.get(bot_dir_key) != run.observed[bot_dir_key]:
+        # Another deployment's fingerprints say nothing about this one: start afresh.
+        kept = run.history = store.History([])
+        report["changes_note"] = "the previous fingerprint is of another deployment"
     now = store.overlay(kept.latest, run.observed, run.scopes)
     bot_dir = state_of(config).deployment.bot_dir
     settings = state_of(config).deployment.settings

@@ -121,6 +121,7 @@ def record(
     line: dict[str, Any] = {"t": timestamp}
     if not history.lines:
         line["base"] = True
+        changed, removed = dict(state), []
     if changed:
         line["set"] = changed
     if removed:

@@ -308,7 +308,11 @@ def test_each_change_is_named_first_by_the_finding_it_causes(healthy: HealthyDep
     named_first, broke, problems = 0, 0, []
     for change in CHANGES:
         change.apply(d)
+        index = d.bot.root / ".git" / "index"
+        before = index.stat().st_mtime_ns if index.exists() else None
         run = d.run(*change.args)
+        # git is asked read-only: not even the index is refreshed by a run
+        assert (index.stat().st_mtime_ns if index.exists() else None) == before
         report = run.report
         expect = change.expect(d) if callable(change.expect) else change.expect
         listed = [e for e in report["changes"] if _matches(e, expect)]
