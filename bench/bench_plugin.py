@@ -79,25 +79,16 @@ def inert(rounds: int) -> None:
 
 def health_run(rounds: int) -> None:
     sys.path.insert(0, str(ROOT))
-    from acore_doctor.demo import make_bot_venv
     from acore_doctor.simulate import Simulator
-    from tests.support.builder import DeploymentBuilder
-    from tests.support.local_suite import RELAXED, env_with_path, make_healthy, make_tools
-    from tests.support.runs import everything_on
+    from tests.support.changes import make_healthy_deployment
+    from tests.support.local_suite import RELAXED
 
     with tempfile.TemporaryDirectory(prefix="bench-health-") as tmp, Simulator() as sim:
         root = Path(tmp)
-        # The sample deployment without its planted local faults, every service simulated.
-        bot = make_healthy(DeploymentBuilder(root / "acore_bot"))
-        bot.set_env(**everything_on(sim), LOG_LEVEL="INFO")
-        make_bot_venv(bot.root / ".venv")  # the bot's own interpreter with its packages
-        log = bot.root / "logs" / "bot.log"  # without the sample's planted webhook errors
-        log.write_text("".join(ln for ln in log.open() if "error code: 30007" not in ln))
-        for path in (bot.root / "logs").rglob("*"):
-            path.chmod(0o750 if path.is_dir() else 0o640)
-        tools = make_tools(root / "tools", ("ffmpeg", "ollama"))
-        env = env_with_path(tools, Path("/usr/bin"), Path("/bin"))
-        reports = root / "reports"
+        # The sample deployment without its planted local faults, every service simulated,
+        # its own interpreter with its packages.
+        healthy = make_healthy_deployment(root, sim)
+        bot, env, reports = healthy.bot, healthy.env, healthy.reports
         empty = root / "empty"
         empty.mkdir()
         full = PYTEST + [

@@ -184,6 +184,8 @@ def test_no_secret_reaches_any_byte_written_or_printed(bot, sim, tmp_path: Path)
         assert shown.returncode == 0, shown.stderr
         printed[f"changes {mode}"] = shown.stdout + shown.stderr
     assert b"CLIENT_SECRET changed (secret, value not shown)" in printed["changes []"]
+    # Back to the secrets the log lines quote: a redactor masks the values configured now.
+    bot.set_env(**{k: CONFIGURED[k] for k in rotated})
     for n in range(2):
         for mode in ("text", "json"):
             extra = ["--json"] if mode == "json" else []

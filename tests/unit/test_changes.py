@@ -235,3 +235,25 @@ def test_a_removed_card_stands_for_its_fields():
     ]
     names = [e["name"] for e in attribute.entries(changes, set(), BOT)]
     assert names == ["p/c/b.json#name", "p/c/a.json"]
+
+
+def test_html_shows_the_changes_under_a_new_finding_escaped():
+    from acore_doctor.report.html import finding_html
+
+    finding = {
+        "check": "health_tests/test_llm.py::test_model_pulled",
+        "title": "The Ollama model is pulled",
+        "severity": "critical",
+        "message": "expected llama3.1",
+        "last_passed": "2026-01-01T00:00:00",
+        "changes_since_pass": attribute.entries(
+            [("setting|OLLAMA_MODEL", "llama3.2", "<llama3.1>"), ("host|kernel", "6.1", "6.2")],
+            {"setting:OLLAMA_MODEL"},
+            BOT,
+        ),
+    }
+    html = finding_html(finding)
+    assert "likely cause: OLLAMA_MODEL changed llama3.2 -&gt; &lt;llama3.1&gt;" in html
+    assert '<li class="change-other">host kernel changed 6.1 -&gt; 6.2</li>' in html
+    del finding["changes_since_pass"]
+    assert "changes-since-pass" not in finding_html(finding)
