@@ -46,7 +46,7 @@ MAX_HASHED_BYTES = 2 * 1024 * 1024
 MAX_FILES = 2000
 #: Directories of a checkout that hold no source: state, logs, environments.
 NOT_SOURCE_DIRS = frozenset(
-    {"data", "logs", "venv", ".venv", "node_modules", "__pycache__", "reports", "backups"}
+    {"data", "logs", "venv", ".venv", "node_modules", "__pycache__", "reports", "backups", "models"}
 )
 GIT_TIMEOUT_S = 3.0
 #: Value shown for a value that is not stored in clear.
@@ -224,7 +224,12 @@ def _walk(root: Path, wanted: Callable[[Path], bool]) -> list[Path]:
 
 # -- settings -----------------------------------------------------------------------------
 def settings_part(
-    settings: Any, env_file: Path, bot_dir: Path, hasher: Hasher, redact: Callable[[str], str]
+    settings: Any,
+    env_file: Path,
+    bot_dir: Path,
+    hasher: Hasher,
+    redact: Callable[[str], str],
+    cache: HashCache | None = None,
 ) -> Fingerprint:
     """Each key of ``.env`` and each known key set in the environment, as the bot sees it."""
     out: Fingerprint = {}
@@ -240,11 +245,8 @@ def settings_part(
             elif len(shown) > MAX_VALUE_CHARS:
                 shown = shown[:MAX_VALUE_CHARS] + f"... ({hasher.digest(value)})"
         out[key("setting", name)] = shown
-    try:
-        data = read_bounded(env_file, 1024 * 1024)
-        out[key("env-file", _rel(env_file, bot_dir))] = hasher.digest(data)
-    except OSError as exc:
-        out[key("env-file", _rel(env_file, bot_dir))] = f"(unreadable: {type(exc).__name__})"
+    if cache is not None:  # the file as a whole: a comment or a blank line is a change too
+        out[key("env-file", _rel(env_file, bot_dir))] = cache.file_hash(env_file, hasher)
     return out
 
 

@@ -174,7 +174,7 @@ def fingerprint_now(config: pytest.Config, run: ChangesRun, report_dir: Path) ->
     scopes = {"deployment", "code", "setting", "env-file", "persona", "host", "host:memory"}
     observed[fp.key("deployment", "bot_dir")] = redact(str(bot_dir))
     observed.update(fp.code_part(bot_dir, hasher, cache, redact))
-    observed.update(fp.settings_part(settings, deployment.env_file, bot_dir, hasher, redact))
+    observed.update(fp.settings_part(settings, deployment.env_file, bot_dir, hasher, redact, cache))
     persona_roots = [bot_dir / "prompts"]
     with contextlib.suppress(KeyError, OSError, ValueError):
         persona_roots.append(deployment.path(settings.get("CHARACTERS_DIR")))

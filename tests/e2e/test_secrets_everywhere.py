@@ -177,7 +177,9 @@ def test_no_secret_reaches_any_byte_written_or_printed(bot, sim, tmp_path: Path)
     rotated = {k: v[::-1] + "-rotated" for k, v in CONFIGURED.items() if k != "DISCORD_TOKEN"}
     bot.set_env(**rotated)
     secrets.update({f"{k} (rotated)": v for k, v in rotated.items()})
-    again = run_suite_process(bot.root, reports, "-vv", f"--html={outputs / 'again.html'}")
+    again = run_suite_process(
+        bot.root, reports, "-vv", f"--html={outputs / 'again.html'}", "--self-contained-html"
+    )
     printed["run after rotation"] = (again.stdout + again.stderr).encode()
     for mode in ([], ["--json"]):
         shown = _cli("changes", f"--bot-dir={bot.root}", f"--report-dir={reports}", *mode)
