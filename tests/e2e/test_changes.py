@@ -310,7 +310,8 @@ def test_each_change_is_named_first_by_the_finding_it_causes(healthy: HealthyDep
         change.apply(d)
         index = d.bot.root / ".git" / "index"
         before = index.stat().st_mtime_ns if index.exists() else None
-        run = d.run(*change.args)
+        html = d.reports.parent / f"report-{len(change.label)}.html"
+        run = d.run(*change.args, f"--html={html}", "--self-contained-html")
         # git is asked read-only: not even the index is refreshed by a run
         assert (index.stat().st_mtime_ns if index.exists() else None) == before
         report = run.report
@@ -338,6 +339,7 @@ def test_each_change_is_named_first_by_the_finding_it_causes(healthy: HealthyDep
                 "likely cause:" in run.stdout
                 and f"NEW since {mine[0]['last_passed']}" in run.stdout
             )
+            assert 'class="change-likely">likely cause: ' in html.read_text()  # under the finding
         else:
             problems.append(f"{change.label}: first change {mine[0]['changes_since_pass'][:2]}")
         if change.revert is not None:
