@@ -105,10 +105,18 @@ def load_key(report_dir: Path) -> bytes:
     except OSError:
         pass
     private_dir(report_dir)
-    fresh = secrets.token_hex(32)
-    with open_private(path) as handle:
-        handle.write(fresh)
-    return fresh.encode()
+    # Written whole under another name, then linked into place: of two processes creating it
+    # at once (xdist workers), one key wins and both use it.
+    fresh = report_dir / f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+    with open_private(fresh) as handle:
+        handle.write(secrets.token_hex(32))
+    try:
+        os.link(fresh, path)
+    except FileExistsError:
+        pass
+    finally:
+        fresh.unlink()
+    return read_bounded(path, 1024)
 
 
 class HashCache:
