@@ -210,6 +210,7 @@ class Gap:
     count: int
     key: str | None = None
     reason: str = ""
+    span: int = 0  # characters the damaged stretch covers
 
 
 @dataclass
@@ -264,6 +265,8 @@ def _read_container(text: str, pos: int, partial_children: bool) -> tuple[Entrie
     entries = Entries("object" if members else "list", [])
     pos += 1
     size = len(text)
+    good = good_chars = 0  # for the estimate of entries lost in a damaged stretch
+    shape = ""  # first character of the entries that parse ('{': a list of objects)
     pos = _skip_space(text, pos)
     if pos < size and text[pos] == close:
         return entries, pos + 1
@@ -276,19 +279,35 @@ def _read_container(text: str, pos: int, partial_children: bool) -> tuple[Entrie
         key, value, end, problem = _read_entry(text, pos, members, close, partial_children)
         if problem is None:
             entries.slots.append((key, value))
+            good_chars += end - start
+            good += 1
+            shape = shape or text[start]
         else:
-            end, skipped, found_end = _skip_entry(text, start, close)
-            entries.slots.append(Gap(skipped, key, problem))
+            end, found_end = _resync(text, start, members, close, shape)
+            entries.slots.append(Gap(1, key, problem, span=end - start))
             if not found_end:
                 entries.closed = False
+                _estimate(entries, good, good_chars)
                 return entries, end
         pos = _skip_space(text, end)
         if pos >= size:
             entries.closed = False
+            _estimate(entries, good, good_chars)
             return entries, pos
         if text[pos] == close:
+            _estimate(entries, good, good_chars)
             return entries, pos + 1
         pos += 1  # the ',' (_read_entry and _skip_entry stop only at ',' or the close)
+
+
+def _estimate(entries: Entries, good: int, good_chars: int) -> None:
+    """How many entries each damaged stretch held: its length over the average entry's."""
+    if not good:
+        return
+    average = good_chars / good
+    for slot in entries.slots:
+        if isinstance(slot, Gap) and slot.span:
+            slot.count = max(1, round(slot.span / average))
 
 
 def _read_entry(
@@ -326,6 +345,53 @@ def _read_entry(
     if after < len(text) and text[after] not in (",", close):
         return key, None, pos, f"unexpected {text[after]!r} after the entry"
     return key, value, after, None
+
+
+#: Candidate boundaries tried after a damaged entry before giving the rest up as lost.
+MAX_RESYNC_TRIES = 100_000
+
+
+def _resync(text: str, start: int, members: bool, close: str, shape: str = "") -> tuple[int, bool]:
+    """Where the damaged entry at ``start`` ends (at a ',' or ``close``): where the bracket
+    count says, if a complete entry follows there; else the first ',' after ``start`` that
+    a complete entry follows (a quote or bracket the damage added or removed throws the
+    count off). In a list, an entry must start like the entries read so far (``shape``), so
+    an element of a list nested in the damaged entry is not taken for one of its own.
+    (end, whether an end was found)."""
+    end, _count, found = _skip_entry(text, start, close)
+    if found and _entry_follows(text, end, members, close, shape):
+        return end, True
+    comma = start
+    for _ in range(MAX_RESYNC_TRIES):
+        comma = text.find(",", comma + 1)
+        if comma < 0:
+            break
+        if _entry_follows(text, comma, members, close, shape):
+            return comma, True
+    # No complete entry after the damage: the container's close, if the count found one.
+    if found and text[end] == close:
+        return end, True
+    return len(text), False
+
+
+def _entry_follows(text: str, at: int, members: bool, close: str, shape: str = "") -> bool:
+    """Whether ``text[at]`` is the close, or a ',' followed by one complete entry that is
+    itself followed by a ',' or the close."""
+    if text[at] == close:
+        return True
+    pos = _skip_space(text, at + 1)
+    if pos >= len(text):
+        return False
+    if members and text[pos] != '"':
+        return False
+    # Unknown shape (nothing before the damage parsed): only an object or a list, which is
+    # what state files hold, never a string or number from inside the damaged entry.
+    if not members and text[pos] != (shape if shape in ("{", "[", '"') else text[pos]):
+        return False
+    if not members and not shape and text[pos] not in "[{":
+        return False
+    _key, _value, end, problem = _read_entry(text, pos, members, close, False)
+    return problem is None and end < len(text)
 
 
 def _skip_entry(text: str, start: int, close: str) -> tuple[int, int, bool]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 from acore_doctor.commands.options import (
     add_deployment_options,
@@ -12,7 +13,8 @@ from acore_doctor.commands.options import (
     recovery_config_from,
     running_bot_refusal,
 )
-from acore_doctor.recovery.common import parse_when
+from acore_doctor.progress import ProgressLine
+from acore_doctor.recovery.common import parse_when, space_problem
 from acore_doctor.recovery.restore import (
     RestoreError,
     compare_counts,
@@ -28,7 +30,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Restore the newest backup (or the newest taken at or before --at): the "
         "archive and every file are checked against the manifest, JSON must parse and SQLite "
         "pass quick_check before anything changes; the live state is first saved as a "
-        "'pre-restore' backup. Stop the bot before restoring.",
+        "'pre-restore' backup (never picked by a later restore without --at, so restoring "
+        "twice does not undo the first). A backup that marks a database invalid or lacks "
+        "files it could not read is refused unless --force. Nothing of the replaced state is "
+        "deleted unless it is byte-for-byte in the pre-restore backup; the rest goes to "
+        "data/.quarantine/. Exit 0 restored (or dry run fine), 2 refused or failed (nothing "
+        "changed: the cause is printed, e.g. no space left on device). Stop the bot before "
+        "restoring.",
     )
     add_deployment_options(parser, report_dir=False, backup_dir=True)
     parser.add_argument(
@@ -42,6 +50,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_force_option(parser)
     parser.set_defaults(handler=handle)
+
+
+class Phases:
+    """One progress line per phase of a restore (staging, saving the live state), with the
+    share done and the time left; nothing off a terminal."""
+
+    def __init__(self) -> None:
+        self.line: ProgressLine | None = None
+
+    def __call__(self, verb: str, total_bytes: int | None) -> Callable[[int, int], None]:
+        self.done()
+        self.line = ProgressLine(verb, total_bytes=total_bytes)
+        return self.line
+
+    def done(self) -> None:
+        if self.line is not None:
+            self.line.done()
 
 
 def handle(args: argparse.Namespace, extra: list[str]) -> int:
@@ -59,9 +84,18 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
         refusal = None if args.dry_run else running_bot_refusal(deployment, args.force)
         if refusal:
             raise RestoreError(refusal)
-        result = restore(config, at=at, dry_run=args.dry_run, say=say)
+        phases = Phases()
+        try:
+            result = restore(
+                config, at=at, dry_run=args.dry_run, say=say, force=args.force, progress=phases
+            )
+        finally:
+            phases.done()
     except (RestoreError, ValueError) as exc:
         say(f"restore failed: {exc}")
+        return 2
+    except OSError as exc:  # before the restore could start: .acore-doctor/ not writable...
+        say(f"restore failed, nothing changed: {space_problem(exc, config.home) or exc}")
         return 2
     say(
         f"backup {result.backup.id} verified: {result.stage.files} files match the manifest, "

@@ -82,9 +82,9 @@ class RepairAction:
         verb = {
             "create-dir": "create missing directory",
             "quarantine-tmp": "move stray temp file to quarantine",
-            "restore-json": "keep every entry that still parses, fill the damaged places "
-            f"from backup {self.source} (current copy to quarantine)",
-            "reset-json": "keep every entry that still parses (current copy to quarantine)",
+            "restore-json": f"restore from backup {self.source} where damaged, keep every "
+            "entry that still parses (current copy to quarantine)",
+            "reset-json": "move to quarantine, keep every entry that still parses",
             "salvage-sqlite": "rebuild from the newest verified backup plus the rows salvaged "
             "from its pages (original to quarantine)",
         }[self.kind]
