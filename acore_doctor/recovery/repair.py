@@ -29,7 +29,7 @@ from typing import Any
 
 from acore_doctor import jsonstream
 from acore_doctor.deployment import Deployment
-from acore_doctor.fsio import fsync_dir, write_atomic
+from acore_doctor.fsio import fsync_dir
 from acore_doctor.probes.databases import DbFacts, DbTarget, check_database
 from acore_doctor.probes.entrypoint import files_entrypoint
 from acore_doctor.probes.files import required_dirs as probe_required_dirs
@@ -61,6 +61,7 @@ from acore_doctor.recovery.common import (
     looks_like_sqlite,
     recovery_config,
     remove_tree,
+    rename,
     sha256_or_none,
     stamp,
 )
@@ -513,7 +514,7 @@ def _act(
         return "created"
     if action.kind == "quarantine-tmp":
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.rename(path, target)  # same filesystem (data/): atomic, nothing copied or lost
+        rename(path, target)  # same filesystem (data/): atomic, nothing copied or lost
         fsync_dir(path.parent)
         return f"moved to {target}"
     if action.kind in ("restore-json", "reset-json"):
@@ -534,14 +535,33 @@ def _act(
         facts["complete"] = salvaged.maybe_lost == 0
         copy_file_synced(path, target)
         crash_point("repair:json:quarantined")
-        write_atomic(
-            path, replacement, mode=path.stat().st_mode & 0o777, suffix=PARTIAL_SUFFIXES[0]
-        )
+        _replace_file(path, replacement)
         crash_point("repair:json:replaced")
         return f"{how}; the damaged copy is in {target}"
     if action.kind == "salvage-sqlite":
         return _repair_database(path, target, config, use_sqlite_cli, facts)
     raise _RepairFailed(f"unknown action {action.kind}")
+
+
+def _replace_file(path: Path, data: bytes) -> None:
+    """Write ``data`` beside ``path`` (fsynced, same mode and owner) and rename it over
+    ``path``: a crash leaves the old file or the new one, never a mix. The partial file has a
+    fixed name, so a run after a kill finds and quarantines it."""
+    st = path.stat()
+    partial = path.with_name(path.name + PARTIAL_SUFFIXES[0])
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if os.geteuid() == 0:
+        os.chown(partial, st.st_uid, st.st_gid)
+    os.chmod(partial, st.st_mode & 0o7777)
+    rename(partial, path)
+    fsync_dir(path.parent)
 
 
 def _valid_copy(
