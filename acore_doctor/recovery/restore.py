@@ -716,6 +716,10 @@ def _clean_up(config: RecoveryConfig, work: Path, journal: dict[str, Any]) -> No
             previous = Path(component["previous"])
             moved += _dispose(previous, component["name"], known, quarantine / component["name"])
         moved += _dispose(work / "previous", "", known, quarantine / "other")
+    for left in [*(Path(c["previous"]) for c in journal["components"]), work / "previous"]:
+        if left.exists() or left.is_symlink():
+            # Never deleted with the work directory: the journal stays, a rerun tries again.
+            raise OSError(errno.EACCES, f"cannot delete or quarantine {left}", str(left))
     if moved:
         journal["quarantined"] = journal.get("quarantined", 0) + moved
         journal["quarantine"] = str(quarantine)
@@ -799,6 +803,7 @@ def _dispose(path: Path, member: str, known: _BackedUp, quarantine: Path) -> int
         except FileNotFoundError:
             pass
         except OSError:
+            # Not empty: something in it could be neither deleted nor moved on its own.
             moved += _to_quarantine(path, quarantine)
         return moved
     if stat.S_ISLNK(st.st_mode):
@@ -818,12 +823,17 @@ def _dispose(path: Path, member: str, known: _BackedUp, quarantine: Path) -> int
 
 
 def _to_quarantine(path: Path, target: Path) -> int:
+    """Move ``path`` to ``target``; 0 when this user may not move it (a directory of
+    another user cannot change parents without write permission on itself): it stays where
+    it is, and its own directory, which this user owns, goes to quarantine with it."""
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists() or target.is_symlink():
         target = target.with_name(f"{target.name}.{stamp()}")
     try:
         rename(path, target)
     except OSError as exc:
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            return 0
         if exc.errno != errno.EXDEV or not path.is_file() or path.is_symlink():
             raise
         copy_file_synced(path, target)  # .env on another filesystem than data/
