@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from acore_doctor.progress import report as report_progress
+
 CHUNK = 1024 * 1024
 #: An item larger than this is not held in memory to be checked ("too large", not corrupt).
 MAX_ITEM_CHARS = 64 * 1024 * 1024
@@ -276,6 +278,8 @@ def _read_container(text: str, pos: int, partial_children: bool) -> tuple[Entrie
             entries.closed = False
             return entries, pos
         start = pos
+        if not len(entries.slots) & 0xFFF:  # a progress line, if one is shown
+            report_progress(pos, size, "characters")
         key, value, end, problem = _read_entry(text, pos, members, close, partial_children)
         if problem is None:
             entries.slots.append((key, value))

@@ -9,13 +9,16 @@ it by hand and never depend on the wall clock.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
 from typing import TextIO
 
-#: Nothing is shown for work that finishes sooner than this.
+#: Nothing is shown for work that finishes sooner than this (seconds;
+#: ``ACORE_DOCTOR_PROGRESS_AFTER`` overrides it, 0 draws from the start).
 SHOW_AFTER_S = 2.0
+SHOW_AFTER_ENV = "ACORE_DOCTOR_PROGRESS_AFTER"
 #: At most this often, so a fast loop does not spend its time writing to the terminal.
 REDRAW_EVERY_S = 0.25
 
@@ -39,14 +42,14 @@ class ProgressLine:
         stream: TextIO | None = None,
         enabled: bool | None = None,
         clock: Callable[[], float] = time.monotonic,
-        show_after_s: float = SHOW_AFTER_S,
+        show_after_s: float | None = None,
         total_bytes: int | None = None,
     ) -> None:
         self.verb = verb
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = _is_terminal(self.stream) if enabled is None else enabled
         self.clock = clock
-        self.show_after_s = show_after_s
+        self.show_after_s = show_after_s if show_after_s is not None else _show_after()
         self.total_bytes = total_bytes
         self.started = clock()
         self.drawn_at: float | None = None
@@ -106,8 +109,66 @@ class ProgressLine:
             self.drawn_at = None
 
 
+def _show_after() -> float:
+    try:
+        return max(0.0, float(os.environ.get(SHOW_AFTER_ENV, SHOW_AFTER_S)))
+    except ValueError:
+        return SHOW_AFTER_S
+
+
 def _is_terminal(stream: TextIO) -> bool:
     try:
         return stream.isatty()
     except (AttributeError, ValueError):  # a closed or foreign stream: no terminal
         return False
+
+
+class Phases:
+    """One progress line per phase of a longer job (a restore stages, then saves the live
+    state): ``phases(verb, total_bytes)`` clears the previous phase's line and returns the
+    new one, a ``(files, bytes)`` callback. Silent off a terminal, like every line here."""
+
+    def __init__(self, stream: TextIO | None = None, enabled: bool | None = None) -> None:
+        self.stream = stream
+        self.enabled = enabled
+        self.line: ProgressLine | None = None
+
+    def __call__(self, verb: str, total_bytes: int | None = None) -> ProgressLine:
+        self.done()
+        self.line = ProgressLine(
+            verb, stream=self.stream, enabled=self.enabled, total_bytes=total_bytes
+        )
+        return self.line
+
+    def done(self) -> None:
+        if self.line is not None:
+            self.line.done()
+
+
+# -- the shared hook: deep code reports progress without a parameter threaded down to it --
+_active: list[ProgressLine] = []
+
+
+class active:  # noqa: N801 - used as ``with progress.active(line):``
+    """Make ``line`` the one :func:`report` draws on while the block runs (a repair makes
+    its line active around each action; the salvage of a database deep inside reports its
+    pages to it)."""
+
+    def __init__(self, line: ProgressLine | None) -> None:
+        self.line = line
+
+    def __enter__(self) -> ProgressLine | None:
+        if self.line is not None:
+            _active.append(self.line)
+        return self.line
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.line is not None and _active and _active[-1] is self.line:
+            _active.pop()
+
+
+def report(done: float, total: float | None, unit: str = "") -> None:
+    """Progress of whatever runs now (``advance`` on the active line); nothing when no line
+    is active, so library code may call it freely."""
+    if _active:
+        _active[-1].advance(done, total, unit)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 
 from acore_doctor.commands.options import (
     add_deployment_options,
@@ -13,7 +12,7 @@ from acore_doctor.commands.options import (
     recovery_config_from,
     running_bot_refusal,
 )
-from acore_doctor.progress import ProgressLine
+from acore_doctor.progress import Phases
 from acore_doctor.recovery.common import parse_when, space_problem
 from acore_doctor.recovery.restore import (
     RestoreError,
@@ -50,23 +49,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_force_option(parser)
     parser.set_defaults(handler=handle)
-
-
-class Phases:
-    """One progress line per phase of a restore (staging, saving the live state), with the
-    share done and the time left; nothing off a terminal."""
-
-    def __init__(self) -> None:
-        self.line: ProgressLine | None = None
-
-    def __call__(self, verb: str, total_bytes: int | None) -> Callable[[int, int], None]:
-        self.done()
-        self.line = ProgressLine(verb, total_bytes=total_bytes)
-        return self.line
-
-    def done(self) -> None:
-        if self.line is not None:
-            self.line.done()
 
 
 def handle(args: argparse.Namespace, extra: list[str]) -> int:

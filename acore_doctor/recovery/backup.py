@@ -259,7 +259,7 @@ class NotRead:
         return f"{self.member}: {self.reason}"
 
 
-class BackupError(Exception):
+class BackupError(OSError):
     """The backup could not be written (disk full, read-only filesystem...); no backup and no
     partial files were left."""
 

@@ -17,7 +17,7 @@ was destroyed: they count as "may be lost" too, so the result is never called co
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from acore_doctor.jsonstream import Entries, Gap
@@ -39,6 +39,8 @@ class Merged:
     maybe_lost: int = 0
     #: damaged places found
     damaged: int = 0
+    #: names of top-level members whose value was lost and not restored
+    lost_keys: list[str] = field(default_factory=list)
 
 
 def identity(entry: Any) -> str:
@@ -171,6 +173,8 @@ def _merge_object(entries: Entries, backup: dict[str, Any] | None, top: bool) ->
             if backup is not None and slot.key in backup:
                 result.document[slot.key] = backup[slot.key]
                 result.restored += 1
+            elif top:
+                result.lost_keys.append(slot.key)
             result.maybe_lost += 1  # missing, or a backup copy that may be older
             previous = slot.key
             continue

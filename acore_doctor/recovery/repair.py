@@ -40,6 +40,8 @@ from acore_doctor.probes.state_files import (
     state_kinds,
     stream_state_file,
 )
+from acore_doctor.progress import ProgressLine
+from acore_doctor.progress import active as active_progress
 from acore_doctor.recovery import jsonmerge
 from acore_doctor.recovery.backup import (
     BackupInfo,
@@ -233,6 +235,12 @@ def salvage_json(
         merged = jsonmerge.Merged(backup_doc, restored=len(backup_doc), maybe_lost=1, damaged=1)
     else:
         return JsonSalvage(empty, "nothing parsed; replaced by an empty valid document", 0, 0, 1)
+    if isinstance(merged.document, dict) and isinstance(empty, dict):
+        # A member whose value the damage took, and no backup gave back, comes back as the
+        # bot itself starts it (an empty "state"): its default, not an invented record.
+        for key in merged.lost_keys:
+            if key in empty and key not in merged.document:
+                merged.document[key] = empty[key]
     document, dropped = _keep_shape(merged.document, empty, kind)
     if document is empty:
         return JsonSalvage(
@@ -410,7 +418,10 @@ def apply_repair(
     actions: list[RepairAction] | None = None,
     say: Callable[[str], None] = print,
     use_sqlite_cli: bool | None = None,
+    progress: Callable[[str], ProgressLine] | None = None,
 ) -> RepairReport:
+    """Carry out ``actions`` (default: the plan). ``progress(verb)`` gives a line per action,
+    made the active one (acore_doctor.progress.report) while the action runs."""
     from acore_doctor.recovery.restore import finish_interrupted_restores, recovery_lock
 
     config = config or recovery_config(deployment)
@@ -429,9 +440,13 @@ def apply_repair(
         for index, action in enumerate(actions, 1):
             action_id = f"{run}:{index}"
             say(f"repairing {action.describe(config.bot_dir)}")
-            outcome = _apply_one(
-                action, action_id, config, quarantine, audit, kinds, use_sqlite_cli
-            )
+            line = progress(f"repair {index} of {len(actions)}") if progress else None
+            with active_progress(line):
+                outcome = _apply_one(
+                    action, action_id, config, quarantine, audit, kinds, use_sqlite_cli
+                )
+            if line is not None:
+                line.done()
             report.outcomes.append(outcome)
             say(
                 f"  -> {outcome['outcome']}"
