@@ -540,6 +540,9 @@ def _write_backup(
                     tar.members.clear()
             raw.flush()
             os.fsync(raw.fileno())
+        except BaseException:
+            lines.close()
+            raise
         finally:
             raw.close()
         trailer = {
@@ -682,9 +685,10 @@ def _copy_regular(
     counts: Counts,
     last: bool,
 ) -> dict[str, Any] | None:
-    """Read a file once (hashing it as it is read) and add it. A JSON file is held (in
-    memory, or spooled when large) and parsed first: one that does not parse is retried by
-    the caller (the bot may be mid-write) unless this is the ``last`` attempt."""
+    """Read a file once (hashing it as it is read) into a spool (memory, or a temporary file
+    when large), then add it: the tar header's size is then that of the bytes read, however
+    the live file changes meanwhile. A JSON file is parsed first: one that does not parse is
+    retried by the caller (the bot may be mid-write) unless this is the ``last`` attempt."""
     try:
         handle = open_regular(item.path)
     except FileNotFoundError:
@@ -692,19 +696,6 @@ def _copy_regular(
     except OSError as exc:
         raise _Unreadable(exc.strerror or str(exc)) from exc
     with handle:
-        if item.kind != "json" and stat.st_size > SPOOL_MAX:
-            # Streamed straight into the archive: the size is taken from the open file.
-            size = os.fstat(handle.fileno()).st_size
-            reader = HashingReader(handle)
-            info = _tarinfo(item.member, stat)
-            info.size = size
-            try:
-                tar.addfile(info, reader)  # type: ignore[arg-type]
-            except OSError as exc:
-                if exc.errno in (errno.ENOSPC, errno.EROFS, errno.EDQUOT):
-                    raise
-                raise _Unreadable(exc.strerror or str(exc)) from exc
-            return _file_entry(item, stat, size, reader.digest.hexdigest(), True, None)
         spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX, dir=work)  # noqa: SIM115
         with spool:
             digest = hashlib.sha256()
