@@ -20,6 +20,7 @@ memory stays flat however large the deployment is.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -760,12 +761,21 @@ def _stream_into(
 
 
 # -- live counts (for drills) -------------------------------------------------------------------
-def live_counts(config: RecoveryConfig) -> Counts:
-    """The same record counts as a backup's trailer, read from the live deployment (read-only)."""
+def live_counts(
+    config: RecoveryConfig, progress: Callable[[int, int], None] | None = None
+) -> Counts:
+    """The same record counts as a backup's trailer, read from the live deployment (read-only).
+    ``progress(files, bytes)`` after each file, for a progress line."""
     counts = Counts()
+    files = size = 0
     for item in state_files(config):
         if not isinstance(item, StateFile):
             continue
+        if progress is not None:
+            with contextlib.suppress(OSError):
+                size += item.path.stat().st_size
+            files += 1
+            progress(files, size)
         if item.kind == "json":
             try:
                 with open_regular(item.path) as handle:

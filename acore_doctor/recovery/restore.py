@@ -297,7 +297,7 @@ def quick_check(path: Path) -> str:
     return "ok" if messages == ["ok"] else "; ".join(messages[:3])
 
 
-def staged_counts(staged: Path) -> Counts:
+def staged_counts(staged: Path, progress: Callable[[int, int], None] | None = None) -> Counts:
     """Record counts of a staged tree, computed the way live counts are."""
     config = RecoveryConfig(
         bot_dir=staged,
@@ -309,7 +309,7 @@ def staged_counts(staged: Path) -> Counts:
         max_attempts=1,
         cooldown_s=1,
     )
-    return live_counts(config)
+    return live_counts(config, progress)
 
 
 def compare_counts(restored: Counts, live: Counts, tolerance: float = 0.5) -> list[str]:
@@ -546,8 +546,11 @@ def _stage_and_prepare(
             f"backup {backup.id} failed verification, nothing changed: "
             + "; ".join(stage.problems[:5])
         )
-    result.restored = staged_counts(work / "staged")
-    result.live = live_counts(config)
+    total = int(backup.trailer().get("bytes") or 0)
+    step = progress("counting the backup's records", total) if progress else None
+    result.restored = staged_counts(work / "staged", step)
+    step = progress("counting the live records", state_bytes(config)) if progress else None
+    result.live = live_counts(config, step)
     if dry_run:
         remove_tree(work)
         return result
