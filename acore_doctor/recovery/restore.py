@@ -37,6 +37,8 @@ from typing import Any
 
 from acore_doctor.fsio import fsync_dir, write_json_atomic
 from acore_doctor.probes.databases import open_readonly
+from acore_doctor.progress import active as active_progress
+from acore_doctor.progress import report as report_progress
 from acore_doctor.recovery.backup import (
     ENV_MEMBER,
     JSON_PARSE_MAX,
@@ -408,6 +410,7 @@ class RestoreResult:
     dry_run: bool
     stage: StageReport
     pre_restore: str | None = None
+    pre_bytes: int = 0
     live: Counts | None = None
     restored: Counts | None = None
 
@@ -469,8 +472,11 @@ def restore(
         journal.update(state="swapping", pre_restore_backup=result.pre_restore)
         write_json_atomic(work / JOURNAL, journal)  # the commit point
         crash_point("restore:swapping")
+        # The replaced state is hashed against its backup before anything of it is deleted.
+        line = progress("checking the replaced state", result.pre_bytes) if progress else None
         try:
-            _roll_forward(config, work, journal)
+            with active_progress(line):
+                _roll_forward(config, work, journal)
         except OSError as exc:
             raise RestoreError(
                 f"restore stopped half-way: {exc}. Fix the cause, then run "
@@ -586,6 +592,7 @@ def _stage_and_prepare(
     step = progress("saving the live state", state_bytes(config)) if progress else None
     pre = create_backup(config, label=PRE_RESTORE_LABEL, progress=step)
     result.pre_restore = pre.id
+    result.pre_bytes = int(pre.trailer().get("bytes") or 0)
     crash_point("restore:pre-backup")
     return result
 
@@ -713,6 +720,7 @@ def _clean_up(config: RecoveryConfig, work: Path, journal: dict[str, Any]) -> No
     WAL, a link that changed) goes to ``data/.quarantine/restore-<id>/``. The journal goes
     last: until then a rerun finishes the job (each step can be repeated)."""
     quarantine = config.data_dir / QUARANTINE_DIR / f"restore-{journal['id']}"
+    _checked[0] = 0
     with _BackedUp(config, journal.get("pre_restore_backup"), work / "backed-up.db") as known:
         moved = 0
         for component in journal["components"]:
@@ -749,6 +757,7 @@ class _BackedUp:
     def __init__(self, config: RecoveryConfig, backup_id: str | None, index: Path) -> None:
         self.config, self.backup_id, self.index = config, backup_id, index
         self.conn: sqlite3.Connection | None = None
+        self.total = 0  # bytes the backup holds (the work of checking the replaced state)
 
     def __enter__(self) -> _BackedUp:
         backup = next(
@@ -756,6 +765,7 @@ class _BackedUp:
         )
         if backup is None or archive_problems(backup):
             return self
+        self.total = int(backup.trailer().get("bytes") or 0)
         self.index.unlink(missing_ok=True)
         self.conn = sqlite3.connect(self.index)
         self.conn.execute("CREATE TABLE f(path TEXT PRIMARY KEY, kind, size, digest)")
@@ -781,6 +791,10 @@ class _BackedUp:
             "SELECT kind, size, digest FROM f WHERE path = ?", (member,)
         ).fetchone()
         return row is not None and row == (kind, size, digest)
+
+
+#: Bytes of replaced state hashed so far (for the progress line).
+_checked = [0]
 
 
 def _dispose(path: Path, member: str, known: _BackedUp, quarantine: Path) -> int:
@@ -814,6 +828,8 @@ def _dispose(path: Path, member: str, known: _BackedUp, quarantine: Path) -> int
     elif stat.S_ISREG(st.st_mode):
         try:
             digest = sha256_file(path)
+            _checked[0] += st.st_size
+            report_progress(_checked[0] / 2**20, known.total / 2**20, "MiB")
         except OSError:
             digest = ""  # unreadable: certainly not known to be in the backup
         in_backup = bool(digest) and known.holds(member, "file", st.st_size, digest)

@@ -92,6 +92,11 @@ def test_backup_and_restore_dry_run_show_share_and_eta_on_a_terminal(
     staged = drawn(output, "verifying and staging")
     assert staged and "%, ETA " in staged[-1], output
     assert "dry run: nothing changed" in output
+    code, output = on_a_terminal(["restore", f"--bot-dir={bot.root}", "--force"])
+    assert code == 0, output
+    for phase in ("verifying and staging", "saving the live state", "checking the replaced state"):
+        lines = drawn(output, phase)
+        assert lines and "%" in lines[-1] and "ETA" in lines[-1], (phase, output)
 
 
 def test_nothing_but_results_off_a_terminal(bot: DeploymentBuilder) -> None:
