@@ -13,6 +13,7 @@ from acore_doctor.commands.options import (
     running_bot_refusal,
 )
 from acore_doctor.progress import Phases
+from acore_doctor.recovery.backup import backup_warnings
 from acore_doctor.recovery.common import parse_when, space_problem
 from acore_doctor.recovery.restore import (
     RestoreError,
@@ -79,9 +80,15 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
     except OSError as exc:  # before the restore could start: .acore-doctor/ not writable...
         say(f"restore failed, nothing changed: {space_problem(exc, config.home) or exc}")
         return 2
+    unsafe = backup_warnings(result.backup)
     say(
         f"backup {result.backup.id} verified: {result.stage.files} files match the manifest, "
-        "JSON parses, SQLite passes quick_check"
+        + (
+            "JSON parses, SQLite passes quick_check"
+            if not unsafe
+            else f"but {len(unsafe)} path(s) were invalid or unreadable when backed up "
+            "(restored anyway: --force)"
+        )
     )
     if result.live is not None and result.restored is not None:
         shortfall = compare_counts(result.restored, result.live, tolerance=0.0)
