@@ -17,6 +17,7 @@ from acore_doctor.deployment import Deployment
 from acore_doctor.probes.databases import DbFacts
 from acore_doctor.recovery.backup import BackupInfo, Counts, list_backups, live_counts
 from acore_doctor.recovery.common import RecoveryConfig, read_jsonl, recovery_config
+from acore_doctor.recovery.control import CONTROL_FILE, RecoveryControl
 from acore_doctor.recovery.repair import RepairAction, plan_repair
 from acore_doctor.recovery.restore import StageReport, stage_backup, staged_counts
 
@@ -78,6 +79,12 @@ def recovery_attempts(recovery: RecoveryConfig) -> list[dict[str, Any]] | None:
     if not recovery.attempts_log.exists():
         return None
     return read_jsonl(recovery.attempts_log)
+
+
+@pytest.fixture(scope="session")
+def recovery_control(recovery: RecoveryConfig) -> RecoveryControl:
+    """The operator's pause and circuit resets (``acore-doctor recover --pause/--reset``)."""
+    return RecoveryControl.load(recovery.home / CONTROL_FILE)
 
 
 @pytest.fixture(scope="session")
