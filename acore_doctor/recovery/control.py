@@ -124,3 +124,26 @@ def attempt_counts(records: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str]
         if isinstance(strategy, str) and isinstance(outcome, str):
             counts[(strategy, outcome)] = counts.get((strategy, outcome), 0) + 1
     return counts
+
+
+def recovery_status(config: Any, now: float) -> dict[str, Any]:
+    """What the report and ``/metrics`` show of recovery: the pause, attempts by strategy and
+    outcome, open circuits, and when the newest finished backup was taken.
+    ``config`` is the deployment's :class:`~acore_doctor.recovery.common.RecoveryConfig`."""
+    from acore_doctor.recovery.backup import list_backups
+    from acore_doctor.recovery.common import read_jsonl
+
+    control = RecoveryControl.load(config.home / CONTROL_FILE)
+    records = read_jsonl(config.attempts_log) if config.attempts_log.exists() else []
+    status = circuits(records, config.max_attempts, config.cooldown_s, control, now)
+    finished = [b for b in list_backups(config.backup_dir) if b.trailer()]
+    return {
+        "paused": control.paused,
+        "paused_at": control.paused_at,
+        "attempts": [
+            {"strategy": strategy, "outcome": outcome, "count": count}
+            for (strategy, outcome), count in sorted(attempt_counts(records).items())
+        ],
+        "open_circuits": [c.circuit for c in status if c.open],
+        "last_backup_timestamp": finished[-1].created_at.timestamp() if finished else None,
+    }
