@@ -423,3 +423,18 @@ def test_vllm_empty_health_and_string_401(run, sim):
         expect(out, test_compat_model_served="failed: HTTP 401: Unauthorized")
     finally:
         sim.vllm.api_key = None
+
+
+def test_a_model_too_large_for_the_host_is_a_warning_naming_a_smaller_one(run):
+    out = run({"ollama": "huge_model"}, files=FILES[1:2])
+    expect(
+        out,
+        test_model_pulled="passed",
+        test_models_fit_memory="failed: expected OLLAMA_MODEL=llama3.2",
+    )
+    message = out.check("test_models_fit_memory")["message"]
+    assert "400.0 GiB of weights" in message and "smaller pulled models that fit: " in message
+    assert "llava:latest (1.9 GiB)" in message
+    assert out.code == 1
+    healthy = run(None, files=FILES[1:2])
+    expect(healthy, test_models_fit_memory="passed")
