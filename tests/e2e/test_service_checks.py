@@ -436,5 +436,5 @@ def test_a_model_too_large_for_the_host_is_a_warning_naming_a_smaller_one(run):
     assert "400.0 GiB of weights" in message and "smaller pulled models that fit: " in message
     assert "llava:latest (1.9 GiB)" in message
     assert out.code == 1
-    healthy = run(None, files=FILES[1:2])
+    healthy = run({"ollama": "ok"}, files=FILES[1:2])
     expect(healthy, test_models_fit_memory="passed")
