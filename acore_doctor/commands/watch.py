@@ -11,9 +11,11 @@ from acore_doctor.commands.options import (
     deployment_from,
     report_dir_from,
 )
+from acore_doctor.logs.sources import log_file_path
 from acore_doctor.ops.alerts import STATE_FILE, AlertConfig, Alerter
+from acore_doctor.ops.follow import LogFollower
 from acore_doctor.ops.switches import read_switches
-from acore_doctor.ops.watch import DEFAULT_INTERVAL_S, Watcher
+from acore_doctor.ops.watch import DEFAULT_ERROR_COOLDOWN_S, DEFAULT_INTERVAL_S, Watcher
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,7 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(e.g. -m critical). Read before every run from the bot's settings: "
         "DIAGNOSTIC_ENABLED=false idles (no run; --once exits 3), "
         "RESOURCE_MONITORING_ENABLED=false leaves out the resource checks, "
-        "PERFORMANCE_ALERTS=true alerts on their warnings too.",
+        "PERFORMANCE_ALERTS=true alerts on their warnings too. Between runs it follows the "
+        "bot's log: a new ERROR or CRITICAL record runs the checks of its area at once "
+        "(Discord, LLM, voice, data...), at most once per area per --error-cooldown.",
     )
     add_deployment_options(parser)
     parser.add_argument(
@@ -47,6 +51,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--alert-min-interval", type=float, default=60.0, help="seconds between two alerts"
     )
     parser.add_argument("--alert-max-per-hour", type=int, default=10, help="alerts per hour")
+    parser.add_argument(
+        "--no-follow",
+        action="store_true",
+        help="do not follow the bot's log between runs (errors wait for the next full run)",
+    )
+    parser.add_argument(
+        "--error-cooldown",
+        type=float,
+        default=DEFAULT_ERROR_COOLDOWN_S,
+        help="seconds before an error of the same area triggers checks again "
+        f"(default {DEFAULT_ERROR_COOLDOWN_S:g})",
+    )
     parser.add_argument(
         "--diagnose",
         action="store_true",
@@ -92,6 +108,8 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
         auto_diagnostic=args.diagnose or settings.get("AUTO_DIAGNOSTIC_ON_ERROR"),
         redact=redact,
         switches=lambda: read_switches(deployment.bot_dir, deployment.env_file),
+        follower=None if args.once or args.no_follow else LogFollower(log_file_path(deployment)),
+        error_cooldown=max(0.0, args.error_cooldown),
     )
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -103,7 +121,8 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
         return 3 if result is None else result.code
     print(
         f"acore-doctor watch: checking {deployment.bot_dir} every {interval:g} s; "
-        f"reports in {report_dir}",
+        f"reports in {report_dir}"
+        + (f"; following {watcher.follower.path} for errors" if watcher.follower else ""),
         flush=True,
     )
     try:

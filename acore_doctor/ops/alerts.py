@@ -187,6 +187,34 @@ def plan_alert(
     return None
 
 
+def plan_triggered_alert(
+    report: dict[str, Any], state: AlertState, config: AlertConfig, redact: Redactor, trigger: str
+) -> Alert | None:
+    """The alert for a run an error in the log triggered: its findings need no streak (the
+    error in the log is the first signal, the failed check the second), and the checks it did
+    not run keep their state (a subset never resolves anything)."""
+    if report.get("summary", {}).get("exit_code") == 130:
+        return None
+    ran = {c.get("nodeid") for c in report.get("checks", [])}
+    critical = critical_entries(report, config.alerting_warnings)
+    if not config.critical:
+        critical = {c: e for c, e in critical.items() if c == SUITE_BROKEN}
+    warned = warning_entries(report, config) if config.warnings else {}
+    open_now = {c: e for c, e in {**warned, **critical}.items() if c in ran or c == SUITE_BROKEN}
+    for check in open_now:
+        state.streaks[check] = max(state.streaks.get(check, 0), config.alert_after)
+    new = {c: e for c, e in open_now.items() if c not in state.announced}
+    if not new:
+        return None
+    kind = "critical" if any(c in critical for c in new) else "warning"
+    still_open = [title for c, title in state.announced.items() if c not in new]
+    payload = build_payload(kind, new, still_open, report, config, redact)
+    embed = payload["embeds"][0]
+    embed["description"] = redact(f"Triggered by {trigger}.\n") + embed["description"]
+    fit_embed(embed)
+    return Alert(kind, new, still_open, payload)
+
+
 def commit(alert: Alert, state: AlertState) -> None:
     """What a delivered alert changes."""
     if alert.kind in ("critical", "warning"):
@@ -327,7 +355,9 @@ class Notifier:
         if config.webhook_url:
             redact.add([config.webhook_url])
 
-    def deliver(self, alert: Alert, now: float | None = None) -> Delivery:
+    def deliver(self, alert: Alert, now: float | None = None, urgent: bool = False) -> Delivery:
+        """Send ``alert`` unless a limit says not now. ``urgent`` (an error seen in the log)
+        skips the minimum interval, never the hourly cap or Discord's own back-off."""
         now = time.time() if now is None else now
         state, config = self.state, self.config
         if not config.enabled or not config.webhook_url:
@@ -341,7 +371,7 @@ class Notifier:
             state.held_back += 1
             return Delivery("backoff", f"Discord asked to wait until {state.backoff_until:.0f}")
         state.sent_at = [t for t in state.sent_at if now - t < 3600]
-        if state.sent_at and now - state.sent_at[-1] < config.min_interval_s:
+        if not urgent and state.sent_at and now - state.sent_at[-1] < config.min_interval_s:
             state.held_back += 1
             return Delivery("held_back", f"less than {config.min_interval_s:g} s since the last")
         if len(state.sent_at) >= config.max_per_hour:
@@ -399,6 +429,15 @@ class Alerter:
         self.state = AlertState.load(state_path)
         self.notifier = Notifier(config, self.state, redact)
         self.redact = redact
+
+    def after_triggered_run(
+        self, report: dict[str, Any], trigger: str, now: float | None = None
+    ) -> Delivery | None:
+        alert = plan_triggered_alert(report, self.state, self.config, self.redact, trigger)
+        delivery = None if alert is None else self.notifier.deliver(alert, now, urgent=True)
+        with contextlib.suppress(OSError):
+            self.state.save(self.state_path)
+        return delivery
 
     def after_run(self, report: dict[str, Any], now: float | None = None) -> Delivery | None:
         alert = plan_alert(report, self.state, self.config, self.redact)
