@@ -452,6 +452,10 @@ DIAGNOSTIC_REPORTS_PATH path - | where reports go when `--report-dir` is not giv
 DISCORD_API_BASE s https://discord.com/api/v10 | Discord REST base: a proxy, or the simulator
 SUPERTONIC_API_URL s http://127.0.0.1:7788 | the Supertonic TTS server probed when `TTS_ENGINE=supertonic`
 TEST_GUILD_ID s - | compute the bot's permissions in this guild from its roles
+RESPONSE_PROBE_CHANNEL_ID s - | opt-in reply probe: a test channel where a message mentioning the bot must get its reply
+RESPONSE_PROBE_TOKEN s - | the reply probe's test identity: a second bot's token (posts and reads; never the bot's own)
+RESPONSE_PROBE_WEBHOOK s - | or a webhook in the test channel that posts the probe message (a secret: never printed)
+RESPONSE_PROBE_TIMEOUT f 20 | seconds the reply probe waits for the bot's reply (within `--probe-budget`)
 HEALTH_CHECK_INTERVAL f 300 | seconds between `watch` runs
 DIAGNOSTIC_ENABLED b true | `false`: `watch` and `serve` stay idle (no suite run) and say so
 ERROR_REPORT_WEBHOOK s - | Discord webhook for `watch` alerts (a secret: never printed)
