@@ -14,6 +14,8 @@ read from its start; a file cut shorter (``copytruncate``) is read again from it
 from __future__ import annotations
 
 import os
+import subprocess
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -187,9 +189,85 @@ class LogFollower:
 
     def errors(self) -> list[ErrorEvent]:
         """The ERROR and CRITICAL records among the lines added since the last call."""
-        events = []
-        for record in iter_records(self.poll(), self.stats):
-            if LEVEL_RANK.get(record.level, 0) >= ERROR_RANK:
-                signature, area = area_of(record)
-                events.append(ErrorEvent(record.level, record.logger, record.time, signature, area))
-        return events
+        return error_events(iter_records(self.poll(), self.stats))
+
+    def describe(self) -> str:
+        return str(self.path)
+
+
+def error_events(records: Iterable[LogRecord]) -> list[ErrorEvent]:
+    events = []
+    for record in records:
+        if LEVEL_RANK.get(record.level, 0) >= ERROR_RANK:
+            signature, area = area_of(record)
+            events.append(ErrorEvent(record.level, record.logger, record.time, signature, area))
+    return events
+
+
+@dataclass
+class JournalFollower:
+    """``journalctl -f -o json -u UNIT`` for a bot that logs to the journal (``launcher.py``,
+    ``LOG_TO_FILE=false``): one long-lived child, read without blocking at every poll."""
+
+    unit: str
+    restart_after_s: float = 30.0
+    _proc: subprocess.Popen[bytes] | None = None
+    _partial: bytes = b""
+    _died_at: float = 0.0
+    stats: ParseStats = field(default_factory=ParseStats)
+
+    def start_at_end(self) -> None:
+        self._start()
+
+    def _start(self) -> None:
+        cmd = ["journalctl", "-f", "-o", "json", "-n", "0", "-q", "-u", self.unit]
+        try:
+            self._proc = subprocess.Popen(
+                cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
+            )
+        except OSError:
+            self._proc, self._died_at = None, time.monotonic()
+            return
+        assert self._proc.stdout is not None
+        os.set_blocking(self._proc.stdout.fileno(), False)
+
+    def poll(self) -> list[bytes]:
+        if self._proc is None or self._proc.poll() is not None:
+            if self._proc is not None:
+                self._proc, self._died_at = None, time.monotonic()
+            if time.monotonic() - self._died_at >= self.restart_after_s:
+                self._start()
+            return []
+        assert self._proc.stdout is not None
+        chunks = []
+        total = 0
+        while total < MAX_READ:
+            try:
+                data = os.read(self._proc.stdout.fileno(), 256 * 1024)
+            except BlockingIOError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+            total += len(data)
+        parts = (self._partial + b"".join(chunks)).split(b"\n")
+        self._partial = parts.pop()[-MAX_PARTIAL:]
+        return parts
+
+    def errors(self) -> list[ErrorEvent]:
+        return error_events(iter_records(self.poll(), self.stats, fmt="journal"))
+
+    def close(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+        self._proc = None
+
+    def describe(self) -> str:
+        return f"journalctl -u {self.unit}"
+
+
+Follower = LogFollower | JournalFollower

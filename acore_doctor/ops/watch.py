@@ -26,7 +26,7 @@ from typing import IO, Any
 from acore_doctor import catalog
 from acore_doctor.fsio import PRIVATE_DIR, open_private, private_dir
 from acore_doctor.ops.alerts import Alerter, Delivery
-from acore_doctor.ops.follow import ErrorEvent, LogFollower, checks_for
+from acore_doctor.ops.follow import ErrorEvent, Follower, checks_for
 from acore_doctor.ops.switches import Switches
 from acore_doctor.saferead import OWN_FILE_MAX, read_text_bounded
 from acore_doctor.suite import pytest_command, suite_root
@@ -260,7 +260,7 @@ class Watcher:
     #: the bot's switches, read again before every run (None: everything on)
     switches: Callable[[], Switches] | None = None
     #: follows the bot's log between full runs; an ERROR runs its area's checks at once
-    follower: LogFollower | None = None
+    follower: Follower | None = None
     error_cooldown: float = DEFAULT_ERROR_COOLDOWN_S
     poll_s: float = POLL_S
 
@@ -321,6 +321,13 @@ class Watcher:
 
     def loop(self, count: int | None = None) -> RunResult | None:
         """Run every ``interval`` seconds (start to start); a long run delays, never overlaps."""
+        try:
+            return self._loop(count)
+        finally:
+            if self.follower is not None:
+                self.follower.close()  # a journalctl child must not outlive watch
+
+    def _loop(self, count: int | None) -> RunResult | None:
         last = None
         done = 0
         next_start = time.monotonic()

@@ -86,3 +86,51 @@ def test_no_follow_leaves_errors_to_the_next_run(bot, tmp_path):
         cwd=SUITE_ROOT, env=clean_env(), capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert "following" not in out.stdout and not Path(tmp_path / "triggered").exists()
+
+
+FAKE_JOURNALCTL = """#!/bin/sh
+# A stand-in for journalctl (no systemd here): -f follows the export file, else prints it.
+for arg in "$@"; do
+  if [ "$arg" = "-f" ]; then exec tail -n 0 -F "$FAKE_JOURNAL" 2>/dev/null; fi
+done
+cat "$FAKE_JOURNAL"
+"""
+
+
+def test_a_bot_that_logs_to_the_journal_is_followed_there(bot, sim, tmp_path):
+    import json as jsonlib
+
+    make_healthy(bot)
+    hook = sim.discord.add_webhook()
+    bot.set_env(ERROR_REPORT_WEBHOOK=sim.discord.webhook_url(hook.id), LOG_TO_FILE="false")
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "journalctl").write_text(FAKE_JOURNALCTL)
+    (tools / "journalctl").chmod(0o755)
+    journal = tmp_path / "journal.jsonl"
+    journal.write_text("")
+    env = clean_env(**everything_on(sim), FAKE_JOURNAL=str(journal))
+    env["PATH"] = f"{tools}:{env['PATH']}"
+    out = tmp_path / "watch.out"
+    with out.open("w") as sink:
+        watch = subprocess.Popen(
+            [sys.executable, "-m", "acore_doctor.cli", "watch", f"--bot-dir={bot.root}",
+             f"--report-dir={tmp_path / 'reports'}", "--interval=3600", "health_tests/test_logs.py"],
+            cwd=SUITE_ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            assert wait_for(lambda: "(exit" in out.read_text(), 120), out.read_text()
+            assert "following journalctl -u discordbot" in out.read_text()
+            time.sleep(1.5)  # tail -F is reading
+            entry = {
+                "MESSAGE": LOGIN_FAILURE.format(stamp=stamp()).rstrip("\n"),
+                "PRIORITY": "3",
+                "__REALTIME_TIMESTAMP": str(int(time.time() * 1e6)),
+            }
+            with journal.open("a") as export:
+                export.write(jsonlib.dumps(entry) + "\n")
+            assert wait_for(lambda: "triggered run:" in out.read_text(), 60), out.read_text()
+            assert "ERROR from discord.client (login_failure)" in out.read_text()
+        finally:
+            watch.terminate()
+            watch.wait(timeout=30)
