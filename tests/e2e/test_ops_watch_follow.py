@@ -134,3 +134,30 @@ def test_a_bot_that_logs_to_the_journal_is_followed_there(bot, sim, tmp_path):
         finally:
             watch.terminate()
             watch.wait(timeout=30)
+
+
+def test_warnings_are_reported_and_the_critical_switch_only_gates_criticals(bot, sim, tmp_path):
+    make_healthy(bot)
+    hook = sim.discord.add_webhook()
+    bot.set_env(ERROR_REPORT_WEBHOOK=sim.discord.webhook_url(hook.id),
+                CRITICAL_ERROR_NOTIFICATIONS="false", LOG_LEVEL="DEBUG")  # fmt: skip
+
+    def once(report_dir: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "acore_doctor.cli", "watch", "--once", f"--bot-dir={bot.root}",
+             f"--report-dir={tmp_path / report_dir}", "--alert-after=1", "health_tests/test_logs.py",
+             "health_tests/test_config.py::test_discord_token_shape"],
+            cwd=SUITE_ROOT, env=clean_env(), capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    first = once("a")
+    assert "alert sent" in first.stdout, first.stdout + first.stderr
+    [message] = sim.discord.webhook_messages(hook.id)
+    assert message["embeds"][0]["title"].startswith("WARNING:")
+    bot.set_env(DISCORD_TOKEN="not-a-token")  # a critical now: not sent with the switch off
+    once("a")
+    assert len(sim.discord.webhook_messages(hook.id)) == 1
+    bot.set_env(ERROR_REPORTING_ENABLED="false", CRITICAL_ERROR_NOTIFICATIONS=None)
+    off = once("b")
+    assert "alerts off (ERROR_REPORTING_ENABLED=false)" in off.stdout
+    assert len(sim.discord.webhook_messages(hook.id)) == 1

@@ -117,3 +117,48 @@ def test_a_failing_restart_command_is_a_failed_attempt(bot: DeploymentBuilder) -
     _, second = bot_attempt(bot, MEMORY).splitlines()
     assert second.startswith("failed") and "restart command exited 1" in second
     assert not Path(bot.root / "false").exists()
+
+
+MISSING_DIR = """
+import asyncio, sys
+from pathlib import Path
+from acore_doctor.recovery import AutoRecovery
+
+async def main():
+    bot = Path(sys.argv[1])
+    recovery = AutoRecovery(bot, sleep=lambda s: asyncio.sleep(0))
+    missing = bot / "data" / "chat_history" / "42.json"
+    result = await recovery.attempt_recovery(FileNotFoundError(2, "No such file", str(missing)))
+    print(result.outcome, missing.parent.is_dir(), missing.exists())
+
+asyncio.run(main())
+"""
+
+
+def test_a_deleted_directory_the_bot_needs_is_recreated_never_its_data(
+    bot: DeploymentBuilder,
+) -> None:
+    import shutil
+
+    healthy(bot)
+    shutil.rmtree(bot.root / "data" / "chat_history")
+    assert bot_attempt(bot, MISSING_DIR) == "recovered True False"
+
+
+def test_recovery_attempts_reach_the_error_webhook(bot: DeploymentBuilder) -> None:
+    from acore_doctor.simulate import Simulator
+
+    with Simulator(["discord"]) as sim:
+        hook = sim.discord.add_webhook()
+        healthy(bot).set_env(
+            ERROR_REPORT_WEBHOOK=sim.discord.webhook_url(hook.id), MAX_RECOVERY_ATTEMPTS="1"
+        )
+        assert [bot_attempt(bot) for _ in range(2)] == ["recovered", "circuit_open"]
+        titles = [m["embeds"][0]["title"] for m in sim.discord.webhook_messages(hook.id)]
+        assert titles == ["AUTO-RECOVERY: recovered", "AUTO-RECOVERY: a human is needed"]
+        bot.set_env(CRITICAL_ERROR_NOTIFICATIONS="false", RECOVERY_COOLDOWN="0")
+        bot_attempt(bot)
+        assert len(sim.discord.webhook_messages(hook.id)) == 3  # the attempt, not an escalation
+        bot.set_env(ERROR_REPORTING_ENABLED="false")
+        bot_attempt(bot)
+        assert len(sim.discord.webhook_messages(hook.id)) == 3
