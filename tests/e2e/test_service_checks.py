@@ -176,7 +176,8 @@ def test_discord_rate_limit_is_a_warning_with_the_wait(run):
 
 def test_discord_short_rate_limit_is_waited_out_once(run):
     out = run({"discord": "429_once"}, files=FILES[:1])
-    assert {c["outcome"] for c in out.by_name.values()} == {"passed"}
+    opt_in = {"test_reply_probe_usable", "test_bot_answers"}  # not configured: skipped
+    assert {c["outcome"] for n, c in out.by_name.items() if n not in opt_in} == {"passed"}
     assert out.code == 0
 
 
