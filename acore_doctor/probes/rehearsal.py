@@ -572,7 +572,7 @@ def identity_for(
     groups = tuple(process_gids) or (
         tuple(os.getgrouplist(name, gid)) if gid is not None and name != str(uid) else ()
     )
-    return Identity(uid, gid, groups, name, f"as {name} ({source})")
+    return Identity(uid, gid, groups, name, source)
 
 
 __all__ = [
