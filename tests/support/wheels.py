@@ -52,3 +52,41 @@ def standin_wheel(out_dir: Path, module: str, name: str, version: str) -> Path:
         version,
         {f"{module}/__init__.py": f'"""Stand-in {name}."""\n__version__ = "{version}"\n'},
     )
+
+
+#: A PEP 517/660 build backend kept in the candidate's own tree (``backend-path``), so that
+#: ``pip install -e .`` works with no network (no setuptools to fetch): a wheel with the
+#: project's metadata (name, version, dependencies from pyproject.toml) and, for an editable
+#: install, a ``.pth`` file pointing at the project.
+INTREE_BACKEND = r'''
+import base64, hashlib, os, tomllib, zipfile
+
+def _wheel(directory, editable):
+    with open("pyproject.toml", "rb") as handle:
+        project = tomllib.load(handle)["project"]
+    name, version = project["name"], project["version"]
+    stem = name.replace("-", "_").replace(".", "_") + "-" + version
+    info = stem + ".dist-info"
+    meta = "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version)
+    meta += "".join("Requires-Dist: %s\n" % r for r in project.get("dependencies", []))
+    entries = {info + "/METADATA": meta.encode(),
+               info + "/WHEEL": b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+    if editable:
+        entries["_%s_editable.pth" % stem] = (os.path.abspath(".") + "\n").encode()
+    record = []
+    for path, data in entries.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append("%s,sha256=%s,%d" % (path, digest, len(data)))
+    entries[info + "/RECORD"] = ("\n".join(record + [info + "/RECORD,,"]) + "\n").encode()
+    filename = stem + "-py3-none-any.whl"
+    with zipfile.ZipFile(os.path.join(directory, filename), "w") as archive:
+        for path, data in entries.items():
+            archive.writestr(path, data)
+    return filename
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    return _wheel(wheel_directory, False)
+
+def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
+    return _wheel(wheel_directory, True)
+'''
