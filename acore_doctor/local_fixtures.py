@@ -45,7 +45,12 @@ from acore_doctor.probes.personas import (
 from acore_doctor.probes.rehearsal import Rehearsal, RehearsalFacts, identity_for
 from acore_doctor.probes.resources import CpuSampler
 from acore_doctor.probes.state_files import StateReport, scan_state_files, state_kinds
-from acore_doctor.run_state import is_xdist_worker, state_of
+from acore_doctor.run_state import (
+    is_xdist_controller,
+    is_xdist_worker,
+    state_of,
+    whole_suite_selected,
+)
 from acore_doctor.thresholds import read_thresholds
 
 CPU_SAMPLER = pytest.StashKey[CpuSampler]()
@@ -69,6 +74,11 @@ def pytest_configure(config: pytest.Config) -> None:
     # CPU is measured over the whole run (its check runs last) instead of blocking for a sample;
     # under pytest-xdist the suite is the controller (a worker's parent) and all its workers.
     config.stash[CPU_SAMPLER] = CpuSampler(os.getppid() if is_xdist_worker(config) else None)
+    # A whole-suite run rehearses the bot's imports from now on, while the checks are collected
+    # (the bot's heavy imports take seconds); collection_finish stops it if no check needs it.
+    xdist = is_xdist_worker(config) or is_xdist_controller(config)
+    if whole_suite_selected(config) and not xdist:
+        _start_rehearsal(config)
 
 
 @pytest.hookimpl(wrapper=True)  # after every plugin's own reordering (network checks last)
@@ -141,12 +151,17 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     (those that need it run last). Not earlier: until now the spare core is the network probe
     child's (see service_fixtures)."""
     config = session.config
-    if BOT_PYTHON in config.stash or config.option.collectonly:
+    if config.option.collectonly:
         return
-    if any("bot_python" in _fixtures_of(item) for item in session.items):
+    if BOT_PYTHON not in config.stash and any(
+        "bot_python" in _fixtures_of(item) for item in session.items
+    ):
         _start_bot_python(config)
-    if any("import_rehearsal" in _fixtures_of(item) for item in session.items):
+    wanted = any("import_rehearsal" in _fixtures_of(item) for item in session.items)
+    if wanted and not is_xdist_worker(config):  # a worker starts it when a check asks
         _start_rehearsal(config)
+    elif not wanted and isinstance(config.stash.get(REHEARSAL, None), Rehearsal):
+        config.stash[REHEARSAL].cancel()  # started for a whole suite whose checks are elsewhere
 
 
 def _start_bot_python(config: pytest.Config) -> None:
