@@ -560,15 +560,9 @@ def identity_for(
         with contextlib.suppress(KeyError):
             gid = grp.getgrnam(unit_group).gr_gid if not unit_group.isdigit() else int(unit_group)
     if os.geteuid() == uid:
-        return Identity(None, None, (), name, f"as {name} ({source})")
+        return Identity(None, None, (), name, source)
     if os.geteuid() != 0:
-        return Identity(
-            None,
-            None,
-            (),
-            name,
-            f"as the suite's user, not {name} ({source}): switching needs root",
-        )
+        return Identity(None, None, (), name, f"not {name} ({source}): switching needs root")
     groups = tuple(process_gids) or (
         tuple(os.getgrouplist(name, gid)) if gid is not None and name != str(uid) else ()
     )
