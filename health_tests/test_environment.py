@@ -79,9 +79,8 @@ def test_virtual_environment(bot_python: BotPython) -> None:
 @pytest.mark.critical
 @check(
     "The bot's declared dependencies are installed in its Python",
-    "Install what the bot declares into the interpreter it runs with, using the command in the "
-    "finding (uv sync with a uv.lock, pip install -e . for a pyproject, pip install -r for a "
-    "requirements file).",
+    "Install what the bot declares into the interpreter it runs with: run the install command "
+    "the finding names, which follows how this bot declares its dependencies.",
     guide=f"{GUIDE}#bot-dependencies-missing",
 )
 def test_declared_dependencies_installed(
