@@ -177,9 +177,10 @@ def test_healthy_run_reports_facts_as_info(healthy: SuiteRun) -> None:
     details = {c["nodeid"].split("::")[-1]: c["details"] for c in healthy.report["checks"]}
     assert "from process" in details["test_entrypoint_detected"]
     assert ".venv/bin/python" in details["test_python_version"]
-    assert "declared in pyproject.toml: 7 requirements" in details[
-        "test_declared_dependencies_installed"
-    ]
+    assert (
+        "declared in pyproject.toml: 7 requirements"
+        in details["test_declared_dependencies_installed"]
+    )
     assert "RSS" in details["test_bot_process_running"]
     assert "threads" in details["test_bot_process_running"]
     assert "ffmpeg version 1.0-standin" in details["test_ffmpeg_for_voice"]

@@ -58,7 +58,7 @@ def standin_wheel(out_dir: Path, module: str, name: str, version: str) -> Path:
 #: ``pip install -e .`` works with no network (no setuptools to fetch): a wheel with the
 #: project's metadata (name, version, dependencies from pyproject.toml) and, for an editable
 #: install, a ``.pth`` file pointing at the project.
-INTREE_BACKEND = r'''
+INTREE_BACKEND = r"""
 import base64, hashlib, os, tomllib, zipfile
 
 def _wheel(directory, editable):
@@ -89,4 +89,4 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
 
 def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
     return _wheel(wheel_directory, True)
-'''
+"""
