@@ -110,10 +110,11 @@ def test_an_import_that_raises_is_critical_naming_file_and_line(
 def test_the_rehearsal_leaves_the_deployment_byte_identical(
     bot: DeploymentBuilder, tmp_path: Path
 ) -> None:
-    """Imports that want to write (a log file, a directory, a SQLite file) and to reach the
-    network: refused and reported, the deployment unchanged to the byte, no bytecode."""
+    """Imports that want to write (a line in the existing log, a new directory, a SQLite file,
+    a state file) and to reach the network: refused and reported, the deployment unchanged to
+    the byte (every file's content, mode and mtime; every directory), no bytecode."""
     make_bot_venv(bot.root / ".venv")
-    bot.remove("logs")  # the bot's logging setup would create it
+    assert (bot.root / "logs" / "bot.log").is_file()
     main = bot.root / "main.py"
     main.write_text(
         main.read_text().replace(
@@ -130,13 +131,14 @@ def test_the_rehearsal_leaves_the_deployment_byte_identical(
     )
     bot.write(
         "utils/cache.py",
-        "import sqlite3\ntry:\n    sqlite3.connect('data/cache.db').execute('create table t(x)')\n"
-        "except OSError:\n    pass\nopen('data/chat_history/1431878519016915044.json', 'a')\n",
+        "import os, sqlite3\ntry:\n    sqlite3.connect('data/cache.db').execute('create table t(x)')\n"
+        "except OSError:\n    pass\nos.makedirs('data/cache/models', exist_ok=True)\n",
     )
     bot.write(
         "utils/phone_home.py",
         "import socket\ntry:\n    socket.create_connection(('discord.com', 443), 1)\n"
-        "except OSError:\n    OFFLINE = True\n",
+        "except OSError:\n    OFFLINE = True\n"
+        "open('data/chat_history/1431878519016915044.json', 'a').write('')\n",
     )
     bot.write("utils/plain.py", "import json\nVALUE = json.dumps({'ok': True})\n")
     before = tree_digest(bot.root)
@@ -148,16 +150,22 @@ def test_the_rehearsal_leaves_the_deployment_byte_identical(
 
     imports = run.finding("test_bot_imports")
     assert imports["outcome"] == "passed", imports  # refused is not broken
+    assert "utils.plain" in imports["details"]
     complete = run.finding("test_rehearsal_complete")
     assert complete["outcome"] == "failed", complete
     message = complete["message"]
-    assert "utils.logging_config (main.py:11) stopped at utils/logging_config.py:2" in message
-    assert "utils.cache (main.py:12) stopped at utils/cache.py:6" in message, message
+    for stopped in (
+        "utils.logging_config (main.py:11) stopped at utils/logging_config.py:3",
+        "utils.cache (main.py:12) stopped at utils/cache.py:6",
+        "utils.phone_home (main.py:13) stopped at utils/phone_home.py:6",
+    ):
+        assert stopped in message, message
     for refused in (
-        "mkdir logs at utils/logging_config.py:2",
+        "write logs/bot.log at utils/logging_config.py:3",
         "connect data/cache.db at utils/cache.py:3",
-        "write data/chat_history/1431878519016915044.json at utils/cache.py:6",
+        "mkdir data/cache at utils/cache.py:6",
         "lookup discord.com at utils/phone_home.py:3",
+        "write data/chat_history/1431878519016915044.json at utils/phone_home.py:6",
     ):
         assert refused in message, message
     assert "test_rehearsal_complete" not in critical_checks(run)
