@@ -179,6 +179,7 @@ def test_rehearsal_complete(import_rehearsal: RehearsalFacts) -> None:
             f"{', '.join(f.modules)} ({facts.entry}:{f.entry_line}) stopped at "
             f"{f.file or '?'}:{f.line or '?'} on {why}: {f.error}"
         )
+    problems += [f"not parsed: {u}" for u in facts.unread]
     if facts.truncated:
         problems.append("more reachable files than the rehearsal compiles; the rest not parsed")
     assert not problems, (

@@ -155,7 +155,7 @@ def hook(event, hargs):
 
 def read_source(path):
     with open(path, "rb") as handle:
-        return handle.read(8 * 1024 * 1024)
+        return handle.read()
 
 def module_files(base, parts):
     # The files importing parts (a dotted name) under directory base executes, and whether
@@ -198,7 +198,8 @@ def imports_of(tree, path):
                 if alias.name != "*":
                     yield base, parts + [alias.name]
 
-syntax, parsed, seen = [], 0, set()
+syntax, unread, parsed, seen = [], [], 0, set()
+MAX_SOURCE = 8 * 1024 * 1024
 queue = [ENTRY]
 entry_tree = None
 while queue and parsed < args["max_files"]:
@@ -207,6 +208,10 @@ while queue and parsed < args["max_files"]:
         continue
     seen.add(path)
     try:
+        if os.path.getsize(path) > MAX_SOURCE:  # never judged on a truncated read
+            unread.append("%s: larger than %d MiB" % (os.path.relpath(path, BOT),
+                                                      MAX_SOURCE >> 20))
+            continue
         source = read_source(path)
         compile(source, path, "exec", dont_inherit=True)
         tree = ast.parse(source, path)
@@ -214,9 +219,12 @@ while queue and parsed < args["max_files"]:
         syntax.append({"file": os.path.relpath(path, BOT), "line": exc.lineno,
                        "message": "%s: %s" % (type(exc).__name__, exc.msg)})
         continue
-    except (OSError, ValueError) as exc:
+    except ValueError as exc:  # NUL bytes: the import fails the same way
         syntax.append({"file": os.path.relpath(path, BOT), "line": None,
                        "message": "%s: %s" % (type(exc).__name__, exc)})
+        continue
+    except OSError as exc:  # unreadable as this user: the files checks judge permissions
+        unread.append("%s: %s" % (os.path.relpath(path, BOT), exc.strerror or exc))
         continue
     parsed += 1
     if path == ENTRY:
@@ -310,7 +318,7 @@ except Exception:
     user = str(os.geteuid())
 answer = {"modules": modules, "failures": failures, "syntax": syntax, "parsed": parsed,
           "truncated": bool(queue), "attempts": attempts[:50], "import_seconds": elapsed,
-          "user": user, "entry_found": entry_tree is not None, "handled": handled}
+          "user": user, "entry_found": entry_tree is not None, "handled": handled, "unread": unread}
 with os.fdopen(result_fd, "w") as out:
     out.write(json.dumps(answer, default=str))
     out.flush()
@@ -352,6 +360,7 @@ class RehearsalFacts:
     truncated: bool = False
     attempts: list[str] = field(default_factory=list)  # refused writes/connections/spawns
     handled: list[str] = field(default_factory=list)  # failed, caught by the entrypoint's except
+    unread: list[str] = field(default_factory=list)  # reachable files not parsed (unreadable)
     import_seconds: float = 0.0
     user: str = ""
     note: str = ""  # how it ran (as which user and why)
@@ -521,6 +530,7 @@ def read_answer(facts: RehearsalFacts, returncode: int, out: bytes, err: bytes) 
             SyntaxProblem(str(item.get("file")), item.get("line"), str(item.get("message")))
         )
     facts.handled = [str(h) for h in data.get("handled", [])]
+    facts.unread = [str(u) for u in data.get("unread", [])]
     for item in data.get("attempts", []):
         at = f" at {item['where']}" if item.get("where") else ""
         facts.attempts.append(f"{item.get('kind')} {item.get('target')}{at}")

@@ -53,6 +53,7 @@ def test_an_answer_splits_broken_imports_from_unjudged_ones() -> None:
         "syntax": [{"file": "a.py", "line": 1, "message": "SyntaxError: invalid syntax"}],
         "attempts": [{"kind": "write", "target": "logs/bot.log", "where": "utils/x.py:5"}],
         "parsed": 12, "import_seconds": 0.5, "user": "bot",
+        "unread": ["models/generated.py: larger than 8 MiB"],
     }  # fmt: skip
     facts = read_answer(RehearsalFacts("main.py"), 0, json.dumps(answer).encode(), b"")
     assert [f.modules for f in facts.broken] == [("services.core.factory",)]
@@ -60,6 +61,7 @@ def test_an_answer_splits_broken_imports_from_unjudged_ones() -> None:
     assert facts.broken[0].error == "ModuleNotFoundError: No module named 'numpy'"
     assert facts.syntax[0].file == "a.py" and facts.parsed == 12
     assert facts.attempts == ["write logs/bot.log at utils/x.py:5"]
+    assert facts.unread == ["models/generated.py: larger than 8 MiB"]  # not judged, not broken
 
 
 def test_a_child_that_died_is_a_fact_not_a_crash() -> None:
