@@ -42,7 +42,12 @@ from acore_doctor.probes.personas import (
     read_catalog,
     runtime_load,
 )
-from acore_doctor.probes.rehearsal import Rehearsal, RehearsalFacts, identity_for
+from acore_doctor.probes.rehearsal import (
+    Rehearsal,
+    RehearsalFacts,
+    identity_for,
+    unit_environment,
+)
 from acore_doctor.probes.resources import CpuSampler
 from acore_doctor.probes.state_files import StateReport, scan_state_files, state_kinds
 from acore_doctor.run_state import (
@@ -208,8 +213,12 @@ def _start_rehearsal(config: pytest.Config) -> None:
         unit.user if unit else None,
         getattr(unit, "group", None),
     )
+    # The unit's Environment= wins over .env in the bot: the rehearsal gets it too.
+    unit_env = getattr(unit, "environment", None)
+    if not isinstance(unit_env, dict):
+        unit_env = unit_environment(unit.path if unit else None)
     config.stash[REHEARSAL] = Rehearsal(
-        _bot_interpreter(config), bot_dir, bot_dir / script, identity
+        _bot_interpreter(config), bot_dir, bot_dir / script, identity, extra_env=unit_env
     )
 
 

@@ -12,7 +12,8 @@ other checks run, does what the bot does first at start, and nothing after:
 
 It runs as the bot's user when the suite may switch to it (root), from the bot's directory
 (``sys.path[0]`` is that directory, as for ``python main.py``), with the environment the suite
-runs in (the bot's own code loads its ``.env`` with python-dotenv, as at start),
+runs in plus its unit's ``Environment=``/``EnvironmentFile=`` (the bot's own code loads its
+``.env`` with python-dotenv, as at start),
 ``PYTHONDONTWRITEBYTECODE=1``, a memory limit (``RLIMIT_DATA``), a CPU-time limit and a
 wall-clock limit.
 
@@ -32,12 +33,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from acore_doctor.probes.interpreter import Interpreter
+from acore_doctor.saferead import read_text_bounded
 
 #: Seconds the rehearsal may take from its start (a real bot's torch + chromadb imports take
 #: several seconds on a loaded host; beyond this it is reported as not finished, not broken).
@@ -395,6 +398,65 @@ def memory_limit() -> int:
     return max(1 << 30, total * 3 // 4)
 
 
+def unit_environment(unit_path: Path | None) -> dict[str, str]:
+    """What the bot's systemd unit puts in its environment (``Environment=``, then
+    ``EnvironmentFile=``, which wins; drop-ins in ``<unit>.d/*.conf`` after the unit): it wins
+    over ``.env`` (python-dotenv never overrides), so a rehearsal without it could crash on a
+    ``.env`` value the bot never sees."""
+    if unit_path is None:
+        return {}
+    paths = [unit_path, *sorted(Path(f"{unit_path}.d").glob("*.conf"))]
+    assigned: list[str] = []
+    files: list[str] = []
+    for path in paths:
+        try:
+            text = read_text_bounded(path, 1024 * 1024)
+        except OSError:
+            continue
+        section = ""
+        for raw in text.splitlines():
+            line = raw.strip()
+            if line.startswith("[") and line.endswith("]"):
+                section = line
+                continue
+            key, _, value = line.partition("=")
+            if section != "[Service]" or line.startswith(("#", ";")):
+                continue
+            if key.strip() == "Environment":
+                if not value.strip():
+                    assigned.clear()  # an empty assignment resets the list
+                    continue
+                try:
+                    assigned += shlex.split(value)
+                except ValueError:
+                    continue
+            elif key.strip() == "EnvironmentFile":
+                if not value.strip():
+                    files.clear()
+                else:
+                    files.append(value.strip())
+    env: dict[str, str] = {}
+    for item in assigned:
+        name, sep, val = item.partition("=")
+        if sep:
+            env[name] = val
+    for name in files:
+        try:
+            text = read_text_bounded(name.lstrip("-"), 1024 * 1024)
+        except OSError:
+            continue
+        for raw in text.splitlines():
+            line = raw.strip()
+            if not line or line.startswith(("#", ";")) or "=" not in line:
+                continue
+            key, _, value = line.partition("=")
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                value = value[1:-1]
+            env[key.strip()] = value
+    return env
+
+
 def child_env(home: str | None = None, user: str | None = None) -> dict[str, str]:
     """The suite's environment for the bot's interpreter: none of the suite's own Python
     settings, no bytecode written."""
@@ -422,6 +484,7 @@ class Rehearsal:
         entry: Path,
         identity: Identity | None = None,
         timeout: float = DEFAULT_TIMEOUT_S,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         self.bot_dir = bot_dir
         self.entry = entry
@@ -453,7 +516,7 @@ class Rehearsal:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                env=child_env(home, user),
+                env={**child_env(home, user), **(extra_env or {})},
                 **switch,  # type: ignore[arg-type]
             )
         except (OSError, ValueError, subprocess.SubprocessError) as exc:
@@ -588,4 +651,5 @@ __all__ = [
     "SyntaxProblem",
     "identity_for",
     "memory_limit",
+    "unit_environment",
 ]

@@ -228,3 +228,27 @@ def test_the_rehearsal_runs_as_the_units_user(tmp_path: Path) -> None:
         assert not list(bot.root.rglob("__pycache__"))
     finally:
         subprocess.run(["rm", "-rf", str(root)], check=False)
+
+
+def test_the_rehearsal_gets_the_units_environment(bot: DeploymentBuilder, tmp_path: Path) -> None:
+    """The unit's Environment= wins over .env in the bot (python-dotenv never overrides): a
+    value the bot never sees must not fail the rehearsal."""
+    make_bot_venv(bot.root / ".venv")
+    bot.write("steps.py", "import os\nSTEPS = int(os.environ.get('KOBOLDCPP_STEPS', 'thirty'))\n")
+    main = bot.root / "main.py"
+    main.write_text(main.read_text().replace("import time\n", "import time\nimport steps\n"))
+    unit = tmp_path / "discordbot.service"
+    unit.write_text(
+        f"[Service]\nWorkingDirectory={bot.root}\nEnvironment=KOBOLDCPP_STEPS=30\n"
+        f"ExecStart={bot.root}/.venv/bin/python main.py\n"
+    )
+    with_unit = run_suite_process(
+        bot.root, tmp_path / "r", "--allow-stopped", f"--systemd-unit={unit}", ENVIRONMENT
+    )
+    assert with_unit.finding("test_bot_imports")["outcome"] == "passed"
+    unit.write_text(unit.read_text().replace("Environment=KOBOLDCPP_STEPS=30\n", ""))
+    without = run_suite_process(
+        bot.root, tmp_path / "r2", "--allow-stopped", f"--systemd-unit={unit}", ENVIRONMENT
+    )
+    finding = without.finding("test_bot_imports")
+    assert finding["outcome"] == "failed" and "steps.py:2: ValueError" in finding["message"]

@@ -67,3 +67,27 @@ def test_an_answer_splits_broken_imports_from_unjudged_ones() -> None:
 def test_a_child_that_died_is_a_fact_not_a_crash() -> None:
     facts = read_answer(RehearsalFacts("main.py"), -9, b"", b"Killed\n")
     assert facts.error and "exited with -9" in facts.error
+
+
+def test_the_units_environment_is_what_systemd_gives_the_bot(tmp_path) -> None:
+    from acore_doctor.probes.rehearsal import unit_environment
+
+    envfile = tmp_path / "bot.env"
+    envfile.write_text("# from the unit\nKOBOLDCPP_STEPS=30\nQUOTED='a b'\n")
+    unit = tmp_path / "discordbot.service"
+    unit.write_text(
+        "[Unit]\nEnvironment=NOT_SERVICE=1\n[Service]\n"
+        'Environment="LOG_LEVEL=INFO" OLLAMA_HOST=http://x:11434\n'
+        f"EnvironmentFile=-{envfile}\nEnvironmentFile=-{tmp_path}/missing.env\n"
+    )
+    (tmp_path / "discordbot.service.d").mkdir()
+    (tmp_path / "discordbot.service.d" / "override.conf").write_text(
+        "[Service]\nEnvironment=LOG_LEVEL=WARNING\n"
+    )
+    assert unit_environment(unit) == {
+        "LOG_LEVEL": "WARNING",  # the drop-in's assignment comes last
+        "OLLAMA_HOST": "http://x:11434",
+        "KOBOLDCPP_STEPS": "30",  # EnvironmentFile= wins over Environment=
+        "QUOTED": "a b",
+    }
+    assert unit_environment(None) == {}
