@@ -76,7 +76,11 @@ def read_by(
     if scope == "unit":  # the unit file, or the unit a drop-in belongs to
         unit_file = name.rsplit(":", 1)[0]
         owner = os.path.dirname(unit_file)
-        return unit_file in files or (owner.endswith(".d") and owner[:-2] in files)
+        return (
+            "fixture:systemd_units" in tokens  # the units as the run parsed them
+            or unit_file in files
+            or (owner.endswith(".d") and owner[:-2] in files)
+        )
     rel = name
     if scope == "code":
         rel = name.split(":", 1)[1] if ":" in name else name

@@ -141,7 +141,7 @@ def _changes() -> list[Change]:
             "removed package",
             remove_package,
             ("package", "aiohttp"),
-            "test_bot_packages_importable",
+            "test_declared_dependencies_installed",
             restore_package,
         )
     )
