@@ -4,12 +4,15 @@ One :class:`Redactor` per run masks, in a single pass of one compiled pattern:
 
 - the values of the deployment's secret-named settings (``*TOKEN*``, ``*KEY*``, ``*SECRET*``,
   ``*PASSWORD*``, ``*PASS``, ``*_PW``, credentials, webhooks), and the passwords found in the
-  userinfo of any URL setting. Fragments of long values are masked too: pytest's ``saferepr``
-  truncates long strings in the middle, which would otherwise leak their ends;
+  userinfo of any URL setting, each whole and URL-encoded. A placeholder
+  (:func:`is_placeholder_value`: ``change_me*``, ``your_*_here``, the stock ``.env.example``
+  values) is no secret and never masked: masking it would only break the report. A value is
+  masked whole; a part of it only where the rest was cut off (:meth:`Redactor._cut_parts`):
+  pytest's ``saferepr`` shortens long strings in the middle (``abc...xyz``), and a value
+  wrapped over two log lines leaves a head at a line's end and a tail at the next line's start;
 - the userinfo password of any URL in any text: ``scheme://user:pass@`` -> ``scheme://user:***@``;
-- well-known token shapes (:data:`SHAPES`), configured or not: GitHub, OpenAI/OpenRouter,
-  Slack, AWS access keys, JWTs, Discord bot tokens (bare or after ``Bot``), ``Authorization``
-  header values and Discord webhook URLs.
+- well-known token shapes (:data:`SHAPES`), configured or not, most adapted from gitleaks'
+  default rule set (see :data:`SHAPES`), also right after a URL-encoded separator (``%3D``).
 
 The same call replaces control characters other than newline and tab with a visible escape
 (``\\x1b``), so a log line a Discord user influenced cannot retitle or clear the operator's
@@ -20,6 +23,7 @@ hashed or stored; :meth:`Redactor.document` does it for a whole JSON-like docume
 from __future__ import annotations
 
 import re
+import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -33,21 +37,58 @@ _SECRET_NAME = re.compile(
     re.IGNORECASE,
 )
 
+#: A shape's start: no word character before its first character (a leading ``\b``), or a
+#: URL-encoded separator (``token%3DMTIz...``: the ``D`` of ``%3D`` is a word character).
+#: Written right after the first character (see :data:`SHAPES`).
+_START = r"(?:(?<!\w.)|(?<=%[0-9A-Fa-f]{2}.))"
+#: A quote, also escaped as a repr shows one inside a string (``{\\'Authorization\\': ...}``).
+_QUOTE = r"(?:\\?['\"])?"
+#: Two string literals pprint made of one long string it wrapped at a space: ``'a '\n 'b'``.
+_SPLIT = rf"(?:\\?['\"]\s*\\?['\"])?"
+#: ``name = value``, ``'name': 'value'``, ``name: 'value`` ...
+_ASSIGN = rf"{_QUOTE}\s*[:=]\s*{_SPLIT}{_QUOTE}"
+
+
+def _cased(word: str, name: str, rest: str, end: str) -> tuple[str, ...]:
+    """``word`` (then ``rest``, kept in front of the mask, then the secret ``end``) starting
+    with its first letter in either case: one alternative per case, each with a literal
+    first character and its own keep group."""
+    head, tail = word[0], word[1:]
+    return tuple(
+        rf"{first}{_START}(?P<keep_{name}_{n}>(?i:{tail}{rest})){end}"
+        for n, first in enumerate(sorted({head.lower(), head.upper()}))
+    )
+
+
+#: What follows a secret's name (``aws_secret_access_key = ...``): the name says it is a
+#: secret, so the value is masked whatever its length (40 base64 characters for AWS).
+_CONTEXT_VALUE = r"(?![*(<])[^\s'\",;}\\]{8,}"
+
+
 #: Well-known token shapes, masked wherever they appear: kind -> its alternatives.
 #: Every alternative starts with a literal character, so that the one compiled pattern lets
 #: the regex engine skip positions that cannot start a match (sre's charset prefix); a
-#: ``(?<!\w.)`` right after the first character plays the part of a leading ``\b``. Text
+#: :data:`_START` right after the first character plays the part of a leading ``\b``. Text
 #: up to the end of a group named ``keep_...`` is kept in front of the mask.
-_SPLIT = r"(?:['\"]\s*['\"])?"
+#:
+#: Kinds marked "gitleaks" are adapted from gitleaks' default rule set (config/gitleaks.toml,
+#: https://github.com/gitleaks/gitleaks at b58d3f102cf3a2c84cb7f923d05c25c9b1aed84b, MIT
+#: licence, Copyright (c) 2019 Zachary Rice), rule id in the comment: the same token bodies,
+#: rewritten to start with a literal character, and without gitleaks' keyword context where
+#: the prefix alone is distinctive (a token in a log line has no ``KEY=`` in front of it).
 SHAPES: dict[str, tuple[str, ...]] = {
     "discord_webhook": (
         r"h(?i:ttps?://(?:[a-z0-9-]+\.)?discord(?:app)?\.com/api(?:/v\d+)?/webhooks/\d+/[\w-]+)",
     ),
+    # gitleaks slack-webhook-url
+    "slack_webhook": (
+        r"h(?:ttps?://h)?ooks\.slack\.com/(?:services|workflows|triggers)/[\w+/-]{20,}",
+    ),
     # Authorization: Bearer x / Basic x / Bot x / token; also 'Authorization': 'Bearer x',
     # and split by pprint at a space into two literals: 'Authorization: Bearer '\n   'x'
     "authorization": tuple(
-        rf"{first}(?<!\w.)(?P<keep_{name}>{rest}['\"]?\s*[:=]\s*{_SPLIT}['\"]?"
-        rf"(?:(?:Bearer|Basic|Bot|Token|Digest|ApiKey)\s+{_SPLIT})?)[^\s'\",;}}:=][^\s'\",;}}]*"
+        rf"{first}{_START}(?P<keep_{name}>{rest}{_ASSIGN}"
+        rf"(?:(?:Bearer|Basic|Bot|Token|Digest|ApiKey)\s+{_SPLIT})?)[^\s'\",;}}:=\\][^\s'\",;}}\\]*"
         for first, name, rest in (
             ("A", "auth", "uthorization"),
             ("a", "auth_lower", "uthorization"),
@@ -57,19 +98,63 @@ SHAPES: dict[str, tuple[str, ...]] = {
     ),
     # 'Bot <token>' whatever the token's first letter; the bare shape below is stricter.
     "bot_token": (
-        r"B(?<!\w.)(?P<keep_bot>ot\s+)[A-Za-z0-9_-]{20,40}\.[A-Za-z0-9_-]{5,8}\.[A-Za-z0-9_-]{20,50}",
+        rf"B{_START}(?P<keep_bot>ot\s+)[A-Za-z0-9_-]{{20,40}}\.[A-Za-z0-9_-]{{5,8}}\.[A-Za-z0-9_-]{{20,50}}",
     ),
     # A Discord bot token: base64 snowflake, a timestamp part, an HMAC part.
     "discord_token": tuple(
-        rf"{first}(?<!\w.)[A-Za-z0-9_-]{{20,30}}\.[A-Za-z0-9_-]{{5,8}}\.[A-Za-z0-9_-]{{25,45}}\b"
+        rf"{first}{_START}[A-Za-z0-9_-]{{20,30}}\.[A-Za-z0-9_-]{{5,8}}\.[A-Za-z0-9_-]{{25,45}}\b"
         for first in "MNO"
     ),
-    "github": (r"g(?<!\w.)(?:h[pousr]_[A-Za-z0-9]{36,255}|ithub_pat_[A-Za-z0-9_]{50,255})\b",),
-    # OpenAI and OpenRouter (sk-or-v1-...): random base62, so at least one digit.
-    "openai": (r"s(?<!\w.)k-(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{20,}",),
-    "slack": (r"x(?<!\w.)ox[abposr]-[A-Za-z0-9-]{10,}",),
-    "aws_access_key": (r"A(?<!\w.)(?:KIA|SIA)[0-9A-Z]{16}\b",),
-    "jwt": (r"e(?<!\w.)yJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",),
+    # gitleaks github-pat, github-oauth, github-app-token, github-refresh-token,
+    # github-fine-grained-pat; gitlab-pat, gitlab-pat-routable
+    "github": (rf"g{_START}(?:h[pousr]_[A-Za-z0-9]{{36,255}}|ithub_pat_[A-Za-z0-9_]{{50,255}})\b",),
+    "gitlab": (rf"g{_START}lpat-[\w-]{{20,300}}(?:\.[0-9a-z]{{9}})?\b",),
+    # OpenAI and OpenRouter (sk-or-v1-...), Anthropic (sk-ant-...): random base62, so at
+    # least one digit.
+    "openai": (rf"s{_START}k-(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{{20,}}",),
+    # gitleaks stripe-access-token: sk_live_, rk_live_ (and _test_, _prod_)
+    "stripe": tuple(
+        rf"{first}{_START}k_(?:test|live|prod)_[A-Za-z0-9]{{10,99}}\b" for first in "rs"
+    ),
+    # gitleaks huggingface-access-token, huggingface-organization-api-token (34 letters there;
+    # a little room either way here)
+    "huggingface": (rf"h{_START}f_[A-Za-z]{{30,40}}\b", rf"a{_START}pi_org_[A-Za-z]{{30,40}}\b"),
+    # gitleaks slack-bot-token, slack-user-token, slack-legacy-*; slack-app-token (xapp-)
+    "slack": (
+        rf"x{_START}ox[abposre]-[A-Za-z0-9-]{{10,}}",
+        rf"x{_START}app-\d-[A-Za-z0-9-]{{10,}}",
+    ),
+    # gitleaks aws-access-token
+    "aws_access_key": (rf"A{_START}(?:KIA|SIA|BIA|CCA|3T[A-Z0-9])[0-9A-Z]{{16}}\b",),
+    # An AWS secret access key is 40 characters of base64 with no prefix of its own: only the
+    # name in front of it tells (aws_secret_access_key = ..., "SecretAccessKey": "...").
+    "aws_secret_key": (
+        *_cased(
+            "aws",
+            "aws_secret",
+            r"_?secret_?access_?key" + _ASSIGN,
+            _CONTEXT_VALUE,
+        ),
+        *_cased("secret", "aws_secret_json", r"_?access_?key" + _ASSIGN, _CONTEXT_VALUE),
+    ),
+    # gitleaks gcp-api-key (Google API keys: Gemini, Maps, ...)
+    "google_api_key": (rf"A{_START}Iza[\w-]{{33,45}}(?![\w-])",),
+    # gitleaks telegram-bot-api-token, without its 'telegr' context: <bot id>:A<34>. The bot
+    # id in front is public; the secret starts at the colon (the pattern's literal).
+    "telegram": (r":(?<=\d:)(?P<keep_telegram>)A[A-Za-z0-9_-]{32,40}(?![\w-])",),
+    # gitleaks npm-access-token, pypi-upload-token, sendgrid-api-token
+    "npm": (rf"n{_START}pm_[A-Za-z0-9]{{36}}\b",),
+    "pypi": (rf"p{_START}ypi-AgEIcHlwaS5vcmc[\w-]{{50,1000}}",),
+    "sendgrid": (rf"S{_START}G\.[\w.=-]{{66}}",),
+    # gitleaks private-key: the whole PEM block
+    "private_key": (
+        r"-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----[\s\S]{64,}?KEY(?: BLOCK)?-----",
+    ),
+    "jwt": (rf"e{_START}yJ[A-Za-z0-9_-]{{8,}}\.eyJ[A-Za-z0-9_-]{{8,}}\.[A-Za-z0-9_-]{{8,}}",),
+    # libpq key/value connection strings: host=db user=bot password=s3cret dbname=acore
+    "libpq_password": _cased(
+        "password", "libpq", r"\s*=\s*", r"(?![*(<])(?:'(?:[^'\\]|\\.)*'|[^\s'\"]+)"
+    ),
     # scheme://user:password@ -> scheme://user:***@ (the user helps a reader, the password not)
     # (a password already masked as a whole stays as it is: masking twice changes nothing)
     "userinfo": (
@@ -77,7 +162,13 @@ SHAPES: dict[str, tuple[str, ...]] = {
         r"(?!\*\*\*(?:REDACTED\*\*\*)?@)[^\s@/'\"<>]+(?=@)",
     ),
 }
-_KEEP_GROUPS = ("auth", "auth_lower", "proxy", "proxy_lower", "bot", "userinfo")
+#: Keep groups, in the order :func:`_mask` tries them.
+_KEEP_GROUPS = tuple(
+    name
+    for alternatives in SHAPES.values()
+    for pattern in alternatives
+    for name in re.findall(r"\(\?P<keep_(\w+)>", pattern)
+)
 
 #: Discord webhook URLs carry their own credential in the path.
 WEBHOOK_URL = re.compile(SHAPES["discord_webhook"][0])
@@ -85,8 +176,53 @@ WEBHOOK_URL = re.compile(SHAPES["discord_webhook"][0])
 #: Values shorter than this are not treated as secrets: masking "1" or "true" everywhere
 #: would destroy the report without protecting anything.
 MIN_SECRET_LEN = 6
-#: Length of the leading and trailing fragments masked for long secrets.
-FRAGMENT_LEN = 10
+#: The shortest part of a secret masked where the rest of it was cut off (see
+#: :meth:`Redactor._cut_parts`); a shorter part is no use to anyone.
+MIN_CUT_PART = 6
+
+#: Values that are no secret: left in ``.env`` from ``.env.example`` or the docs. Masking them
+#: protects nothing and breaks the report ("LOG_LEVEL is not DEBUG in ***REDACTED***").
+#: Narrower than the config checks' placeholder test (:mod:`acore_doctor.probes.token`): a
+#: real password such as ``my-dog-rex-2019`` must stay masked.
+STOCK_PLACEHOLDERS = frozenset(
+    {
+        "change_me_in_production",  # ANALYTICS_API_KEY in the bot's .env.example
+        "your_token_here",
+        "your_discord_token",
+        "your_discord_bot_token",
+        "your_bot_token",
+        "your_api_key",
+        "your_openrouter_api_key",
+        "insert_token_here",
+        "not-needed",
+        "dummy",
+        "admin",
+        "password",
+        "changeme",
+        "none",
+        "null",
+        "todo",
+        "xxxxxx",
+    }
+)
+_PLACEHOLDER = re.compile(
+    r"change[_ -]?me(?:[_ -][a-z_ -]*)?"  # change_me, CHANGE-ME, change_me_in_production
+    r"|your[_ -][\w -]*[_ -]here"  # your_api_key_here
+    r"|<[^<>]*>|x{3,}|\*{3,}.*|\.{3}"  # <token>, xxxx, ***REDACTED***
+    r"|sk-[a-z0-9-]*?(?:x{3,}|\.{3}|\u2026|\*{3,})",  # sk-or-v1-xxxx: documentation keys
+    re.IGNORECASE,
+)
+
+
+def is_placeholder_value(value: str) -> bool:
+    """Whether ``value`` is a placeholder the suite recognises, never a secret to mask."""
+    stripped = value.strip().strip("'\"").strip()
+    return (
+        not stripped
+        or stripped.lower() in STOCK_PLACEHOLDERS
+        or _PLACEHOLDER.fullmatch(stripped) is not None
+    )
+
 
 #: Control characters a terminal acts on: C0 but newline and tab, DEL, and C1 (CSI is 0x9b).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -152,6 +288,15 @@ def secret_values(settings: Mapping[str, str | None]) -> list[str]:
     return found
 
 
+def settings_redactor(
+    file_values: Mapping[str, str | None], environ: Mapping[str, str | None]
+) -> Redactor:
+    """The redactor of a deployment's settings: its ``.env`` values and the environment's."""
+    redact = Redactor(secret_values(file_values))
+    redact.add(secret_values(dict(environ)))
+    return redact
+
+
 class Redactor:
     """Masks secrets and neutralizes control characters; see the module docstring."""
 
@@ -159,37 +304,82 @@ class Redactor:
         self._secrets: set[str] = set()
         self._pattern = self._shapes = _compile(())
         self._probes: tuple[str, ...] = ()
+        #: secrets long enough for a cut-off part of them to be masked (see _cut_parts)
+        self._cuttable: tuple[str, ...] = ()
         self.add(secrets)
 
     def add(self, secrets: Iterable[str]) -> None:
         before = len(self._secrets)
         for secret in secrets:
             secret = secret.strip()
-            if len(secret) < MIN_SECRET_LEN:
+            if len(secret) < MIN_SECRET_LEN or is_placeholder_value(secret):
                 continue
             self._secrets.add(secret)
-            if len(secret) >= 2 * FRAGMENT_LEN:
-                if "://" not in secret:  # a URL's head is its scheme and host, not a secret
-                    self._secrets.add(secret[:FRAGMENT_LEN])
-                self._secrets.add(secret[-FRAGMENT_LEN:])
+            # as a URL's query or form carries it: token=MTIz...%3D%3D, pass%21word
+            for encoded in (urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)):
+                self._secrets.add(encoded)
         if len(self._secrets) != before:
             self._pattern = _compile(self._secrets)
-            # A text holds a secret only if it holds its shortest part we mask (a fragment):
-            # plain 'in' tests of those are far faster than the literal alternatives in the
-            # regex at every position, and most texts hold no configured secret at all.
+            # plain 'in' tests are far faster than the literal alternatives in the regex at
+            # every position, and most texts hold no configured secret at all
             ordered = sorted(self._secrets, key=len)
             probes: list[str] = []
             for secret in ordered:
                 if not any(probe in secret for probe in probes):
                     probes.append(secret)
             self._probes = tuple(probes)
+            self._cuttable = tuple(s for s in ordered if len(s) > MIN_CUT_PART)
 
     def __call__(self, text: str) -> str:
         """``text`` fit to leave the process: secrets masked, control characters escaped."""
         if not text:
             return text
         has_literal = any(probe in text for probe in self._probes)
-        return terminal_safe((self._pattern if has_literal else self._shapes).sub(_mask, text))
+        text = (self._pattern if has_literal else self._shapes).sub(_mask, text)
+        if self._cuttable:
+            text = self._cut_parts(text)
+        return terminal_safe(text)
+
+    def _cut_parts(self, text: str) -> str:
+        """``text`` with the parts of a secret masked that stand where the rest was cut off.
+
+        A secret is masked whole everywhere; a part of one (at least :data:`MIN_CUT_PART`
+        characters) only where the text shows that the rest was cut away: a head right
+        before the text's end, a line's end or saferepr's ``...``, a tail right after the
+        text's start, a line's start or ``...`` (quotes and indentation around a wrapped
+        line count as the edge). A part anywhere else is an ordinary word.
+        """
+        ends = [len(text.rstrip("'\" "))]
+        starts = [len(text) - len(text.lstrip("'\" "))]
+        if "\n" in text or "..." in text:
+            for match in _CUT.finditer(text):
+                ends.append(match.start())
+                starts.append(match.end())
+        spans: list[tuple[int, int]] = []
+        floor = MIN_CUT_PART
+        for secret in self._cuttable:
+            url = "://" in secret  # a URL's head is its scheme and host, not a secret
+            for end in () if url else ends:
+                if end >= floor and text[end - floor : end] in secret[:-1]:
+                    for size in range(min(len(secret) - 1, end), floor - 1, -1):
+                        if text.startswith(secret[:size], end - size):
+                            spans.append((end - size, end))
+                            break
+            for start in starts:
+                if len(text) - start >= floor and text[start : start + floor] in secret[1:]:
+                    for size in range(min(len(secret) - 1, len(text) - start), floor - 1, -1):
+                        if text.startswith(secret[-size:], start):
+                            spans.append((start, start + size))
+                            break
+        if not spans:
+            return text
+        pieces, done = [], 0
+        for begin, end in sorted(spans):
+            if end <= done:
+                continue
+            pieces += [text[done : max(begin, done)], MASK]
+            done = end
+        return "".join(pieces) + text[done:]
 
     def command_line(self, command: str | Sequence[str]) -> str:
         """A process's command line, fit for a report (see :func:`mask_command_line`)."""
@@ -218,6 +408,11 @@ class Redactor:
 
     def __repr__(self) -> str:
         return f"<Redactor {len(self._secrets)} values>"
+
+
+#: Where a text was cut: saferepr's "...", or a line break (with a wrapped literal's closing
+#: quote before it, and indentation and an opening quote after it).
+_CUT = re.compile(r"\.\.\.|['\" ]*\n[ '\"]*")
 
 
 def _compile(secrets: Iterable[str]) -> re.Pattern[str]:
