@@ -201,12 +201,19 @@ class LogAnalysis:
     logged_level_at: float | None = None
     #: lines that carry conversation content (reply previews, generated text, messages)
     user_content: Occurrences = field(default_factory=Occurrences)
+    #: DEBUG records before the newest start marker (0 when none was seen)
+    debug_before_last_start: int = 0
 
     # -- facts the checks read -----------------------------------------------------------
     @property
     def lines_by_level(self) -> dict[str, int]:
         """Physical lines per level: each record's header plus its continuation lines."""
         return {lvl: self.records_by_level[lvl] + self.continuation_by_level[lvl] for lvl in LEVELS}
+
+    @property
+    def debug_since_last_start(self) -> int:
+        """DEBUG records after the newest start marker (all of them when none was seen)."""
+        return self.records_by_level["DEBUG"] - self.debug_before_last_start
 
     @property
     def error_records(self) -> int:
@@ -274,6 +281,7 @@ class LogAnalysis:
             "signatures": {k: v.to_dict() for k, v in sorted(self.signatures.items())},
             "logged_level": self.logged_level,
             "user_content_lines": self.user_content.count,
+            "debug_since_last_start": self.debug_since_last_start,
         }
 
 
@@ -305,6 +313,8 @@ class Analyzer:
         self._by_shape: dict[tuple[str, str], tuple[str, tuple[Signature, ...]]] = {}
         self._continuation_cache: dict[tuple[int, str], tuple[Signature, ...]] = {}
         self._progress = progress
+        #: the counted (light) records of the batch being fed, not yet in the result
+        self._light_counts: dict[bytes, int] = {}
 
     def feed_lines(
         self, lines: Iterable[bytes], stats: ParseStats | None = None, since: float | None = None
@@ -333,6 +343,7 @@ class Analyzer:
         heavy = _HEAVY
         # b"logger - LEVEL" of the counted records, in the order they first appeared
         light_counts: dict[bytes, int] = {}
+        self._light_counts = light_counts  # a start marker reads the DEBUG records so far
         since_floor = None if since is None else float(math.floor(since))
         cutoff = (
             None
@@ -420,6 +431,7 @@ class Analyzer:
         if pending is not None:
             self.feed(pending)
         stats.lines += count
+        self._light_counts = {}
         by_level = result.records_by_level
         logger_hits: dict[bytes, int] = {}
         for key, hits in light_counts.items():
@@ -512,6 +524,9 @@ class Analyzer:
         if len(result.starts) > 10_000:  # keep memory flat; counts stay right via the total
             del result.starts[:5000]
         result.last_start = when
+        result.debug_before_last_start = result.records_by_level["DEBUG"] + sum(
+            hits for key, hits in self._light_counts.items() if key.endswith(b" - DEBUG")
+        )
         result.ready_since_last_start = None
         result.fatal_since_last_start = Occurrences()
         if when is None:
