@@ -44,7 +44,7 @@ _START = r"(?:(?<!\w.)|(?<=%[0-9A-Fa-f]{2}.))"
 #: A quote, also escaped as a repr shows one inside a string (``{\\'Authorization\\': ...}``).
 _QUOTE = r"(?:\\?['\"])?"
 #: Two string literals pprint made of one long string it wrapped at a space: ``'a '\n 'b'``.
-_SPLIT = rf"(?:\\?['\"]\s*\\?['\"])?"
+_SPLIT = r"(?:\\?['\"]\s*\\?['\"])?"
 #: ``name = value``, ``'name': 'value'``, ``name: 'value`` ...
 _ASSIGN = rf"{_QUOTE}\s*[:=]\s*{_SPLIT}{_QUOTE}"
 
@@ -302,7 +302,9 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: set[str] = set()
-        self._pattern = self._shapes = _compile(())
+        # compiled when first needed (a big pattern takes tens of ms to compile, and a run
+        # whose texts hold no configured secret never needs the one with the literals)
+        self._pattern: re.Pattern[str] | None = None
         self._probes: tuple[str, ...] = ()
         #: secrets long enough for a cut-off part of them to be masked (see _cut_parts)
         self._cuttable: tuple[str, ...] = ()
@@ -319,7 +321,7 @@ class Redactor:
             for encoded in (urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)):
                 self._secrets.add(encoded)
         if len(self._secrets) != before:
-            self._pattern = _compile(self._secrets)
+            self._pattern = None
             # plain 'in' tests are far faster than the literal alternatives in the regex at
             # every position, and most texts hold no configured secret at all
             ordered = sorted(self._secrets, key=len)
@@ -335,7 +337,12 @@ class Redactor:
         if not text:
             return text
         has_literal = any(probe in text for probe in self._probes)
-        text = (self._pattern if has_literal else self._shapes).sub(_mask, text)
+        if has_literal:
+            if self._pattern is None:
+                self._pattern = _compile(self._secrets)
+            text = self._pattern.sub(_mask, text)
+        else:
+            text = _shapes_pattern().sub(_mask, text)
         if self._cuttable:
             text = self._cut_parts(text)
         return terminal_safe(text)
@@ -413,6 +420,17 @@ class Redactor:
 #: Where a text was cut: saferepr's "...", or a line break (with a wrapped literal's closing
 #: quote before it, and indentation and an opening quote after it).
 _CUT = re.compile(r"\.\.\.|['\" ]*\n[ '\"]*")
+
+
+_SHAPES_PATTERN: re.Pattern[str] | None = None
+
+
+def _shapes_pattern() -> re.Pattern[str]:
+    """The shapes alone, compiled once per process on first use."""
+    global _SHAPES_PATTERN
+    if _SHAPES_PATTERN is None:
+        _SHAPES_PATTERN = _compile(())
+    return _SHAPES_PATTERN
 
 
 def _compile(secrets: Iterable[str]) -> re.Pattern[str]:

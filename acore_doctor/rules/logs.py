@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass
 from acore_doctor.logs.analyzer import LogAnalysis
 from acore_doctor.logs.parse import format_local
 from acore_doctor.logs.signatures import SIGNATURES, SIGNATURES_BY_KEY, Signature
-from acore_doctor.probes.bot_process import format_duration
 from acore_doctor.rules.log_thresholds import LOG_THRESHOLDS, LogThresholds
 
 __all__ = ["LOG_THRESHOLDS", "LogProblem", "LogThresholds", "Rule", "assess"]
@@ -179,6 +178,9 @@ def log_stale(newest_age_s: float, debug: bool, thresholds: LogThresholds) -> li
     limit = thresholds.log_stale_debug_minutes if debug else thresholds.log_stale_minutes
     if newest_age_s <= limit * 60:
         return []
+    # here, not at the top: bot_process imports psutil, which `acore-doctor logs` never needs
+    from acore_doctor.probes.bot_process import format_duration
+
     return [
         _problem(
             LOG_STALE,

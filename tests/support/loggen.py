@@ -484,3 +484,69 @@ def production_mix(
         produced += len(gen.lines)
         yield from gen.lines
         gen.lines.clear()
+
+
+def info_heavy_mix(lines: int, start: float, seed: int = 17, storm: int = 0) -> Iterator[bytes]:
+    """About ``lines`` lines of ~170 bytes, INFO-heavy as real production logs are (issue 19):
+    80 % INFO from one chatty logger, 12 % INFO from a handful of others, 3 % DEBUG, 3 %
+    WARNING, 2 % ERROR, a start with its ready marker, no huge lines and no storm (``storm``
+    is accepted for the benchmark's signature and ignored)."""
+    rng = random.Random(seed)
+    gen = LogGen(start=start, millis=True, seed=seed)
+    gen.start(level="INFO")
+    produced = len(gen.lines)
+    yield from gen.lines
+    gen.lines.clear()
+    others = (
+        ("services.memory.rag", "Retrieved {n} memories for channel {c} in {t}ms (threshold 0.42)"),
+        ("cogs.chat", "Response generated for user {u} in channel {c}: {n} tokens in {t}ms"),
+        ("services.llm.ollama", "Chat request to model llama3.2:3b finished: {n} tokens, {t}ms"),
+        ("services.voice.tts", "Synthesised {n} characters with kokoro voice af_bella in {t}ms"),
+    )
+    while produced < lines:
+        roll = rng.random()
+        n, t = rng.randint(1, 4000), rng.randint(3, 9000)
+        if roll < 0.80:
+            gen.line(
+                "services.persona.rl.transfer",
+                "INFO",
+                f"KnowledgeTransfer initialized: {rng.randint(1, 40)} personas, "
+                f"decay={rng.random():.3f}, buffer={n}/{t} episodes, lr=0.00{rng.randint(1, 9)}"
+                f", persona_{rng.randint(1, 15)} policy synced",
+                dt=rng.uniform(0.01, 0.5),
+            )
+        elif roll < 0.92:
+            logger, text = rng.choice(others)
+            gen.line(
+                logger,
+                "INFO",
+                text.format(n=n, t=t, c=CHANNEL, u=USER) + f" (persona_{rng.randint(1, 15)})",
+                dt=rng.uniform(0.01, 0.5),
+            )
+        elif roll < 0.95:
+            gen.line(
+                "discord.gateway",
+                "DEBUG",
+                f"Keeping shard ID None websocket alive with sequence {n}; latency {t / 1000:.3f}"
+                " s; last ack ok; shard stable since start",
+                dt=rng.uniform(0.01, 0.5),
+            )
+        elif roll < 0.98:
+            gen.line(
+                "services.avatar",
+                "WARNING",
+                f"Avatar fetch failed for persona_{rng.randint(1, 15)}: timeout after "
+                f"{rng.randint(5, 30)}s talking to cdn.discordapp.com (will retry in 60 s)",
+                dt=rng.uniform(0.01, 0.5),
+            )
+        else:
+            gen.line(
+                "services.memory.rag",
+                "ERROR",
+                "Re-ranking failed: Cannot run the event loop while another loop is running "
+                f"(query {n}, {t}ms spent before the failure)",
+                dt=rng.uniform(0.01, 0.5),
+            )
+        produced += len(gen.lines)
+        yield from gen.lines
+        gen.lines.clear()
