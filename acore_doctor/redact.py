@@ -37,10 +37,16 @@ _SECRET_NAME = re.compile(
     re.IGNORECASE,
 )
 
-#: A shape's start: no word character before its first character (a leading ``\b``), or a
-#: URL-encoded separator (``token%3DMTIz...``: the ``D`` of ``%3D`` is a word character).
-#: Written right after the first character (see :data:`SHAPES`).
-_START = r"(?:(?<!\w.)|(?<=%[0-9A-Fa-f]{2}.))"
+
+def _at(prefix: str) -> str:
+    """``prefix`` (literal text) where it starts a word: no word character stands right
+    before it, or a URL-encoded separator does (``token%3DMTIz...``: the ``D`` of ``%3D`` is
+    a word character). The check comes after the whole prefix, so the engine looks behind
+    only where the prefix matched, not at every position holding its first letter."""
+    n = len(prefix)
+    return re.escape(prefix) + rf"(?:(?<!\w.{{{n}}})|(?<=%[0-9A-Fa-f]{{2}}.{{{n}}}))"
+
+
 #: A quote, also escaped as a repr shows one inside a string (``{\\'Authorization\\': ...}``).
 _QUOTE = r"(?:\\?['\"])?"
 #: Two string literals pprint made of one long string it wrapped at a space: ``'a '\n 'b'``.
@@ -49,36 +55,39 @@ _SPLIT = r"(?:\\?['\"]\s*\\?['\"])?"
 _ASSIGN = rf"{_QUOTE}\s*[:=]\s*{_SPLIT}{_QUOTE}"
 
 
-def _cased(word: str, name: str, rest: str, end: str) -> tuple[str, ...]:
-    """``word`` (then ``rest``, kept in front of the mask, then the secret ``end``) starting
-    with its first letter in either case: one alternative per case, each with a literal
-    first character and its own keep group."""
-    head, tail = word[0], word[1:]
+def _named(words: tuple[str, ...], name: str, rest: str, end: str) -> tuple[str, ...]:
+    """A secret by the name in front of it: each of ``words`` as written, UPPER and
+    Capitalised, then ``rest`` (any case) kept in front of the mask, then the secret ``end``;
+    one alternative per spelling, each with its own keep group."""
+    spellings = sorted({form for word in words for form in (word, word.upper(), word.title())})
     return tuple(
-        rf"{first}{_START}(?P<keep_{name}_{n}>(?i:{tail}{rest})){end}"
-        for n, first in enumerate(sorted({head.lower(), head.upper()}))
+        rf"{_at(spelling)}(?P<keep_{name}_{n}>(?i:{rest})){end}"
+        for n, spelling in enumerate(spellings)
     )
 
 
 #: What follows a secret's name (``aws_secret_access_key = ...``): the name says it is a
 #: secret, so the value is masked whatever its length (40 base64 characters for AWS).
 _CONTEXT_VALUE = r"(?![*(<])[^\s'\",;}\\]{8,}"
+#: A value in a header or a key/value string, up to the next separator.
+_HEADER_VALUE = r"[^\s'\",;}:=\\][^\s'\",;}\\]*"
 
 
 #: Well-known token shapes, masked wherever they appear: kind -> its alternatives.
-#: Every alternative starts with a literal character, so that the one compiled pattern lets
-#: the regex engine skip positions that cannot start a match (sre's charset prefix); a
-#: :data:`_START` right after the first character plays the part of a leading ``\b``. Text
-#: up to the end of a group named ``keep_...`` is kept in front of the mask.
+#: Every alternative starts with literal text, so that the one compiled pattern lets the
+#: regex engine skip positions that cannot start a match (sre's charset prefix) and fail
+#: fast where they can; :func:`_at` plays the part of a leading ``\b``. Text up to the end of
+#: a group named ``keep_...`` is kept in front of the mask.
 #:
 #: Kinds marked "gitleaks" are adapted from gitleaks' default rule set (config/gitleaks.toml,
 #: https://github.com/gitleaks/gitleaks at b58d3f102cf3a2c84cb7f923d05c25c9b1aed84b, MIT
 #: licence, Copyright (c) 2019 Zachary Rice), rule id in the comment: the same token bodies,
-#: rewritten to start with a literal character, and without gitleaks' keyword context where
-#: the prefix alone is distinctive (a token in a log line has no ``KEY=`` in front of it).
+#: rewritten to start with literal text, and without gitleaks' keyword context where the
+#: prefix alone is distinctive (a token in a log line has no ``KEY=`` in front of it).
 SHAPES: dict[str, tuple[str, ...]] = {
-    "discord_webhook": (
-        r"h(?i:ttps?://(?:[a-z0-9-]+\.)?discord(?:app)?\.com/api(?:/v\d+)?/webhooks/\d+/[\w-]+)",
+    "discord_webhook": tuple(
+        rf"{scheme}(?i:(?:[a-z0-9-]+\.)?discord(?:app)?\.com/api(?:/v\d+)?/webhooks/\d+/[\w-]+)"
+        for scheme in ("https?://", "HTTPS?://")
     ),
     # gitleaks slack-webhook-url
     "slack_webhook": (
@@ -87,73 +96,77 @@ SHAPES: dict[str, tuple[str, ...]] = {
     # Authorization: Bearer x / Basic x / Bot x / token; also 'Authorization': 'Bearer x',
     # and split by pprint at a space into two literals: 'Authorization: Bearer '\n   'x'
     "authorization": tuple(
-        rf"{first}{_START}(?P<keep_{name}>{rest}{_ASSIGN}"
-        rf"(?:(?:Bearer|Basic|Bot|Token|Digest|ApiKey)\s+{_SPLIT})?)[^\s'\",;}}:=\\][^\s'\",;}}\\]*"
-        for first, name, rest in (
-            ("A", "auth", "uthorization"),
-            ("a", "auth_lower", "uthorization"),
-            ("P", "proxy", "roxy-[Aa]uthorization"),
-            ("p", "proxy_lower", "roxy-[Aa]uthorization"),
+        rf"{_at(word)}(?P<keep_{name}>{_ASSIGN}"
+        rf"(?:(?:Bearer|Basic|Bot|Token|Digest|ApiKey)\s+{_SPLIT})?){_HEADER_VALUE}"
+        for word, name in (
+            ("Authorization", "auth"),
+            ("authorization", "auth_lower"),
+            ("Proxy-Authorization", "proxy"),
+            ("Proxy-authorization", "proxy_mixed"),
+            ("proxy-authorization", "proxy_lower"),
+            ("proxy-Authorization", "proxy_lower_mixed"),
         )
     ),
     # 'Bot <token>' whatever the token's first letter; the bare shape below is stricter.
     "bot_token": (
-        rf"B{_START}(?P<keep_bot>ot\s+)[A-Za-z0-9_-]{{20,40}}\.[A-Za-z0-9_-]{{5,8}}\.[A-Za-z0-9_-]{{20,50}}",
+        rf"{_at('Bot')}(?P<keep_bot>\s+)"
+        r"[A-Za-z0-9_-]{20,40}\.[A-Za-z0-9_-]{5,8}\.[A-Za-z0-9_-]{20,50}",
     ),
     # A Discord bot token: base64 snowflake, a timestamp part, an HMAC part.
     "discord_token": tuple(
-        rf"{first}{_START}[A-Za-z0-9_-]{{20,30}}\.[A-Za-z0-9_-]{{5,8}}\.[A-Za-z0-9_-]{{25,45}}\b"
+        rf"{_at(first)}[A-Za-z0-9_-]{{20,30}}\.[A-Za-z0-9_-]{{5,8}}\.[A-Za-z0-9_-]{{25,45}}\b"
         for first in "MNO"
     ),
     # gitleaks github-pat, github-oauth, github-app-token, github-refresh-token,
     # github-fine-grained-pat; gitlab-pat, gitlab-pat-routable
-    "github": (rf"g{_START}(?:h[pousr]_[A-Za-z0-9]{{36,255}}|ithub_pat_[A-Za-z0-9_]{{50,255}})\b",),
-    "gitlab": (rf"g{_START}lpat-[\w-]{{20,300}}(?:\.[0-9a-z]{{9}})?\b",),
+    "github": (
+        *(rf"{_at(f'gh{kind}_')}[A-Za-z0-9]{{36,255}}\b" for kind in "pousr"),
+        rf"{_at('github_pat_')}[A-Za-z0-9_]{{50,255}}\b",
+    ),
+    "gitlab": (rf"{_at('glpat-')}[\w-]{{20,300}}(?:\.[0-9a-z]{{9}})?\b",),
     # OpenAI and OpenRouter (sk-or-v1-...), Anthropic (sk-ant-...): random base62, so at
     # least one digit.
-    "openai": (rf"s{_START}k-(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{{20,}}",),
+    "openai": (rf"{_at('sk-')}(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{{20,}}",),
     # gitleaks stripe-access-token: sk_live_, rk_live_ (and _test_, _prod_)
     "stripe": tuple(
-        rf"{first}{_START}k_(?:test|live|prod)_[A-Za-z0-9]{{10,99}}\b" for first in "rs"
+        rf"{_at(kind + '_')}(?:test|live|prod)_[A-Za-z0-9]{{10,99}}\b" for kind in ("rk", "sk")
     ),
     # gitleaks huggingface-access-token, huggingface-organization-api-token (34 letters there;
     # a little room either way here)
-    "huggingface": (rf"h{_START}f_[A-Za-z]{{30,40}}\b", rf"a{_START}pi_org_[A-Za-z]{{30,40}}\b"),
+    "huggingface": (
+        rf"{_at('hf_')}[A-Za-z]{{30,40}}\b",
+        rf"{_at('api_org_')}[A-Za-z]{{30,40}}\b",
+    ),
     # gitleaks slack-bot-token, slack-user-token, slack-legacy-*; slack-app-token (xapp-)
     "slack": (
-        rf"x{_START}ox[abposre]-[A-Za-z0-9-]{{10,}}",
-        rf"x{_START}app-\d-[A-Za-z0-9-]{{10,}}",
+        rf"{_at('xox')}[abposre]-[A-Za-z0-9-]{{10,}}",
+        rf"{_at('xapp-')}\d-[A-Za-z0-9-]{{10,}}",
     ),
     # gitleaks aws-access-token
-    "aws_access_key": (rf"A{_START}(?:KIA|SIA|BIA|CCA|3T[A-Z0-9])[0-9A-Z]{{16}}\b",),
+    "aws_access_key": (rf"{_at('A')}(?:KIA|SIA|BIA|CCA|3T[A-Z0-9])[0-9A-Z]{{16}}\b",),
     # An AWS secret access key is 40 characters of base64 with no prefix of its own: only the
     # name in front of it tells (aws_secret_access_key = ..., "SecretAccessKey": "...").
     "aws_secret_key": (
-        *_cased(
-            "aws",
-            "aws_secret",
-            r"_?secret_?access_?key" + _ASSIGN,
-            _CONTEXT_VALUE,
-        ),
-        *_cased("secret", "aws_secret_json", r"_?access_?key" + _ASSIGN, _CONTEXT_VALUE),
+        *_named(("aws",), "aws_secret", r"_?secret_?access_?key" + _ASSIGN, _CONTEXT_VALUE),
+        *_named(("secret",), "aws_secret_json", r"_?access_?key" + _ASSIGN, _CONTEXT_VALUE),
     ),
     # gitleaks gcp-api-key (Google API keys: Gemini, Maps, ...)
-    "google_api_key": (rf"A{_START}Iza[\w-]{{33,45}}(?![\w-])",),
+    "google_api_key": (rf"{_at('AIza')}[\w-]{{33,45}}(?![\w-])",),
     # gitleaks telegram-bot-api-token, without its 'telegr' context: <bot id>:A<34>. The bot
     # id in front is public; the secret starts at the colon (the pattern's literal).
     "telegram": (r":(?<=\d:)(?P<keep_telegram>)A[A-Za-z0-9_-]{32,40}(?![\w-])",),
     # gitleaks npm-access-token, pypi-upload-token, sendgrid-api-token
-    "npm": (rf"n{_START}pm_[A-Za-z0-9]{{36}}\b",),
-    "pypi": (rf"p{_START}ypi-AgEIcHlwaS5vcmc[\w-]{{50,1000}}",),
-    "sendgrid": (rf"S{_START}G\.[\w.=-]{{66}}",),
+    "npm": (rf"{_at('npm_')}[A-Za-z0-9]{{36}}\b",),
+    "pypi": (rf"{_at('pypi-AgEIcHlwaS5vcmc')}[\w-]{{50,1000}}",),
+    "sendgrid": (rf"{_at('SG.')}[\w.=-]{{66}}",),
     # gitleaks private-key: the whole PEM block
     "private_key": (
         r"-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----[\s\S]{64,}?KEY(?: BLOCK)?-----",
     ),
-    "jwt": (rf"e{_START}yJ[A-Za-z0-9_-]{{8,}}\.eyJ[A-Za-z0-9_-]{{8,}}\.[A-Za-z0-9_-]{{8,}}",),
+    "jwt": (rf"{_at('eyJ')}[A-Za-z0-9_-]{{8,}}\.eyJ[A-Za-z0-9_-]{{8,}}\.[A-Za-z0-9_-]{{8,}}",),
     # libpq key/value connection strings: host=db user=bot password=s3cret dbname=acore
-    "libpq_password": _cased(
-        "password", "libpq", r"\s*=\s*", r"(?![*(<])(?:'(?:[^'\\]|\\.)*'|[^\s'\"]+)"
+    "libpq_password": _named(
+        ("password",), "libpq", r"\s*=\s*", r"(?![*(<])(?:'(?:[^'\\]|\\.)*'|[^\s'\"]+)"
     ),
     # scheme://user:password@ -> scheme://user:***@ (the user helps a reader, the password not)
     # (a password already masked as a whole stays as it is: masking twice changes nothing)
@@ -171,7 +184,7 @@ _KEEP_GROUPS = tuple(
 )
 
 #: Discord webhook URLs carry their own credential in the path.
-WEBHOOK_URL = re.compile(SHAPES["discord_webhook"][0])
+WEBHOOK_URL = re.compile("|".join(SHAPES["discord_webhook"]))
 
 #: Values shorter than this are not treated as secrets: masking "1" or "true" everywhere
 #: would destroy the report without protecting anything.
@@ -437,14 +450,46 @@ def _compile(secrets: Iterable[str]) -> re.Pattern[str]:
     """One alternation: literal secrets (longest first), then every shape.
 
     At each position the first alternative that matches wins, and a match is never looked
-    at again, so a fragment cannot hide the URL or token around it from its shape. No
-    alternative is wrapped in a group: each must start with a literal character (see
-    :data:`SHAPES`), or the engine would try every alternative at every position.
+    at again, so a fragment cannot hide the URL or token around it from its shape. Each
+    alternative starts with a literal character (see :data:`SHAPES`), and alternatives with
+    the same first character are grouped behind it (:func:`_by_first_character`): the
+    engine then skips positions no alternative can start at, and tries at the others only
+    the alternatives that start there, not all fifty.
     """
     ordered = sorted(secrets, key=len, reverse=True)
     parts = [re.escape(s) for s in ordered]
     parts += [pattern for alternatives in SHAPES.values() for pattern in alternatives]
-    return re.compile("|".join(parts))
+    return re.compile(_by_first_character(parts))
+
+
+def _first_character(pattern: str) -> tuple[str, str] | None:
+    """(the literal first character as written, the rest) or None when it is not one."""
+    if pattern[:1] == "\\" and len(pattern) > 2 and not pattern[1].isalnum():
+        head, rest = pattern[:2], pattern[2:]
+    elif pattern[:1] and (pattern[0].isalnum() or pattern[0] in "-:_%@#/!~'\"=<>,;& "):
+        head, rest = pattern[0], pattern[1:]
+    else:
+        return None
+    return None if not rest or rest[0] in "*+?{|)" else (head, rest)
+
+
+def _by_first_character(parts: list[str]) -> str:
+    """``parts`` as one alternation, those with the same first character grouped behind it
+    (``a(?:ws...|pi_org_...)``). Two alternatives with different first characters never
+    match at the same position, so only the order within a group matters, and it is kept."""
+    groups: dict[str, list[str]] = {}
+    alone: list[str] = []
+    for part in parts:
+        split = _first_character(part)
+        if split is None:
+            alone.append(part)
+        else:
+            groups.setdefault(split[0], []).append(split[1])
+    joined = [
+        head + rests[0] if len(rests) == 1 else f"{head}(?:{'|'.join(rests)})"
+        for head, rests in groups.items()
+    ]
+    return "|".join(joined + alone)
 
 
 def _mask(match: re.Match[str]) -> str:
