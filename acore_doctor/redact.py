@@ -192,6 +192,8 @@ MIN_SECRET_LEN = 6
 #: The shortest part of a secret masked where the rest of it was cut off (see
 #: :meth:`Redactor._cut_parts`); a shorter part is no use to anyone.
 MIN_CUT_PART = 6
+#: A part of letters only shorter than this is taken for a word, not for a cut secret.
+WORD_PART = 12
 
 #: Values that are no secret: left in ``.env`` from ``.env.example`` or the docs. Masking them
 #: protects nothing and breaks the report ("LOG_LEVEL is not DEBUG in ***REDACTED***").
@@ -321,6 +323,8 @@ class Redactor:
         self._probes: tuple[str, ...] = ()
         #: secrets long enough for a cut-off part of them to be masked (see _cut_parts)
         self._cuttable: tuple[str, ...] = ()
+        #: every MIN_CUT_PART-character window of those secrets -> the secrets holding it
+        self._windows: dict[str, tuple[str, ...]] = {}
         self.add(secrets)
 
     def add(self, secrets: Iterable[str]) -> None:
@@ -344,6 +348,13 @@ class Redactor:
                     probes.append(secret)
             self._probes = tuple(probes)
             self._cuttable = tuple(s for s in ordered if len(s) > MIN_CUT_PART)
+            windows: dict[str, list[str]] = {}
+            for secret in self._cuttable:
+                for at in range(len(secret) - MIN_CUT_PART + 1):
+                    holders = windows.setdefault(secret[at : at + MIN_CUT_PART], [])
+                    if secret not in holders:
+                        holders.append(secret)
+            self._windows = {window: tuple(held) for window, held in windows.items()}
 
     def __call__(self, text: str) -> str:
         """``text`` fit to leave the process: secrets masked, control characters escaped."""
@@ -373,24 +384,33 @@ class Redactor:
         starts = [len(text) - len(text.lstrip("'\" "))]
         if "\n" in text or "..." in text:
             for match in _CUT.finditer(text):
-                ends.append(match.start())
+                end = match.start()
+                if text[end] == "\n":  # a wrapped literal's closing quote is before it
+                    while end and text[end - 1] in "'\" ":
+                        end -= 1
+                ends.append(end)
                 starts.append(match.end())
         spans: list[tuple[int, int]] = []
         floor = MIN_CUT_PART
-        for secret in self._cuttable:
-            url = "://" in secret  # a URL's head is its scheme and host, not a secret
-            for end in () if url else ends:
-                if end >= floor and text[end - floor : end] in secret[:-1]:
-                    for size in range(min(len(secret) - 1, end), floor - 1, -1):
-                        if text.startswith(secret[:size], end - size):
+        windows = self._windows
+        # One look-up per cut point: only a secret holding the text's characters next to
+        # the cut can have a part there (a text of many lines has many cut points).
+        for end in ends:
+            for secret in windows.get(text[end - floor : end], ()) if end >= floor else ():
+                if "://" in secret:  # a URL's head is its scheme and host, not a secret
+                    continue
+                for size in range(min(len(secret) - 1, end), floor - 1, -1):
+                    if text.startswith(secret[:size], end - size):
+                        if not _ordinary_word(secret[:size]):
                             spans.append((end - size, end))
-                            break
-            for start in starts:
-                if len(text) - start >= floor and text[start : start + floor] in secret[1:]:
-                    for size in range(min(len(secret) - 1, len(text) - start), floor - 1, -1):
-                        if text.startswith(secret[-size:], start):
+                        break
+        for start in starts:
+            for secret in windows.get(text[start : start + floor], ()):
+                for size in range(min(len(secret) - 1, len(text) - start), floor - 1, -1):
+                    if text.startswith(secret[-size:], start):
+                        if not _ordinary_word(secret[-size:]):
                             spans.append((start, start + size))
-                            break
+                        break
         if not spans:
             return text
         pieces, done = [], 0
@@ -430,9 +450,16 @@ class Redactor:
         return f"<Redactor {len(self._secrets)} values>"
 
 
-#: Where a text was cut: saferepr's "...", or a line break (with a wrapped literal's closing
-#: quote before it, and indentation and an opening quote after it).
-_CUT = re.compile(r"\.\.\.|['\" ]*\n[ '\"]*")
+def _ordinary_word(part: str) -> bool:
+    """A part of a secret that is an ordinary word ("production" of a key that ends in it):
+    letters only and shorter than :data:`WORD_PART`. Left readable at a cut: a text that
+    starts with "production" is far likelier a word than the rest of a wrapped key."""
+    return len(part) < WORD_PART and part.isalpha()
+
+
+#: Where a text was cut: saferepr's "...", or a line break (and the indentation and opening
+#: quote of a wrapped literal after it). Literal first characters: a fast scan.
+_CUT = re.compile(r"\.\.\.|\n[ '\"]*")
 
 
 _SHAPES_PATTERN: re.Pattern[str] | None = None

@@ -232,11 +232,11 @@ def debug_logging(
     thresholds: LogThresholds,
 ) -> list[LogProblem]:
     """DEBUG logging, judged from the log first: the level the bot logged at its last start
-    (``Logging configured: Level=...``), any DEBUG record since that start while the level
-    is INFO or higher (the bot cannot write one then: something else set DEBUG), and the
-    DEBUG share of the recent records; ``.env`` is only the evidence when the log says nothing
-    (the process environment or a unit's ``Environment=`` override it). ``env_level`` None:
-    the path ignores LOG_LEVEL."""
+    (``Logging configured: Level=...``), else ``.env``'s (the process environment or a unit's
+    ``Environment=`` override it). At DEBUG: found. At INFO or higher: any DEBUG record since
+    that start is found, with its count (the bot cannot write one then: something else set
+    DEBUG). With no level known (``env_level`` None: the path ignores LOG_LEVEL, and the log
+    names none), the DEBUG share of the recent records is the only evidence."""
     logged = analysis.logged_level if analysis is not None else None
     found = []
     if logged is not None:
@@ -260,13 +260,16 @@ def debug_logging(
             "the bot writes none, so something else (the unit's Environment=, a logging "
             "config, a library) turned DEBUG on"
         )
-    elif analysis is not None and analysis.records >= thresholds.log_min_records:
+    elif configured[1] is None and analysis is not None:
+        # No level known (launcher.py ignores LOG_LEVEL and logs none): only a share is
+        # evidence. With a known level the count above is exact, and DEBUG records from
+        # before a restart at INFO are no evidence against the run that follows.
         share = debug_share(analysis)
-        if share * 100 > thresholds.log_debug_share_percent:
-            said = f"; LOG_LEVEL={env_level} in {env_source}" if env_level else ""
+        enough = analysis.records >= thresholds.log_min_records
+        if enough and share * 100 > thresholds.log_debug_share_percent:
             found.append(
                 f"{share:.0%} of the recent {analysis.records:,} records are DEBUG "
-                f"(above {thresholds.log_debug_share_percent:g} %{said})"
+                f"(above {thresholds.log_debug_share_percent:g} %)"
             )
     if not found:
         return []

@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -61,7 +62,11 @@ CONFIGURED = {
     "CACHE_DB_PASS": "cachedb-pass-conf-5151",
     "REDIS_PW": "redis-pw-conf-6262",
     "GOOGLE_CREDENTIALS": "google-credentials-blob-7373",
+    # URL-encoded in a log line (p%40ss%2Fw0rd...): masked in that form too
+    "SIGNING_SECRET": "p@ss/w0rd+conf=7&x-3131",
 }
+#: Wrapped over two log lines (issue 20): the head ends one line, the tail starts the next.
+WRAPPED = ("DISCORD_TOKEN", 35)
 
 #: Passwords inside URL settings (and one in a CI variable pytest-html shows).
 URL_PASSWORDS = {"OLLAMA_HOST": "ollamaUrlPw-3141", "DATABASE_URL": "dbUrlPw-2718"}
@@ -130,6 +135,12 @@ def _plant(bot: DeploymentBuilder, sim, webhook_url: str) -> dict[str, str]:
             lines.append(_log_line("ERROR", "services.leaky", message, now - 600 + n * 10 + repeat))
     for name, value in CONFIGURED.items():
         lines.append(_log_line("WARNING", "config", f"{name} in use: {value}", now - 60))
+    signing = quote(CONFIGURED["SIGNING_SECRET"], safe="")
+    lines.append(_log_line("ERROR", "services.web", f"GET /verify?sig={signing} failed", now - 50))
+    name, cut = WRAPPED
+    wrapped = CONFIGURED[name]
+    lines.append(_log_line("ERROR", "config", f"settings dump: {name}={wrapped[:cut]}", now - 40))
+    lines.append(f"{wrapped[cut:]} (the dump wrapped here)\n")
     lines.append(
         _log_line("ERROR", "services.llm", f"POST {settings['OLLAMA_HOST']}/api/chat failed")
     )
@@ -148,6 +159,10 @@ def _plant(bot: DeploymentBuilder, sim, webhook_url: str) -> dict[str, str]:
     secrets.update({f"{k} password": v for k, v in URL_PASSWORDS.items()})
     secrets["GIT_URL metadata password"] = CI_URL_PASSWORD
     secrets["bot command line token"] = COMMAND_LINE_TOKEN
+    secrets["SIGNING_SECRET url-encoded"] = quote(CONFIGURED["SIGNING_SECRET"], safe="")
+    name, cut = WRAPPED
+    secrets[f"{name} head of a wrapped line"] = CONFIGURED[name][:cut]
+    secrets[f"{name} tail on the next line"] = CONFIGURED[name][cut:]
     return secrets
 
 
@@ -277,6 +292,10 @@ def _everything_written_and_printed(bot, sim, hook, tmp_path: Path, secrets) -> 
     # the surfaces were reached: the error body and the bot's command line are in the report
     latest = (reports / "latest.json").read_bytes()
     assert ECHO_MARKER.encode() in latest and b"main.py --hf ***REDACTED***" in latest
+    # and nothing that is no secret was masked: check ids, titles and guide anchors whole
+    for check in json.loads(latest)["checks"]:
+        named = " ".join(str(check.get(k) or "") for k in ("nodeid", "title", "guide"))
+        assert "REDACTED" not in named, named
     assert b"***REDACTED***" in printed["console"], printed["console"][-2000:]
 
 

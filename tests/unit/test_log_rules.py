@@ -71,6 +71,14 @@ def test_any_debug_record_since_the_start_at_info_warns_with_its_count():
     assert rules.debug_logging("INFO", ".env", analyze(clean.start().chat(20)), T) == []
 
 
+def test_debug_records_before_a_restart_at_info_are_no_evidence():
+    gen = LogGen(start=time.time() - 3000).start(level="DEBUG").heartbeats(80, every=5)
+    gen.start(level="INFO").chat(20, every=20)  # restarted at INFO: 80 of ~130 are old DEBUG
+    analysis = analyze(gen)
+    assert rules.debug_share(analysis) > 0.5 and analysis.debug_since_last_start == 0
+    assert rules.debug_logging("INFO", ".env", analysis, T) == []
+
+
 def test_debug_since_start_counts_the_same_across_batches_and_files():
     gen = LogGen(start=time.time() - 3000).heartbeats(7000, every=0.1).start().heartbeats(3)
     analyzer = Analyzer()

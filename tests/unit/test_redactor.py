@@ -197,6 +197,9 @@ def test_a_secret_is_masked_whole_never_by_a_fragment_in_ordinary_text():
     redact = Redactor([secret])
     title = "LOG_LEVEL is not DEBUG in production (guides/common_issues.md#value-in-production)"
     assert redact(title) == title
+    # a word at a text's edge or a line's start is a word, not the rest of a wrapped key
+    for text in ("production", "production ready", "unique\nproduction", "in production"):
+        assert redact(text) == text
     assert redact(f"key {secret} used") == f"key {MASK} used"
 
 
