@@ -503,50 +503,51 @@ def info_heavy_mix(lines: int, start: float, seed: int = 17, storm: int = 0) -> 
         ("services.llm.ollama", "Chat request to model llama3.2:3b finished: {n} tokens, {t}ms"),
         ("services.voice.tts", "Synthesised {n} characters with kokoro voice af_bella in {t}ms"),
     )
+    # (cumulative share, logger, level, message); {p} is a persona number, {n} and {t} counts
+    kinds = (
+        (
+            0.80,
+            "services.persona.rl.transfer",
+            "INFO",
+            "KnowledgeTransfer initialized: {k} personas, decay={d:.3f}, buffer={n}/{t} "
+            "episodes, lr=0.00{l}, persona_{p} policy synced",
+        ),
+        (0.92, None, "INFO", None),  # one of ``others``
+        (
+            0.95,
+            "discord.gateway",
+            "DEBUG",
+            "Keeping shard ID None websocket alive with sequence {n}; latency {s:.3f} s; last "
+            "ack ok; shard stable since start",
+        ),
+        (
+            0.98,
+            "services.avatar",
+            "WARNING",
+            "Avatar fetch failed for persona_{p}: timeout after {w}s talking to "
+            "cdn.discordapp.com (will retry in 60 s)",
+        ),
+        (
+            1.0,
+            "services.memory.rag",
+            "ERROR",
+            "Re-ranking failed: Cannot run the event loop while another loop is running "
+            "(query {n}, {t}ms spent before the failure)",
+        ),
+    )
     while produced < lines:
         roll = rng.random()
         n, t = rng.randint(1, 4000), rng.randint(3, 9000)
-        if roll < 0.80:
-            gen.line(
-                "services.persona.rl.transfer",
-                "INFO",
-                f"KnowledgeTransfer initialized: {rng.randint(1, 40)} personas, "
-                f"decay={rng.random():.3f}, buffer={n}/{t} episodes, lr=0.00{rng.randint(1, 9)}"
-                f", persona_{rng.randint(1, 15)} policy synced",
-                dt=rng.uniform(0.01, 0.5),
-            )
-        elif roll < 0.92:
+        _, logger, level, text = next(kind for kind in kinds if roll < kind[0])
+        if logger is None:
             logger, text = rng.choice(others)
-            gen.line(
-                logger,
-                "INFO",
-                text.format(n=n, t=t, c=CHANNEL, u=USER) + f" (persona_{rng.randint(1, 15)})",
-                dt=rng.uniform(0.01, 0.5),
-            )
-        elif roll < 0.95:
-            gen.line(
-                "discord.gateway",
-                "DEBUG",
-                f"Keeping shard ID None websocket alive with sequence {n}; latency {t / 1000:.3f}"
-                " s; last ack ok; shard stable since start",
-                dt=rng.uniform(0.01, 0.5),
-            )
-        elif roll < 0.98:
-            gen.line(
-                "services.avatar",
-                "WARNING",
-                f"Avatar fetch failed for persona_{rng.randint(1, 15)}: timeout after "
-                f"{rng.randint(5, 30)}s talking to cdn.discordapp.com (will retry in 60 s)",
-                dt=rng.uniform(0.01, 0.5),
-            )
-        else:
-            gen.line(
-                "services.memory.rag",
-                "ERROR",
-                "Re-ranking failed: Cannot run the event loop while another loop is running "
-                f"(query {n}, {t}ms spent before the failure)",
-                dt=rng.uniform(0.01, 0.5),
-            )
+            text += " (persona_{p})"
+        values = {
+            "n": n, "t": t, "c": CHANNEL, "u": USER, "p": rng.randint(1, 15),
+            "k": rng.randint(1, 40), "d": rng.random(), "l": rng.randint(1, 9),
+            "s": t / 1000, "w": rng.randint(5, 30),
+        }  # fmt: skip
+        gen.line(logger, level, text.format(**values), dt=rng.uniform(0.01, 0.5))
         produced += len(gen.lines)
         yield from gen.lines
         gen.lines.clear()
