@@ -22,12 +22,13 @@ from acore_doctor.saferead import open_regular
 #: Decompressed bytes read from each end of a file: a few thousand lines.
 SAMPLE_BYTES = 1 << 20
 
-#: kind of user content -> what shows it in a line, most telling first
+#: kind of user content -> what shows it in a line, most telling first. Each pattern starts
+#: with literal text, so a search skips through megabytes fast.
 _KINDS: tuple[tuple[str, bytes], ...] = (
     # discord.py's DEBUG payload dumps: message objects with their author (a user object)
-    ("Discord user objects", rb"""["']author["']\s*:\s*\{\s*["']id["']"""),
-    ("Discord user objects", rb"""["']user["']\s*:\s*\{[^{}]{0,200}["']username["']"""),
-    ("Discord message content", rb"""["']t["']\s*:\s*["']MESSAGE_CREATE["']"""),
+    ("Discord user objects", rb"""author["']\s*:\s*\{\s*["']id["']"""),
+    ("Discord user objects", rb"""user["']\s*:\s*\{[^{}]{0,200}["']username["']"""),
+    ("Discord message content", rb"""MESSAGE_CREATE["']"""),
     (
         "conversation text",
         rb" - (?:" + b"|".join(re.escape(p.encode()) for p in CONTENT_PREFIXES) + rb")",
