@@ -399,6 +399,8 @@ class Analyzer:
         progress = self._progress
         for batch in batches:
             done = count
+            if progress is not None and done:
+                progress(done)  # once per batch: a line of progress on a terminal
             count += len(batch)
             # Most lines are DEBUG/INFO records without a marker: match the whole batch in C,
             # then count each run of such lines at once (map and Counter.update loop in C);
