@@ -288,7 +288,17 @@ class PageFile:
                     trusted=True,
                 )
         size = page_size_hint or self._guess_page_size()
-        return Header(size, 0, 0, "utf-8", 0, False, trusted=False)
+        return Header(size, 0, 0, self._guess_encoding(size), 0, False, trusted=False)
+
+    def _guess_encoding(self, size: int) -> str:
+        """The text encoding when the header is gone: the schema's SQL on the first pages
+        says it ("CREATE" in UTF-16 has a NUL beside every letter)."""
+        head = os.pread(self.fd, 16 * size, 0)
+        if b"C\x00R\x00E\x00A\x00T\x00E\x00" in head:
+            return "utf-16-le"
+        if b"\x00C\x00R\x00E\x00A\x00T\x00E" in head:
+            return "utf-16-be"
+        return "utf-8"
 
     def _guess_page_size(self) -> int:
         """The page size under which the most sampled pages look like b-tree pages."""

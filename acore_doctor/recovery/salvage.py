@@ -209,6 +209,16 @@ def schema_of(path: Path) -> list[SchemaEntry]:
         conn.close()
 
 
+def encoding_of(path: Path) -> str | None:
+    """The text encoding of a healthy database, in Python's spelling."""
+    conn = open_readonly(path)
+    try:
+        name = conn.execute("PRAGMA encoding").fetchone()[0].lower()
+    finally:
+        conn.close()
+    return {"utf-8": "utf-8", "utf-16le": "utf-16-le", "utf-16be": "utf-16-be"}.get(name)
+
+
 # -- column profiles (what a record of a table looks like) --------------------------------------
 @dataclass
 class _Column:
@@ -478,7 +488,11 @@ def _finish_schema(conn: sqlite3.Connection, schema: list[SchemaEntry], result: 
 
 
 def _salvage_pages(
-    source: Path, target: Path, hint: list[SchemaEntry] | None, result: Salvage
+    source: Path,
+    target: Path,
+    hint: list[SchemaEntry] | None,
+    result: Salvage,
+    encoding_hint: str | None = None,
 ) -> bool:
     """The page reader's salvage of ``source`` into a new database ``target``."""
     target.unlink(missing_ok=True)
@@ -495,6 +509,8 @@ def _salvage_pages(
             )
         if pages.wal_problem:
             result.problems.append(pages.wal_problem)
+        if not pages.header.trusted and encoding_hint and pages.header.encoding == "utf-8":
+            pages.header.encoding = encoding_hint  # the header is gone: the backup's says
         if not pages.header.trusted:
             result.problems.append(
                 f"file header unreadable; read with page size {pages.header.page_size}"
@@ -617,6 +633,8 @@ def _take_leaf(
     columns = writer.columns[table]
     if clean and any(impossible(columns, c.values) for c in cells):
         clean = False
+    if not clean:
+        cells = _plausible(cells, bounds)
     for cell in cells:
         if writer.add(table, cell) and not clean:
             stats.unclean.add(cell.rowid)
@@ -624,6 +642,21 @@ def _take_leaf(
         stats.covered.append(bounds)
     else:
         stats.suspect.append((*bounds, len(page.cells)))
+
+
+def _plausible(cells: list[Cell], bounds: tuple[int | None, int | None]) -> list[Cell]:
+    """Of a leaf that holds garbage, the cells that can be real: a leaf's cells hold rowids
+    inside the range its parent gave it, in increasing order. Garbage that happens to
+    decode as a record rarely does both."""
+    low, high = bounds
+    kept: list[Cell] = []
+    for cell in cells:
+        if (low is not None and cell.rowid <= low) or (high is not None and cell.rowid > high):
+            continue
+        if kept and cell.rowid <= kept[-1].rowid:
+            continue
+        kept.append(cell)
+    return kept
 
 
 def _walk_sequence(pages: PageFile, root: int, out: dict[str, int], result: Salvage) -> None:
@@ -950,6 +983,7 @@ def salvage_sqlite(
     target: Path,
     use_cli: bool | None = None,
     schema_hint: list[SchemaEntry] | None = None,
+    encoding_hint: str | None = None,
 ) -> Salvage:
     """Salvage ``source`` (never written) into ``target`` (replaced if present).
 
@@ -957,7 +991,7 @@ def salvage_sqlite(
     ``schema_hint`` is the schema of a backup's copy, used when page 1 is unreadable.
     """
     result = Salvage(ok=False, method="page reader")
-    if not _salvage_pages(source, target, schema_hint, result):
+    if not _salvage_pages(source, target, schema_hint, result, encoding_hint):
         target.unlink(missing_ok=True)
         return result
     if not integrity_ok(target):
@@ -1056,6 +1090,14 @@ class Rebuild:
                 f"{self.salvage.lost_and_found} row(s) whose table cannot be told are in table"
                 " lost_and_found"
             )
+        suspect = sum(len(t.unclean) for t in self.salvage.details.values()) - sum(
+            t.replaced for t in self.tables
+        )
+        if suspect > 0:
+            lines.append(
+                f"{suspect} row(s) read from pages holding garbage kept as found"
+                " (no backup copy to check them against)"
+            )
         if self.salvage.stale_rows:
             lines.append(
                 f"{self.salvage.stale_rows} deleted row(s) still on freed or unused pages"
@@ -1085,7 +1127,10 @@ def rebuild_database(
     work.mkdir(parents=True, exist_ok=True)
     salvaged = work / "salvage.db"
     hint = schema_of(backup_copy) if backup_copy else None
-    salvage = salvage_sqlite(damaged, salvaged, use_cli=use_cli, schema_hint=hint)
+    encoding = encoding_of(backup_copy) if backup_copy else None
+    salvage = salvage_sqlite(
+        damaged, salvaged, use_cli=use_cli, schema_hint=hint, encoding_hint=encoding
+    )
     rebuild = Rebuild(ok=False, salvage=salvage, backup_id=backup_id if backup_copy else None)
     try:
         backup_counts = None
