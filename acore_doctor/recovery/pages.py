@@ -444,6 +444,9 @@ class PageFile:
             if self.map[number] not in (UNSEEN, OVERFLOW, DAMAGED):
                 raise Unparsable("overflow chain runs into another page's data")
             data = self.read(number)
+            if not data.strip(b"\x00"):
+                # A wiped page (a real overflow page holds its next pointer or content).
+                raise Unparsable("overflow page is all zeros")
             take = min(remaining, self.header.usable - 4)
             chunks.append(data[4 : 4 + take])
             chain.append(number)
@@ -582,13 +585,16 @@ class PageFile:
         return decoded_cells(page, self.leaf_cell)
 
     def holds_no_rows(self, number: int) -> bool:
-        """A page that cannot have been a b-tree page: all zeros (never written, or wiped),
-        past the end of the file, or shaped like a freelist trunk."""
+        """A page shaped like a freelist trunk: it held no rows."""
         data = self.read(number)
         if not data.strip(b"\x00"):
-            return True
+            return False  # wiped: it may have been anything, a leaf included
         following, count = struct.unpack_from(">II", data, 0)
-        if following <= self.page_count and count <= self.header.usable // 4 - 2:
+        if (
+            (following or count)
+            and following <= self.page_count
+            and count <= self.header.usable // 4 - 2
+        ):
             listed = struct.unpack_from(f">{count}I", data, 8)
             return all(1 < n <= self.page_count for n in listed)
         return False
