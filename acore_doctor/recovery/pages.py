@@ -483,10 +483,16 @@ class PageFile:
 
     # -- walking trees ---------------------------------------------------------------------------
     def walk_table(
-        self, root: int, stats: TreeStats, take: Callable[[Page, list[Cell], bool], None]
+        self,
+        root: int,
+        stats: TreeStats,
+        take: Callable[[Page, list[Cell], bool], None],
+        decode: bool = True,
     ) -> None:
         """Every leaf reachable from ``root`` handed to ``take(page, cells, clean)``; what
-        does not parse lands in ``stats.damaged`` with the rowid range its parent gave it."""
+        does not parse lands in ``stats.damaged`` with the rowid range its parent gave it.
+        ``decode=False`` hands leaves over undecoded (``cells`` empty): the caller reads
+        them (``page.low``/``page.high`` hold the range)."""
         stack: list[tuple[int, int, int | None, int | None]] = [(root, 0, None, None)]
         while stack:
             number, depth, low, high = stack.pop()
@@ -508,6 +514,11 @@ class PageFile:
             if page.kind == TABLE_LEAF:
                 if stats.leaf_depth is None or depth > stats.leaf_depth:
                     stats.leaf_depth = depth
+                if not decode:
+                    stats.leaves += 1
+                    page.low, page.high = low, high
+                    take(page, [], True)
+                    continue
                 cells, clean = self.leaf_cells(page)
                 if any(
                     (low is not None and c.rowid <= low) or (high is not None and c.rowid > high)
@@ -579,6 +590,25 @@ class PageFile:
             stats.interiors += 1
             stats.children += len(children)
             stack.extend((c, depth + 1) for c in children)
+
+    def cell_keys(self, page: Page) -> tuple[list[int], bool]:
+        """The rowids of a table leaf's cells without decoding their records, and whether
+        any cell spills onto overflow pages; raises Unparsable."""
+        data, most = page.data, self.header.usable - 35
+        rowids, spills = [], False
+        try:
+            for offset in page.cells:
+                size, pos = data[offset], offset + 1
+                if size >= 0x80:
+                    size, pos = varint(data, offset)
+                rowid = data[pos]
+                if rowid >= 0x80:
+                    rowid = varint(data, pos)[0]
+                rowids.append(signed64(rowid))
+                spills = spills or size > most
+        except IndexError as exc:
+            raise Unparsable("cell header runs off the page") from exc
+        return rowids, spills
 
     def leaf_cells(self, page: Page) -> tuple[list[Cell], bool]:
         """The cells of a table leaf that decode, and whether all of them did."""

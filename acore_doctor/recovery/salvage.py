@@ -34,6 +34,7 @@ from typing import Any
 from acore_doctor.probes.databases import open_readonly
 from acore_doctor.recovery.backup import table_counts
 from acore_doctor.recovery.common import copy_file_synced
+from acore_doctor.recovery.leafview import BATCH_GROUPS, LeafView
 from acore_doctor.recovery.pages import (
     DAMAGED,
     IN_TREE,
@@ -518,6 +519,7 @@ def _salvage_pages(
         result.problems += pages.mark_freelist()
         schema = _read_schema(pages, hint, result)
         conn = sqlite3.connect(target, isolation_level=None)
+        fast: _FastPath | None = None
         try:
             conn.execute(f"PRAGMA page_size={pages.header.page_size}")
             conn.execute(f"PRAGMA encoding='{_SQLITE_ENCODINGS[pages.header.encoding]}'")
@@ -539,6 +541,7 @@ def _salvage_pages(
             conn.execute("BEGIN")
             tables = _create_schema(conn, schema, result)
             writer = _Writer(conn)
+            fast = _FastPath(pages, writer, target.with_name(target.name + ".leaves"))
             sequence: dict[str, int] = {}
             clustered: list[_Clustered] = []
             for entry in tables:
@@ -562,12 +565,14 @@ def _salvage_pages(
                 stats = result.details[entry.name]
                 if stats.without_rowid:
                     continue
-                _walk_into(pages, entry, stats, writer)
+                _walk_into(pages, entry, stats, writer, fast)
             for entry in schema:
                 if entry.name == "sqlite_sequence" and entry.rootpage > 0:
                     _walk_sequence(pages, entry.rootpage, sequence, result)
+            fast.flush()
             writer.flush()  # rows reached through their tree win over orphans with their rowid
-            _adopt_orphans(pages, writer, result, sequence, clustered)
+            _adopt_orphans(pages, writer, result, sequence, clustered, fast)
+            fast.flush()
             writer.flush()
             for stats in result.details.values():
                 stats.rejected = max(0, writer.sent.get(stats.name, 0) - stats.rows)
@@ -577,6 +582,8 @@ def _salvage_pages(
             conn.execute("COMMIT")
         finally:
             conn.close()
+            if fast is not None:
+                fast.close()
         if pages.header.trusted and not pages.overlay:
             result.missing_pages = max(0, pages.header.page_count - pages.pages_in_file)
         used = pages.count(IN_TREE) + pages.count(OVERFLOW)
@@ -603,13 +610,36 @@ def _salvage_pages(
         return True
 
 
-def _walk_into(pages: PageFile, entry: SchemaEntry, stats: TableSalvage, writer: _Writer) -> None:
+def _walk_into(
+    pages: PageFile,
+    entry: SchemaEntry,
+    stats: TableSalvage,
+    writer: _Writer,
+    fast: _FastPath | None = None,
+) -> None:
     tree = TreeStats(entry.name)
+    bulk = fast is not None and fast.usable(entry.name)
 
     def take(page: Page, cells: list[Cell], clean: bool) -> None:
-        _take_leaf(writer, entry.name, stats, page, cells, clean, (page.low, page.high))
+        bounds = (page.low, page.high)
+        if bulk:
+            assert fast is not None
+            try:
+                _rowids, spills = pages.cell_keys(page)
+            except Unparsable:
+                spills = True
+            if not spills:
+                fast.queue(entry.name, page, bounds)
+                return
+            cells, clean = _read_leaf(pages, page, bounds)
+            tree.clean_leaves -= not clean
+        _take_leaf(writer, entry.name, stats, page, cells, clean, bounds)
 
-    pages.walk_table(entry.rootpage, tree, take)
+    if bulk:
+        tree.clean_leaves = 0
+    pages.walk_table(entry.rootpage, tree, take, decode=not bulk)
+    if bulk:
+        tree.clean_leaves += tree.leaves
     stats.leaves += tree.leaves
     stats.clean_leaves += tree.clean_leaves
     stats.leaf_depth = tree.leaf_depth
@@ -642,6 +672,160 @@ def _take_leaf(
         stats.covered.append(bounds)
     else:
         stats.suspect.append((*bounds, len(page.cells)))
+
+
+def _read_leaf(
+    pages: PageFile, page: Page, bounds: tuple[int | None, int | None]
+) -> tuple[list[Cell], bool]:
+    """A leaf's cells decoded in Python, clean only if all decode inside its range."""
+    cells, clean = pages.leaf_cells(page)
+    low, high = bounds
+    if any(
+        (low is not None and c.rowid <= low) or (high is not None and c.rowid > high) for c in cells
+    ):
+        clean = False
+    return cells, clean
+
+
+class _Slow(Exception):
+    """A group of leaves SQLite should not read: the page reader reads them instead."""
+
+
+class _FastPath:
+    """Leaves whose cells do not spill, read by SQLite's decoder (:mod:`leafview`) in
+    groups; a group SQLite finds malformed, or whose values fail the type checks, is read
+    by the page reader instead, leaf by leaf."""
+
+    def __init__(self, pages: PageFile, writer: _Writer, scratch: Path) -> None:
+        header = pages.header
+        self.pages, self.writer = pages, writer
+        self.view = LeafView(scratch, header.page_size, header.reserved, header.encoding)
+        self.pending: dict[str, list[tuple[int, bytes, tuple[int | None, int | None], int]]] = {}
+        self.groups: list[
+            tuple[str, str, list[tuple[int, tuple[int | None, int | None], int]]]
+        ] = []
+        self.sql: dict[str, tuple[str, str, str]] = {}
+
+    def close(self) -> None:
+        self.view.close()
+
+    def usable(self, table: str) -> bool:
+        return self.writer.fast.get(table) is not None
+
+    def queue(self, table: str, page: Page, bounds: tuple[int | None, int | None]) -> None:
+        group = self.pending.setdefault(table, [])
+        group.append((page.number, page.data, bounds, len(page.cells)))
+        if len(group) >= self.view.group_size:
+            self._close_group(table)
+
+    def flush(self) -> None:
+        for table in list(self.pending):
+            self._close_group(table)
+        self._read()
+
+    def _statements(self, table: str) -> tuple[str, str, str]:
+        """(columns of the reading table, the type check, the column list to copy)."""
+        if table not in self.sql:
+            conn = self.writer.conn
+            info = conn.execute(f"PRAGMA table_xinfo({_quote(table)})").fetchall()
+            columns = self.writer.columns[table]
+            defs, bad, copy = [], ["0"], []
+            for (_cid, name, declared, _nn, default, _pk, _hidden), column in zip(
+                info, columns, strict=False
+            ):
+                text = f"{_quote(name)} {declared or ''}"
+                if column.rowid_alias:
+                    text += " PRIMARY KEY"
+                else:
+                    copy.append(_quote(name))
+                if default is not None:
+                    text += f" DEFAULT ({default})"
+                defs.append(text)
+                quoted = _quote(name)
+                if column.rowid_alias:
+                    continue
+                if column.affinity == "TEXT":
+                    bad.append(f"(typeof({quoted}) IN ('integer', 'real'))")
+                elif column.affinity in ("INTEGER", "REAL", "NUMERIC"):
+                    bad.append(
+                        f"(typeof({quoted}) = 'text' AND length({quoted}) <= 15"
+                        f" AND {quoted} GLOB '*[0-9]*' AND NOT {quoted} GLOB '*[^0-9.eE+-]*')"
+                    )
+            self.sql[table] = (", ".join(defs), " + ".join(bad), ", ".join(copy))
+        return self.sql[table]
+
+    def _close_group(self, table: str) -> None:
+        group = self.pending.pop(table, [])
+        if not group:
+            return
+        name = self.view.add_group([g[1] for g in group], self._statements(table)[0])
+        self.groups.append((table, name, [(n, b, c) for n, _d, b, c in group]))
+        if len(self.groups) >= BATCH_GROUPS:
+            self._read()
+
+    def _read(self) -> None:
+        if not self.groups:
+            return
+        conn = self.writer.conn
+        self.view.finish()
+        self.writer.flush()  # rows handed over earlier go in first
+        conn.execute("COMMIT")
+        try:
+            conn.execute("ATTACH DATABASE ? AS acore_leaves", (str(self.view.path),))
+        except sqlite3.Error:
+            attached = False
+        else:
+            attached = True
+        conn.execute("BEGIN")
+        try:
+            for table, name, leaves in self.groups:
+                if attached:
+                    try:
+                        self._read_group(table, name, leaves)
+                        continue
+                    except (sqlite3.DatabaseError, _Slow):
+                        pass
+                self._read_slowly(table, leaves)
+            self.writer.flush()
+        finally:
+            conn.execute("COMMIT")
+            if attached:
+                conn.execute("DETACH DATABASE acore_leaves")
+            conn.execute("BEGIN")
+            self.groups.clear()
+            self.view.reset()
+
+    def _read_group(
+        self, table: str, name: str, leaves: list[tuple[int, tuple[int | None, int | None], int]]
+    ) -> None:
+        conn = self.writer.conn
+        _defs, bad, copy = self._statements(table)
+        source = f"acore_leaves.{name}"
+        count, flagged = conn.execute(f"SELECT count(*), sum({bad}) FROM {source}").fetchone()
+        if count != sum(c for _n, _b, c in leaves) or flagged:
+            raise _Slow
+        columns = f"rowid{', ' + copy if copy else ''}"
+        before = conn.total_changes
+        conn.execute(
+            f"INSERT OR IGNORE INTO main.{_quote(table)}({columns}) SELECT {columns} FROM {source}"
+        )
+        stats = self.writer.stats[table]
+        stats.rows += conn.total_changes - before
+        self.writer.sent[table] += count
+        stats.covered.extend(bounds for _n, bounds, _c in leaves)
+
+    def _read_slowly(
+        self, table: str, leaves: list[tuple[int, tuple[int | None, int | None], int]]
+    ) -> None:
+        stats = self.writer.stats[table]
+        for number, bounds, _cells in leaves:
+            try:
+                page = self.pages.btree_page(number)
+            except Unparsable:
+                continue
+            cells, clean = _read_leaf(self.pages, page, bounds)
+            stats.clean_leaves -= not clean
+            _take_leaf(self.writer, table, stats, page, cells, clean, bounds)
 
 
 def _plausible(cells: list[Cell], bounds: tuple[int | None, int | None]) -> list[Cell]:
@@ -680,6 +864,7 @@ def _adopt_orphans(
     result: Salvage,
     sequence: dict[str, int],
     clustered: list[_Clustered],
+    fast: _FastPath | None = None,
 ) -> None:
     """Table leaves no tree reached (their parent or root was destroyed) go to the table
     whose columns every record on the page fits, best; a tie is not guessed. Index pages
@@ -702,6 +887,8 @@ def _adopt_orphans(
             continue
         if page.kind != TABLE_LEAF:
             continue  # an orphan interior or index page: its leaves are found on their own
+        if fast is not None and _orphan_to_sqlite(pages, page, writer, fast, open_ranges, memo):
+            continue
         cells, clean = pages.leaf_cells(page)
         if not cells:
             continue
@@ -738,6 +925,50 @@ def _adopt_orphans(
         stats.clean_leaves += clean
         rowids = [c.rowid for c in inside]
         _take_leaf(writer, table, stats, page, inside, clean, (min(rowids) - 1, max(rowids)))
+
+
+def _orphan_to_sqlite(
+    pages: PageFile,
+    page: Page,
+    writer: _Writer,
+    fast: _FastPath,
+    open_ranges: dict[str, list[tuple[int, int]]],
+    memo: dict[tuple[str, tuple[type, ...]], int],
+) -> bool:
+    """The common orphan, handed to SQLite's decoder: no cell spills, a sample of its
+    records (first, middle, last) fits one table best, and all its rowids fall in one of
+    that table's damaged ranges. False: the page reader decides cell by cell."""
+    try:
+        rowids, spills = pages.cell_keys(page)
+        if spills or not rowids:
+            return False
+        picks = sorted({0, len(page.cells) // 2, len(page.cells) - 1})
+        sample = [pages.leaf_cell(page, page.cells[i]) for i in picks]
+    except Unparsable:
+        return False
+    if any(_schema_cell(c) is not None for c in sample) or any(
+        len(c.values) == 2 and isinstance(c.values[0], str) for c in sample
+    ):
+        return False  # schema or sqlite_sequence records: the careful path
+    low, high = min(rowids), max(rowids)
+    scores = []
+    for name, columns in writer.columns.items():
+        fits = [_fits_cached(name, columns, c.values, memo) for c in sample]
+        inside = any(a < low and high <= b for a, b in open_ranges[name])
+        if min(fits) >= 0 and inside:
+            scores.append((sum(fits), name))
+    scores.sort(reverse=True)
+    if not scores or (len(scores) > 1 and scores[0][0] == scores[1][0]):
+        return False
+    table = scores[0][1]
+    if not fast.usable(table):
+        return False
+    stats = writer.stats[table]
+    stats.orphan_leaves += 1
+    stats.leaves += 1
+    stats.clean_leaves += 1
+    fast.queue(table, page, (low - 1, high))
+    return True
 
 
 class _LostAndFound:
