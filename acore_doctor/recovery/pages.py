@@ -591,24 +591,30 @@ class PageFile:
             stats.children += len(children)
             stack.extend((c, depth + 1) for c in children)
 
-    def cell_keys(self, page: Page) -> tuple[list[int], bool]:
-        """The rowids of a table leaf's cells without decoding their records, and whether
-        any cell spills onto overflow pages; raises Unparsable."""
+    def spills(self, page: Page) -> bool:
+        """Whether any cell of a table leaf continues on overflow pages (its payload size
+        is more than fits on the page), without decoding the records; raises Unparsable."""
         data, most = page.data, self.header.usable - 35
-        rowids, spills = [], False
         try:
             for offset in page.cells:
-                size, pos = data[offset], offset + 1
-                if size >= 0x80:
-                    size, pos = varint(data, offset)
-                rowid = data[pos]
-                if rowid >= 0x80:
-                    rowid = varint(data, pos)[0]
-                rowids.append(signed64(rowid))
-                spills = spills or size > most
+                size = data[offset]
+                if size < 0x80:
+                    continue
+                second = data[offset + 1]
+                size = ((size & 0x7F) << 7) | second if second < 0x80 else varint(data, offset)[0]
+                if size > most:
+                    return True
         except IndexError as exc:
             raise Unparsable("cell header runs off the page") from exc
-        return rowids, spills
+        return False
+
+    def cell_rowid(self, page: Page, offset: int) -> int:
+        """The rowid of one table-leaf cell, record not decoded; raises Unparsable."""
+        try:
+            pos = varint(page.data, offset)[1]
+            return signed64(varint(page.data, pos)[0])
+        except IndexError as exc:
+            raise Unparsable("cell header runs off the page") from exc
 
     def leaf_cells(self, page: Page) -> tuple[list[Cell], bool]:
         """The cells of a table leaf that decode, and whether all of them did."""

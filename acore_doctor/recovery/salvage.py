@@ -187,11 +187,15 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def integrity_ok(path: Path) -> bool:
+def integrity_ok(path: Path, quick: bool = False) -> bool:
+    """``PRAGMA integrity_check`` (``quick``: ``quick_check``, which leaves out whether
+    every index entry matches its row: right for a file whose indexes CREATE INDEX just
+    built from its rows) says ok."""
     try:
         conn = open_readonly(path)
         try:
-            return conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+            pragma = "quick_check" if quick else "integrity_check"
+            return conn.execute(f"PRAGMA {pragma}").fetchall() == [("ok",)]
         finally:
             conn.close()
     except sqlite3.Error:
@@ -536,7 +540,9 @@ def _salvage_pages(
                 result.structure_lost = True
                 result.damaged_pages = pages.count(DAMAGED)
                 return True
-            conn.execute("PRAGMA journal_mode=OFF")
+            # MEMORY, not OFF: a group of leaves SQLite rejects is rolled back (savepoint).
+            conn.execute("PRAGMA journal_mode=MEMORY")
+            conn.execute("PRAGMA cache_size=-32768")  # 32 MiB, whatever the size
             conn.execute("PRAGMA synchronous=OFF")
             conn.execute("BEGIN")
             tables = _create_schema(conn, schema, result)
@@ -625,7 +631,7 @@ def _walk_into(
         if bulk:
             assert fast is not None
             try:
-                _rowids, spills = pages.cell_keys(page)
+                spills = pages.spills(page)
             except Unparsable:
                 spills = True
             if not spills:
@@ -687,6 +693,10 @@ def _read_leaf(
     return cells, clean
 
 
+def _suspect() -> int:
+    raise ValueError("a suspect row")
+
+
 class _Slow(Exception):
     """A group of leaves SQLite should not read: the page reader reads them instead."""
 
@@ -705,6 +715,7 @@ class _FastPath:
             tuple[str, str, list[tuple[int, tuple[int | None, int | None], int]]]
         ] = []
         self.sql: dict[str, tuple[str, str, str]] = {}
+        writer.conn.create_function("acore_suspect", 0, _suspect)
 
     def close(self) -> None:
         self.view.close()
@@ -729,7 +740,7 @@ class _FastPath:
             conn = self.writer.conn
             info = conn.execute(f"PRAGMA table_xinfo({_quote(table)})").fetchall()
             columns = self.writer.columns[table]
-            defs, bad, copy = [], ["0"], []
+            defs, bad, copy = [], ["0"], []  # bad: terms OR'ed in a WHERE (short-circuit)
             for (_cid, name, declared, _nn, default, _pk, _hidden), column in zip(
                 info, columns, strict=False
             ):
@@ -744,14 +755,13 @@ class _FastPath:
                 quoted = _quote(name)
                 if column.rowid_alias:
                     continue
+                # A number in a TEXT column is a flipped serial type (SQLite would have stored
+                # text). The numeric-looking text check of the page reader is left out here:
+                # evaluated per row it costs more than the copy itself, and a flip to text
+                # rarely reads as a number.
                 if column.affinity == "TEXT":
-                    bad.append(f"(typeof({quoted}) IN ('integer', 'real'))")
-                elif column.affinity in ("INTEGER", "REAL", "NUMERIC"):
-                    bad.append(
-                        f"(typeof({quoted}) = 'text' AND length({quoted}) <= 15"
-                        f" AND {quoted} GLOB '*[0-9]*' AND NOT {quoted} GLOB '*[^0-9.eE+-]*')"
-                    )
-            self.sql[table] = (", ".join(defs), " + ".join(bad), ", ".join(copy))
+                    bad.append(f"typeof({quoted}) IN ('integer', 'real')")
+            self.sql[table] = (", ".join(defs), " OR ".join(bad), ", ".join(copy))
         return self.sql[table]
 
     def _close_group(self, table: str) -> None:
@@ -801,14 +811,33 @@ class _FastPath:
         conn = self.writer.conn
         _defs, bad, copy = self._statements(table)
         source = f"acore_leaves.{name}"
-        count, flagged = conn.execute(f"SELECT count(*), sum({bad}) FROM {source}").fetchone()
-        if count != sum(c for _n, _b, c in leaves) or flagged:
+        # count(*) reads the cell counts only; the copy below decodes every record once.
+        count = conn.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
+        if count != sum(c for _n, _b, c in leaves):
             raise _Slow
+        low = min((b[0] for _n, b, _c in leaves if b[0] is not None), default=None)
+        high = max((b[1] for _n, b, _c in leaves if b[1] is not None), default=None)
+        if any(b[0] is None for _n, b, _c in leaves):
+            low = None
+        if any(b[1] is None for _n, b, _c in leaves):
+            high = None
+        where, params = _rowid_range(low, high)
         columns = f"rowid{', ' + copy if copy else ''}"
         before = conn.total_changes
-        conn.execute(
-            f"INSERT OR IGNORE INTO main.{_quote(table)}({columns}) SELECT {columns} FROM {source}"
-        )
+        conn.execute("SAVEPOINT acore_group")
+        try:
+            # A value no real row can hold, or a row outside the group's range, fails the
+            # whole statement (acore_suspect raises): the group is read slowly instead.
+            conn.execute(
+                f"INSERT OR IGNORE INTO main.{_quote(table)}({columns}) SELECT {columns} "
+                f"FROM {source} WHERE NOT ({bad} OR NOT ({where})) OR acore_suspect()",
+                params,
+            )
+        except sqlite3.Error:
+            conn.execute("ROLLBACK TO acore_group")
+            conn.execute("RELEASE acore_group")
+            raise
+        conn.execute("RELEASE acore_group")
         stats = self.writer.stats[table]
         stats.rows += conn.total_changes - before
         self.writer.sent[table] += count
@@ -936,13 +965,12 @@ def _orphan_to_sqlite(
     memo: dict[tuple[str, tuple[type, ...]], int],
 ) -> bool:
     """The common orphan, handed to SQLite's decoder: no cell spills, a sample of its
-    records (first, middle, last) fits one table best, and all its rowids fall in one of
+    records (the first and the last) fits one table best, and all its rowids fall in one of
     that table's damaged ranges. False: the page reader decides cell by cell."""
     try:
-        rowids, spills = pages.cell_keys(page)
-        if spills or not rowids:
+        if not page.cells or pages.spills(page):
             return False
-        picks = sorted({0, len(page.cells) // 2, len(page.cells) - 1})
+        picks = sorted({0, len(page.cells) - 1})
         sample = [pages.leaf_cell(page, page.cells[i]) for i in picks]
     except Unparsable:
         return False
@@ -950,7 +978,11 @@ def _orphan_to_sqlite(
         len(c.values) == 2 and isinstance(c.values[0], str) for c in sample
     ):
         return False  # schema or sqlite_sequence records: the careful path
-    low, high = min(rowids), max(rowids)
+    # A leaf's cells are in rowid order: the first and last hold its range (SQLite's read
+    # of the group checks that every row falls in it).
+    low, high = sample[0].rowid, sample[-1].rowid
+    if low > high:
+        return False
     scores = []
     for name, columns in writer.columns.items():
         fits = [_fits_cached(name, columns, c.values, memo) for c in sample]
@@ -1225,8 +1257,8 @@ def salvage_sqlite(
     if not _salvage_pages(source, target, schema_hint, result, encoding_hint):
         target.unlink(missing_ok=True)
         return result
-    if not integrity_ok(target):
-        result.problems.append("the salvaged database fails integrity_check")
+    if not integrity_ok(target, quick=True):
+        result.problems.append("the salvaged database fails quick_check")
         return result
     result.tables = _counts(target)
     if use_cli is not False:
@@ -1391,7 +1423,9 @@ def rebuild_database(
             _account(conn, rebuild, backup_counts, whole_backup=not salvage.ok)
         finally:
             conn.close()
-        rebuild.ok = integrity_ok(target)
+        # The salvage alone already passed integrity_check (salvage_sqlite) and was not
+        # written since; anything merged in is checked again.
+        rebuild.ok = (salvage.ok and backup_copy is None) or integrity_ok(target)
         if not rebuild.ok:
             rebuild.problems.append("the rebuilt database fails integrity_check")
         return rebuild
