@@ -357,9 +357,8 @@ class PageFile:
         if end > usable or (count and content < end) or content > usable:
             raise Unparsable("cell pointer array does not fit")
         cells = list(struct.unpack_from(f">{count}H", data, pointers))
-        for offset in cells:
-            if offset < end or offset >= usable:
-                raise Unparsable("cell pointer outside the page")
+        if cells and (min(cells) < end or max(cells) >= usable):
+            raise Unparsable("cell pointer outside the page")
         right = struct.unpack_from(">I", data, base + 8)[0] if interior else 0
         if interior and right < 2:
             raise Unparsable("right child is not a page")
@@ -595,8 +594,18 @@ class PageFile:
         """Whether any cell of a table leaf continues on overflow pages (its payload size
         is more than fits on the page), without decoding the records; raises Unparsable."""
         data, most = page.data, self.header.usable - 35
+        offsets = page.cells
+        if most < 16384:
+            # A payload over ``most`` bytes has a size varint of two bytes whose first one is
+            # at least this, or of three or more: the other cells need no closer look.
+            cut = 0x80 | (most >> 7)
+            offsets = [
+                o
+                for o in offsets
+                if data[o] >= cut or (data[o] & 0x80 and o + 1 < len(data) and data[o + 1] & 0x80)
+            ]
         try:
-            for offset in page.cells:
+            for offset in offsets:
                 size = data[offset]
                 if size < 0x80:
                     continue

@@ -540,7 +540,7 @@ def _salvage_pages(
                 result.structure_lost = True
                 result.damaged_pages = pages.count(DAMAGED)
                 return True
-            # MEMORY, not OFF: a group of leaves SQLite rejects is rolled back (savepoint).
+            # MEMORY, not OFF: a batch of leaves SQLite rejects is rolled back.
             conn.execute("PRAGMA journal_mode=MEMORY")
             conn.execute("PRAGMA cache_size=-32768")  # 32 MiB, whatever the size
             conn.execute("PRAGMA synchronous=OFF")
@@ -774,40 +774,73 @@ class _FastPath:
             self._read()
 
     def _read(self) -> None:
+        """Read the queued groups through SQLite in one transaction. A group SQLite finds
+        malformed rolls the whole batch back (a corrupt page may leave the read in error),
+        and the batch is read again without it; such groups, and those whose rows fail the
+        checks, are read by the page reader. Counts are taken only once committed."""
         if not self.groups:
             return
         conn = self.writer.conn
         self.view.finish()
         self.writer.flush()  # rows handed over earlier go in first
         conn.execute("COMMIT")
+        slow: set[int] = set()
         try:
-            conn.execute("ATTACH DATABASE ? AS acore_leaves", (str(self.view.path),))
-        except sqlite3.Error:
-            attached = False
-        else:
-            attached = True
-        conn.execute("BEGIN")
-        try:
-            for table, name, leaves in self.groups:
-                if attached:
-                    try:
-                        self._read_group(table, name, leaves)
+            while True:
+                try:
+                    conn.execute("ATTACH DATABASE ? AS acore_leaves", (str(self.view.path),))
+                except sqlite3.Error:
+                    slow = set(range(len(self.groups)))
+                    break
+                done: list[tuple[int, int, int]] = []
+                failed: int | None = None
+                conn.execute("BEGIN")
+                for i, (table, name, leaves) in enumerate(self.groups):
+                    if i in slow:
                         continue
-                    except (sqlite3.DatabaseError, _Slow):
-                        pass
+                    try:
+                        done.append((i, *self._read_group(table, name, leaves)))
+                    except _Slow:
+                        slow.add(i)
+                    except sqlite3.DatabaseError:
+                        failed = i
+                        break
+                if failed is None:
+                    try:
+                        conn.execute("COMMIT")
+                    except sqlite3.DatabaseError:
+                        failed = -1
+                if failed is not None:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    conn.execute("DETACH DATABASE acore_leaves")
+                    if failed < 0:  # which group, SQLite does not say: all slowly
+                        slow = set(range(len(self.groups)))
+                        break
+                    slow.add(failed)
+                    continue
+                conn.execute("DETACH DATABASE acore_leaves")
+                for i, count, inserted in done:
+                    table, _name, leaves = self.groups[i]
+                    self.writer.stats[table].rows += inserted
+                    self.writer.sent[table] += count
+                    self.writer.stats[table].covered.extend(b for _n, b, _c in leaves)
+                break
+            conn.execute("BEGIN")
+            for i in sorted(slow):
+                table, _name, leaves = self.groups[i]
                 self._read_slowly(table, leaves)
             self.writer.flush()
         finally:
-            conn.execute("COMMIT")
-            if attached:
-                conn.execute("DETACH DATABASE acore_leaves")
-            conn.execute("BEGIN")
             self.groups.clear()
             self.view.reset()
 
     def _read_group(
         self, table: str, name: str, leaves: list[tuple[int, tuple[int | None, int | None], int]]
-    ) -> None:
+    ) -> tuple[int, int]:
+        """(rows read, rows inserted) of one group; raises _Slow when it must be read by the
+        page reader (its statement undone), sqlite3.DatabaseError when SQLite finds it
+        malformed."""
         conn = self.writer.conn
         _defs, bad, copy = self._statements(table)
         source = f"acore_leaves.{name}"
@@ -824,24 +857,19 @@ class _FastPath:
         where, params = _rowid_range(low, high)
         columns = f"rowid{', ' + copy if copy else ''}"
         before = conn.total_changes
-        conn.execute("SAVEPOINT acore_group")
         try:
             # A value no real row can hold, or a row outside the group's range, fails the
-            # whole statement (acore_suspect raises): the group is read slowly instead.
+            # statement (acore_suspect raises; SQLite undoes the statement).
             conn.execute(
                 f"INSERT OR IGNORE INTO main.{_quote(table)}({columns}) SELECT {columns} "
                 f"FROM {source} WHERE NOT ({bad} OR NOT ({where})) OR acore_suspect()",
                 params,
             )
-        except sqlite3.Error:
-            conn.execute("ROLLBACK TO acore_group")
-            conn.execute("RELEASE acore_group")
+        except sqlite3.OperationalError as exc:
+            if "user-defined function raised exception" in str(exc):
+                raise _Slow from exc
             raise
-        conn.execute("RELEASE acore_group")
-        stats = self.writer.stats[table]
-        stats.rows += conn.total_changes - before
-        self.writer.sent[table] += count
-        stats.covered.extend(bounds for _n, bounds, _c in leaves)
+        return count, conn.total_changes - before
 
     def _read_slowly(
         self, table: str, leaves: list[tuple[int, tuple[int | None, int | None], int]]
@@ -964,14 +992,14 @@ def _orphan_to_sqlite(
     open_ranges: dict[str, list[tuple[int, int]]],
     memo: dict[tuple[str, tuple[type, ...]], int],
 ) -> bool:
-    """The common orphan, handed to SQLite's decoder: no cell spills, a sample of its
-    records (the first and the last) fits one table best, and all its rowids fall in one of
+    """The common orphan, handed to SQLite's decoder: no cell spills, its first record
+    fits one table best, and all its rowids fall in one of
     that table's damaged ranges. False: the page reader decides cell by cell."""
     try:
         if not page.cells or pages.spills(page):
             return False
-        picks = sorted({0, len(page.cells) - 1})
-        sample = [pages.leaf_cell(page, page.cells[i]) for i in picks]
+        sample = [pages.leaf_cell(page, page.cells[0])]
+        last = pages.cell_rowid(page, page.cells[-1])
     except Unparsable:
         return False
     if any(_schema_cell(c) is not None for c in sample) or any(
@@ -979,8 +1007,8 @@ def _orphan_to_sqlite(
     ):
         return False  # schema or sqlite_sequence records: the careful path
     # A leaf's cells are in rowid order: the first and last hold its range (SQLite's read
-    # of the group checks that every row falls in it).
-    low, high = sample[0].rowid, sample[-1].rowid
+    # of the group checks that every row falls in it, and the types of every value).
+    low, high = sample[0].rowid, last
     if low > high:
         return False
     scores = []
