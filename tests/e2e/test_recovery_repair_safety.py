@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -75,16 +76,14 @@ def damaged_db_with_wal_only_rows(root: Path) -> int:
     db.with_name(db.name + "-shm").unlink(missing_ok=True)
     db.with_name("snap.db").rename(db)
     db.with_name("snap.db-wal").rename(db.with_name(db.name + "-wal"))
+    # The index's root in the database file (the WAL holds newer copies of other pages).
+    conn = sqlite3.connect(f"file:{db}?mode=ro&immutable=1", uri=True)
+    index_root = conn.execute("SELECT rootpage FROM sqlite_schema WHERE name='notes_body'")
+    page = index_root.fetchone()[0]
+    conn.close()
     with PageFile(db) as pages:
-        untouched_by_wal = 0
-        conn = sqlite3.connect(f"file:{db}?mode=ro&immutable=1", uri=True)
-        index_root = conn.execute(
-            "SELECT rootpage FROM sqlite_schema WHERE name='notes_body'"
-        ).fetchone()[0]
-        conn.close()
-        untouched_by_wal = index_root
         size = pages.header.page_size
-    destroy(db, untouched_by_wal, size)
+    destroy(db, page, size)
     return 1200
 
 
@@ -185,3 +184,43 @@ def test_a_full_or_read_only_disk_is_exit_2_with_the_cause_and_nothing_changed(
         assert not list(root.rglob("*.partial"))
     finally:
         subprocess.run(["umount", str(mount)], check=False)
+
+
+def hostile_wal(db: Path, page_size: int) -> None:
+    """A -wal whose one valid commit frame claims the database has 2^31 pages."""
+    from acore_doctor.recovery.pages import _wal_checksum
+
+    header = struct.pack(">IIIIII", 0x377F0682, 3007000, page_size, 0, 11, 22)
+    sums = _wal_checksum(header, "<", (0, 0))
+    header += struct.pack(">II", *sums)
+    frame = struct.pack(">IIII", 2**31 - 1, 2**31, 11, 22)
+    body = bytes(page_size)
+    sums = _wal_checksum(frame[:8], "<", sums)
+    sums = _wal_checksum(body, "<", sums)
+    db.with_name(db.name + "-wal").write_bytes(header + frame + struct.pack(">II", *sums) + body)
+
+
+def test_a_hostile_wal_claiming_2_31_pages_does_not_blow_up_a_repair(
+    bot: DeploymentBuilder,
+) -> None:
+    """Under a 1 GB address-space limit: a repair that believed the WAL would allocate
+    2 GB for its page map and die (exit 3); bounded, it repairs."""
+    healthy(bot)
+    damaged_store(bot.root, rows=3000)
+    hostile_wal(bot.root / DB, 4096)
+    command = " ".join(
+        [sys.executable, "-m", "acore_doctor.cli", "repair", "--apply", "--no-sqlite-cli"]
+        + [f"--bot-dir={bot.root}"]
+    )
+    proc = subprocess.run(
+        ["bash", "-c", f"ulimit -v 1000000 && exec {command}"],
+        cwd=SUITE_ROOT,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode in (0, 1), proc.stdout + proc.stderr
+    conn = sqlite3.connect(bot.root / DB)
+    assert conn.execute("SELECT count(*) FROM notes").fetchone()[0] == 3000
+    conn.close()
