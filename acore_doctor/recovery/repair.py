@@ -449,6 +449,18 @@ def _apply_one(
         detail, outcome = str(exc), "failed"
     except OSError as exc:
         detail, outcome = os_failure(exc, path), "failed"
+    except Exception as exc:
+        # Our own bug: the audit record is still closed before it surfaces.
+        audit.append(
+            **base,
+            before_sha256=before,
+            after_sha256=sha256_or_none(path) if path.is_file() else None,
+            quarantined_to=None,
+            source=action.source,
+            outcome="failed",
+            detail=f"internal error: {type(exc).__name__}: {exc}",
+        )
+        raise
     return audit.append(
         **base,
         before_sha256=before,
@@ -617,6 +629,9 @@ def _repair_database(
         rebuilt.unlink(missing_ok=True)
         cause = os_failure(exc, path) if isinstance(exc, OSError) else f"SQLite: {exc}"
         raise _RepairFailed(f"could not rebuild ({cause}); original left in place") from exc
+    except BaseException:
+        rebuilt.unlink(missing_ok=True)
+        raise
     finally:
         remove_tree(work)
     crash_point("repair:sqlite:salvaged")

@@ -1240,6 +1240,8 @@ def _try_cli(source: Path, target: Path, result: Salvage) -> None:
             attempt.replace(target)
             result.method = "sqlite3 .recover"
             result.tables = theirs
+            # .recover keeps rows it cannot place (freed pages included) in lost_and_found.
+            result.lost_and_found = max(result.lost_and_found, theirs.get("lost_and_found", 0))
         else:
             result.problems.append(".recover found fewer rows than the page reader; not used")
     finally:

@@ -19,7 +19,7 @@ from acore_doctor.recovery.pages import PageFile
 from acore_doctor.recovery.repair import apply_repair
 from tests.support.builder import DeploymentBuilder, tree_digest
 from tests.support.damage import destroy
-from tests.support.recovery import audit_is_complete, config_of, healthy
+from tests.support.recovery import audit_is_complete, config_of, healthy, repair_cli
 from tests.support.runs import SUITE_ROOT, clean_env
 
 DB = "data/conversations.db"
@@ -129,17 +129,6 @@ def mount_tmpfs(where: Path, size: str) -> None:
     )
     if proc.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here (needs root): {proc.stderr.strip()}")
-
-
-def repair_cli(root: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "acore_doctor.cli", "repair", "--apply", "--no-sqlite-cli"]
-        + [f"--bot-dir={root}"],
-        cwd=SUITE_ROOT,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-    )
 
 
 def damaged_store(root: Path, rows: int) -> None:

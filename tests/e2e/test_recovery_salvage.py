@@ -6,8 +6,6 @@ from __future__ import annotations
 import random
 import shutil
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,22 +21,12 @@ from tests.support.damage import (
     rows_of,
     tree_of,
 )
-from tests.support.recovery import config_of, healthy
-from tests.support.runs import SUITE_ROOT, clean_env
+from tests.support.recovery import config_of, healthy, repair_cli
 
 DB = "data/conversations.db"
 
 
 # -- exit codes, through the CLI ------------------------------------------------------------------
-def repair_cli(root: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "acore_doctor.cli", "repair", "--apply", "--no-sqlite-cli"]
-        + [f"--bot-dir={root}"],
-        cwd=SUITE_ROOT,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-    )
 
 
 def test_issue_scenario_backup_then_100_rows_then_2k_at_4096_keeps_everything(
