@@ -149,7 +149,11 @@ def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) 
     """A whole-suite health run starts its network probe child here, before the plugins are
     configured and the checks collected: the child imports aiohttp and builds its TLS
     contexts meanwhile, on the other core. The command line as pytest will read it decides
-    (ini addopts included); service_fixtures' configure confirms or stops the child."""
+    (ini addopts included); service_fixtures' configure confirms or stops the child.
+
+    First, a health run started outside the checkout collects our checks wherever they are
+    installed (:func:`_point_at_our_checks`)."""
+    _point_at_our_checks(early_config, args)
     args = [str(arg) for arg in args]
     if not _early_probes_wanted(args) or not _command_line_asks_for_health_run(
         args, early_config.invocation_params.dir
@@ -159,6 +163,56 @@ def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) 
 
     with contextlib.suppress(OSError):  # no child process here: the probes run in-process
         early_config.stash[PROBE_CHILD] = ProbeChild()
+
+
+def _point_at_our_checks(early_config: pytest.Config, args: list[str]) -> None:
+    """A health run outside the checkout (an installed copy, or the checkout's plugin run from
+    another directory) collects our checks, not the working directory: without test paths
+    (and no ``testpaths`` nor check folders of the working directory's own) the installed ``health_tests/`` and ``recovery_tests/`` are added to the command line, and
+    a path such as ``health_tests/test_config.py::test_x`` that is not in the working
+    directory is taken from the suite. Called before pytest loads the initial conftests (so
+    none comes from the working directory) and parses the paths; node ids stay those of a
+    checkout run (``health_tests/...``) because the root directory becomes the suite's."""
+    namespace = early_config.known_args_namespace
+    if getattr(namespace, "help", False) or getattr(namespace, "version", False):
+        return
+    try:
+        root = suite_root().resolve()
+    except FileNotFoundError:
+        return
+    invocation = early_config.invocation_params.dir
+    paths = [str(p) for p in (getattr(namespace, "file_or_dir", None) or [])]
+    if not paths:
+        if early_config.getini("testpaths") or any(
+            (invocation / name).is_dir() for name in CHECK_DIRS
+        ):
+            return  # the checkout's pytest.ini, or a project with checks of its own
+        if not _command_line_asks_for_health_run([str(a) for a in args], invocation):
+            return
+        paths = [str(d) for d in own_check_dirs()]
+        args.extend(paths)
+    else:
+        for index, given in enumerate(paths):
+            suite_path = suite_path_of(given, invocation, root)
+            if suite_path is not None:
+                args[:] = [suite_path if a == given else a for a in args]
+                paths[index] = suite_path
+    namespace.file_or_dir = paths
+    inside = [Path(p.split("::", 1)[0]) for p in paths]
+    if inside and all(p.is_absolute() and root in p.resolve().parents for p in inside):
+        early_config._rootpath = root  # node ids relative to the suite, as in the checkout
+
+
+def suite_path_of(given: str, invocation_dir: Path, root: Path) -> str | None:
+    """``given`` (a test path, maybe with ``::name``) as a path into the suite when it names
+    one of our check folders that the working directory does not have; else None."""
+    path, sep, name = given.partition("::")
+    parts = Path(path).parts
+    if not parts or parts[0] not in CHECK_DIRS or Path(path).is_absolute():
+        return None
+    if _is_path(str(invocation_dir / path)) or not _is_path(str(root / path)):
+        return None
+    return str(root / path) + sep + name
 
 
 def _early_probes_wanted(args: list[str]) -> bool:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from acore_doctor.suite import resolve_report_dir
+from acore_doctor.suite import default_report_dir, resolve_report_dir
 
 if TYPE_CHECKING:
     from acore_doctor.deployment import Deployment
@@ -53,7 +53,9 @@ def state_of(config: pytest.Config) -> DoctorState:
 def report_dir_of(config: pytest.Config) -> Path:
     """Where this run's reports and state files go (``--report-dir``, env, ``reports/``)."""
     return resolve_report_dir(
-        config.getoption("report_dir"), config.rootpath / "reports", config.invocation_params.dir
+        config.getoption("report_dir"),
+        default_report_dir(config.rootpath, config.invocation_params.dir),
+        config.invocation_params.dir,
     )
 
 

@@ -28,7 +28,7 @@ from acore_doctor.fsio import PRIVATE_DIR, open_private, private_dir
 from acore_doctor.ops.alerts import Alerter, Delivery
 from acore_doctor.ops.switches import Switches
 from acore_doctor.saferead import OWN_FILE_MAX, read_text_bounded
-from acore_doctor.suite import pytest_command, suite_root
+from acore_doctor.suite import pytest_command, suite_cwd
 
 log = logging.getLogger("acore_doctor.watch")
 
@@ -116,7 +116,7 @@ def run_suite_once(
     try:
         proc = subprocess.Popen(
             cmd,
-            cwd=suite_root(),
+            cwd=suite_cwd(),
             env={**os.environ, **(env or {})},
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -185,7 +185,7 @@ def save_diagnostic(
         cmd.append(f"--bot-dir={bot_dir}")
     try:
         logs = subprocess.run(
-            cmd, cwd=suite_root(), capture_output=True, text=True, timeout=120, check=False
+            cmd, cwd=suite_cwd(), capture_output=True, text=True, timeout=120, check=False
         )
         text = logs.stdout + logs.stderr
     except (OSError, subprocess.TimeoutExpired) as exc:
