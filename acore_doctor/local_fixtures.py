@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from acore_doctor.deployment import Deployment
-from acore_doctor.options import THRESHOLDS
+from acore_doctor.options import THRESHOLDS, option
 from acore_doctor.probes import auth_file as auth_probe
 from acore_doctor.probes.bot_process import BotProcess, find_bot_processes
 from acore_doctor.probes.databases import DbFacts, check_database, db_targets
@@ -49,7 +49,7 @@ BACKGROUND_FIXTURES = frozenset({"bot_python", "cpu_sampler"})
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    value = config.getoption("entrypoint", None)
+    value = option(config, "entrypoint", None)
     if value and normalize_entrypoint(value) is None:
         raise pytest.UsageError(
             f"--entrypoint={value}: expected legacy (main.py) or runtime (launcher.py)"
@@ -97,7 +97,7 @@ def bot_processes(request: pytest.FixtureRequest, bot_dir: Path) -> list[BotProc
 
 @pytest.fixture(scope="session")
 def systemd_units(request: pytest.FixtureRequest, bot_dir: Path) -> list[Unit]:
-    explicit = request.config.getoption("systemd_unit")
+    explicit = option(request.config, "systemd_unit")
     if explicit:
         unit = parse_unit(Path(explicit))
         return [unit] if unit else []
@@ -111,7 +111,7 @@ def entrypoint(
     systemd_units: list[Unit],
     bot_processes: list[BotProcess],
 ) -> Entrypoint:
-    override = request.config.getoption("entrypoint")
+    override = option(request.config, "entrypoint")
     return detect_entrypoint(bot_dir, override, systemd_units, bot_processes)
 
 
@@ -134,7 +134,7 @@ def _start_bot_python(config: pytest.Config) -> None:
     processes = _processes(config, bot_dir)
     interpreter = find_bot_interpreter(
         bot_dir,
-        config.getoption("bot_python"),
+        option(config, "bot_python"),
         processes[0].interpreter if processes else None,
     )
     config.stash[BOT_PYTHON] = PythonProbe(interpreter)
@@ -208,7 +208,7 @@ def state_report(deployment: Deployment, entrypoint: Entrypoint) -> StateReport:
 
 @pytest.fixture(scope="session")
 def databases(request: pytest.FixtureRequest, deployment: Deployment) -> list[DbFacts]:
-    deep = bool(request.config.getoption("deep"))
+    deep = bool(option(request.config, "deep"))
     return [check_database(t, deep=deep) for t in db_targets(deployment)]
 
 

@@ -85,7 +85,23 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     options.pytest_addoption(parser)
+    _short_names_where_free(parser)
     _bad_command_line_is_unknown(parser, pluginmanager)
+
+
+def _short_names_where_free(parser: pytest.Parser) -> None:
+    """Our short spellings (``--bot-dir``, ``--nagios``...) become aliases at pytest's final
+    parse, the first moment every plugin and initial conftest has registered its options, and
+    only those nobody else registered (see :mod:`acore_doctor.options`)."""
+    parse = parser.parse
+
+    def parse_with_free_aliases(args: Any, *more: Any, **kwargs: Any) -> Any:
+        options.add_free_aliases(parser)
+        namespace = parse(args, *more, **kwargs)
+        options.mirror_short_dests(parser, namespace)
+        return namespace
+
+    parser.parse = parse_with_free_aliases  # type: ignore[method-assign]
 
 
 def _bad_command_line_is_unknown(
@@ -122,7 +138,7 @@ def _command_line_asks_for_health_run(args: list[str], invocation_dir: Path) -> 
     """:func:`health_run_asked` from the raw arguments: before pytest has parsed them (the
     probe child's early start), or for a command line pytest rejected."""
     forced = True if "--doctor" in args else False if "--no-doctor" in args else None
-    bot_dir = next((a for a in args if a == "--bot-dir" or a.startswith("--bot-dir=")), None)
+    bot_dir = next((a for a in args if a.startswith(BOT_DIR_SPELLINGS)), None)
     paths = [a for a in args if not a.startswith("-") and _is_path(a.split("::", 1)[0])]
     return _asks_for_health_run(forced, bot_dir, paths, invocation_dir)
 
@@ -136,11 +152,24 @@ def _is_path(arg: str) -> bool:
         return False
 
 
+#: ``--bot-dir`` / ``--doctor-bot-dir``, alone or with ``=PATH``.
+BOT_DIR_SPELLINGS = ("--bot-dir", "--doctor-bot-dir")
+
 GC_FROZEN = pytest.StashKey[bool]()
 #: Options after which no probe child starts before configure: the run sends no probe, or is
 #: not one run of the whole suite in this process (configure decides those cases).
 _NO_EARLY_PROBES = frozenset(
-    {"--offline", "--co", "--collect-only", "--collectonly", "-h", "--help", "-V", "--version"}
+    {
+        "--offline",
+        "--doctor-offline",
+        "--co",
+        "--collect-only",
+        "--collectonly",
+        "-h",
+        "--help",
+        "-V",
+        "--version",
+    }
 )
 _NO_EARLY_PROBES_PREFIXES = ("--keyword", "--numprocesses", "--dist", "--fixtures", "--markers")
 
@@ -230,7 +259,9 @@ def pytest_configure(config: pytest.Config) -> None:
         return  # pytest only prints: nothing to check
     config.stash[HEALTH_RUN] = health_run_asked(config)
     if not config.stash[HEALTH_RUN]:
-        if config.getoption("nagios"):  # asked for a plugin line: say UNKNOWN, do nothing else
+        if options.option(
+            config, "nagios"
+        ):  # asked for a plugin line: say UNKNOWN, do nothing else
             config.pluginmanager.import_plugin("acore_doctor.report.nagios_plugin")
         return
     start_health_run(config)
@@ -255,7 +286,7 @@ def health_run_asked(config: pytest.Config) -> bool:
     """
     return _asks_for_health_run(
         config.getoption("doctor"),
-        config.getoption("bot_dir"),
+        options.option(config, "bot_dir"),
         list(config.args),
         config.invocation_params.dir,
     )
@@ -302,7 +333,9 @@ def start_health_run(config: pytest.Config) -> None:
         "markers", "doctor(title, recommendation, guide): a health check's declaration"
     )
     _refuse_split_path_options(config)
-    given = config.getoption("bot_dir") or os.environ.get(BOT_DIR_ENV) or config.getini("bot_dir")
+    given = (
+        options.option(config, "bot_dir") or os.environ.get(BOT_DIR_ENV) or config.getini("bot_dir")
+    )
     listing = any(
         config.getoption(name, False) for name in ("collectonly", "showfixtures", "markers")
     )
@@ -313,9 +346,9 @@ def start_health_run(config: pytest.Config) -> None:
             "pytest.ini). This directory is acore-doctor's own checkout, not a deployment."
         )
     bot_dir = resolve_bot_dir(
-        config.getoption("bot_dir"), config.getini("bot_dir"), config.invocation_params.dir
+        options.option(config, "bot_dir"), config.getini("bot_dir"), config.invocation_params.dir
     )
-    env_option = config.getoption("env_file")
+    env_option = options.option(config, "env_file")
     deployment = load_deployment(bot_dir, Path(env_option) if env_option else None)
     redact = deployment.redactor()
     state = DoctorState(
@@ -469,7 +502,10 @@ def root_of(item: pytest.Item) -> str | None:
     return doctor.kwargs.get("root") if doctor else None
 
 
-PATH_OPTIONS = ("--bot-dir", "--env-file", "--report-dir")
+PATH_OPTIONS = (
+    *("--bot-dir", "--env-file", "--report-dir"),
+    *("--doctor-bot-dir", "--doctor-env-file", "--doctor-report-dir"),
+)
 
 
 def _refuse_split_path_options(config: pytest.Config) -> None:

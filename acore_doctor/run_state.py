@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from acore_doctor.options import option
 from acore_doctor.suite import default_report_dir, resolve_report_dir
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ def state_of(config: pytest.Config) -> DoctorState:
 def report_dir_of(config: pytest.Config) -> Path:
     """Where this run's reports and state files go (``--report-dir``, env, ``reports/``)."""
     return resolve_report_dir(
-        config.getoption("report_dir"),
+        option(config, "report_dir"),
         default_report_dir(config.rootpath, config.invocation_params.dir),
         config.invocation_params.dir,
     )

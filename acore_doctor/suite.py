@@ -90,11 +90,12 @@ def pytest_command(
     report_dir: Path | None = None,
     html: Path | None = None,
 ) -> list[str]:
+    # Our collision-proof spellings: another plugin in the venv may own --bot-dir's short forms.
     cmd = [sys.executable, "-m", "pytest"]
     if bot_dir is not None:
-        cmd.append(f"--bot-dir={bot_dir}")
+        cmd.append(f"--doctor-bot-dir={bot_dir}")
     if report_dir is not None:
-        cmd.append(f"--report-dir={report_dir}")
+        cmd.append(f"--doctor-report-dir={report_dir}")
     if html is not None:
         cmd += [f"--html={html}", "--self-contained-html"]
     cmd += list(extra)

@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 
 from acore_doctor.ops import prometheus
+from acore_doctor.options import option
 
 
 def pytest_doctor_write_outputs(report: dict[str, Any], session: pytest.Session) -> None:
     config = session.config
-    target = config.getoption("prometheus")
+    target = option(config, "prometheus")
     if not target:
         return
     path = Path(os.path.expanduser(target))

@@ -8,15 +8,14 @@ cache or the index, our own package only from the wheel just built).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from tests.support.runs import SUITE_ROOT, clean_env, run_suite_process
+from tests.support.runs import SUITE_ROOT, run_suite_process
+from tests.support.venvs import build_wheel, make_venv, venv_env
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -26,31 +25,14 @@ GATE = ("--offline", "--allow-stopped", "-m", "critical", "-p", "no:cacheprovide
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), "."],
-        cwd=SUITE_ROOT,
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
-    (built,) = out.glob("acore_doctor-*.whl")
-    return built
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
 
 
 @pytest.fixture(scope="module")
 def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv with the wheel installed (not editable, nothing of the checkout on the
     path): its ``bin/``."""
-    venv = tmp_path_factory.mktemp("venv") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(wheel)],
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
-    return venv / "bin"
+    return make_venv(tmp_path_factory.mktemp("venv") / "venv", wheel)
 
 
 @pytest.fixture
@@ -59,13 +41,6 @@ def elsewhere(tmp_path: Path) -> Path:
     path = tmp_path / "somewhere"
     path.mkdir()
     return path
-
-
-def installed_env(bin_dir: Path) -> dict[str, str]:
-    env = clean_env()
-    env.pop("PYTHONPATH", None)
-    env["PATH"] = os.pathsep.join([str(bin_dir), env.get("PATH", "")])
-    return env
 
 
 def outcomes(report_dir: Path) -> dict[str, str]:
@@ -91,7 +66,7 @@ def test_installed_run_and_pytest_give_the_checkout_verdict(installed, elsewhere
     assert checkout.code in (0, 1, 2), checkout.stdout[-2000:] + checkout.stderr[-2000:]
     expected = outcomes(tmp_path / "checkout")
 
-    env = installed_env(installed)
+    env = venv_env(installed)
     cli = subprocess.run(
         [str(installed / "acore-doctor"), "run", "--bot-dir", str(bot.root), *GATE],
         cwd=elsewhere,
@@ -139,7 +114,7 @@ def test_installed_pytest_runs_one_check_by_its_node_id(installed, elsewhere, bo
             nodeid,
         ],
         cwd=elsewhere,
-        env=installed_env(installed),
+        env=venv_env(installed),
         capture_output=True,
         text=True,
         timeout=600,
@@ -152,7 +127,7 @@ def test_installed_demo_keeps_its_verdict(installed, elsewhere):
     done = subprocess.run(
         [str(installed / "acore-doctor"), "demo"],
         cwd=elsewhere,
-        env=installed_env(installed),
+        env=venv_env(installed),
         capture_output=True,
         text=True,
         timeout=600,
