@@ -118,11 +118,17 @@ def _bad_command_line_is_unknown(
                 return parse(args, *more, **kwargs)
             except pytest.UsageError as exc:
                 config = pluginmanager.get_plugin("pytestconfig")
-                if config is None or not _command_line_asks_for_health_run(
-                    [str(a) for a in args], config.invocation_params.dir
+                raw = [str(a) for a in args]
+                nagios = _asks_for_nagios(raw, parser)
+                if config is None or not (
+                    nagios or _command_line_asks_for_health_run(raw, config.invocation_params.dir)
                 ):
                     raise
                 sys.stderr.write(f"ERROR: {exc}\n")
+                if nagios:  # Nagios reads stdout's first line: say why, not only that
+                    from acore_doctor.ops.nagios import nagios_line, usage_reason
+
+                    print(nagios_line(None, int(ExitCode.UNKNOWN), usage_reason(str(exc))))
                 raise SystemExit(int(ExitCode.UNKNOWN)) from None
 
         return parse_or_unknown
@@ -132,6 +138,13 @@ def _bad_command_line_is_unknown(
     parser.parse_known_and_unknown_args = unknown_on_error(  # type: ignore[method-assign]
         parser.parse_known_and_unknown_args
     )
+
+
+def _asks_for_nagios(args: list[str], parser: pytest.Parser) -> bool:
+    """``--doctor-nagios``, or ``--nagios`` where no other plugin owns it: the one line is
+    owed even when pytest rejects the command line."""
+    short_is_ours = parser._opt2dest.get("--nagios", "doctor_nagios") == "doctor_nagios"
+    return "--doctor-nagios" in args or ("--nagios" in args and short_is_ours)
 
 
 def _command_line_asks_for_health_run(args: list[str], invocation_dir: Path) -> bool:
@@ -156,6 +169,8 @@ def _is_path(arg: str) -> bool:
 BOT_DIR_SPELLINGS = ("--bot-dir", "--doctor-bot-dir")
 
 GC_FROZEN = pytest.StashKey[bool]()
+#: Why a health run stopped with a usage error (a reason for the report and the Nagios line).
+USAGE_ERROR = pytest.StashKey[str]()
 #: Options after which no probe child starts before configure: the run sends no probe, or is
 #: not one run of the whole suite in this process (configure decides those cases).
 _NO_EARLY_PROBES = frozenset(
@@ -577,10 +592,12 @@ def pytest_collection_modifyitems(
     bot_dir = state.deployment.bot_dir
     if not bot_dir.is_dir():
         # Only a health run judges the deployment; other pytest runs never trip on this.
-        raise pytest.UsageError(
+        message = (
             f"the deployment to check, {bot_dir}, is not a directory: give the bot's "
             "directory with --bot-dir=PATH or ACORE_BOT_DIR"
         )
+        config.stash[USAGE_ERROR] = message  # the report's reason (the Nagios line says it)
+        raise pytest.UsageError(message)
     bad: list[tuple[pytest.Item, str]] = []
     for item in checks:
         problem = declaration_problem(item)
@@ -752,6 +769,10 @@ def pytest_cmdline_main(config: pytest.Config) -> Any:
         if not config.stash.get(HEALTH_RUN, False):
             raise
         sys.stderr.write(f"ERROR: {exc}\n")
+        if options.option(config, "nagios") and not config.stash.get(USAGE_ERROR, None):
+            from acore_doctor.ops.nagios import nagios_line
+
+            print(nagios_line(None, int(ExitCode.UNKNOWN), f"usage error: {exc}"), flush=True)
         return int(ExitCode.UNKNOWN)
     finally:
         if config.stash.get(GC_FROZEN, False):  # an in-process run leaves the collector as it was
@@ -772,7 +793,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state.verdict = decide(
         findings,
         interrupted=state.interrupted,
-        unknown_reason=unknown_reason(state, exitstatus),
+        unknown_reason=session.config.stash.get(USAGE_ERROR, None)
+        or unknown_reason(state, exitstatus),
     )
     from acore_doctor.report.model import build_report
 

@@ -28,7 +28,8 @@ def pytest_doctor_write_outputs(report: dict[str, Any], session: pytest.Session)
     if not option(session.config, "nagios"):
         return
     code = int(session.exitstatus)
-    print(nagios.nagios_line(report, code, report["summary"].get("reason", "")), flush=True)
+    lines = [nagios.nagios_line(report, code, report["summary"].get("reason", ""))]
+    print("\n".join([*lines, *nagios.long_output(report)]), flush=True)
     session.exitstatus = nagios.nagios_code(code)
     session.config.stash[PRINTED] = True
 

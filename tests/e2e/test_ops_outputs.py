@@ -69,7 +69,9 @@ def test_nagios_prints_one_line_and_keeps_exit_code(suite, broken, code, state):
     result = suite("--nagios")
     lines = result.stdout.lines
     assert result.ret == code
-    assert len(lines) == 1, lines
+    # One status line, then the long output: one line per finding (none when healthy).
+    assert len(lines) == 1 + len(broken), lines
+    assert all(line.startswith(("CRITICAL: ", "WARNING: ")) for line in lines[1:]), lines
     assert NAGIOS.match(lines[0]), lines[0]
     assert lines[0].startswith(f"ACORE-DOCTOR {state} - ")
     assert f"'critical'={1 if 'broken_a' in broken else 0};" in lines[0]
