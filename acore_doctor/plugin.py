@@ -856,7 +856,9 @@ def unknown_reason(state: DoctorState, exitstatus: int) -> str | None:
     if exitstatus == pytest.ExitCode.USAGE_ERROR:
         return "usage error"
     if not state.findings:
-        return "no check selected"
+        from acore_doctor.report.json_file import NO_CHECK_SELECTED
+
+        return NO_CHECK_SELECTED
     return None
 
 
@@ -892,8 +894,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.write_line("")
     # The terminal's own stream: sparklines in block characters only where it takes them.
     stream = getattr(terminalreporter._tw, "_file", sys.stdout)
-    from acore_doctor.report.console import format_summary, stream_takes_unicode
+    from acore_doctor.report.console import format_summary, line_markup, stream_takes_unicode
 
     unicode = stream_takes_unicode(stream)
     for line in format_summary(state.report, state.written, unicode).splitlines():
-        terminalreporter.write_line(line)
+        terminalreporter.write_line(line, **line_markup(line))

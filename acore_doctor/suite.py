@@ -54,15 +54,24 @@ REPORTS_ENV = "DIAGNOSTIC_REPORTS_PATH"
 
 
 def resolve_report_dir(
-    option: str | os.PathLike[str] | None, default: Path | None = None, cwd: Path | None = None
+    option: str | os.PathLike[str] | None,
+    default: Path | None = None,
+    cwd: Path | None = None,
+    env_file_value: str | None = None,
+    bot_dir: Path | None = None,
 ) -> Path:
-    """``--report-dir``, else ``$DIAGNOSTIC_REPORTS_PATH``, else ``default`` (the suite's
-    ``reports/``); a relative path is taken from ``cwd``."""
+    """``--report-dir``, else ``$DIAGNOSTIC_REPORTS_PATH`` (the environment, then the bot's
+    ``.env``: ``env_file_value``), else ``default`` (the suite's ``reports/``); a relative
+    path is taken from ``cwd``, one from the bot's ``.env`` from ``bot_dir`` (where the bot
+    runs)."""
     value = option or os.environ.get(REPORTS_ENV)
+    base = cwd
+    if not value and env_file_value:
+        value, base = env_file_value, bot_dir or cwd
     if not value:
         return default if default is not None else default_report_dir()
     path = Path(os.path.expanduser(str(value)))
-    return path if path.is_absolute() else (cwd or Path.cwd()) / path
+    return path if path.is_absolute() else (base or Path.cwd()) / path
 
 
 def default_report_dir(rootpath: Path | None = None, cwd: Path | None = None) -> Path:

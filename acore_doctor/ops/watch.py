@@ -6,6 +6,7 @@ A lock file in the report directory keeps a ``watch`` loop, a systemd timer's
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -95,6 +96,19 @@ def placeholder_report(code: int, reason: str, bot_dir: Path | None) -> dict[str
     }
 
 
+def _stop_run(proc: subprocess.Popen[bytes]) -> None:
+    """Interrupt the suite run and whatever it started (its own process group), as Ctrl-C
+    would have, and wait for it to write its interrupted report; kill it if it will not."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGINT)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 def run_suite_once(
     bot_dir: Path | None,
     report_dir: Path,
@@ -128,6 +142,9 @@ def run_suite_once(
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             code = None
+        except BaseException:  # Ctrl-C (its own session never sees it): stop the run too
+            _stop_run(proc)
+            raise
     finally:
         if output is not None:
             sink.close()  # type: ignore[union-attr]

@@ -299,6 +299,9 @@ def test_nothing_selected_is_unknown(pytester):
     checks_file(pytester, crit("test_a", FAIL) + warn("test_b", PASS))
     result, report = run(pytester, "-m", "critical", "-k", "nomatch")
     assert result.ret == 3
+    assert report == {}, "a run that checked nothing never becomes latest.json"
+    [path] = (pytester.path / "reports").glob("diagnostic_*.json")
+    report = json.loads(path.read_text())
     assert report["summary"]["overall_status"] == "unknown"
     assert report["summary"]["reason"] == "no check selected"
 
@@ -553,7 +556,8 @@ def test_missing_bot_dir_is_a_usage_error(pytester, monkeypatch):
     )
     assert result.ret == 3
     assert "is not a directory" in result.stderr.str()
-    assert json.loads((reports / "latest.json").read_text())["summary"]["reason"] == "usage error"
+    reason = json.loads((reports / "latest.json").read_text())["summary"]["reason"]
+    assert "is not a directory" in reason, reason  # the cause, not only "usage error"
     # a run that is not a health run does not care, even with ACORE_BOT_DIR set
     pytester.makepyfile(test_plain="def test_ok():\n    pass\n")
     monkeypatch.setenv("ACORE_BOT_DIR", str(pytester.path / "typo"))

@@ -80,7 +80,9 @@ def test_xdist_nothing_selected_is_unknown(pytester):
     (pytester.path / "health_tests" / "test_checks.py").write_text(CHECKS)
     result, reports = run(pytester, "reports", "-n", "2", "-k", "nomatch")
     assert result.ret == 3
-    report = json.loads((reports / "latest.json").read_text())
+    assert not (reports / "latest.json").exists()
+    [path] = reports.glob("diagnostic_*.json")
+    report = json.loads(path.read_text())
     assert report["summary"]["reason"] == "no check selected"
 
 
