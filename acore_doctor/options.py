@@ -299,6 +299,11 @@ def ops(parser: pytest.Parser) -> None:
         help="write a node-exporter textfile (e.g. /var/lib/node_exporter/acore_doctor.prom)",
     )
     group.addoption(
+        "--prometheus-deployment",
+        metavar="NAME",
+        help="the deployment label of every Prometheus series (default: the bot directory)",
+    )
+    group.addoption(
         "--profile-sample",
         type=float,
         default=5.0,

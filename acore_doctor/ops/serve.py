@@ -214,15 +214,18 @@ def make_app(service: SuiteService, token: str | None = None) -> web.Application
             return _too_many()
         age = time.monotonic() - service._finished_at if cached else 0.0
         text = prometheus.render(result.report)
+        labels = prometheus.series_labels(result.report)
         text += (
             "# HELP acore_doctor_result_age_seconds Age of the cached run served.\n"
             "# TYPE acore_doctor_result_age_seconds gauge\n"
-            f"acore_doctor_result_age_seconds {age:.3f}\n"
+            f"acore_doctor_result_age_seconds{labels} {age:.3f}\n"
             "# HELP acore_doctor_serve_runs_total Suite runs started by this server.\n"
             "# TYPE acore_doctor_serve_runs_total counter\n"
-            f"acore_doctor_serve_runs_total {service.runs}\n"
+            f"acore_doctor_serve_runs_total{labels} {service.runs}\n"
         )
-        return web.Response(text=text, content_type="text/plain", charset="utf-8")
+        return web.Response(
+            body=text.encode("utf-8"), headers={"Content-Type": prometheus.CONTENT_TYPE}
+        )
 
     async def index(request: web.Request) -> web.Response:
         return web.Response(text="acore-doctor: /healthz (JSON) and /metrics (Prometheus)\n")

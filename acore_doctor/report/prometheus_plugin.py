@@ -22,6 +22,6 @@ def pytest_doctor_write_outputs(report: dict[str, Any], session: pytest.Session)
     path = Path(os.path.expanduser(target))
     path = path if path.is_absolute() else config.invocation_params.dir / path
     try:
-        prometheus.write_textfile(report, path)
+        prometheus.write_textfile(report, path, option(config, "prometheus_deployment"))
     except OSError as exc:
         sys.stderr.write(f"acore-doctor: Prometheus textfile not written: {exc}\n")

@@ -100,14 +100,20 @@ def test_prometheus_textfile(suite, pytester):
     assert len(families) == len(set(families))
     for line in text.splitlines():
         assert line.startswith("# ") or SAMPLE.match(line), line
+    deployment = f'deployment="{suite.bot}"'
     assert (
-        'acore_doctor_check_status{check="health_tests/test_widgets.py::test_widget_a",'
-        'title="Widget A is intact",severity="critical",outcome="failed"} 2'
+        f'acore_doctor_check_status{{{deployment},check="health_tests/test_widgets.py::'
+        'test_widget_a",severity="critical"} 2'
     ) in text
-    assert 'severity="warning",outcome="failed"} 1' in text
-    assert 'title="Voice is configured",severity="warning",outcome="skipped"} 0' in text
-    assert 'acore_doctor_status{status="critical"} 2' in text
-    stamp = float(re.search(r"^acore_doctor_last_run_timestamp_seconds (\S+)$", text, re.M)[1])
+    assert 'severity="warning"} 1' in text
+    assert (
+        f'acore_doctor_check_info{{{deployment},check="health_tests/test_widgets.py::'
+        'test_widget_a",title="Widget A is intact"} 1'
+    ) in text
+    assert f"acore_doctor_status{{{deployment}}} 2" in text
+    stamp = float(
+        re.search(r"^acore_doctor_last_run_timestamp_seconds\{.*\} (\S+)$", text, re.M)[1]
+    )
     assert before - 5 <= stamp <= time.time()
     durations = re.findall(r"^acore_doctor_check_duration_seconds\{.*\} (\S+)$", text, re.M)
     assert len(durations) == 3 and all(float(d) >= 0 for d in durations)

@@ -104,7 +104,9 @@ def test_strangers_get_the_status_only(server, bot, tmp_path):
     full = json.loads(body)
     assert status == 503 and full["issues"][0]["check"] == ONE_CHECK
     status, metrics = get(base + "/metrics", token=TOKEN)
-    assert status == 200 and "acore_doctor_serve_runs_total 1" in metrics
+    assert status == 200 and re.search(
+        r"acore_doctor_serve_runs_total\{deployment=\"[^\"]+\"\} 1\n", metrics
+    )
 
 
 def test_runs_started_over_http_are_rate_limited(server):
@@ -114,4 +116,4 @@ def test_runs_started_over_http_are_rate_limited(server):
     for _ in range(5):
         again = json.loads(get(base + "/healthz")[1])
         assert again["rate_limited"] is True and again["timestamp"] == first["timestamp"]
-    assert "acore_doctor_serve_runs_total 1" in get(base + "/metrics")[1]
+    assert re.search(r"acore_doctor_serve_runs_total\{[^}]*\} 1\n", get(base + "/metrics")[1])
