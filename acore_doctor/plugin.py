@@ -17,6 +17,7 @@ import gc
 import logging
 import os
 import platform
+import re
 import shlex
 import socket
 import sys
@@ -581,6 +582,50 @@ def is_check(item: pytest.Item) -> bool:
     return known
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session: pytest.Session) -> Any:
+    """A test path or node id that is not there ends the run as a usage error; the report
+    and the Nagios line say which, and how to list the real ones."""
+    try:
+        return (yield)
+    except pytest.UsageError as exc:
+        if STATE in session.config.stash and USAGE_ERROR not in session.config.stash:
+            session.config.stash[USAGE_ERROR] = not_found_advice(str(exc))
+        raise
+
+
+def not_found_advice(error: str) -> str:
+    first = next((line.strip() for line in error.splitlines() if line.strip()), "usage error")
+    if first.startswith(("not found:", "found no collectors for")):
+        return (
+            f"{first}: list the checks and their node ids with "
+            "'pytest --bot-dir=PATH --collect-only -q'"
+        )
+    return first
+
+
+def nothing_selected_reason(config: pytest.Config) -> str | None:
+    """Why a selection matched no check, and what to do (a typo in -m or -k)."""
+    from acore_doctor.report.json_file import NO_CHECK_SELECTED
+
+    markexpr = config.getoption("markexpr", "") or ""
+    if markexpr:
+        words = set(re.findall(r"[A-Za-z_]\w*", markexpr)) - {"and", "or", "not"}
+        unknown = sorted(words - set(SEVERITIES))
+        if unknown:
+            return (
+                f"{NO_CHECK_SELECTED}: -m {markexpr!r} names no severity of ours "
+                f"({', '.join(unknown)}); use -m critical or -m warning"
+            )
+    keyword = config.getoption("keyword", "") or ""
+    if keyword:
+        return (
+            f"{NO_CHECK_SELECTED}: no check matches -k {keyword!r}; list the checks with "
+            "'pytest --bot-dir=PATH --collect-only -q'"
+        )
+    return None
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
@@ -793,8 +838,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state.verdict = decide(
         findings,
         interrupted=state.interrupted,
-        unknown_reason=session.config.stash.get(USAGE_ERROR, None)
-        or unknown_reason(state, exitstatus),
+        unknown_reason=run_unknown_reason(session.config, state, exitstatus),
     )
     from acore_doctor.report.model import build_report
 
@@ -837,6 +881,17 @@ def pytest_testnodedown(node: Any, error: object) -> None:
         state.findings[data["nodeid"]] = Finding(**data)
     # Workers finish in any order: file findings in collection order, as a serial run does.
     state.findings = dict(sorted(state.findings.items(), key=lambda kv: order.get(kv[0], 0)))
+
+
+def run_unknown_reason(config: pytest.Config, state: DoctorState, exitstatus: int) -> str | None:
+    """:func:`unknown_reason`, with the usage error's own words and what to do when the
+    selection matched nothing."""
+    from acore_doctor.report.json_file import NO_CHECK_SELECTED
+
+    reason = config.stash.get(USAGE_ERROR, None) or unknown_reason(state, exitstatus)
+    if reason == NO_CHECK_SELECTED:
+        return nothing_selected_reason(config) or reason
+    return reason
 
 
 def unknown_reason(state: DoctorState, exitstatus: int) -> str | None:

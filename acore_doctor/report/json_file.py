@@ -36,7 +36,8 @@ def empty_selection(report: dict[str, Any]) -> bool:
     """A run that selected no check: it says nothing about the deployment, so it never
     becomes ``latest.json`` (a run that could not decide for another reason does)."""
     summary = report.get("summary") or {}
-    return not report.get("checks") and summary.get("reason") == NO_CHECK_SELECTED
+    reason = str(summary.get("reason") or "")
+    return not report.get("checks") and reason.startswith(NO_CHECK_SELECTED)
 
 
 def _write_new(report_dir: Path, stem: str, text: str) -> Path:
