@@ -596,7 +596,7 @@ def pytest_collection(session: pytest.Session) -> Any:
 
 def not_found_advice(error: str) -> str:
     first = next((line.strip() for line in error.splitlines() if line.strip()), "usage error")
-    if first.startswith(("not found:", "found no collectors for")):
+    if first.startswith(("not found:", "found no collectors for", "file or directory not found")):
         return (
             f"{first}: list the checks and their node ids with "
             "'pytest --bot-dir=PATH --collect-only -q'"

@@ -303,7 +303,7 @@ def test_nothing_selected_is_unknown(pytester):
     [path] = (pytester.path / "reports").glob("diagnostic_*.json")
     report = json.loads(path.read_text())
     assert report["summary"]["overall_status"] == "unknown"
-    assert report["summary"]["reason"] == "no check selected"
+    assert report["summary"]["reason"].startswith("no check selected: no check matches -k")
 
 
 def test_marker_selection_runs_only_critical(pytester):
@@ -537,7 +537,9 @@ def test_missing_test_path_is_unknown(pytester):
     assert result.ret == 3
     assert "file or directory not found" in result.stderr.str()
     assert report["summary"]["overall_status"] == "unknown"
-    assert report["summary"]["reason"] == "usage error"
+    reason = report["summary"]["reason"]  # pytest's own words, and what to do
+    assert reason.startswith("file or directory not found: health_tests/"), reason
+    assert "--collect-only -q" in reason
 
 
 def test_collect_only_lists_checks_without_a_verdict(pytester):
