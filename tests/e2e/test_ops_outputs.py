@@ -203,7 +203,9 @@ def test_nagios_collection_error_is_unknown(suite, pytester):
 def test_nagios_missing_test_path_is_unknown_not_4(suite):
     result = suite("--nagios", "health_tests/no_such_file.py")
     assert result.ret == 3
-    assert result.stdout.lines[0].startswith("ACORE-DOCTOR UNKNOWN - usage error")
+    assert result.stdout.lines[0].startswith(  # the cause, not only "usage error"
+        "ACORE-DOCTOR UNKNOWN - file or directory not found: health_tests/no_such_file.py"
+    )
     assert "no_such_file.py" in result.stderr.str()
 
 
