@@ -301,7 +301,7 @@ def ops(parser: pytest.Parser) -> None:
     group.addoption(
         "--prometheus-deployment",
         metavar="NAME",
-        help="the deployment label of every Prometheus series (default: the bot directory)",
+        help="the deployment label of every Prometheus series (default: the bot directory's name)",
     )
     group.addoption(
         "--profile-sample",

@@ -45,10 +45,16 @@ def _timestamp(report: dict[str, Any]) -> float | None:
 
 
 def deployment_label(report: dict[str, Any]) -> str:
-    """The ``deployment`` label of every series: ``--prometheus-deployment``, else the bot's
-    directory (unique on a host, so two bots' textfiles merge without clashing series)."""
+    """The ``deployment`` label of every series: ``--prometheus-deployment``, else the name of
+    the bot's directory (``/opt/acore_bot`` -> ``acore_bot``: bots on one host live in
+    directories of their own, so their textfiles merge without clashing series; never the
+    whole path, which /metrics must not tell a network)."""
     env = report.get("environment") or {}
-    return str(env.get("prometheus_deployment") or env.get("bot_dir") or "unknown")
+    given = env.get("prometheus_deployment")
+    if given:
+        return str(given)
+    bot_dir = str(env.get("bot_dir") or "").rstrip("/")
+    return bot_dir.rsplit("/", 1)[-1] or "unknown"
 
 
 def series_labels(report: dict[str, Any]) -> str:

@@ -15,8 +15,6 @@ from pathlib import Path
 
 from acore_doctor.fsio import private_dir, write_atomic
 
-#: Guides, rendered beside the report: readable by whoever reads the report.
-GUIDE_MODE = 0o644
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*$")
 _CODE = re.compile(r"`([^`]+)`")
 _BOLD = re.compile(r"\*\*([^*]+)\*\*")
@@ -103,14 +101,13 @@ def guide_href(guide: str) -> str | None:
 
 def write_guides(source: Path, report_dir: Path) -> list[Path]:
     """Every ``source/*.md`` as ``report_dir/guides/<name>.html``."""
-    target = private_dir(report_dir / "guides")
-    target.chmod(0o755)
+    target = private_dir(report_dir / "guides")  # owner-only, like every output beside it
     written = []
     for guide in sorted(source.glob("*.md")):
         markdown = guide.read_text(encoding="utf-8")
         first = next((m.group(2) for m in map(_HEADING.match, markdown.splitlines()) if m), "")
         page = PAGE.format(title=escape(first or guide.stem), body=markdown_to_html(markdown))
         path = target / f"{guide.stem}.html"
-        write_atomic(path, page, mode=GUIDE_MODE)
+        write_atomic(path, page)
         written.append(path)
     return written

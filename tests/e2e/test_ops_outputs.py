@@ -100,7 +100,7 @@ def test_prometheus_textfile(suite, pytester):
     assert len(families) == len(set(families))
     for line in text.splitlines():
         assert line.startswith("# ") or SAMPLE.match(line), line
-    deployment = f'deployment="{suite.bot}"'
+    deployment = f'deployment="{suite.bot.name}"'
     assert (
         f'acore_doctor_check_status{{{deployment},check="health_tests/test_widgets.py::'
         'test_widget_a",severity="critical"} 2'

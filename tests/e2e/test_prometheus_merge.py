@@ -53,7 +53,7 @@ def merge_like_node_exporter(texts: list[str]) -> str:
 def test_two_deployments_textfiles_merge(tmp_path):
     texts = []
     for name in ("bot_one", "bot_two"):
-        bot = DeploymentBuilder(tmp_path / name / "acore_bot")
+        bot = DeploymentBuilder(tmp_path / name)  # /opt/bot_one, /opt/bot_two
         target = tmp_path / "textfiles" / f"acore_doctor_{name}.prom"
         run = run_suite_process(
             bot.root,

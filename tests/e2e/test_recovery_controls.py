@@ -92,7 +92,7 @@ def test_status_pause_reset_and_resume_steer_the_bots_recovery(bot, run_suite) -
     assert finding["outcome"] == "failed" and "moving the database" in finding["message"]
     assert run.report["recovery"]["paused"] is True
     metrics = textfile.read_text()
-    deployment = f'deployment="{bot.root}"'  # every series names its deployment
+    deployment = f'deployment="{bot.root.name}"'  # every series names its deployment
     assert f"acore_doctor_recovery_paused{{{deployment}}} 1" in metrics
     assert (
         f'acore_doctor_recovery_attempts{{{deployment},strategy="reconnect",outcome="recovered"}} 3'
