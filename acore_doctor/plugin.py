@@ -528,14 +528,27 @@ def _refuse_split_path_options(config: pytest.Config) -> None:
     """pytest picks its rootdir before plugins load, so it reads the PATH of a separate
     ``--bot-dir PATH`` as a test path and loses pytest.ini. Say so instead of running a
     misconfigured suite that might write into the deployment."""
-    args = list(config.invocation_params.args)
+    args = [str(a) for a in config.invocation_params.args]
     split = [a for a in args[:-1] if a in PATH_OPTIONS]
-    if split and config.inipath is None:
+    if split and (config.inipath is None or _root_from(split[0], args, config)):
         pytest.exit(
             f"write {split[0]}=PATH with '=' (or set ACORE_BOT_DIR): pytest takes a separate "
             "PATH for a test path before acore-doctor's options are known",
             returncode=int(ExitCode.UNKNOWN),
         )
+
+
+def _root_from(option_name: str, args: list[str], config: pytest.Config) -> bool:
+    """Whether pytest took its root (and config file) from the PATH given apart from
+    ``option_name``: a deployment with its own pyproject.toml or pytest.ini would become the
+    root directory, and reports would go into it."""
+    value = Path(args[args.index(option_name) + 1])
+    value = value if value.is_absolute() else config.invocation_params.dir / value
+    try:
+        value, root = value.resolve(), config.rootpath.resolve()
+    except OSError:
+        return False
+    return root == value or value in root.parents
 
 
 def is_check_path(path: Path) -> bool:
