@@ -14,7 +14,7 @@ import pytest
 
 from acore_doctor.check_timeout import check_timeout_of
 from acore_doctor.deployment import Deployment
-from acore_doctor.options import THRESHOLDS
+from acore_doctor.options import THRESHOLDS, option
 from acore_doctor.probes import auth_file as auth_probe
 from acore_doctor.probes.bot_process import ENTRY_SCRIPTS, BotProcess, find_bot_processes
 from acore_doctor.probes.databases import DbFacts, check_database, db_targets
@@ -72,7 +72,7 @@ BACKGROUND_FIXTURES = frozenset({"bot_python", "cpu_sampler", "import_rehearsal"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    value = config.getoption("entrypoint", None)
+    value = option(config, "entrypoint", None)
     if value and normalize_entrypoint(value) is None:
         raise pytest.UsageError(
             f"--entrypoint={value}: expected legacy (main.py) or runtime (launcher.py)"
@@ -131,7 +131,7 @@ def systemd_units(request: pytest.FixtureRequest, bot_dir: Path) -> list[Unit]:
 def _units(config: pytest.Config, bot_dir: Path) -> list[Unit]:
     """The bot's systemd units, read once per run."""
     if SYSTEMD_UNITS not in config.stash:
-        explicit = config.getoption("systemd_unit")
+        explicit = option(config, "systemd_unit")
         if explicit:
             unit = parse_unit(Path(explicit))
             config.stash[SYSTEMD_UNITS] = [unit] if unit else []
@@ -147,7 +147,7 @@ def entrypoint(
     systemd_units: list[Unit],
     bot_processes: list[BotProcess],
 ) -> Entrypoint:
-    override = request.config.getoption("entrypoint")
+    override = option(request.config, "entrypoint")
     return detect_entrypoint(bot_dir, override, systemd_units, bot_processes)
 
 
@@ -181,7 +181,7 @@ def _bot_interpreter(config: pytest.Config) -> Interpreter:
     processes = _processes(config, bot_dir)
     return find_bot_interpreter(
         bot_dir,
-        config.getoption("bot_python"),
+        option(config, "bot_python"),
         processes[0].interpreter if processes else None,
     )
 
@@ -314,7 +314,7 @@ def state_report(deployment: Deployment, entrypoint: Entrypoint) -> StateReport:
 
 @pytest.fixture(scope="session")
 def databases(request: pytest.FixtureRequest, deployment: Deployment) -> list[DbFacts]:
-    deep = bool(request.config.getoption("deep"))
+    deep = bool(option(request.config, "deep"))
     return [check_database(t, deep=deep) for t in db_targets(deployment)]
 
 

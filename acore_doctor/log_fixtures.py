@@ -33,6 +33,7 @@ from acore_doctor.logs.window import (
     read_file_window,
     read_journal_window,
 )
+from acore_doctor.options import option
 from acore_doctor.probes.bot_process import BotProcess
 from acore_doctor.probes.entrypoint import RUNTIME, Entrypoint
 from acore_doctor.rules.logs import LOG_THRESHOLDS, LogThresholds
@@ -62,8 +63,8 @@ class LogSource:
 def log_source(
     request: pytest.FixtureRequest, deployment: Deployment, entrypoint: Entrypoint
 ) -> LogSource:
-    unit = request.config.getoption("log_journal_unit") or DEFAULT_UNIT
-    journal_file = request.config.getoption("log_journal_file")
+    unit = option(request.config, "log_journal_unit") or DEFAULT_UNIT
+    journal_file = option(request.config, "log_journal_file")
     no_file = None
     if entrypoint.kind == RUNTIME:
         no_file = "launcher.py logs only to stderr/journald (no log file, LOG_* ignored)"

@@ -1,7 +1,8 @@
 """Numeric thresholds that are both a command-line option and a pytest.ini key.
 
-An area declares a table ``{name: (default, help)}``; ``--name-with-dashes`` wins over the ini
-key ``name``, which wins over the default.
+An area declares a table ``{name: (default, help)}``; ``--doctor-name-with-dashes`` (alias
+``--name-with-dashes`` where free, see acore_doctor.options) wins over the ini key ``name``,
+which wins over the default.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def add_threshold_options(
 def read_thresholds(config: pytest.Config, table: ThresholdTable) -> dict[str, float]:
     values = {}
     for name, (default, _) in table.items():
-        value = config.getoption(name)
+        value = config.getoption(f"doctor_{name}")  # --doctor-<name>, see options.DoctorGroup
         if value is None:
             try:
                 value = float(config.getini(name))

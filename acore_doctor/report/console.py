@@ -60,6 +60,28 @@ def format_summary(
     return "\n".join(lines + [_ascii(line) for line in tail])
 
 
+#: The summary's status words and headings, coloured where pytest colours its own output (a
+#: terminal, or --color=yes): pytest's TerminalWriter drops the markup everywhere else.
+_COLOURS = {
+    "CRITICAL": {"red": True, "bold": True},
+    "UNKNOWN": {"purple": True, "bold": True},
+    "INTERRUPTED": {"purple": True, "bold": True},
+    "WARNING": {"yellow": True, "bold": True},
+    "HEALTHY": {"green": True, "bold": True},
+}
+
+
+def line_markup(line: str) -> dict[str, bool]:
+    """TerminalWriter markup for one summary line (``{}``: plain)."""
+    if line.startswith("Overall status: "):
+        return _COLOURS.get(line.split()[2], {})
+    if line == "Critical issues:":
+        return _COLOURS["CRITICAL"]
+    if line == "Warnings:":
+        return _COLOURS["WARNING"]
+    return {}
+
+
 def history_lines(history: dict[str, Any] | None) -> list[str]:
     """'Since the last run' lines: findings new and resolved since the previous report."""
     if not history or not history.get("previous"):

@@ -299,8 +299,11 @@ def test_nothing_selected_is_unknown(pytester):
     checks_file(pytester, crit("test_a", FAIL) + warn("test_b", PASS))
     result, report = run(pytester, "-m", "critical", "-k", "nomatch")
     assert result.ret == 3
+    assert report == {}, "a run that checked nothing never becomes latest.json"
+    [path] = (pytester.path / "reports").glob("diagnostic_*.json")
+    report = json.loads(path.read_text())
     assert report["summary"]["overall_status"] == "unknown"
-    assert report["summary"]["reason"] == "no check selected"
+    assert report["summary"]["reason"].startswith("no check selected: no check matches -k")
 
 
 def test_marker_selection_runs_only_critical(pytester):
@@ -534,7 +537,9 @@ def test_missing_test_path_is_unknown(pytester):
     assert result.ret == 3
     assert "file or directory not found" in result.stderr.str()
     assert report["summary"]["overall_status"] == "unknown"
-    assert report["summary"]["reason"] == "usage error"
+    reason = report["summary"]["reason"]  # pytest's own words, and what to do
+    assert reason.startswith("file or directory not found: health_tests/"), reason
+    assert "--collect-only -q" in reason
 
 
 def test_collect_only_lists_checks_without_a_verdict(pytester):
@@ -553,7 +558,8 @@ def test_missing_bot_dir_is_a_usage_error(pytester, monkeypatch):
     )
     assert result.ret == 3
     assert "is not a directory" in result.stderr.str()
-    assert json.loads((reports / "latest.json").read_text())["summary"]["reason"] == "usage error"
+    reason = json.loads((reports / "latest.json").read_text())["summary"]["reason"]
+    assert "is not a directory" in reason, reason  # the cause, not only "usage error"
     # a run that is not a health run does not care, even with ACORE_BOT_DIR set
     pytester.makepyfile(test_plain="def test_ok():\n    pass\n")
     monkeypatch.setenv("ACORE_BOT_DIR", str(pytester.path / "typo"))
