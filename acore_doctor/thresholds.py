@@ -9,7 +9,7 @@ run refuses to start when code reads a threshold no table declares (:func:`undec
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import field, make_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,13 +33,19 @@ def threshold_class(name: str, table: ThresholdTable, module: str) -> type:
     return cls
 
 
-def undeclared_uses(paths: Iterable[Path], *tables: ThresholdTable) -> list[str]:
+def _parse(path: Path) -> ast.AST:
+    return ast.parse(path.read_text(encoding="utf-8"), str(path))
+
+
+def undeclared_uses(
+    paths: Iterable[Path], *tables: ThresholdTable, parse: Callable[[Path], ast.AST] = _parse
+) -> list[str]:
     """``path:line: name`` for each ``thresholds.<name>`` read in ``paths`` that no table has."""
     declared = {name for table in tables for name in table}
     found = []
     for path in paths:
         try:
-            tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+            tree = parse(path)
         except (OSError, SyntaxError, ValueError):
             continue  # not ours to judge here: collection reports it
         for node in ast.walk(tree):

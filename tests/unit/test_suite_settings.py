@@ -11,6 +11,7 @@ import pytest
 from acore_doctor import catalog
 from acore_doctor.rules import config as config_rules
 from acore_doctor.settings import environ_settings, llm_provider, load_settings
+from tests.support.sources import suite_sources, tree_of
 
 ROOT = Path(__file__).resolve().parents[2]
 TYPED_READERS = {"str", "int", "float", "bool", "list"}
@@ -19,7 +20,7 @@ KEY_NAME = re.compile(r"[A-Z][A-Z0-9_]+")
 
 def _typed_reads_with_a_literal_key(path: Path) -> list[str]:
     found = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(tree_of(path)):
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
@@ -40,8 +41,7 @@ def _suite_files() -> list[Path]:
     skipped = (package / "simulate", package / "demo")
     return [
         path
-        for folder in ("acore_doctor", "health_tests", "recovery_tests")
-        for path in sorted((ROOT / folder).rglob("*.py"))
+        for path in suite_sources()
         if path not in (package / "settings.py", package / "catalog.py")
         and not any(path.is_relative_to(s) for s in skipped)
     ]
@@ -63,7 +63,7 @@ def _default_literals(path: Path) -> list[str]:
     urls = {str(s.default) for s in catalog.KNOWN.values() if "://" in str(s.default)}
     where = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
     found = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(tree_of(path)):
         pairs: list[tuple[ast.expr | None, ast.expr]] = []
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             if any(url in node.value for url in urls):

@@ -16,6 +16,7 @@ from acore_doctor.rules.log_thresholds import LOG_THRESHOLDS, LogThresholds
 from acore_doctor.thresholds import undeclared_uses
 from tests.support.builder import DeploymentBuilder
 from tests.support.runs import SUITE_ROOT, run_suite_in_process
+from tests.support.sources import suite_sources, tree_of
 
 RESOURCES = SUITE_ROOT / "health_tests" / "test_resources.py"
 
@@ -28,11 +29,7 @@ def test_each_dataclass_is_its_table(cls: type, table: dict) -> None:
 
 
 def test_every_threshold_read_is_declared() -> None:
-    readers = [
-        *(SUITE_ROOT / "health_tests").glob("*.py"),
-        *(SUITE_ROOT / "acore_doctor").rglob("*.py"),
-    ]
-    assert undeclared_uses(readers, THRESHOLDS, LOG_THRESHOLDS) == []
+    assert undeclared_uses(suite_sources(), THRESHOLDS, LOG_THRESHOLDS, parse=tree_of) == []
 
 
 def test_a_removed_row_is_named_where_it_is_read() -> None:
