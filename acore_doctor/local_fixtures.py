@@ -34,7 +34,8 @@ from acore_doctor.probes.personas import (
     read_catalog,
     runtime_load,
 )
-from acore_doctor.probes.resources import CpuSampler
+from acore_doctor.probes.resources import CpuSampler, HostMemory
+from acore_doctor.probes.resources import host_memory as probe_host_memory
 from acore_doctor.probes.state_files import StateReport, scan_state_files, state_kinds
 from acore_doctor.rules.log_thresholds import LOG_THRESHOLDS
 from acore_doctor.run_state import is_xdist_worker, state_of
@@ -232,3 +233,9 @@ def databases(request: pytest.FixtureRequest, deployment: Deployment) -> list[Db
 @pytest.fixture(scope="session")
 def auth_file(deployment: Deployment) -> auth_probe.AuthFile:
     return auth_probe.read_auth_json(auth_probe.auth_json_path(deployment.settings))
+
+
+@pytest.fixture(scope="session")
+def host_memory() -> HostMemory:
+    """RAM and GPU memory a local service (Ollama) can load a model into."""
+    return probe_host_memory()

@@ -12,6 +12,7 @@ from acore_doctor.commands.options import (
     recovery_config_from,
     running_bot_refusal,
 )
+from acore_doctor.progress import ProgressLine
 from acore_doctor.recovery.repair import apply_repair, plan_repair
 from acore_doctor.recovery.restore import RestoreError
 
@@ -59,7 +60,11 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
         return 3
     try:
         report = apply_repair(
-            deployment, config, say=say, use_sqlite_cli=False if args.no_sqlite_cli else None
+            deployment,
+            config,
+            say=say,
+            use_sqlite_cli=False if args.no_sqlite_cli else None,
+            progress=ProgressLine,
         )
     except RestoreError as exc:
         say(f"repair refused: {exc}")

@@ -351,6 +351,8 @@ class Analyzer:
         progress = self._progress
         for batch in batches:
             done = count
+            if progress is not None and done:
+                progress(done)  # once per batch: a line of progress on a terminal
             for count, line in enumerate(batch, done + 1):
                 match = light_header(line)
                 if match is not None:

@@ -29,7 +29,7 @@ from typing import Any
 
 from acore_doctor import jsonstream
 from acore_doctor.deployment import Deployment
-from acore_doctor.fsio import fsync_dir, write_atomic
+from acore_doctor.fsio import fsync_dir
 from acore_doctor.probes.databases import DbFacts, DbTarget, check_database
 from acore_doctor.probes.entrypoint import files_entrypoint
 from acore_doctor.probes.files import required_dirs as probe_required_dirs
@@ -40,6 +40,9 @@ from acore_doctor.probes.state_files import (
     state_kinds,
     stream_state_file,
 )
+from acore_doctor.progress import ProgressLine
+from acore_doctor.progress import active as active_progress
+from acore_doctor.recovery import jsonmerge
 from acore_doctor.recovery.backup import (
     BackupInfo,
     list_backups,
@@ -60,6 +63,7 @@ from acore_doctor.recovery.common import (
     looks_like_sqlite,
     recovery_config,
     remove_tree,
+    rename,
     sha256_or_none,
     stamp,
 )
@@ -81,8 +85,9 @@ class RepairAction:
         verb = {
             "create-dir": "create missing directory",
             "quarantine-tmp": "move stray temp file to quarantine",
-            "restore-json": f"restore from backup {self.source} (current copy to quarantine)",
-            "reset-json": "move to quarantine, keep the entries that still parse",
+            "restore-json": f"restore from backup {self.source} where damaged, keep every "
+            "entry that still parses (current copy to quarantine)",
+            "reset-json": "move to quarantine, keep every entry that still parses",
             "salvage-sqlite": "rebuild from the newest verified backup plus the rows salvaged "
             "from its pages (original to quarantine)",
         }[self.kind]
@@ -188,37 +193,99 @@ def json_damage(path: Path) -> str | None:
     return parse_state(data, ".json")[1]
 
 
-def salvage_json(path: Path, kind: StateKind | None) -> tuple[Any, str]:
-    """What still parses of a damaged JSON state file, shaped as the bot expects: the
-    complete entries before the damage (the messages of a cut-off chat history, the members
-    of a cut-off profile), each kept only if the document keeps the kind's shape; else the
-    empty document. Returns (document, what was kept, in words)."""
+@dataclass
+class JsonSalvage:
+    """What repair makes of a damaged JSON state file."""
+
+    document: Any
+    how: str
+    kept: int = 0
+    restored: int = 0
+    maybe_lost: int = 0
+
+
+def salvage_json(
+    path: Path, kind: StateKind | None, backup: tuple[Any, str] | None = None
+) -> JsonSalvage:
+    """Every complete entry of a damaged JSON state file, before and after the damage
+    (jsonstream.salvage_entries resynchronises on the next entry boundary; bytes that are not
+    UTF-8 damage only the entry holding them), with the damaged places filled from
+    ``backup`` (its parsed document and id) by entry identity (recovery.jsonmerge): entries
+    written after the backup are kept, entries deleted since stay deleted. Each entry is kept
+    only if the document keeps the kind's shape; with none, the empty valid document."""
     empty = empty_document(path, kind)
+    backup_doc, backup_id = backup if backup else (None, None)
     try:
         with open_regular(path) as handle:
-            found, scanned = jsonstream.salvage(handle)
+            size = os.fstat(handle.fileno()).st_size
+            if size <= jsonstream.RESYNC_MAX_BYTES:
+                entries = jsonstream.salvage_entries(handle.read())
+                streamed = None
+            else:  # too big to read whole: the complete entries before the damage
+                entries = None
+                streamed = jsonstream.salvage(handle)
     except OSError:  # NotARegularFile included
-        found, scanned = None, None
+        entries, streamed = None, None
+    if entries is not None:
+        merged = jsonmerge.merge(entries, backup_doc)
+    elif streamed is not None and isinstance(streamed[0], list | dict):
+        found, scanned = streamed
+        merged = jsonmerge.Merged(found, kept=len(found), maybe_lost=1, damaged=1)
+    elif isinstance(backup_doc, list | dict):
+        merged = jsonmerge.Merged(backup_doc, restored=len(backup_doc), maybe_lost=1, damaged=1)
+    else:
+        return JsonSalvage(empty, "nothing parsed; replaced by an empty valid document", 0, 0, 1)
+    if isinstance(merged.document, dict) and isinstance(empty, dict):
+        # A member whose value the damage took, and no backup gave back, comes back as the
+        # bot itself starts it (an empty "state"): its default, not an invented record.
+        for key in merged.lost_keys:
+            if key in empty and key not in merged.document:
+                merged.document[key] = empty[key]
+    document, dropped = _keep_shape(merged.document, empty, kind)
+    if document is empty:
+        return JsonSalvage(
+            empty,
+            "nothing of the bot's shape parsed; replaced by an empty valid document",
+            0,
+            0,
+            merged.maybe_lost + merged.kept + merged.restored,
+        )
+    maybe_lost = merged.maybe_lost + dropped
+    words = [
+        f"kept {merged.kept} complete entr{'y' if merged.kept == 1 else 'ies'} that still parse"
+        f" ({merged.damaged} damaged place{'' if merged.damaged == 1 else 's'} skipped)"
+    ]
+    if merged.restored:
+        words.append(
+            f"{merged.restored} restored from backup {backup_id} into the damaged places "
+            "(may have been deleted or changed since)"
+        )
+    if dropped:
+        words.append(f"dropped {dropped} of the wrong shape")
+    words.append(
+        f"{maybe_lost} entr{'y' if maybe_lost == 1 else 'ies'} may be lost"
+        if maybe_lost
+        else "nothing known lost"
+    )
+    return JsonSalvage(document, "; ".join(words), merged.kept, merged.restored, maybe_lost)
+
+
+def _keep_shape(found: Any, empty: Any, kind: StateKind | None) -> tuple[Any, int]:
+    """(document of the kind's shape, entries dropped for it); ``empty`` when none fits."""
     if isinstance(found, list) and isinstance(empty, list):
         kept = [item for item in found if kind is None or kind.shape([item]) is None]
-        document: Any = kept
-        total = len(found)
-    elif isinstance(found, dict) and isinstance(empty, dict):
+        return kept, len(found) - len(kept)
+    if isinstance(found, dict) and isinstance(empty, dict):
+        if kind is None or kind.shape(found) is None:
+            return found, 0
         document = dict(empty)
-        total = len(found)
         for key, value in found.items():
             trial = {**document, key: value}
-            if kind is None or kind.shape(trial) is None:
+            if kind.shape(trial) is None:
                 document = trial
-        kept = [k for k in found if k in document and document[k] is found[k]]
-    else:
-        return empty, "nothing parsed; replaced by an empty valid document"
-    where = f" (cut at: {scanned.error})" if scanned and scanned.error else ""
-    return document, (
-        f"kept {len(kept)} complete entr{'y' if len(kept) == 1 else 'ies'} that still parse"
-        + (f", dropped {total - len(kept)} of the wrong shape" if total > len(kept) else "")
-        + where
-    )
+        dropped = sum(1 for key in found if document.get(key) is not found[key])
+        return document, dropped
+    return empty, 0
 
 
 def sqlite_damage(path: Path, facts: DbFacts | None = None) -> str | None:
@@ -351,7 +418,10 @@ def apply_repair(
     actions: list[RepairAction] | None = None,
     say: Callable[[str], None] = print,
     use_sqlite_cli: bool | None = None,
+    progress: Callable[[str], ProgressLine] | None = None,
 ) -> RepairReport:
+    """Carry out ``actions`` (default: the plan). ``progress(verb)`` gives a line per action,
+    made the active one (acore_doctor.progress.report) while the action runs."""
     from acore_doctor.recovery.restore import finish_interrupted_restores, recovery_lock
 
     config = config or recovery_config(deployment)
@@ -370,9 +440,13 @@ def apply_repair(
         for index, action in enumerate(actions, 1):
             action_id = f"{run}:{index}"
             say(f"repairing {action.describe(config.bot_dir)}")
-            outcome = _apply_one(
-                action, action_id, config, quarantine, audit, kinds, use_sqlite_cli
-            )
+            line = progress(f"repair {index} of {len(actions)}") if progress else None
+            with active_progress(line):
+                outcome = _apply_one(
+                    action, action_id, config, quarantine, audit, kinds, use_sqlite_cli
+                )
+            if line is not None:
+                line.done()
             report.outcomes.append(outcome)
             say(
                 f"  -> {outcome['outcome']}"
@@ -455,31 +529,54 @@ def _act(
         return "created"
     if action.kind == "quarantine-tmp":
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.rename(path, target)  # same filesystem (data/): atomic, nothing copied or lost
+        rename(path, target)  # same filesystem (data/): atomic, nothing copied or lost
         fsync_dir(path.parent)
         return f"moved to {target}"
     if action.kind in ("restore-json", "reset-json"):
         kind = kind_of(path, kinds)
         copy = _valid_copy(config, path, kind, action.source) if action.source else None
-        if copy is None:
-            document, how = salvage_json(path, kind)
-            replacement = (json.dumps(document) + "\n").encode()
-            if action.kind == "restore-json":
-                how += " (no backup copy passed the shape check)"
-            facts["kept_entries"] = len(document) if isinstance(document, list | dict) else 0
+        backup = (json.loads(copy[0]), copy[1]) if copy else None
+        salvaged = salvage_json(path, kind, backup)
+        if copy is not None and salvaged.document == backup[0]:  # type: ignore[index]
+            replacement = copy[0]  # the backup's own bytes: formatting kept
         else:
-            replacement, backup_id = copy
-            how = f"restored from backup {backup_id}"
+            replacement = (json.dumps(salvaged.document) + "\n").encode()
+        how = salvaged.how
+        if action.kind == "restore-json" and copy is None:
+            how += " (no backup copy passed the shape check)"
+        facts["kept_entries"] = salvaged.kept
+        facts["restored_entries"] = salvaged.restored
+        facts["maybe_lost"] = salvaged.maybe_lost
+        facts["complete"] = salvaged.maybe_lost == 0
         copy_file_synced(path, target)
         crash_point("repair:json:quarantined")
-        write_atomic(
-            path, replacement, mode=path.stat().st_mode & 0o777, suffix=PARTIAL_SUFFIXES[0]
-        )
+        _replace_file(path, replacement)
         crash_point("repair:json:replaced")
         return f"{how}; the damaged copy is in {target}"
     if action.kind == "salvage-sqlite":
         return _repair_database(path, target, config, use_sqlite_cli, facts)
     raise _RepairFailed(f"unknown action {action.kind}")
+
+
+def _replace_file(path: Path, data: bytes) -> None:
+    """Write ``data`` beside ``path`` (fsynced, same mode and owner) and rename it over
+    ``path``: a crash leaves the old file or the new one, never a mix. The partial file has a
+    fixed name, so a run after a kill finds and quarantines it."""
+    st = path.stat()
+    partial = path.with_name(path.name + PARTIAL_SUFFIXES[0])
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if os.geteuid() == 0:
+        os.chown(partial, st.st_uid, st.st_gid)
+    os.chmod(partial, st.st_mode & 0o7777)
+    rename(partial, path)
+    fsync_dir(path.parent)
 
 
 def _valid_copy(
