@@ -167,4 +167,4 @@ def gpu_memory_bytes(timeout: float = 3.0) -> tuple[int, str]:
 
 def host_memory() -> HostMemory:
     gpu, source = gpu_memory_bytes()
-    return HostMemory(psutil.virtual_memory().total, gpu, source)
+    return HostMemory(clock.memory().total, gpu, source)
