@@ -45,7 +45,9 @@ def test_a_health_run_without_a_row_stops_at_collection_naming_it(
     bot = DeploymentBuilder(tmp_path / "acore_bot")
     monkeypatch.delitem(THRESHOLDS, "cpu_warning_percent")
     reports = tmp_path / "reports"
-    code = run_suite_in_process(bot.root, "--offline", str(RESOURCES), report_dir=reports)
+    code = run_suite_in_process(
+        bot.root, "--offline", "--no-rehearsal", str(RESOURCES), report_dir=reports
+    )
     out = capsys.readouterr()
     assert code == 3, out.out
     assert "thresholds.cpu_warning_percent" in out.err + out.out
