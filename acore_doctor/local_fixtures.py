@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,13 +50,19 @@ from acore_doctor.probes.rehearsal import (
 from acore_doctor.probes.resources import CpuSampler, HostMemory
 from acore_doctor.probes.resources import host_memory as probe_host_memory
 from acore_doctor.probes.state_files import StateReport, scan_state_files, state_kinds
+from acore_doctor.rules.log_thresholds import LOG_THRESHOLDS
 from acore_doctor.run_state import (
     is_xdist_controller,
     is_xdist_worker,
     state_of,
     whole_suite_selected,
 )
-from acore_doctor.thresholds import read_thresholds
+from acore_doctor.thresholds import (
+    THRESHOLD_VARIABLES,
+    read_thresholds,
+    threshold_class,
+    undeclared_uses,
+)
 
 CPU_SAMPLER = pytest.StashKey[CpuSampler]()
 BOT_PROCESSES = pytest.StashKey[list[BotProcess]]()
@@ -90,6 +95,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(wrapper=True)  # after every plugin's own reordering (network checks last)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> Any:
     result = yield
+    _refuse_undeclared_thresholds(items)
     # A stable sort: each group keeps its order.
     items.sort(key=lambda item: not BACKGROUND_FIXTURES.isdisjoint(_fixtures_of(item)))
     return result
@@ -99,13 +105,24 @@ def _fixtures_of(item: pytest.Item) -> tuple[str, ...]:
     return tuple(getattr(item, "fixturenames", ()))
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    disk_critical_free_gib: float
-    disk_critical_percent: float
-    disk_warning_percent: float
-    memory_warning_percent: float
-    cpu_warning_percent: float
+def _refuse_undeclared_thresholds(items: list[pytest.Item]) -> None:
+    """A threshold read by a check, a fixture or a rule but declared in no table stops the run
+    at collection, naming it, instead of crashing checks and judging the deployment."""
+    users = {item.path for item in items if THRESHOLD_VARIABLES & set(_fixtures_of(item))}
+    if not users:
+        return
+    package = Path(__file__).parent
+    readers = {*users, *package.glob("*_fixtures.py"), *(package / "rules").glob("*.py")}
+    undeclared = undeclared_uses(sorted(readers), THRESHOLDS, LOG_THRESHOLDS)
+    if undeclared:
+        raise pytest.UsageError(
+            "threshold(s) read but declared in no table (acore_doctor/options.py THRESHOLDS, "
+            "acore_doctor/rules/log_thresholds.py LOG_THRESHOLDS): " + "; ".join(undeclared)
+        )
+
+
+#: The host thresholds, one float field per row of ``options.THRESHOLDS`` (declared there only).
+Thresholds = threshold_class("Thresholds", THRESHOLDS, __name__)
 
 
 @pytest.fixture(scope="session")

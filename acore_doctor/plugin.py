@@ -30,11 +30,14 @@ from _pytest.outcomes import Failed, Skipped
 from acore_doctor import __version__, hookspecs, options
 from acore_doctor.findings import (
     SEVERITIES,
+    SUITE_BUG,
     Blocked,
     ExitCode,
     Finding,
     attach_symptoms,
+    crash_location,
     decide,
+    is_suite_bug,
 )
 from acore_doctor.run_state import (
     DETAILS,
@@ -771,10 +774,17 @@ def classify(call: pytest.CallInfo[None], report: pytest.TestReport) -> tuple[st
     error = excinfo.value
     if isinstance(error, pytest.FixtureLookupError):
         # A check asking for a fixture nobody provides is a bug in the suite, not a finding
-        # about the deployment: the run cannot decide (see unknown_reason).
+        # about the deployment: the run cannot decide (see findings.decide).
         return (
             "error",
             f"suite bug: the check asks for fixture {error.argname!r}, which no plugin provides",
+        )
+    if is_suite_bug(error):  # a KeyError in a fixture is no verdict on the deployment
+        text = str(error).strip().splitlines()
+        during = "" if report.when == "call" else f" (its {report.when})"
+        return "error", (
+            f"{SUITE_BUG}{during}: {type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
+            + f" at {crash_location(excinfo, str(report.fspath))}"
         )
     if isinstance(error, Blocked):
         return "blocked", str(error)
@@ -910,11 +920,6 @@ def run_unknown_reason(config: pytest.Config, state: DoctorState, exitstatus: in
 def unknown_reason(state: DoctorState, exitstatus: int) -> str | None:
     if state.worker_errors:
         return "; ".join(state.worker_errors[:3])
-    suite_bugs = [f for f in state.findings.values() if f.outcome == "error"]
-    if suite_bugs:
-        return f"{len(suite_bugs)} check(s) could not run: " + "; ".join(
-            f"{f.nodeid}: {f.message}" for f in suite_bugs[:3]
-        )
     if state.collection_errors:
         return f"{len(state.collection_errors)} error(s) during collection: " + ", ".join(
             state.collection_errors[:5]

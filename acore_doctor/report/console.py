@@ -45,6 +45,12 @@ def format_summary(
                 lines.append(_indent(entry["message"], "       "))
             for symptom in entry.get("symptoms", []):
                 lines.append(f"       symptom: {symptom}")
+    could_not = [e for e in report.get("info", []) if e.get("outcome") == "error"]
+    if could_not:  # a bug of the suite, never a verdict on the deployment (docs/severity.md)
+        lines += ["", "The suite could not check (a bug in acore-doctor, not the deployment's):"]
+        for entry in could_not:
+            lines.append(f"  ? {entry['title']}  [{entry['check']}]")
+            lines.append(_indent(entry["message"], "       "))
     lines += history_lines(report.get("history"))
     lines = [_ascii(line) for line in lines]
     lines += trend_lines((report.get("history") or {}).get("trend"), unicode)
