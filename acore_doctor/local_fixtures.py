@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pwd
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,10 +21,10 @@ from acore_doctor.probes.entrypoint import (
     Unit,
     detect_entrypoint,
     find_units,
+    load_unit,
     normalize_entrypoint,
-    parse_unit,
 )
-from acore_doctor.probes.files import BotUser, user_of
+from acore_doctor.probes.files import BotUser, unit_user, user_of
 from acore_doctor.probes.interpreter import BotPython, PythonProbe, find_bot_interpreter
 from acore_doctor.probes.personas import (
     Catalog,
@@ -99,7 +98,7 @@ def bot_processes(request: pytest.FixtureRequest, bot_dir: Path) -> list[BotProc
 def systemd_units(request: pytest.FixtureRequest, bot_dir: Path) -> list[Unit]:
     explicit = request.config.getoption("systemd_unit")
     if explicit:
-        unit = parse_unit(Path(explicit))
+        unit = load_unit(Path(explicit))
         return [unit] if unit else []
     return find_units(bot_dir)
 
@@ -167,10 +166,10 @@ def bot_user(bot_dir: Path, bot_processes: list[BotProcess], systemd_units: list
     if bot_processes and bot_processes[0].uid is not None:
         proc = bot_processes[0]
         return user_of(proc.uid, f"process {proc.pid}", proc.gids)  # type: ignore[arg-type]
-    unit_user = next((u.user for u in systemd_units if u.user), None)
-    if unit_user:
+    unit = next((u for u in systemd_units if u.user), None)
+    if unit is not None:
         with contextlib.suppress(KeyError):
-            return user_of(pwd.getpwnam(unit_user).pw_uid, f"User= of {systemd_units[0].path}")
+            return unit_user(unit)
     try:
         return user_of(bot_dir.stat().st_uid, f"owner of {bot_dir}")
     except OSError:

@@ -70,6 +70,8 @@ HEALTH_PLUGINS = (
 )
 
 CHECK_DIRS = ("health_tests", "recovery_tests")
+#: The one check a directory that is no acore_bot deployment gets (health_tests/test_environment.py).
+IDENTITY_CHECK = "test_is_an_acore_bot_deployment"
 
 #: Whether this session is a health run, decided once when pytest is configured.
 HEALTH_RUN = pytest.StashKey[bool]()
@@ -491,6 +493,14 @@ def pytest_collection_modifyitems(
             f"the deployment to check, {bot_dir}, is not a directory: give the bot's "
             "directory with --bot-dir=PATH or ACORE_BOT_DIR"
         )
+    if state.deployment.not_a_deployment:
+        # One finding and nothing else: every other check would only repeat "missing".
+        keep = [item for item in items if getattr(item, "originalname", "") == IDENTITY_CHECK]
+        dropped = [item for item in items if item not in keep]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+        checks = keep
     bad: list[tuple[pytest.Item, str]] = []
     for item in checks:
         problem = declaration_problem(item)
@@ -728,6 +738,8 @@ def pytest_testnodedown(node: Any, error: object) -> None:
 
 
 def unknown_reason(state: DoctorState, exitstatus: int) -> str | None:
+    if state.deployment.not_a_deployment:
+        return state.deployment.not_a_deployment
     if state.worker_errors:
         return "; ".join(state.worker_errors[:3])
     suite_bugs = [f for f in state.findings.values() if f.outcome == "error"]

@@ -78,6 +78,29 @@ class SourceRead:
     where: str
 
 
+@dataclass(frozen=True)
+class LoadError:
+    """A config file the bot cannot import: SyntaxError (or unreadable) at ``file:line``."""
+
+    file: str
+    line: int | None
+    error: str
+
+    def describe(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.error}"
+
+
+@dataclass(frozen=True)
+class ValidateRule:
+    """``if <test>: raise ...`` in ``Config.validate()``: the bot does not start when
+    ``test`` is true for the values it parsed."""
+
+    test: ast.expr
+    message: str
+    where: str
+
+
 @dataclass
 class BotSource:
     """The keys a checkout's code reads, and where that knowledge came from."""
@@ -91,6 +114,12 @@ class BotSource:
     read_elsewhere: dict[str, str] = field(default_factory=dict)
     #: config files that could not be parsed (the bot would not start either)
     unparsed: list[str] = field(default_factory=list)
+    #: the same, with file and line: what stops ``import config``
+    load_errors: list[LoadError] = field(default_factory=list)
+    #: config modules ``import config`` loads (relative to the bot dir); None when unknown
+    loaded: frozenset[str] | None = None
+    #: config.py-only layout: the ``if <test>: raise`` rules of its ``Config.validate()``
+    validate_rules: tuple[ValidateRule, ...] = ()
     #: the checkout holds the application packages, not only config/
     complete: bool = False
     #: the directories Config.validate() creates at start (relative to the bot dir)
@@ -478,17 +507,28 @@ def derive_bot_source(bot_dir: Path, files: list[Path] | None = None) -> BotSour
     )
     config_set = set(files)
     created: list[str] = []
+    trees: dict[str, ast.Module] = {}
     for path in files:
         where = str(path.relative_to(bot_dir))
         text = _read_source(path)
         if text is None:
-            source.unparsed.append(f"{where}: unreadable")
+            _load_error(source, LoadError(where, None, "unreadable"))
             continue
         try:
             tree = ast.parse(text, filename=where)
-        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-            source.unparsed.append(f"{where}: {type(exc).__name__}: {exc}")
+            # Compiling (never running) also finds what only the compiler rejects
+            # ('return' outside a function, 'nonlocal' at module level, ...).
+            compile(tree, where, "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            message = exc.msg or str(exc)
+            _load_error(source, LoadError(where, exc.lineno, f"SyntaxError: {message}"))
+            _keys_of_broken_file(source, text, where)
             continue
+        except (ValueError, RecursionError, MemoryError) as exc:
+            _load_error(source, LoadError(where, None, f"{type(exc).__name__}: {exc}"))
+            _keys_of_broken_file(source, text, where)
+            continue
+        trees[where] = tree
         seen_here: set[str] = set()
         for read in config_reads(tree, where, env_lines(text)):
             # Within one file the first read is the attribute the bot uses; a later file
@@ -503,6 +543,9 @@ def derive_bot_source(bot_dir: Path, files: list[Path] | None = None) -> BotSour
         if "def validate" in text:
             created.extend(_validate_dirs(tree))
     source.created_at_start = tuple(dict.fromkeys(created))
+    source.loaded = _loaded_config_modules(source.config_files, trees)
+    if source.config_files == ("config.py",) and "config.py" in trees:
+        source.validate_rules = validate_rules(trees["config.py"], "config.py")
     skip = {str(path) for path in config_set}
     if "config.py" not in source.config_files:
         skip.add(str(bot_dir / "config.py"))  # shadowed by the package: never imported
@@ -516,8 +559,110 @@ def derive_bot_source(bot_dir: Path, files: list[Path] | None = None) -> BotSour
         for key in _keys_read(data):
             if key not in source.reads and key not in source.read_elsewhere:
                 source.read_elsewhere[key] = path[prefix:]
-    source.complete = any((bot_dir / name).is_dir() for name in APP_DIRS)
+    # A broken config file hides what it reads: no key is called dead while one is broken.
+    source.complete = not source.load_errors and any((bot_dir / name).is_dir() for name in APP_DIRS)
     return source
+
+
+def _load_error(source: BotSource, error: LoadError) -> None:
+    source.load_errors.append(error)
+    source.unparsed.append(error.describe())
+
+
+#: ``_get_env_int("KEY"`` / ``getenv("KEY"`` / ``environ["KEY"`` in a file that does not parse.
+_BROKEN_FILE_READ = re.compile(
+    r"""(?:_get_env\w*|getenv|environ\.get|environ\.setdefault|environ\[)\s*\(?\s*["']([A-Z][A-Z0-9_]*)["']"""
+)
+
+
+def _keys_of_broken_file(source: BotSource, text: str, where: str) -> None:
+    """The keys a config file that cannot be parsed names: they stay read (live), so a
+    SyntaxError in config/voice.py never turns the voice keys into "dead keys"."""
+    for match in _BROKEN_FILE_READ.finditer(text):
+        key = match.group(1)
+        if key not in source.reads:
+            source.read_elsewhere.setdefault(key, where)
+
+
+def _module_file(name: str, files: set[str]) -> str | None:
+    """``config.voice`` / ``.voice`` (from config/__init__.py) -> ``config/voice.py``."""
+    candidate = name.replace(".", "/") + ".py"
+    return candidate if candidate in files else None
+
+
+def _loaded_config_modules(
+    config_files: tuple[str, ...], trees: dict[str, ast.Module]
+) -> frozenset[str] | None:
+    """The config modules ``import config`` loads: ``config/__init__.py`` and what it imports
+    (relative or ``config.X``), transitively; None when ``__init__.py`` itself cannot be read."""
+    if config_files == ("config.py",):
+        return frozenset(config_files)
+    init = "config/__init__.py"
+    if init not in trees:
+        return None
+    files = set(config_files)
+    loaded = {init}
+    todo = [init]
+    while todo:
+        current = todo.pop()
+        tree = trees.get(current)
+        if tree is None:
+            continue  # broken: what it imports is unknown, and it stops the import anyway
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.ImportFrom):
+                base = "config" if node.level else (node.module or "")
+                module = f"{base}.{node.module}" if node.level and node.module else base
+                names = [module] + [f"{module}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for name in names:
+                found = _module_file(name, files)
+                if found and found not in loaded:
+                    loaded.add(found)
+                    todo.append(found)
+    return frozenset(loaded)
+
+
+def validate_rules(tree: ast.Module, where: str) -> tuple[ValidateRule, ...]:
+    """The ``if <test>: raise`` statements of ``Config.validate()`` (config.py-only layout,
+    deployment §2.1), in order: the bot stops at the first one whose test is true."""
+    found: list[ValidateRule] = []
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        for method in node.body:
+            if not isinstance(method, ast.FunctionDef) or method.name != "validate":
+                continue
+            for statement in method.body:
+                if (
+                    isinstance(statement, ast.If)
+                    and statement.body
+                    and isinstance(statement.body[0], ast.Raise)
+                ):
+                    found.append(
+                        ValidateRule(
+                            statement.test,
+                            _raise_message(statement.body[0]),
+                            f"{where}:{statement.lineno}",
+                        )
+                    )
+    return tuple(found)
+
+
+def _raise_message(node: ast.Raise) -> str:
+    """The literal text of ``raise ValueError("...")`` (an f-string's literal parts)."""
+    exc = node.exc
+    if isinstance(exc, ast.Call) and exc.args:
+        first = exc.args[0]
+        text = _string(first)
+        if text is not None:
+            return text
+        if isinstance(first, ast.JoinedStr):
+            return "".join(
+                part.value if isinstance(part, ast.Constant) else "…" for part in first.values
+            )
+    return ast.unparse(exc) if exc is not None else "raise"
 
 
 def as_settings(source: BotSource, bundled: dict[str, Setting]) -> dict[str, Setting]:
