@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from acore_doctor.deployment import Deployment
+from acore_doctor.logs.sources import find_log_files, read_journal, read_journal_file
+from acore_doctor.logs.window import oldest_record_time, read_file_span, read_journal_window
 from acore_doctor.options import THRESHOLDS
 from acore_doctor.probes import auth_file as auth_probe
+from acore_doctor.probes import readiness as readiness_probe
 from acore_doctor.probes.bot_process import BotProcess, find_bot_processes
 from acore_doctor.probes.databases import DbFacts, check_database, db_targets
 from acore_doctor.probes.entrypoint import (
@@ -214,3 +218,83 @@ def databases(request: pytest.FixtureRequest, deployment: Deployment) -> list[Db
 @pytest.fixture(scope="session")
 def auth_file(deployment: Deployment) -> auth_probe.AuthFile:
     return auth_probe.read_auth_json(auth_probe.auth_json_path(deployment.settings))
+
+
+#: Clock and flush slack: a log's first lines can precede psutil's create_time a little.
+START_SLACK_S = 60.0
+
+
+@pytest.fixture(scope="session")
+def bot_readiness(
+    request: pytest.FixtureRequest,
+    bot_processes: list[BotProcess],
+    log_source: Any,
+    log_files: Any,
+) -> readiness_probe.ReadyEvidence | None:
+    """Evidence that the newest bot process reached Discord: ready lines since its start in
+    every log it writes (its log file or journal, and the files its stdout/stderr go to),
+    else its gateway connection. None when no bot process runs."""
+    if not bot_processes:
+        return None
+    process = bot_processes[-1]
+    since = process.create_time - START_SLACK_S
+    logs = [_configured_log_evidence(log_source, log_files, since)]
+    configured = getattr(log_files, "live", None) if log_source.kind == "file" else None
+    for path in readiness_probe.output_files(process.pid):
+        if path != configured:
+            logs.append(
+                _file_evidence(find_log_files(path), since, f"pid {process.pid}'s output {path}")
+            )
+    logs = [log for log in logs if log is not None]
+    evidence = readiness_probe.ReadyEvidence(
+        process.pid, process.create_time, process.entrypoint, logs
+    )
+    if evidence.ready_at is not None:
+        return evidence
+    gateway = readiness_probe.gateway_evidence(process.pid, None)
+    if gateway.state == readiness_probe.UNKNOWN and not request.config.getoption("offline", False):
+        addresses = readiness_probe.gateway_addresses()
+        if addresses is not None:
+            gateway = readiness_probe.gateway_evidence(process.pid, addresses)
+    return replace(evidence, gateway=gateway)
+
+
+def _configured_log_evidence(
+    log_source: Any, log_files: Any, since: float
+) -> readiness_probe.LogEvidence | None:
+    if log_source.kind == "file":
+        if not log_files.live_exists and not log_files.segments:
+            return readiness_probe.LogEvidence(
+                str(log_files.live), problem=log_files.live_error or "no log file"
+            )
+        return _file_evidence(log_files, since, str(log_files.live))
+    if log_source.kind == "journal":
+        if log_source.journal_file is not None:
+            try:
+                lines, error = read_journal_file(log_source.journal_file), None
+            except OSError as exc:
+                lines, error = [], f"cannot read {log_source.journal_file}: {exc.strerror or exc}"
+        else:
+            result = read_journal(log_source.unit, since)
+            lines, error = result.lines, result.error
+        span = read_journal_window(lines, (time.time() - since) / 60, log_source.description)
+        analysis = span.analysis
+        problem = error or span.problem
+        if problem is None and not analysis.records:
+            problem = "no journal entry since the start (the bot may not run under this unit)"
+        return readiness_probe.LogEvidence(
+            log_source.description, analysis.first_ready, problem, analysis.records
+        )
+    return readiness_probe.LogEvidence(
+        log_source.description, problem=log_source.no_file_reason or "no log source"
+    )
+
+
+def _file_evidence(files: Any, since: float, source: str) -> readiness_probe.LogEvidence:
+    span = read_file_span(files, since, None)
+    analysis = span.analysis
+    problem = span.problem
+    oldest = oldest_record_time(files) if problem is None else None
+    if problem is None and oldest is not None and oldest > since + 2 * START_SLACK_S:
+        problem = "the log does not reach back to the process start (rotated away since)"
+    return readiness_probe.LogEvidence(source, analysis.first_ready, problem, analysis.records)

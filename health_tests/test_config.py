@@ -9,9 +9,11 @@ import pytest
 from acore_doctor import check
 from acore_doctor.deployment import Deployment
 from acore_doctor.probes import auth_file as auth_probe
-from acore_doctor.probes.entrypoint import Entrypoint
+from acore_doctor.probes.bot_process import BotProcess, listening_addresses
+from acore_doctor.probes.entrypoint import Entrypoint, Unit
 from acore_doctor.probes.token import token_shape
 from acore_doctor.rules import config as config_rules
+from acore_doctor.rules import exposure as exposure_rules
 from acore_doctor.settings import BotSettings
 
 GUIDE = "guides/deployment_issues.md"
@@ -274,3 +276,56 @@ def test_catalog_matches_bot_source(deployment: Deployment, record_details) -> N
         ),
     )
     # A config file that does not parse is the critical test_config_code_loads's.
+
+
+@pytest.mark.critical
+@check(
+    "The analytics dashboard is not open with a guessable password",
+    "Set ANALYTICS_PASSWORD in .env to a long random value ('openssl rand -hex 16') and "
+    "restart, or set ANALYTICS_DASHBOARD_ENABLED=false. ANALYTICS_API_KEY does not set it.",
+    guide=f"{GUIDE}#dashboard-exposed",
+)
+def test_dashboard_not_exposed(
+    settings: BotSettings,
+    entrypoint: Entrypoint,
+    bot_processes: list[BotProcess],
+    record_details,
+) -> None:
+    if not settings.get("ANALYTICS_DASHBOARD_ENABLED"):
+        pytest.skip("not applicable: ANALYTICS_DASHBOARD_ENABLED is not true")
+    if entrypoint.kind == "runtime":
+        pytest.skip("not applicable: launcher.py serves no analytics dashboard (main.py does)")
+    binds = listening_addresses(bot_processes, settings.get("ANALYTICS_DASHBOARD_PORT"))
+    record_details(
+        "listening on " + (", ".join(binds) if binds else "nothing yet")
+        if binds is not None
+        else "no running bot to read: judged from the code (main.py binds 0.0.0.0)"
+    )
+    problems = exposure_rules.dashboard_exposed(settings, binds)
+    assert not problems, "; ".join(problems)
+
+
+@pytest.mark.warning
+@check(
+    "launcher.py's web API is not open without a token",
+    "Run launcher.py with '--profile discord' (or --no-web) unless you use its web API; if "
+    "you do, set GESTALT_API_TOKEN in .env to a long random value.",
+    guide=f"{GUIDE}#web-api-without-token",
+)
+def test_web_api_has_token(
+    settings: BotSettings,
+    entrypoint: Entrypoint,
+    systemd_units: list[Unit],
+    bot_processes: list[BotProcess],
+    record_details,
+) -> None:
+    if entrypoint.kind != "runtime":
+        pytest.skip("not applicable: only launcher.py serves the web API")
+    commands = [list(p.cmdline) for p in bot_processes if p.entrypoint == "runtime"]
+    commands += [exposure_rules.split_command(u.exec_start) for u in systemd_units if u.exec_start]
+    commands = [c for c in commands if any(a.endswith("launcher.py") or a == "launcher" for a in c)]
+    if not commands:
+        pytest.skip("not applicable: no launcher.py command line to read (no process or unit)")
+    record_details("; ".join(" ".join(c[-6:]) for c in commands))
+    problems = [p for argv in commands for p in exposure_rules.web_api_open(settings, argv)]
+    assert not problems, "; ".join(problems[:2])
