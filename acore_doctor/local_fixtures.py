@@ -242,9 +242,13 @@ def bot_readiness(
     configured = getattr(log_files, "live", None) if log_source.kind == "file" else None
     for path in readiness_probe.output_files(process.pid):
         if path != configured:
-            logs.append(
-                _file_evidence(find_log_files(path), since, f"pid {process.pid}'s output {path}")
+            output = _file_evidence(
+                find_log_files(path), since, f"pid {process.pid}'s output {path}"
             )
+            if output.problem is None and not output.records:
+                # stdout/stderr may carry no log at all (print-only): no records prove nothing
+                output = replace(output, problem="nothing logged there since the start")
+            logs.append(output)
     logs = [log for log in logs if log is not None]
     evidence = readiness_probe.ReadyEvidence(
         process.pid, process.create_time, process.entrypoint, logs

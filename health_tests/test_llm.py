@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 
-from acore_doctor import check, roots
+from acore_doctor import Blocked, check, roots
 from acore_doctor.netprobe.llm import (
     canary_stats,
     error_message,
@@ -35,9 +37,25 @@ LOW_CREDIT = 1.0
 )
 def test_ollama_answers(ollama_version: HttpResult, record_details) -> None:
     record_details(f"Ollama {version_of(ollama_version)}, {ollama_version.elapsed_s * 1000:.0f} ms")
+    status = ollama_version.status or 0
+    if ollama_version.answered and status < 500 and not version_of(ollama_version):
+        # Some other program holds the port: one root finding, its dependents are symptoms.
+        port = urlsplit(ollama_version.url).port or 11434
+        raise AssertionError(
+            f"port {port} answers, but not as Ollama: expected Ollama's version from "
+            f"{ollama_version.target()}, found {ollama_version.describe()}"
+        )
     assert version_of(ollama_version), (
         f"expected Ollama's version from {ollama_version.target()}, found {ollama_version.describe()}"
     )
+
+
+def require_ollama(version: HttpResult, result: HttpResult) -> None:
+    """A fact of Ollama's means nothing when the root check found no Ollama on the port
+    (down, or another program answering): the check is a symptom of that root."""
+    if not version_of(version):
+        raise Blocked(roots.OLLAMA, f"no Ollama at {version.target()}: {version.describe()}")
+    require_answer(result, roots.OLLAMA)
 
 
 @pytest.mark.critical
@@ -47,8 +65,10 @@ def test_ollama_answers(ollama_version: HttpResult, record_details) -> None:
     "'ollama list' shows.",
     guide="guides/integration_issues.md#model-not-pulled",
 )
-def test_model_pulled(ollama_tags: HttpResult, settings: BotSettings) -> None:
-    require_answer(ollama_tags, roots.OLLAMA)
+def test_model_pulled(
+    ollama_tags: HttpResult, ollama_version: HttpResult, settings: BotSettings
+) -> None:
+    require_ollama(ollama_version, ollama_tags)
     wanted = settings.get("OLLAMA_MODEL")
     names = model_names(ollama_tags)
     assert names is not None, f"expected a model list, found {ollama_tags.describe()}"
@@ -64,10 +84,12 @@ def test_model_pulled(ollama_tags: HttpResult, settings: BotSettings) -> None:
     "Run 'ollama pull <VISION_MODEL>' (default llava), or set VISION_ENABLED=false.",
     guide="guides/integration_issues.md#model-not-pulled",
 )
-def test_vision_model_pulled(ollama_tags: HttpResult, settings: BotSettings) -> None:
+def test_vision_model_pulled(
+    ollama_tags: HttpResult, ollama_version: HttpResult, settings: BotSettings
+) -> None:
     if not settings.get("VISION_ENABLED"):
         pytest.skip("not applicable: vision is disabled (VISION_ENABLED is not true)")
-    require_answer(ollama_tags, roots.OLLAMA)
+    require_ollama(ollama_version, ollama_tags)
     wanted = settings.get("VISION_MODEL")
     names = model_names(ollama_tags)
     assert names is not None, f"expected a model list, found {ollama_tags.describe()}"
@@ -83,8 +105,8 @@ def test_vision_model_pulled(ollama_tags: HttpResult, settings: BotSettings) -> 
     "GPU driver and that the model fits in VRAM.",
     guide="guides/integration_issues.md#ollama-unreachable",
 )
-def test_loaded_models(ollama_ps: HttpResult, record_details) -> None:
-    require_answer(ollama_ps, roots.OLLAMA)
+def test_loaded_models(ollama_ps: HttpResult, ollama_version: HttpResult, record_details) -> None:
+    require_ollama(ollama_version, ollama_ps)
     loaded = loaded_models(ollama_ps)
     assert loaded is not None, f"expected a list of loaded models, found {ollama_ps.describe()}"
     record_details(
@@ -101,11 +123,12 @@ def test_loaded_models(ollama_ps: HttpResult, record_details) -> None:
 )
 def test_canary_generation(
     ollama_canary: HttpResult,
+    ollama_version: HttpResult,
     settings: BotSettings,
     canary_bands: tuple[float, float],
     record_details,
 ) -> None:
-    require_answer(ollama_canary, roots.OLLAMA)
+    require_ollama(ollama_version, ollama_canary)
     stats = canary_stats(ollama_canary)
     assert stats is not None, (
         f"expected a finished generation from {settings.get('OLLAMA_MODEL')}, found "

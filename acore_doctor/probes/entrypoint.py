@@ -159,7 +159,10 @@ def drop_ins_of(unit_path: Path, roots: tuple[Path, ...] = DROP_IN_ROOTS) -> tup
     next to the unit file), a name in a higher-priority directory masking the same name in a
     lower one, applied in file-name order."""
     by_name: dict[str, Path] = {}
-    for root in (*roots, unit_path.parent):
+    # The unit's own directory first (lowest) unless it is one of the roots (its own rank).
+    ordered = [unit_path.parent, *roots]
+    ordered = [d for i, d in enumerate(ordered) if d not in ordered[i + 1 :]]
+    for root in ordered:
         directory = root / f"{unit_path.name}.d"
         try:
             confs = sorted(directory.glob("*.conf"))

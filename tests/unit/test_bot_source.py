@@ -226,7 +226,9 @@ def test_the_config_py_only_layout_is_judged_by_its_own_validate(bot: Path) -> N
         "config.py:18",
     ]
     (bot / ".env").write_text("DISCORD_TOKEN=x\nOLLAMA_TEMPERATURE=1.0\n")
-    assert config_rules.validator_failures(load_deployment(bot).settings, source.validate_rules) == []
+    assert (
+        config_rules.validator_failures(load_deployment(bot).settings, source.validate_rules) == []
+    )
     (bot / ".env").write_text("DISCORD_TOKEN=x\nOLLAMA_TEMPERATURE=2.5\n")
     failures = config_rules.validator_failures(load_deployment(bot).settings, source.validate_rules)
     assert len(failures) == 1
