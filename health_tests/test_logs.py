@@ -21,7 +21,12 @@ from acore_doctor.probes.bot_process import BotProcess
 from acore_doctor.probes.readiness import ReadyEvidence
 from acore_doctor.rules import logs as rules
 from acore_doctor.rules.logs import LogProblem, LogThresholds, Rule
-from acore_doctor.rules.readiness import NOT_CONNECTED, UNVERIFIED, judge_readiness
+from acore_doctor.rules.readiness import (
+    NOT_CONNECTED,
+    UNVERIFIED,
+    Readiness,
+    judge_readiness,
+)
 from acore_doctor.settings import BotSettings
 
 
@@ -146,6 +151,16 @@ def test_no_crash_loop(log_window: WindowFacts, log_thresholds: LogThresholds) -
     assert not problems, details(problems)
 
 
+def _readiness(
+    evidence: ReadyEvidence | None, log_thresholds: LogThresholds, record_details
+) -> Readiness:
+    if evidence is None:
+        pytest.skip("not applicable: no bot process runs from this deployment")
+    verdict = judge_readiness(evidence, time.time(), log_thresholds.log_ready_grace_minutes * 60)
+    record_details(verdict.message)
+    return verdict
+
+
 @pytest.mark.critical
 @declared(rules.READY_SINCE_START)
 def test_ready_since_start(
@@ -153,12 +168,7 @@ def test_ready_since_start(
 ) -> None:
     # Ready, not merely running: a ready line in any log the bot writes, else its gateway
     # connection (rules/readiness.py). No evidence at all is the warning below, never a skip.
-    if bot_readiness is None:
-        pytest.skip("not applicable: no bot process runs from this deployment")
-    verdict = judge_readiness(
-        bot_readiness, time.time(), log_thresholds.log_ready_grace_minutes * 60
-    )
-    record_details(verdict.message)
+    verdict = _readiness(bot_readiness, log_thresholds, record_details)
     assert verdict.status != NOT_CONNECTED, verdict.message
 
 
@@ -173,12 +183,7 @@ def test_ready_since_start(
 def test_ready_could_be_verified(
     bot_readiness: ReadyEvidence | None, log_thresholds: LogThresholds, record_details
 ) -> None:
-    if bot_readiness is None:
-        pytest.skip("not applicable: no bot process runs from this deployment")
-    verdict = judge_readiness(
-        bot_readiness, time.time(), log_thresholds.log_ready_grace_minutes * 60
-    )
-    record_details(verdict.message)
+    verdict = _readiness(bot_readiness, log_thresholds, record_details)
     assert verdict.status != UNVERIFIED, verdict.message
 
 

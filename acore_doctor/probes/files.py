@@ -71,7 +71,15 @@ def unit_user(unit: Unit) -> BotUser:
     a uid), ``Group=`` as its primary group (else the user's own), the user's groups from
     /etc/group and ``SupplementaryGroups=``. KeyError when ``User=`` names no user."""
     name = (unit.user or "").strip()
-    entry = pwd.getpwuid(int(name)) if name.isdigit() else pwd.getpwnam(name)
+    source = f"User={name} of {unit.describe}" + (f", Group={unit.group}" if unit.group else "")
+    try:
+        entry = pwd.getpwuid(int(name)) if name.isdigit() else pwd.getpwnam(name)
+    except KeyError:
+        if not name.isdigit():
+            raise
+        # A numeric uid with no passwd entry is allowed: no groups but Group= and the listed.
+        gids = {_gid(g) for g in (unit.group, *unit.supplementary_groups) if g and _known(g)}
+        return BotUser(int(name), tuple(sorted(gids)), name, source)
     gids = {entry.pw_gid}
     if unit.group:
         gids = {_gid(unit.group)}
@@ -79,8 +87,15 @@ def unit_user(unit: Unit) -> BotUser:
     for group in unit.supplementary_groups:
         with contextlib.suppress(KeyError):
             gids.add(_gid(group))
-    source = f"User={name} of {unit.describe}" + (f", Group={unit.group}" if unit.group else "")
     return BotUser(entry.pw_uid, tuple(sorted(gids)), entry.pw_name, source)
+
+
+def _known(group: str) -> bool:
+    try:
+        _gid(group)
+        return True
+    except KeyError:
+        return False
 
 
 def _gid(group: str) -> int:

@@ -170,18 +170,24 @@ def _start_launcher(bot_dir: Path, stderr_file: Path) -> subprocess.Popen[bytes]
     return proc
 
 
+def _ready_checks(run_suite, bot_dir: Path):
+    """The two readiness checks, with no grace: the stand-in is past the timeout at once."""
+    return run_suite(
+        bot_dir,
+        "--offline",
+        "--log-ready-grace-minutes=0",
+        "health_tests/test_logs.py::test_ready_since_start",
+        "health_tests/test_logs.py::test_ready_could_be_verified",
+        env=clean_env(),
+    )
+
+
 def test_a_launcher_running_past_the_timeout_without_ready_line_or_gateway_is_critical(
     bot: DeploymentBuilder, run_suite
 ) -> None:
     proc = _start_launcher(bot.root, bot.root / "launcher.err")
     try:
-        run = run_suite(
-            bot.root,
-            "--offline",
-            "--log-ready-grace-minutes=0",
-            "health_tests/test_logs.py::test_ready_since_start",
-            env=clean_env(),
-        )
+        run = _ready_checks(run_suite, bot.root)
     finally:
         stop_standin_bot(proc)
     finding = run.finding("test_ready_since_start")
@@ -201,14 +207,7 @@ def test_a_launcher_that_logged_its_ready_line_to_its_stderr_file_passes(
         gen = LogGen(start=time.time(), millis=True).start(runtime=True)
         with open(err, "ab") as handle:
             handle.write(b"".join(line + b"\n" for line in gen.lines))
-        run = run_suite(
-            bot.root,
-            "--offline",
-            "--log-ready-grace-minutes=0",
-            "health_tests/test_logs.py::test_ready_since_start",
-            "health_tests/test_logs.py::test_ready_could_be_verified",
-            env=clean_env(),
-        )
+        run = _ready_checks(run_suite, bot.root)
     finally:
         stop_standin_bot(proc)
     finding = run.finding("test_ready_since_start")

@@ -111,6 +111,8 @@ def test_the_units_user_and_group_are_the_bots(tmp_path: Path) -> None:
     assert user.uid == NOBODY.pw_uid and user.name == "nobody"
     assert 0 in user.gids  # Group=root
     assert "User=nobody" in user.source and "Group=root" in user.source
+    numeric = unit_user(parse_unit(_unit(tmp_path, "User=61234\nGroup=root\n")))  # type: ignore[arg-type]
+    assert (numeric.uid, numeric.gids, numeric.name) == (61234, (0,), "61234")
     with pytest.raises(KeyError):
         unit_user(parse_unit(_unit(tmp_path, "User=no-such-user-here\n")))  # type: ignore[arg-type]
 
