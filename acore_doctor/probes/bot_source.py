@@ -544,6 +544,8 @@ def derive_bot_source(bot_dir: Path, files: list[Path] | None = None) -> BotSour
             created.extend(_validate_dirs(tree))
     source.created_at_start = tuple(dict.fromkeys(created))
     source.loaded = _loaded_config_modules(source.config_files, trees)
+    for error in _broken_config_imports(bot_dir, source.config_files, trees, source.loaded):
+        _load_error(source, error)
     if source.config_files == ("config.py",) and "config.py" in trees:
         source.validate_rules = validate_rules(trees["config.py"], "config.py")
     skip = {str(path) for path in config_set}
@@ -622,6 +624,83 @@ def _loaded_config_modules(
                     loaded.add(found)
                     todo.append(found)
     return frozenset(loaded)
+
+
+def _defined_names(tree: ast.Module) -> set[str] | None:
+    """The names a module defines at import (classes, functions, assignments, imports, also
+    inside top-level if/try/with); None when it cannot be known (``import *``,
+    ``__getattr__``, ``globals()`` writes)."""
+    names: set[str] = set()
+    todo: list[ast.stmt] = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            if node.name == "__getattr__":
+                return None
+            names.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                if alias.name == "*":
+                    return None
+                names.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign | ast.For | ast.With):
+            for target in ast.walk(node):
+                if isinstance(target, ast.Name) and isinstance(target.ctx, ast.Store):
+                    names.add(target.id)
+        if isinstance(node, ast.If | ast.Try | ast.With | ast.For | ast.While):
+            for field_name in ("body", "orelse", "finalbody", "handlers"):
+                for child in getattr(node, field_name, []):
+                    todo.extend(child.body if isinstance(child, ast.ExceptHandler) else [child])
+        if isinstance(node, ast.Expr) and "globals" in ast.dump(node):
+            return None
+    return names
+
+
+def _broken_config_imports(
+    bot_dir: Path,
+    config_files: tuple[str, ...],
+    trees: dict[str, ast.Module],
+    loaded: frozenset[str] | None,
+) -> list[LoadError]:
+    """``from .voice import VoiceConfig`` in a config module the bot imports, naming a config
+    module that does not exist or a name it does not define: ImportError at start."""
+    if config_files == ("config.py",) or loaded is None:
+        return []
+    errors: list[LoadError] = []
+    for where in sorted(loaded):
+        tree = trees.get(where)
+        if tree is None:
+            continue
+        for node in tree.body:
+            if not isinstance(node, ast.ImportFrom) or node.level != 1:
+                continue
+            if node.module is None:
+                continue  # "from . import x": a submodule or a name; not judged
+            target = f"config/{node.module.replace('.', '/')}.py"
+            package = f"config/{node.module.replace('.', '/')}/__init__.py"
+            if not (bot_dir / target).is_file() and not (bot_dir / package).is_file():
+                errors.append(
+                    LoadError(
+                        where,
+                        node.lineno,
+                        f"ImportError: config.{node.module} does not exist ({target} is missing)",
+                    )
+                )
+                continue
+            defined = _defined_names(trees[target]) if target in trees else None
+            if defined is None:
+                continue
+            missing = [a.name for a in node.names if a.name != "*" and a.name not in defined]
+            if missing:
+                errors.append(
+                    LoadError(
+                        where,
+                        node.lineno,
+                        f"ImportError: cannot import name {missing[0]!r} from config.{node.module} "
+                        f"({target} does not define it)",
+                    )
+                )
+    return errors
 
 
 def validate_rules(tree: ast.Module, where: str) -> tuple[ValidateRule, ...]:

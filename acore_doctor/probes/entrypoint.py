@@ -214,10 +214,13 @@ def systemctl_show(name: str) -> dict[str, str]:
         )
     except (OSError, subprocess.TimeoutExpired):
         return {}
-    if done.returncode != 0:
-        return {}
+    return parse_show(done.stdout) if done.returncode == 0 else {}
+
+
+def parse_show(text: str) -> dict[str, str]:
+    """``systemctl show -p ...`` output (KEY=VALUE lines): the set values we ask for."""
     shown = {}
-    for line in done.stdout.splitlines():
+    for line in text.splitlines():
         key, _, value = line.partition("=")
         if key in _SHOWN and value.strip() and value.strip() != "[not set]":
             shown[key] = value.strip()

@@ -460,6 +460,6 @@ def start_needs(
         needs.append(FileNeed(framework, "the selected persona framework", R))
         if s.get("LOG_TO_FILE"):
             log = deployment.path(s.get("LOG_FILE_PATH"))
-            needs.append(FileNeed(log, "the log file (appended at start)", W))
+            needs.append(FileNeed(log, "the log file it appends to", W))
     data, _ = data_file_needs(deployment.path("data"))
     return needs + data, others

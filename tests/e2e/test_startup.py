@@ -90,6 +90,19 @@ def test_the_same_deployment_run_as_root_by_its_unit_has_no_access_finding(
     assert finding["outcome"] == "passed", finding["message"]
 
 
+def test_a_log_path_that_is_a_directory_is_one_critical_finding(
+    bot: DeploymentBuilder, run_suite
+) -> None:
+    for old in (bot.root / "logs").glob("bot.log*"):
+        old.unlink()
+    (bot.root / "logs" / "bot.log").mkdir()
+    run = run_suite(bot.root, "--offline", "-m", "critical", "--allow-stopped")
+    assert run.code == 2
+    finding = run.finding("test_start_files_usable_by_bot_user")
+    assert finding["outcome"] == "failed"
+    assert "logs/bot.log (the log file it appends to) is a directory" in finding["message"]
+
+
 def test_a_syntax_error_in_config_voice_is_critical_and_its_keys_stay_live(
     bot: DeploymentBuilder, run_suite
 ) -> None:

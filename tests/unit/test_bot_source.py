@@ -265,3 +265,15 @@ def test_a_secrets_default_is_never_shown(bot: Path) -> None:
     knowledge = load_deployment(bot).knowledge
     line = next(d for d in knowledge.disagreements if d.startswith("LITELLM_API_KEY"))
     assert "sk-live" not in line and "not shown" in line
+
+
+def test_an_import_of_a_missing_config_module_or_name_stops_the_bot(bot: Path) -> None:
+    assert config_rules.config_load_errors(bot_source.derive_bot_source(bot)) == []
+    (bot / "config" / "voice.py").rename(bot / "config" / "voice_old.py")
+    errors = config_rules.config_load_errors(bot_source.derive_bot_source(bot))
+    assert len(errors) == 1 and errors[0].startswith("config/__init__.py:"), errors
+    assert "config.voice does not exist" in errors[0]
+    (bot / "config" / "voice_old.py").rename(bot / "config" / "voice.py")
+    _edit(bot / "config" / "voice.py", "class VoiceConfig", "class VoiceSettings")
+    errors = config_rules.config_load_errors(bot_source.derive_bot_source(bot))
+    assert len(errors) == 1 and "cannot import name 'VoiceConfig'" in errors[0], errors

@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from acore_doctor.deployment import load_deployment, not_a_deployment
-from acore_doctor.probes.entrypoint import drop_ins_of, load_unit, parse_unit
+from acore_doctor.probes.entrypoint import (
+    drop_ins_of,
+    find_units,
+    load_unit,
+    parse_show,
+    parse_unit,
+)
 from acore_doctor.probes.files import (
     BotUser,
     FileNeed,
@@ -115,6 +121,24 @@ def test_the_units_user_and_group_are_the_bots(tmp_path: Path) -> None:
     assert (numeric.uid, numeric.gids, numeric.name) == (61234, (0,), "61234")
     with pytest.raises(KeyError):
         unit_user(parse_unit(_unit(tmp_path, "User=no-such-user-here\n")))  # type: ignore[arg-type]
+
+
+def test_a_unit_whose_drop_in_names_the_deployment_is_found(tmp_path: Path) -> None:
+    bot = tmp_path / "acore_bot"
+    bot.mkdir()
+    (bot / "main.py").write_text("")
+    etc = tmp_path / "etc"
+    unit = _unit(etc, "ExecStart=/usr/bin/python3 main.py\n")
+    assert find_units(bot, (etc,)) == []
+    _drop_in(unit, "override.conf", f"WorkingDirectory={bot}\nUser=nobody\n")
+    (found,) = find_units(bot, (etc,))
+    assert found.user == "nobody" and found.working_directory == str(bot)
+    assert "1 drop-in(s)" in found.describe
+
+
+def test_systemctl_show_output_is_read_as_set_values_only() -> None:
+    text = "User=acore\nGroup=\nSupplementaryGroups=adm users\nWorkingDirectory=[not set]\n"
+    assert parse_show(text) == {"User": "acore", "SupplementaryGroups": "adm users"}
 
 
 # -- access as the bot's user ---------------------------------------------------------------
