@@ -493,14 +493,14 @@ def pytest_collection_modifyitems(
             f"the deployment to check, {bot_dir}, is not a directory: give the bot's "
             "directory with --bot-dir=PATH or ACORE_BOT_DIR"
         )
-    if state.deployment.not_a_deployment:
+    identity = [item for item in checks if getattr(item, "originalname", "") == IDENTITY_CHECK]
+    if state.deployment.not_a_deployment and identity:
         # One finding and nothing else: every other check would only repeat "missing".
-        keep = [item for item in items if getattr(item, "originalname", "") == IDENTITY_CHECK]
-        dropped = [item for item in items if item not in keep]
+        dropped = [item for item in items if item not in identity]
         if dropped:
             config.hook.pytest_deselected(items=dropped)
-        items[:] = keep
-        checks = keep
+        items[:] = identity
+        checks = identity
     bad: list[tuple[pytest.Item, str]] = []
     for item in checks:
         problem = declaration_problem(item)
@@ -738,7 +738,9 @@ def pytest_testnodedown(node: Any, error: object) -> None:
 
 
 def unknown_reason(state: DoctorState, exitstatus: int) -> str | None:
-    if state.deployment.not_a_deployment:
+    if state.deployment.not_a_deployment and any(
+        nodeid.endswith("::" + IDENTITY_CHECK) for nodeid in state.findings
+    ):
         return state.deployment.not_a_deployment
     if state.worker_errors:
         return "; ".join(state.worker_errors[:3])
