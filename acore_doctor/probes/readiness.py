@@ -143,14 +143,14 @@ def gateway_evidence(pid: int, addresses: set[str] | None) -> GatewayEvidence:
             NONE,
             f"pid {pid} has {len(established)} established TCP connection(s), none to port 443",
         )
-    if addresses is None:
-        return GatewayEvidence(
-            UNKNOWN,
-            f"pid {pid} has {len(https)} connection(s) to port 443; the gateway's addresses "
-            "could not be resolved to tell whether one is Discord",
-        )
+    # Connections to port 443 that are not to the addresses resolved now prove nothing: the
+    # gateway is anycast, and a resumed session runs on a regional host (resume_gateway_url).
+    where = (
+        "the gateway's addresses could not be resolved"
+        if addresses is None
+        else f"none to the addresses {', '.join(GATEWAY_HOSTS)} resolves to now"
+    )
     return GatewayEvidence(
-        NONE,
-        f"pid {pid} has {len(https)} connection(s) to port 443, none to "
-        f"{', '.join(GATEWAY_HOSTS)} ({', '.join(sorted(addresses)[:4])})",
+        UNKNOWN,
+        f"pid {pid} has {len(https)} connection(s) to port 443 ({where}); one may be Discord's",
     )
