@@ -395,19 +395,31 @@ def unreachable_ancestor(path: Path, user: BotUser) -> str | None:
     return None
 
 
+#: Scratch space under data/: the bot writes new files there and never rereads old ones.
+SCRATCH_DATA = ("temp",)
 #: Operator inputs under data/ the bot only reads.
 READ_ONLY_DATA = ("documents", "import_cards", "voice_models")
 #: At most this many files under data/ are judged (a huge store is sampled, not walked).
 MAX_DATA_FILES = 5000
 
 
-def data_file_needs(data_dir: Path, limit: int = MAX_DATA_FILES) -> tuple[list[FileNeed], bool]:
+def data_file_needs(
+    data_dir: Path, limit: int = MAX_DATA_FILES, exclude: tuple[Path, ...] = ()
+) -> tuple[list[FileNeed], bool]:
     """Every regular file under ``data/``: read and written by the bot (its state), or only
     read (operator inputs: documents, cards, voice models); (needs, walk truncated)."""
     needs: list[FileNeed] = []
     for dirpath, dirnames, filenames in os.walk(data_dir, followlinks=False, onerror=None):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        # Not the bot's: our quarantine (.quarantine), bookkeeping, backups kept under data/.
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if d not in SKIP_DIRS and not d.startswith(".") and Path(dirpath) / d not in exclude
+        )
         relative = Path(dirpath).relative_to(data_dir).parts
+        if relative and relative[0] in SCRATCH_DATA:
+            dirnames[:] = []
+            continue
         read_only = bool(relative) and relative[0] in READ_ONLY_DATA
         for name in sorted(filenames):
             if name.startswith(PROBE_PREFIX):
@@ -461,5 +473,6 @@ def start_needs(
         if s.get("LOG_TO_FILE"):
             log = deployment.path(s.get("LOG_FILE_PATH"))
             needs.append(FileNeed(log, "the log file it appends to", W))
-    data, _ = data_file_needs(deployment.path("data"))
+    backups = deployment.path(s.get("STATE_BACKUP_DIR"))
+    data, _ = data_file_needs(deployment.path("data"), exclude=(backups,))
     return needs + data, others

@@ -25,6 +25,7 @@ from acore_doctor.probes.files import (
     W,
     X,
     access_problem,
+    data_file_needs,
     granted,
     unit_user,
 )
@@ -200,6 +201,23 @@ def test_x_bits_for_root_need_any_execute_bit(tmp_path: Path) -> None:
     path.chmod(0o644)
     assert not granted(path.stat(), _user(0), X, path)
     assert stat.S_ISDIR(tmp_path.stat().st_mode) and granted(tmp_path.stat(), _user(0), R | X)
+
+
+def test_data_files_are_state_or_input_and_never_our_own_bookkeeping(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    for relative in (
+        "chat_history/1.json",
+        "documents/lore.txt",
+        "temp/tts_1.wav",
+        ".quarantine/20261208/chat_history/1.json",
+        "backups/x.tar.gz",
+    ):
+        (data / relative).parent.mkdir(parents=True, exist_ok=True)
+        (data / relative).write_text("x")
+    needs, truncated = data_file_needs(data, exclude=(data / "backups",))
+    assert not truncated
+    wants = {str(n.path.relative_to(data)): n.want for n in needs}
+    assert wants == {"chat_history/1.json": R | W, "documents/lore.txt": R}
 
 
 # -- not a deployment ---------------------------------------------------------------------
