@@ -454,11 +454,15 @@ DIAGNOSTIC_REPORTS_PATH path - | where reports go when `--report-dir` is not giv
 DISCORD_API_BASE s https://discord.com/api/v10 | Discord REST base: a proxy, or the simulator
 SUPERTONIC_API_URL s http://127.0.0.1:7788 | the Supertonic TTS server probed when `TTS_ENGINE=supertonic`
 TEST_GUILD_ID s - | compute the bot's permissions in this guild from its roles
+RESPONSE_PROBE_CHANNEL_ID s - | opt-in reply probe: a test channel where a message mentioning the bot must get its reply
+RESPONSE_PROBE_TOKEN s - | the reply probe's test identity: a second bot's token (posts and reads; never the bot's own)
+RESPONSE_PROBE_WEBHOOK s - | or a webhook in the test channel that posts the probe message (a secret: never printed)
+RESPONSE_PROBE_TIMEOUT f 20 | seconds the reply probe waits for the bot's reply (within `--probe-budget`)
 HEALTH_CHECK_INTERVAL f 300 | seconds between `watch` runs
 DIAGNOSTIC_ENABLED b true | `false`: `watch` and `serve` stay idle (no suite run) and say so
 ERROR_REPORT_WEBHOOK s - | Discord webhook for `watch` alerts (a secret: never printed)
-ERROR_REPORTING_ENABLED b true | `false` turns `watch` alerts off
-CRITICAL_ERROR_NOTIFICATIONS b true | `false` turns `watch` alerts off
+ERROR_REPORTING_ENABLED b true | every report to `ERROR_REPORT_WEBHOOK`: `watch`'s new warnings and criticals, AutoRecovery's attempts and failures; `false` turns them all off
+CRITICAL_ERROR_NOTIFICATIONS b true | the critical ones among them (critical findings, AutoRecovery needing a human); `false` turns only those off
 AUTO_DIAGNOSTIC_ON_ERROR b false | `true`: `watch` keeps a diagnostic bundle when a run turns critical
 MEMORY_PROFILING b false | `true`: the in-process tracemalloc helper runs
 MEMORY_PROFILING_INTERVAL f 300 | seconds between tracemalloc snapshots
@@ -472,6 +476,7 @@ RECOVERY_STATE_RETENTION i 7 | days backups are kept
 AUTO_RECOVERY_ENABLED b true | AutoRecovery's switch
 MAX_RECOVERY_ATTEMPTS i 3 | AutoRecovery's circuit breaker: attempts before it stops
 RECOVERY_COOLDOWN f 300 | AutoRecovery's circuit breaker: seconds between attempts
+RECOVERY_RESTART_COMMAND s - | AutoRecovery runs it (no shell) to restart memory-heavy components when memory pressure returns after clearing caches, e.g. `systemctl restart discordbot`
 ACORE_DOCTOR_HISTORY_KEEP i 1000 | runs kept in the trend file
 AUTO_BACKUP_ON_ERROR b false | AutoRecovery takes a verified backup (one per RECOVERY_COOLDOWN) before a data repair writes
 DEBUG_MODE b false | `true`: acore-doctor's own debug log on stderr and full tracebacks of its internal errors

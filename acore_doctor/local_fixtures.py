@@ -38,7 +38,8 @@ from acore_doctor.probes.personas import (
     read_catalog,
     runtime_load,
 )
-from acore_doctor.probes.resources import CpuSampler
+from acore_doctor.probes.resources import CpuSampler, HostMemory
+from acore_doctor.probes.resources import host_memory as probe_host_memory
 from acore_doctor.probes.state_files import StateReport, scan_state_files, state_kinds
 from acore_doctor.run_state import is_xdist_worker, state_of
 from acore_doctor.thresholds import read_thresholds
@@ -310,3 +311,9 @@ def _file_evidence(files: Any, since: float, source: str) -> readiness_probe.Log
     if problem is None and oldest is not None and oldest > since + 2 * START_SLACK_S:
         problem = "the log does not reach back to the process start (rotated away since)"
     return readiness_probe.LogEvidence(source, analysis.first_ready, problem, analysis.records)
+
+
+@pytest.fixture(scope="session")
+def host_memory() -> HostMemory:
+    """RAM and GPU memory a local service (Ollama) can load a model into."""
+    return probe_host_memory()

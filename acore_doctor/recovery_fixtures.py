@@ -17,8 +17,10 @@ from acore_doctor.deployment import Deployment
 from acore_doctor.probes.databases import DbFacts
 from acore_doctor.recovery.backup import BackupInfo, Counts, list_backups, live_counts
 from acore_doctor.recovery.common import RecoveryConfig, read_jsonl, recovery_config
+from acore_doctor.recovery.control import CONTROL_FILE, RecoveryControl, recovery_status
 from acore_doctor.recovery.repair import RepairAction, plan_repair
 from acore_doctor.recovery.restore import StageReport, stage_backup, staged_counts
+from acore_doctor.run_state import state_of
 
 #: A .tmp file younger than this may be a save in progress by the running bot.
 TMP_GRACE_S = 60.0
@@ -81,9 +83,29 @@ def recovery_attempts(recovery: RecoveryConfig) -> list[dict[str, Any]] | None:
 
 
 @pytest.fixture(scope="session")
+def recovery_control(recovery: RecoveryConfig) -> RecoveryControl:
+    """The operator's pause and circuit resets (``acore-doctor recover --pause/--reset``)."""
+    return RecoveryControl.load(recovery.home / CONTROL_FILE)
+
+
+@pytest.fixture(scope="session")
 def repair_plan(
     deployment: Deployment, recovery: RecoveryConfig, databases: list[DbFacts]
 ) -> list[RepairAction]:
     """What ``acore-doctor repair`` would do (a dry run: read-only), with the databases as
     this run found them."""
     return plan_repair(deployment, recovery, min_tmp_age_s=TMP_GRACE_S, checked=databases)
+
+
+def pytest_doctor_enrich_report(report: dict[str, Any], config: pytest.Config) -> None:
+    """The report's ``recovery`` block (Prometheus shows it): pause, attempts, open circuits,
+    the newest backup's time."""
+    deployment = state_of(config).deployment
+    if deployment is None:
+        return
+    option = config.getoption("backup_dir")
+    try:
+        recovery_settings = recovery_config(deployment, Path(option) if option else None)
+        report["recovery"] = recovery_status(recovery_settings, time.time())
+    except (OSError, ValueError) as exc:  # a report without the block, never a crashed run
+        report["recovery"] = {"error": f"{type(exc).__name__}: {exc}"}

@@ -13,6 +13,8 @@ DISCORD = "discord"
 DISCORD_BAN = "discord-ban"
 DISCORD_RATE_LIMIT = "discord-rate-limit"
 DISCORD_TOKEN = "discord-token"
+#: the opt-in reply probe's own test identity and channel (not the bot)
+REPLY_PROBE = "reply-probe"
 
 # LLM services
 OLLAMA = "ollama"
@@ -33,6 +35,7 @@ ALL = (
     DISCORD_BAN,
     DISCORD_RATE_LIMIT,
     DISCORD_TOKEN,
+    REPLY_PROBE,
     OLLAMA,
     OPENROUTER,
     OPENAI_COMPAT,

@@ -232,6 +232,12 @@ def discord_api(net_probes: ProbeCache) -> Any:
 
 
 @pytest.fixture(scope="session")
+def discord_response(net_probes: ProbeCache) -> Any:
+    """The fact of the 'discord.response' network probe (discord)."""
+    return net_probes.fact("discord.response")
+
+
+@pytest.fixture(scope="session")
 def ollama_version(net_probes: ProbeCache) -> Any:
     """The fact of the 'ollama.version' network probe (ollama)."""
     return net_probes.fact("ollama.version")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from acore_doctor import Blocked, check
+from acore_doctor import roots as root_keys
 from acore_doctor.netprobe import roots
 from acore_doctor.netprobe.discord import (
     INTENTS_BY_ENTRYPOINT,
@@ -21,7 +22,15 @@ from acore_doctor.netprobe.discord import (
     session_limit,
     user_id,
 )
-from acore_doctor.settings import BotSettings
+from acore_doctor.netprobe.response import ResponseFacts
+from acore_doctor.settings import BotSettings, llm_provider
+
+#: the LLM root whose failure explains a bot that does not answer
+LLM_ROOTS = {
+    "openrouter": root_keys.OPENROUTER,
+    "openai": root_keys.OPENAI_COMPAT,
+    "openai_compat": root_keys.OPENAI_COMPAT,
+}
 
 
 @pytest.fixture(scope="module")
@@ -253,3 +262,50 @@ def test_voice_permissions(discord_api: DiscordFacts, settings: BotSettings) -> 
     if not settings.get("DISCORD_VOICE_ENABLED"):
         pytest.skip("not applicable: voice is disabled (DISCORD_VOICE_ENABLED is not true)")
     _assert_permissions(discord_api, ("Connect", "Speak"))
+
+
+# -- "online but not responding": the opt-in reply probe ----------------------------------------
+@pytest.mark.warning
+@check(
+    "The reply probe can post and read in its test channel",
+    "Give the test identity (RESPONSE_PROBE_TOKEN's bot, or RESPONSE_PROBE_WEBHOOK) View "
+    "Channel, Send Messages and Read Message History in RESPONSE_PROBE_CHANNEL_ID, and check "
+    "that the channel id and the webhook are current.",
+    guide="guides/common_issues.md#bot-not-responding",
+    root=root_keys.REPLY_PROBE,
+)
+def test_reply_probe_usable(discord_response: ResponseFacts) -> None:
+    assert discord_response.problem is None, (
+        f"expected the test identity ({discord_response.via}) to post a mention of the bot in "
+        f"channel {discord_response.channel_id} and read the channel, found "
+        f"{discord_response.problem}"
+    )
+
+
+@pytest.mark.critical
+@check(
+    "The bot answers a mention in the test channel",
+    "The bot is online but does not answer: check the privileged intents (Message Content), "
+    "the bot's permissions in that channel (Send Messages, Read Message History), the LLM it "
+    "answers with, and its log for on_message errors.",
+    guide="guides/common_issues.md#bot-not-responding",
+)
+def test_bot_answers(
+    discord_response: ResponseFacts,
+    discord_api: DiscordFacts,
+    settings: BotSettings,
+    record_details,
+) -> None:
+    roots.require_discord(discord_api)
+    if discord_response.problem is not None:
+        raise Blocked(root_keys.REPLY_PROBE, discord_response.problem)
+    if discord_response.reply_after_s is not None:
+        record_details(f"answered after {discord_response.reply_after_s:.1f} s")
+        return
+    # An LLM that is down explains the silence: filed under it when it failed in this run.
+    raise Blocked(
+        LLM_ROOTS.get(llm_provider(settings), root_keys.OLLAMA),
+        f"expected a reply from the bot ({discord_response.bot_id}) to a message mentioning it "
+        f"in channel {discord_response.channel_id} within {discord_response.timeout_s:g} s, "
+        f"found none after {len(discord_response.polls)} read(s) of the channel",
+    )

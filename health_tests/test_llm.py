@@ -15,11 +15,14 @@ from acore_doctor.netprobe.llm import (
     loaded_models,
     model_contexts,
     model_names,
+    pulled_models,
     version_of,
 )
 from acore_doctor.netprobe.roots import require_answer
-from acore_doctor.netprobe.targets import compat_base, ollama_host, openrouter_url
+from acore_doctor.netprobe.targets import compat_base, ollama_host, on_this_host, openrouter_url
 from acore_doctor.netprobe.transport import HttpResult
+from acore_doctor.probes.resources import HostMemory
+from acore_doctor.rules.llm import PulledModel, model_fit_problem
 from acore_doctor.settings import BotSettings, llm_provider
 
 #: OpenRouter credit below this is a warning (credits are USD)
@@ -94,6 +97,43 @@ def test_vision_model_pulled(ollama_tags: HttpResult, settings: BotSettings) -> 
     assert has_model(names, wanted), (
         f"expected VISION_MODEL={wanted} in /api/tags, found {', '.join(names) or 'no model'}"
     )
+
+
+@pytest.mark.warning
+@check(
+    "The Ollama models fit the memory they run in",
+    "Use a smaller or more quantised model (OLLAMA_MODEL / VISION_MODEL), or give the Ollama "
+    "host more memory.",
+    guide="guides/performance_issues.md#model-too-large",
+)
+def test_models_fit_memory(
+    ollama_tags: HttpResult,
+    ollama_ps: HttpResult,
+    settings: BotSettings,
+    host_memory: HostMemory,
+    record_details,
+) -> None:
+    host = ollama_host(settings)
+    if not on_this_host(host):
+        pytest.skip(f"not applicable: Ollama runs on another host ({host}); its memory is unknown")
+    require_ollama(ollama_tags)
+    pulled = [PulledModel(name, size) for name, size in pulled_models(ollama_tags) or []]
+    loaded = [m.name for m in loaded_models(ollama_ps) or []]
+    keys = ["OLLAMA_MODEL"] + (["VISION_MODEL"] if settings.get("VISION_ENABLED") else [])
+    problems = []
+    for key in keys:
+        wanted = settings.get(key)
+        model = next((m for m in pulled if has_model([m.name], wanted)), None)
+        if model is None or has_model(loaded, wanted):
+            continue  # not pulled: the pull checks say so; loaded: it fits, by evidence
+        problem = model_fit_problem(key, model, pulled, host_memory.ram, host_memory.gpu)
+        if problem:
+            problems.append(problem)
+    record_details(
+        f"{host_memory.ram / 2**30:.1f} GiB RAM, {host_memory.gpu / 2**30:.1f} GiB GPU memory "
+        f"({host_memory.gpu_source})"
+    )
+    assert not problems, "; ".join(problems)
 
 
 @pytest.mark.warning

@@ -8,6 +8,7 @@ import pytest
 from acore_doctor import check
 from acore_doctor.recovery.auto import find_loops
 from acore_doctor.recovery.common import RecoveryConfig
+from acore_doctor.recovery.control import RecoveryControl
 
 WINDOW_S = 24 * 3600
 
@@ -36,4 +37,19 @@ def test_recovery_log_no_loop(
             f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(loop['window_start']))} UTC"
             for loop in loops
         )
+    )
+
+
+@pytest.mark.warning
+@check(
+    "Auto-recovery is not paused",
+    "Resume it with 'acore-doctor recover --resume' once the reason for the pause is gone.",
+    guide="guides/deployment_issues.md#recovery-paused",
+)
+def test_recovery_not_paused(recovery_control: RecoveryControl) -> None:
+    paused_at = recovery_control.paused_at or 0
+    assert not recovery_control.paused, (
+        "expected AutoRecovery to act on the bot's errors, found it paused by an operator since "
+        f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(paused_at))} UTC"
+        + (f" ({recovery_control.reason})" if recovery_control.reason else "")
     )

@@ -36,7 +36,71 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--report-dir", type=Path, help="where the suite's reports go (default: a temporary one)"
     )
     add_force_option(parser)
+    controls = parser.add_argument_group(
+        "AutoRecovery's controls (the bot's in-process recovery; no suite run)"
+    )
+    controls.add_argument(
+        "--status", action="store_true", help="circuits, cooldowns, last attempts, pause"
+    )
+    controls.add_argument(
+        "--reset",
+        metavar="SERVICE",
+        help="close a circuit: a service ('ollama'), a circuit ('reconnect:ollama') or 'all'",
+    )
+    controls.add_argument("--pause", action="store_true", help="stop AutoRecovery from acting")
+    controls.add_argument("--resume", action="store_true", help="let AutoRecovery act again")
+    controls.add_argument("--reason", default="", help="why (kept with --pause)")
     parser.set_defaults(handler=handle, accepts_extra=True)
+
+
+def handle_controls(args: argparse.Namespace, config: Any, say: Any) -> int:
+    """--status, --reset, --pause, --resume: read the attempts log, write the control file."""
+    import time
+
+    from acore_doctor.recovery.common import read_jsonl
+    from acore_doctor.recovery.control import CONTROL_FILE, RecoveryControl, circuits
+
+    path = config.home / CONTROL_FILE
+    control = RecoveryControl.load(path)
+    now = time.time()
+    changed = []
+    if args.pause and args.resume:
+        say("--pause and --resume together: choose one")
+        return 3
+    if args.pause:
+        control.paused, control.paused_at, control.reason = True, now, args.reason
+        changed.append("AutoRecovery paused")
+    if args.resume:
+        control.paused, control.paused_at, control.reason = False, None, ""
+        changed.append("AutoRecovery resumed")
+    if args.reset:
+        key = "*" if args.reset == "all" else args.reset.strip()
+        control.resets[key] = now
+        changed.append(f"circuit(s) {args.reset} reset: earlier attempts no longer count")
+    if changed:
+        try:
+            control.save(path)
+        except OSError as exc:
+            say(f"not changed: cannot write {path}: {exc}")
+            return 2
+        for line in changed:
+            say(f"{line} ({path})")
+    records = read_jsonl(config.attempts_log)
+    status = circuits(records, config.max_attempts, config.cooldown_s, control, now)
+    if args.status or changed:
+        enabled = "on" if config.auto_enabled else "off (AUTO_RECOVERY_ENABLED is not true)"
+        say(
+            f"AutoRecovery: {enabled}; MAX_RECOVERY_ATTEMPTS={config.max_attempts}, "
+            f"RECOVERY_COOLDOWN={config.cooldown_s:g}s"
+        )
+        if control.paused:
+            since = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(control.paused_at or now))
+            say(f"PAUSED since {since} UTC" + (f": {control.reason}" if control.reason else ""))
+        if not status:
+            say(f"no attempts logged in {config.attempts_log}")
+        for circuit in status:
+            say("  " + circuit.describe(config.max_attempts))
+    return 1 if control.paused or any(c.open for c in status) else 0
 
 
 def failed_checks(report_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -49,6 +113,8 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
     config = recovery_config_from(args, deployment)
     say = printer(deployment)
     bot_dir = deployment.bot_dir
+    if args.status or args.reset or args.pause or args.resume:
+        return handle_controls(args, config, say)
     if args.apply:
         # Before the suite runs: a refusal should not cost a whole health run first.
         refusal = running_bot_refusal(deployment, args.force)

@@ -11,9 +11,12 @@ from acore_doctor.commands.options import (
     deployment_from,
     report_dir_from,
 )
+from acore_doctor.deployment import Deployment
+from acore_doctor.logs.sources import DEFAULT_UNIT, journalctl_available, log_file_path
 from acore_doctor.ops.alerts import STATE_FILE, AlertConfig, Alerter
+from acore_doctor.ops.follow import Follower, JournalFollower, LogFollower
 from acore_doctor.ops.switches import read_switches
-from acore_doctor.ops.watch import DEFAULT_INTERVAL_S, Watcher
+from acore_doctor.ops.watch import DEFAULT_ERROR_COOLDOWN_S, DEFAULT_INTERVAL_S, Watcher
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,7 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(e.g. -m critical). Read before every run from the bot's settings: "
         "DIAGNOSTIC_ENABLED=false idles (no run; --once exits 3), "
         "RESOURCE_MONITORING_ENABLED=false leaves out the resource checks, "
-        "PERFORMANCE_ALERTS=true alerts on their warnings too.",
+        "PERFORMANCE_ALERTS=true alerts on their warnings too. Between runs it follows the "
+        "bot's log: a new ERROR or CRITICAL record runs the checks of its area at once "
+        "(Discord, LLM, voice, data...), at most once per area per --error-cooldown.",
     )
     add_deployment_options(parser)
     parser.add_argument(
@@ -48,12 +53,44 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--alert-max-per-hour", type=int, default=10, help="alerts per hour")
     parser.add_argument(
+        "--no-follow",
+        action="store_true",
+        help="do not follow the bot's log between runs (errors wait for the next full run)",
+    )
+    parser.add_argument(
+        "--journal",
+        metavar="UNIT",
+        help="follow this unit's journal instead of the log file (default: the log file when "
+        f"the bot writes one, else journalctl -u {DEFAULT_UNIT} when journalctl exists)",
+    )
+    parser.add_argument(
+        "--error-cooldown",
+        type=float,
+        default=DEFAULT_ERROR_COOLDOWN_S,
+        help="seconds before an error of the same area triggers checks again "
+        f"(default {DEFAULT_ERROR_COOLDOWN_S:g})",
+    )
+    parser.add_argument(
         "--diagnose",
         action="store_true",
         help="save a diagnostic bundle when a run turns critical "
         "(default: AUTO_DIAGNOSTIC_ON_ERROR from the bot's settings)",
     )
     parser.set_defaults(handler=handle, accepts_extra=True)
+
+
+def follower_for(args: argparse.Namespace, deployment: Deployment) -> Follower | None:
+    """What ``watch`` follows between runs: the log file the bot writes, else its journal."""
+    from acore_doctor.probes.entrypoint import RUNTIME, files_entrypoint
+
+    if args.once or args.no_follow:
+        return None
+    if args.journal:
+        return JournalFollower(args.journal)
+    runtime = files_entrypoint(deployment.bot_dir).kind == RUNTIME
+    if deployment.settings.get("LOG_TO_FILE") and not runtime:
+        return LogFollower(log_file_path(deployment))
+    return JournalFollower(DEFAULT_UNIT) if journalctl_available() else None
 
 
 def handle(args: argparse.Namespace, extra: list[str]) -> int:
@@ -92,6 +129,8 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
         auto_diagnostic=args.diagnose or settings.get("AUTO_DIAGNOSTIC_ON_ERROR"),
         redact=redact,
         switches=lambda: read_switches(deployment.bot_dir, deployment.env_file),
+        follower=follower_for(args, deployment),
+        error_cooldown=max(0.0, args.error_cooldown),
     )
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -103,7 +142,8 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
         return 3 if result is None else result.code
     print(
         f"acore-doctor watch: checking {deployment.bot_dir} every {interval:g} s; "
-        f"reports in {report_dir}",
+        f"reports in {report_dir}"
+        + (f"; following {watcher.follower.describe()} for errors" if watcher.follower else ""),
         flush=True,
     )
     try:

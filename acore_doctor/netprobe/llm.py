@@ -211,3 +211,16 @@ def _int(value: Any) -> int:
         return int(value)
     except (TypeError, ValueError):
         return 0
+
+
+def pulled_models(result: HttpResult) -> list[tuple[str, int]] | None:
+    """(name, bytes on disk) of each model in an /api/tags answer; None when not a list."""
+    data = result.data if result.ok else None
+    models = data.get("models") if isinstance(data, dict) else None
+    if not isinstance(models, list):
+        return None
+    return [
+        (str(m.get("name") or m.get("model")), _int(m.get("size")))
+        for m in models
+        if isinstance(m, dict)
+    ]

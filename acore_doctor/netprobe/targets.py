@@ -130,3 +130,18 @@ def voice_not_applicable(settings: BotSettings, service: str) -> str | None:
         "parakeet": "STT_ENGINE is not parakeet with PARAKEET_ENABLED=true",
     }.get(service, f"TTS_ENGINE={tts_engine(settings)}, not {service}")
     return why
+
+
+def on_this_host(url: str) -> bool:
+    """Whether ``url`` names this machine (loopback, an address of ours, our hostname)."""
+    import ipaddress
+    import socket
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").lower()
+    if host in ("localhost", "0.0.0.0", "::", socket.gethostname().lower()):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

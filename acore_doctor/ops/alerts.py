@@ -40,7 +40,7 @@ LIMITS = {
     "embeds": 10,
     "total": 6000,
 }
-RED, GREEN, PURPLE = 0xC62828, 0x2E7D32, 0x6A1B9A
+RED, GREEN, PURPLE, AMBER = 0xC62828, 0x2E7D32, 0x6A1B9A, 0xF9A825
 #: Pseudo-check for a run that could not decide (exit code 3): the suite itself is broken.
 SUITE_BROKEN = "(suite)"
 TIMEOUT_S = 10.0
@@ -58,19 +58,25 @@ class AlertConfig:
     why_disabled: str = ""
     #: warning checks that alert as critical ones do (PERFORMANCE_ALERTS: the resource checks)
     alerting_warnings: frozenset[str] = frozenset()
+    #: CRITICAL_ERROR_NOTIFICATIONS: critical findings (and a human-needed escalation) alert
+    critical: bool = True
+    #: warnings are reported too (ERROR_REPORTING_ENABLED gates every report); the resource
+    #: checks' warnings only with PERFORMANCE_ALERTS (``alerting_warnings``)
+    warnings: bool = True
 
     @classmethod
     def from_settings(cls, settings: BotSettings, **overrides: Any) -> AlertConfig:
-        """``ERROR_REPORT_WEBHOOK``; off when ``ERROR_REPORTING_ENABLED`` or
-        ``CRITICAL_ERROR_NOTIFICATIONS`` is explicitly false."""
+        """``ERROR_REPORT_WEBHOOK``. ``ERROR_REPORTING_ENABLED=false`` turns every report off
+        (criticals, warnings, auto-recovery's); ``CRITICAL_ERROR_NOTIFICATIONS=false`` turns
+        off the critical ones only, the rest is still reported."""
         url = (settings.raw("ERROR_REPORT_WEBHOOK") or "").strip() or None
         why = ""
         if url is None:
             why = "ERROR_REPORT_WEBHOOK is not set"
-        for key in ("ERROR_REPORTING_ENABLED", "CRITICAL_ERROR_NOTIFICATIONS"):
-            if (settings.raw(key) or "").strip().lower() == "false":
-                why = f"{key}=false"
-        config = cls(webhook_url=url, enabled=not why, why_disabled=why)
+        if not settings.get("ERROR_REPORTING_ENABLED"):
+            why = "ERROR_REPORTING_ENABLED=false"
+        critical = bool(settings.get("CRITICAL_ERROR_NOTIFICATIONS"))
+        config = cls(webhook_url=url, enabled=not why, why_disabled=why, critical=critical)
         for key, value in overrides.items():
             if value is not None:
                 setattr(config, key, value)
@@ -105,7 +111,7 @@ class AlertState:
 
 @dataclass
 class Alert:
-    kind: str  # "critical" | "recovered"
+    kind: str  # "critical" | "warning" | "recovered" | "recovery" (auto-recovery's news)
     checks: dict[str, dict[str, Any]]  # check -> report entry, the news of this alert
     still_open: list[str]
     payload: dict[str, Any]
@@ -135,6 +141,20 @@ def critical_entries(
     return entries
 
 
+def warning_entries(report: dict[str, Any], config: AlertConfig) -> dict[str, dict[str, Any]]:
+    """The warnings that are reported as such: every warning but the resource checks', whose
+    warnings speak only with PERFORMANCE_ALERTS (and then as critical ones do)."""
+    from acore_doctor.ops.switches import RESOURCE_CHECKS
+
+    return {
+        e["check"]: {**e, "title": f"{e['title']} (warning)"}
+        for e in report.get("warnings", [])
+        if e.get("check")
+        and e["check"] not in RESOURCE_CHECKS
+        and e["check"] not in config.alerting_warnings
+    }
+
+
 def plan_alert(
     report: dict[str, Any], state: AlertState, config: AlertConfig, redact: Redactor
 ) -> Alert | None:
@@ -142,32 +162,65 @@ def plan_alert(
     if report.get("summary", {}).get("exit_code") == 130:
         return None  # an interrupted run says nothing about the bot
     critical = critical_entries(report, config.alerting_warnings)
-    state.streaks = {c: state.streaks.get(c, 0) + 1 for c in critical}
+    if not config.critical:
+        critical = {c: e for c, e in critical.items() if c == SUITE_BROKEN}
+    warned = warning_entries(report, config) if config.warnings else {}
+    open_now = {**warned, **critical}
+    state.streaks = {c: state.streaks.get(c, 0) + 1 for c in open_now}
     for check in list(state.announced):
-        if check not in critical:
+        if check not in open_now:
             del state.announced[check]  # resolved while others stay open: announced again if back
     state.clear_streak = 0 if critical else state.clear_streak + 1
     confirmed = {
         c: e
-        for c, e in critical.items()
+        for c, e in open_now.items()
         if state.streaks[c] >= config.alert_after and c not in state.announced
     }
     if confirmed:
+        kind = "critical" if any(c in critical for c in confirmed) else "warning"
         still_open = [e["title"] for c, e in critical.items() if c in state.announced]
-        payload = build_payload("critical", confirmed, still_open, report, config, redact)
-        return Alert("critical", confirmed, still_open, payload)
+        payload = build_payload(kind, confirmed, still_open, report, config, redact)
+        return Alert(kind, confirmed, still_open, payload)
     if state.down and not critical and state.clear_streak >= config.recover_after:
         payload = build_payload("recovered", {}, [], report, config, redact)
         return Alert("recovered", {}, [], payload)
     return None
 
 
+def plan_triggered_alert(
+    report: dict[str, Any], state: AlertState, config: AlertConfig, redact: Redactor, trigger: str
+) -> Alert | None:
+    """The alert for a run an error in the log triggered: its findings need no streak (the
+    error in the log is the first signal, the failed check the second), and the checks it did
+    not run keep their state (a subset never resolves anything)."""
+    if report.get("summary", {}).get("exit_code") == 130:
+        return None
+    ran = {c.get("nodeid") for c in report.get("checks", [])}
+    critical = critical_entries(report, config.alerting_warnings)
+    if not config.critical:
+        critical = {c: e for c, e in critical.items() if c == SUITE_BROKEN}
+    warned = warning_entries(report, config) if config.warnings else {}
+    open_now = {c: e for c, e in {**warned, **critical}.items() if c in ran or c == SUITE_BROKEN}
+    for check in open_now:
+        state.streaks[check] = max(state.streaks.get(check, 0), config.alert_after)
+    new = {c: e for c, e in open_now.items() if c not in state.announced}
+    if not new:
+        return None
+    kind = "critical" if any(c in critical for c in new) else "warning"
+    still_open = [title for c, title in state.announced.items() if c not in new]
+    payload = build_payload(kind, new, still_open, report, config, redact)
+    embed = payload["embeds"][0]
+    embed["description"] = redact(f"Triggered by {trigger}.\n") + embed["description"]
+    fit_embed(embed)
+    return Alert(kind, new, still_open, payload)
+
+
 def commit(alert: Alert, state: AlertState) -> None:
     """What a delivered alert changes."""
-    if alert.kind == "critical":
+    if alert.kind in ("critical", "warning"):
         state.announced.update({c: e["title"] for c, e in alert.checks.items()})
-        state.down = True
-    else:
+        state.down = state.down or alert.kind == "critical"
+    elif alert.kind == "recovered":
         state.announced.clear()
         state.down = False
 
@@ -226,11 +279,13 @@ def build_payload(
     env = report.get("environment", {})
     where = f"{env.get('host', '?')}:{env.get('bot_dir', '?')}"
     summary = report.get("summary", {})
-    if kind == "critical":
+    if kind in ("critical", "warning"):
         title = f"CRITICAL: {len(checks)} new critical issue(s) on {env.get('host', '?')}"
         if all(c in config.alerting_warnings for c in checks):
             title = f"PERFORMANCE: {len(checks)} new resource warning(s) on {env.get('host', '?')}"
-        colour = PURPLE if SUITE_BROKEN in checks else RED
+        elif kind == "warning":
+            title = f"WARNING: {len(checks)} new warning(s) on {env.get('host', '?')}"
+        colour = PURPLE if SUITE_BROKEN in checks else (RED if kind == "critical" else AMBER)
         description = "\n".join(f"- {e['title']}" for e in checks.values())
         if still_open:
             description += "\nStill open: " + "; ".join(still_open)
@@ -300,7 +355,9 @@ class Notifier:
         if config.webhook_url:
             redact.add([config.webhook_url])
 
-    def deliver(self, alert: Alert, now: float | None = None) -> Delivery:
+    def deliver(self, alert: Alert, now: float | None = None, urgent: bool = False) -> Delivery:
+        """Send ``alert`` unless a limit says not now. ``urgent`` (an error seen in the log)
+        skips the minimum interval, never the hourly cap or Discord's own back-off."""
         now = time.time() if now is None else now
         state, config = self.state, self.config
         if not config.enabled or not config.webhook_url:
@@ -314,7 +371,7 @@ class Notifier:
             state.held_back += 1
             return Delivery("backoff", f"Discord asked to wait until {state.backoff_until:.0f}")
         state.sent_at = [t for t in state.sent_at if now - t < 3600]
-        if state.sent_at and now - state.sent_at[-1] < config.min_interval_s:
+        if not urgent and state.sent_at and now - state.sent_at[-1] < config.min_interval_s:
             state.held_back += 1
             return Delivery("held_back", f"less than {config.min_interval_s:g} s since the last")
         if len(state.sent_at) >= config.max_per_hour:
@@ -373,10 +430,61 @@ class Alerter:
         self.notifier = Notifier(config, self.state, redact)
         self.redact = redact
 
+    def after_triggered_run(
+        self, report: dict[str, Any], trigger: str, now: float | None = None
+    ) -> Delivery | None:
+        alert = plan_triggered_alert(report, self.state, self.config, self.redact, trigger)
+        delivery = None if alert is None else self.notifier.deliver(alert, now, urgent=True)
+        with contextlib.suppress(OSError):
+            self.state.save(self.state_path)
+        return delivery
+
     def after_run(self, report: dict[str, Any], now: float | None = None) -> Delivery | None:
         alert = plan_alert(report, self.state, self.config, self.redact)
         delivery = None if alert is None else self.notifier.deliver(alert, now)
         # Losing the damping state costs at most one repeated alert: never fail a run for it.
+        with contextlib.suppress(OSError):
+            self.state.save(self.state_path)
+        return delivery
+
+
+RECOVERY_STATE_FILE = "recovery-alert-state.json"
+
+
+class RecoveryReporter:
+    """AutoRecovery's news for ``ERROR_REPORT_WEBHOOK``: each acting attempt and its outcome,
+    and an escalation (a human is needed), through the same rate-limited, redacted
+    :class:`Notifier` as ``watch``'s alerts. ``ERROR_REPORTING_ENABLED`` gates all of it;
+    an escalation is a critical alert and also needs ``CRITICAL_ERROR_NOTIFICATIONS``."""
+
+    def __init__(self, config: AlertConfig, state_path: Path, redact: Redactor) -> None:
+        self.config, self.state_path = config, state_path
+        self.state = AlertState.load(state_path)
+        self.notifier = Notifier(config, self.state, redact)
+        self.redact = redact
+
+    def report(
+        self, kind: str, title: str, fields: dict[str, str], now: float | None = None
+    ) -> Delivery:
+        """``kind``: "attempt" (amber), "failed" (red) or "escalation" (red, critical)."""
+        if kind == "escalation" and not self.config.critical:
+            return Delivery("disabled", "CRITICAL_ERROR_NOTIFICATIONS=false")
+        embed = {
+            "title": self.redact(f"AUTO-RECOVERY: {title}"),
+            "description": "",
+            "color": AMBER if kind == "attempt" else RED,
+            "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
+            "fields": [
+                {"name": self.redact(k), "value": self.redact(str(v))} for k, v in fields.items()
+            ],
+            "footer": {"text": self.redact("acore-doctor auto-recovery")},
+        }
+        payload = {
+            "username": self.config.username,
+            "allowed_mentions": {"parse": []},
+            "embeds": [fit_embed(embed)],
+        }
+        delivery = self.notifier.deliver(Alert("recovery", {}, [], payload), now)
         with contextlib.suppress(OSError):
             self.state.save(self.state_path)
         return delivery

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -43,8 +44,10 @@ def _timestamp(report: dict[str, Any]) -> float | None:
         return None
 
 
-def render(report: dict[str, Any]) -> str:
-    """The exposition text for one report (a fixed family order, HELP and TYPE once each)."""
+def render(report: dict[str, Any], now: float | None = None) -> str:
+    """The exposition text for one report (a fixed family order, HELP and TYPE once each);
+    ages are counted to ``now`` (the scrape, for ``serve``; else the time of writing)."""
+    now = time.time() if now is None else now
     summary = report.get("summary", {})
     checks = report.get("checks", [])
     out: list[str] = []
@@ -111,12 +114,50 @@ def render(report: dict[str, Any]) -> str:
         family(
             "last_run_timestamp_seconds", "When the last run started (Unix time).", [("", stamp)]
         )
+    if stamp is not None:
+        family(
+            "seconds_since_last_run",
+            "Seconds from the start of the last full run to now.",
+            [("", round(max(0.0, now - stamp), 3))],
+        )
+    recovery_families(report.get("recovery") or {}, now, family)
     family(
         "run_duration_seconds",
         "Sum of check durations in the last run.",
         [("", round(sum(c.get("duration_s", 0.0) for c in checks), 4))],
     )
     return "\n".join(out) + "\n"
+
+
+def recovery_families(recovery: dict[str, Any], now: float, family: Any) -> None:
+    """AutoRecovery's state (the report's ``recovery`` block, or one read live by serve)."""
+    if not recovery or "error" in recovery:
+        return
+    family(
+        "recovery_attempts",
+        "AutoRecovery attempts in its kept log, by strategy and outcome.",
+        [
+            (_labels(strategy=a["strategy"], outcome=a["outcome"]), a["count"])
+            for a in recovery.get("attempts", [])
+        ],
+    )
+    family(
+        "recovery_open_circuits",
+        "AutoRecovery circuits open now (MAX_RECOVERY_ATTEMPTS used up within RECOVERY_COOLDOWN).",
+        [("", len(recovery.get("open_circuits", [])))],
+    )
+    family(
+        "recovery_paused",
+        "1 while an operator has paused AutoRecovery (acore-doctor recover --pause).",
+        [("", 1 if recovery.get("paused") else 0)],
+    )
+    last_backup = recovery.get("last_backup_timestamp")
+    if isinstance(last_backup, int | float):
+        family(
+            "recovery_backup_age_seconds",
+            "Seconds since the newest finished backup was taken.",
+            [("", round(max(0.0, now - last_backup), 3))],
+        )
 
 
 def write_textfile(report: dict[str, Any], path: Path) -> Path:

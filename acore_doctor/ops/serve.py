@@ -116,6 +116,22 @@ def health_body(result: RunResult, cached: bool, age_s: float) -> dict[str, Any]
     }
 
 
+def live_recovery(report: dict[str, Any], service: SuiteService) -> dict[str, Any]:
+    """The report with its ``recovery`` block read again now: AutoRecovery acts between runs,
+    and a scrape should see an open circuit or a pause at once, not after the next run."""
+    if service.bot_dir is None:
+        return report
+    from acore_doctor.deployment import load_deployment
+    from acore_doctor.recovery.common import recovery_config
+    from acore_doctor.recovery.control import recovery_status
+
+    try:
+        config = recovery_config(load_deployment(service.bot_dir))
+        return {**report, "recovery": recovery_status(config, time.time())}
+    except (OSError, ValueError):
+        return report
+
+
 def make_app(service: SuiteService) -> web.Application:
     async def healthz(request: web.Request) -> web.Response:
         result, cached = await service.result()
@@ -127,7 +143,7 @@ def make_app(service: SuiteService) -> web.Application:
     async def metrics(request: web.Request) -> web.Response:
         result, cached = await service.result()
         age = time.monotonic() - service._finished_at if cached else 0.0
-        text = prometheus.render(result.report)
+        text = prometheus.render(live_recovery(result.report, service))
         text += (
             "# HELP acore_doctor_result_age_seconds Age of the cached run served.\n"
             "# TYPE acore_doctor_result_age_seconds gauge\n"

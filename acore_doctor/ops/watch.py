@@ -26,6 +26,7 @@ from typing import IO, Any
 from acore_doctor import catalog
 from acore_doctor.fsio import PRIVATE_DIR, open_private, private_dir
 from acore_doctor.ops.alerts import Alerter, Delivery
+from acore_doctor.ops.follow import ErrorEvent, Follower, checks_for
 from acore_doctor.ops.switches import Switches
 from acore_doctor.saferead import OWN_FILE_MAX, read_text_bounded
 from acore_doctor.suite import pytest_command, suite_root
@@ -37,6 +38,10 @@ OUTPUT_FILE = ".last-run-output.txt"
 DIAGNOSTICS_DIR = "diagnostics"
 KEEP_DIAGNOSTICS = 20
 DEFAULT_INTERVAL_S = float(catalog.SUITE_SETTINGS["HEALTH_CHECK_INTERVAL"].default)  # type: ignore[arg-type]
+#: Error-triggered runs keep their reports apart: they are subsets, not the deployment's verdict.
+TRIGGERED_DIR = "triggered"
+POLL_S = 0.5
+DEFAULT_ERROR_COOLDOWN_S = 60.0
 
 
 @dataclass
@@ -136,14 +141,26 @@ def run_suite_once(
         reason = f"the suite run timed out after {timeout:g} s"
         return RunResult(3, placeholder_report(3, reason, bot_dir), False, seconds)
     seconds = time.monotonic() - started
-    if _mtime(latest) != before:
+    fresh = latest if _mtime(latest) != before else _newest_report(report_dir, before)
+    if fresh is not None:
         try:
-            report = json.loads(read_text_bounded(latest, OWN_FILE_MAX, "strict"))
+            report = json.loads(read_text_bounded(fresh, OWN_FILE_MAX, "strict"))
             return RunResult(code, report, True, seconds)
         except (OSError, ValueError):
             pass
     reason = f"the suite exited {code} without writing a report"
     return RunResult(3, placeholder_report(code, reason, bot_dir), False, seconds)
+
+
+def _newest_report(report_dir: Path, since_ns: int) -> Path | None:
+    """A run's own report file newer than ``since_ns`` (a subset run may leave latest.json to
+    the full runs)."""
+    newest = max(
+        ((_mtime(p), p) for p in report_dir.glob("diagnostic_*.json")),
+        default=(0, None),
+        key=lambda pair: pair[0],
+    )
+    return newest[1] if newest[0] > since_ns else None
 
 
 def turned_critical(report: dict[str, Any]) -> bool:
@@ -159,6 +176,7 @@ def save_diagnostic(
     bot_dir: Path | None,
     redact: Callable[[str], str],
     keep: int = KEEP_DIAGNOSTICS,
+    kind: str = "critical",
 ) -> Path:
     """AUTO_DIAGNOSTIC_ON_ERROR: keep what explains a new critical verdict, before it is gone.
 
@@ -166,11 +184,11 @@ def save_diagnostic(
     ``<report_dir>/diagnostics/critical_<stamp>/``; the newest ``keep`` bundles are kept.
     """
     stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
-    target = report_dir / DIAGNOSTICS_DIR / f"critical_{stamp}"
+    target = report_dir / DIAGNOSTICS_DIR / f"{kind}_{stamp}"
     suffix = 1
     while target.exists():
         suffix += 1
-        target = report_dir / DIAGNOSTICS_DIR / f"critical_{stamp}_{suffix}"
+        target = report_dir / DIAGNOSTICS_DIR / f"{kind}_{stamp}_{suffix}"
     private_dir(target.parent)
     target.mkdir(mode=PRIVATE_DIR)
     # Owner-only like the reports they copy; redacted again: the report may be an old one.
@@ -191,7 +209,7 @@ def save_diagnostic(
     except (OSError, subprocess.TimeoutExpired) as exc:
         text = f"(log analysis not run: {exc})\n"
     _write_private(target / "logs.txt", redact(text))
-    bundles = sorted((report_dir / DIAGNOSTICS_DIR).glob("critical_*"))
+    bundles = sorted((report_dir / DIAGNOSTICS_DIR).glob(f"{kind}_*"))
     for old in bundles[:-keep] if len(bundles) > keep else []:
         shutil.rmtree(old, ignore_errors=True)
     return target
@@ -241,10 +259,18 @@ class Watcher:
     redact: Callable[[str], str] = str
     #: the bot's switches, read again before every run (None: everything on)
     switches: Callable[[], Switches] | None = None
+    #: follows the bot's log between full runs; an ERROR runs its area's checks at once
+    follower: Follower | None = None
+    error_cooldown: float = DEFAULT_ERROR_COOLDOWN_S
+    poll_s: float = POLL_S
 
     def __post_init__(self) -> None:
         self.stop = threading.Event()
         self.idle = False
+        self.last_triggered: dict[str, float] = {}
+        self.pending: dict[str, ErrorEvent] = {}
+        if self.follower is not None:
+            self.follower.start_at_end()
 
     def _switches_now(self) -> Switches | None:
         """The switches for this run; None (after saying so once) when diagnostics are off."""
@@ -295,6 +321,13 @@ class Watcher:
 
     def loop(self, count: int | None = None) -> RunResult | None:
         """Run every ``interval`` seconds (start to start); a long run delays, never overlaps."""
+        try:
+            return self._loop(count)
+        finally:
+            if self.follower is not None:
+                self.follower.close()  # a journalctl child must not outlive watch
+
+    def _loop(self, count: int | None) -> RunResult | None:
         last = None
         done = 0
         next_start = time.monotonic()
@@ -310,9 +343,67 @@ class Watcher:
                     self.log(f"{_now()} the run took longer than the {self.interval:g} s interval")
                 next_start = time.monotonic()
                 delay = 0
-            if self.stop.wait(delay):
+            if self._wait(delay):
                 break
         return last
+
+    def _wait(self, delay: float) -> bool:
+        """Wait ``delay`` seconds, following the log meanwhile; True when told to stop."""
+        if self.follower is None:
+            return self.stop.wait(delay)
+        end = time.monotonic() + delay
+        while True:
+            remaining = end - time.monotonic()
+            if remaining <= 0:
+                return False
+            if self.stop.wait(min(self.poll_s, remaining)):
+                return True
+            self.on_errors(self.follower.errors())
+
+    def on_errors(self, events: list[ErrorEvent]) -> RunResult | None:
+        """Run the checks of the areas new errors concern, at most once per area per
+        ``error_cooldown``; alert on what they find, keep a bundle when asked to."""
+        now = time.monotonic()
+        for event in events:
+            if now - self.last_triggered.get(event.area, -1e18) >= self.error_cooldown:
+                self.pending.setdefault(event.area, event)
+        if not self.pending or self._switches_now() is None:
+            return None
+        areas = dict(self.pending)
+        triggered_dir = self.report_dir / TRIGGERED_DIR
+        trigger = "; ".join(e.describe() for e in areas.values())
+        self.log(f"{_now()} error in the bot's log: {trigger}; checking {', '.join(areas)}")
+        try:
+            with run_lock(self.report_dir):
+                result = run_suite_once(
+                    self.bot_dir,
+                    triggered_dir,
+                    [*self.extra, *checks_for(areas)],
+                    self.run_timeout,
+                    self.env,
+                    output=self.report_dir / OUTPUT_FILE,
+                )
+        except Busy:
+            return None  # a full run is on: the areas stay pending for the next poll
+        self.pending.clear()
+        for area in areas:
+            self.last_triggered[area] = now
+        self.log(f"{_now()} triggered run: {describe(result)}")
+        if self.alerter is not None:
+            delivery = self.alerter.after_triggered_run(result.report, f"an {trigger} in the log")
+            line = None if delivery is None else describe_delivery(delivery)
+            if line:
+                self.log(f"{_now()} {line}")
+        summary = result.report.get("summary", {})
+        if self.auto_diagnostic and (summary.get("total_issues") or summary.get("total_warnings")):
+            try:
+                path = save_diagnostic(
+                    result.report, self.report_dir, self.bot_dir, self.redact, kind="error"
+                )
+                self.log(f"{_now()} diagnostic saved to {path}")
+            except OSError as exc:
+                self.log(f"{_now()} diagnostic not saved: {exc}")
+        return result
 
 
 def _now() -> str:

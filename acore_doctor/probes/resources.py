@@ -166,3 +166,41 @@ def _total(times: Any) -> float:
 def _busy(times: Any) -> float:
     idle = times.idle + getattr(times, "iowait", 0.0)
     return _total(times) - idle
+
+
+@dataclass(frozen=True)
+class HostMemory:
+    """What a model can be loaded into on this host: RAM and GPU memory, in bytes."""
+
+    ram: int
+    gpu: int
+    gpu_source: str  # "nvidia-smi", or why no GPU memory is counted
+
+
+def gpu_memory_bytes(timeout: float = 3.0) -> tuple[int, str]:
+    """Total memory of the NVIDIA GPUs ``nvidia-smi`` sees, or 0 and why none is counted."""
+    import shutil
+    import subprocess
+
+    tool = shutil.which("nvidia-smi")
+    if tool is None:
+        return 0, "no nvidia-smi on this host"
+    try:
+        out = subprocess.run(
+            [tool, "--query-gpu=memory.total", "--format=csv,noheader,nounits"],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return 0, f"nvidia-smi failed: {exc}"
+    mib = [int(v) for v in out.stdout.split() if v.strip().isdigit()]
+    if out.returncode != 0 or not mib:
+        return 0, f"nvidia-smi exited {out.returncode} with no GPU listed"
+    return sum(mib) * 2**20, "nvidia-smi"
+
+
+def host_memory() -> HostMemory:
+    gpu, source = gpu_memory_bytes()
+    return HostMemory(psutil.virtual_memory().total, gpu, source)

@@ -33,6 +33,7 @@ import json
 import logging
 import os
 import random
+import shlex
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -46,14 +47,16 @@ from acore_doctor.recovery.common import (
     HOME_DIR,
     read_jsonl,
 )
+from acore_doctor.recovery.control import ACTING, CONTROL_FILE, RecoveryControl, record_key
 from acore_doctor.redact import Redactor, secret_values
 from acore_doctor.settings import environ_settings
 
 log = logging.getLogger("acore_doctor.recovery")
 
-#: Outcomes in which the tool acted; these count against MAX_RECOVERY_ATTEMPTS.
-ACTING = frozenset({"recovered", "waited", "backed_off", "failed", "no_action"})
+__all__ = ["ACTING", "AutoRecovery", "record_key"]
+
 MAX_LOG_RECORDS = 1000
+RESTART_TIMEOUT_S = 120.0
 
 #: (module family, class name) -> strategy, searched along the exception's MRO, nearest
 #: class first. A module family matches the class's module or any sub-module of it.
@@ -74,6 +77,7 @@ RULES: list[tuple[str, str, str]] = [
     ("sqlite3", "DatabaseError", "repair_data"),
     ("json", "JSONDecodeError", "repair_data"),
     ("builtins", "PermissionError", "refuse"),
+    ("builtins", "FileNotFoundError", "recreate_missing"),
     ("builtins", "MemoryError", "clear_caches"),
     ("builtins", "ConnectionError", "reconnect"),
     ("builtins", "TimeoutError", "reconnect"),
@@ -147,7 +151,7 @@ def resolve_strategy(error: BaseException, context: Mapping[str, Any]) -> str | 
 @dataclass
 class RecoveryOutcome:
     strategy: str | None
-    outcome: str  # recovered | waited | backed_off | no_action | failed | refused | circuit_open | disabled | no_strategy
+    outcome: str  # recovered | waited | backed_off | no_action | failed | refused | circuit_open | paused | disabled | no_strategy
     detail: str = ""
     attempt: int = 0
     delay_s: float = 0.0
@@ -211,6 +215,7 @@ class AutoRecovery:
         rng: random.Random | None = None,
         environ: Mapping[str, str] | None = None,
         auto_backup: bool | None = None,
+        restart_command: str | None = None,
     ) -> None:
         from acore_doctor.deployment import load_deployment
         from acore_doctor.recovery.common import recovery_config
@@ -224,6 +229,7 @@ class AutoRecovery:
             defaults = (config.auto_enabled, config.max_attempts, config.cooldown_s)
             self.auto_backup = config.auto_backup if auto_backup is None else auto_backup
             secrets = secret_values(self.deployment.settings.file_values)
+            configured_restart = self.deployment.settings.get("RECOVERY_RESTART_COMMAND")
         else:
             env = environ_settings(os.environ if environ is None else environ)
             defaults = (
@@ -233,6 +239,7 @@ class AutoRecovery:
             )
             self.auto_backup = False  # nothing to back up without a deployment
             secrets = []
+            configured_restart = env.get("RECOVERY_RESTART_COMMAND")
         self.enabled = defaults[0] if enabled is None else enabled
         self.max_attempts = max(1, defaults[1] if max_attempts is None else max_attempts)
         self.cooldown_s = max(0.0, defaults[2] if cooldown_s is None else cooldown_s)
@@ -241,7 +248,12 @@ class AutoRecovery:
             if self.bot_dir
             else Path(HOME_DIR) / ATTEMPTS_LOG
         )
-        self.notifier = notifier or _default_notifier
+        self.control_path = self.log_path.parent / CONTROL_FILE
+        self.restart_command = (
+            restart_command if restart_command is not None else configured_restart
+        ) or ""
+        self.reporter = None if notifier is not None else self._webhook_reporter()
+        self.notifier = notifier or self._escalation_notifier
         self.base_delay_s = base_delay_s
         self.max_delay_s = max_delay_s
         self.max_rate_limit_wait_s = max_rate_limit_wait_s
@@ -252,6 +264,7 @@ class AutoRecovery:
         self.redact = Redactor(secrets + secret_values(dict(os.environ)))
         self.reconnectors: dict[str, Hook] = {}
         self.cache_clearers: dict[str, Hook] = {}
+        self.restarters: dict[str, Hook] = {}
         self.history: deque[dict[str, Any]] = deque(
             read_jsonl(self.log_path)[-max_log_records:], maxlen=max_log_records
         )
@@ -268,6 +281,61 @@ class AutoRecovery:
         """A callable that drops a cache; called on memory pressure."""
         self.cache_clearers[name] = hook
 
+    def register_restart(self, name: str, hook: Hook) -> None:
+        """A callable that restarts a memory-heavy component (TTS, RVC, the vector store);
+        called when memory pressure comes back after the caches were cleared."""
+        self.restarters[name] = hook
+
+    # -- where the news goes ------------------------------------------------------------------
+    def _webhook_reporter(self) -> Any:
+        """``ERROR_REPORT_WEBHOOK`` through watch's damped notifier, when reporting is on."""
+        if self.deployment is None:
+            return None
+        from acore_doctor.ops.alerts import RECOVERY_STATE_FILE, AlertConfig, RecoveryReporter
+
+        # No minimum interval: an escalation right after an attempt must not be held back;
+        # the circuits bound the attempts and the hourly cap still holds.
+        config = AlertConfig.from_settings(self.deployment.settings, min_interval_s=0.0)
+        if not config.enabled:
+            return None
+        redact = self.deployment.redactor(config.webhook_url or "")
+        return RecoveryReporter(config, self.log_path.parent / RECOVERY_STATE_FILE, redact)
+
+    async def _escalation_notifier(self, escalation: Escalation) -> None:
+        _default_notifier(escalation)
+        if self.reporter is not None:
+            fields = {
+                "Error": escalation.error_type,
+                "Why": escalation.reason,
+                "Strategy": str(escalation.strategy),
+                "Attempts": str(escalation.attempts),
+            }
+            await asyncio.to_thread(
+                self.reporter.report, "escalation", "a human is needed", fields, self.clock()
+            )
+
+    async def _report_attempt(self, error_type: str, outcome: RecoveryOutcome) -> None:
+        if self.reporter is None or outcome.outcome not in ACTING:
+            return
+        kind = "failed" if outcome.outcome == "failed" else "attempt"
+        fields = {
+            "Error": error_type,
+            "Strategy": str(outcome.strategy),
+            "Outcome": outcome.outcome,
+            "Detail": outcome.detail or "-",
+            "Attempt": f"{outcome.attempt} of {self.max_attempts}",
+        }
+        try:
+            await asyncio.to_thread(
+                self.reporter.report, kind, outcome.outcome, fields, self.clock()
+            )
+        except Exception:  # reporting must never take the bot down
+            log.exception("auto-recovery could not report to the webhook")
+
+    def control(self) -> RecoveryControl:
+        """The operator's pause and resets, read before every attempt (no restart needed)."""
+        return RecoveryControl.load(self.control_path)
+
     # -- the entry point ----------------------------------------------------------------------
     async def attempt_recovery(
         self, error: BaseException, context: Mapping[str, Any] | None = None
@@ -281,6 +349,17 @@ class AutoRecovery:
         if not self.enabled:
             return self._record(
                 error, RecoveryOutcome(None, "disabled", "AUTO_RECOVERY_ENABLED is not true")
+            )
+        control = self.control()
+        if control.paused:
+            return self._record(
+                error,
+                RecoveryOutcome(
+                    None,
+                    "paused",
+                    "paused by an operator ('acore-doctor recover --resume' to resume)"
+                    + (f": {control.reason}" if control.reason else ""),
+                ),
             )
         strategy = resolve_strategy(error, context)
         if strategy is None:
@@ -296,7 +375,7 @@ class AutoRecovery:
             return outcome
         key = circuit_key(strategy, error, context)
         context["circuit"] = key
-        recent = self.recent_attempts(key)
+        recent = self.recent_attempts(key, control)
         if len(recent) >= self.max_attempts:
             outcome = RecoveryOutcome(
                 strategy,
@@ -309,6 +388,7 @@ class AutoRecovery:
             await self._escalate(error_type, strategy, outcome.detail, len(recent), context)
             return outcome
         attempt = len(recent) + 1
+        context["attempt"] = attempt
         if strategy == "rate_limit":
             wait = retry_after(error, context)
             if wait is None:
@@ -335,16 +415,23 @@ class AutoRecovery:
         except Exception as exc:  # a failing hook is an outcome, not a crash of the bot
             outcome_name, detail = "failed", f"{type(exc).__name__}: {exc}"
         outcome = RecoveryOutcome(strategy, outcome_name, detail, attempt=attempt, delay_s=wait)
-        return self._record(error, outcome, key)
+        self._record(error, outcome, key)
+        await self._report_attempt(error_type, outcome)
+        return outcome
 
     def backoff(self, attempt: int) -> float:
         """Exponential backoff with jitter: between half and all of base * 2^(attempt-1)."""
         ceiling = min(self.max_delay_s, self.base_delay_s * 2 ** max(0, attempt - 1))
         return ceiling * self.rng.uniform(0.5, 1.0)
 
-    def recent_attempts(self, key: str) -> list[dict[str, Any]]:
-        """Acting attempts of one circuit (see circuit_key) within the cooldown."""
+    def recent_attempts(
+        self, key: str, control: RecoveryControl | None = None
+    ) -> list[dict[str, Any]]:
+        """Acting attempts of one circuit (see circuit_key) within the cooldown and since
+        an operator last reset it."""
+        control = control or self.control()
         since = self.clock() - self.cooldown_s
+        reset = control.reset_at(key)
         return [
             r
             for r in self.history
@@ -352,6 +439,7 @@ class AutoRecovery:
             and r.get("outcome") in ACTING
             and isinstance(r.get("ts"), int | float)
             and r["ts"] >= since
+            and r["ts"] > reset
         ]
 
     # -- strategies ---------------------------------------------------------------------------
@@ -365,9 +453,11 @@ class AutoRecovery:
         if strategy == "backoff":
             return "backed_off", "waited before a retry (busy resource)"
         if strategy == "clear_caches":
-            return await self._clear_caches()
+            return await self._clear_caches(context.get("attempt", 1))
         if strategy == "repair_data":
             return await self._repair(context)
+        if strategy == "recreate_missing":
+            return await asyncio.to_thread(self._recreate_missing, error, context)
         return "no_action", f"strategy {strategy} has no action"
 
     async def _reconnect(self, context: dict[str, Any]) -> tuple[str, str]:
@@ -385,12 +475,76 @@ class AutoRecovery:
             log.info("auto-recovery reconnected %s", name)
         return "recovered", "reconnected " + ", ".join(hooks)
 
-    async def _clear_caches(self) -> tuple[str, str]:
+    async def _clear_caches(self, attempt: int = 1) -> tuple[str, str]:
         for hook in self.cache_clearers.values():
             await _call(hook)
         freed = gc.collect()
         names = ", ".join(self.cache_clearers) or "no registered caches"
-        return "recovered", f"cleared {names}; gc freed {freed} objects"
+        cleared = f"cleared {names}; gc freed {freed} objects"
+        if attempt < 2 or not (self.restarters or self.restart_command):
+            return "recovered", cleared
+        # Memory pressure came back after the caches went: restart the heavy parts
+        # (progressive, like the design's MemoryError recovery); the circuit is closed here.
+        restarted = []
+        for name, hook in self.restarters.items():
+            await _call(hook)
+            restarted.append(name)
+        if self.restart_command:
+            code, output = await self._run_restart_command()
+            if code != 0:
+                return "failed", f"{cleared}; restart command exited {code}: {output}"
+            restarted.append(f"'{self.restart_command}'")
+        log.info("auto-recovery restarted %s", ", ".join(restarted))
+        return "recovered", f"{cleared}; restarted {', '.join(restarted)}"
+
+    async def _run_restart_command(self) -> tuple[int, str]:
+        """RECOVERY_RESTART_COMMAND, without a shell, bounded in time; (exit code, output)."""
+        try:
+            argv = shlex.split(self.restart_command)
+            proc = await asyncio.create_subprocess_exec(
+                *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+            )
+        except (OSError, ValueError) as exc:
+            return 127, f"{type(exc).__name__}: {exc}"
+        try:
+            out, _ = await asyncio.wait_for(proc.communicate(), RESTART_TIMEOUT_S)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            return 124, f"timed out after {RESTART_TIMEOUT_S:g} s"
+        text = self.redact(out.decode("utf-8", "replace").strip()[-300:])
+        log.info("auto-recovery ran %r: exit %s %s", self.restart_command, proc.returncode, text)
+        return proc.returncode or 0, text
+
+    def _recreate_missing(self, error: BaseException, context: dict[str, Any]) -> tuple[str, str]:
+        """Recreate a directory the bot's own layout expects (data/, chat_history/, the log
+        directory...); a missing *file* is data, never invented."""
+        name = getattr(error, "filename", None) or context.get("path")
+        if not name or self.deployment is None:
+            return "no_action", "no file name or no deployment: nothing known to recreate"
+        from acore_doctor.probes.files import required_dirs
+
+        path = Path(os.fsdecode(name))
+        path = (path if path.is_absolute() else self.deployment.bot_dir / path).resolve()
+        expected = {
+            d.resolve(): why
+            for entrypoint in ("legacy", "runtime")
+            for d, why in required_dirs(self.deployment, entrypoint)
+        }
+        for candidate in (path, path.parent):
+            why = expected.get(candidate)
+            if why is None:
+                continue
+            if candidate.is_dir():
+                break
+            candidate.mkdir(parents=True, exist_ok=True)
+            log.info("auto-recovery recreated %s (%s)", candidate, why)
+            return "recovered", f"recreated the directory {candidate} ({why})"
+        return (
+            "no_action",
+            f"{path} is missing and is not a directory the bot's layout names: not invented "
+            "(restore it from a backup with 'acore-doctor restore' if it held data)",
+        )
 
     async def _repair(self, context: dict[str, Any]) -> tuple[str, str]:
         if self.deployment is None:
@@ -510,12 +664,6 @@ def circuit_key(strategy: str, error: BaseException, context: Mapping[str, Any])
     if isinstance(service, str) and service.strip():
         return f"{strategy}:{service.strip()}"
     return f"{strategy}:{type(error).__module__}.{type(error).__qualname__}"
-
-
-def record_key(record: Mapping[str, Any]) -> str:
-    """A logged attempt's circuit; records written before circuits had keys count per
-    strategy, as they were counted then."""
-    return str(record.get("key") or record.get("strategy"))
 
 
 def find_loops(

@@ -7,7 +7,9 @@ Webhook executes are validated against Discord's limits and recorded for reading
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -81,7 +83,11 @@ class DiscordSim(ServiceSim):
         "429_global": "every authorised route answers the global 429 (X-RateLimit-Global)",
         "webhook_429": "webhook executes are rate limited",
         "webhook_deleted": "webhook routes answer 404 Unknown Webhook",
+        "bot_silent": "the stand-in bot never answers a mention in a channel",
+        "channel_forbidden": "channel message routes answer 403 Missing Access",
     }
+    #: how long the stand-in bot takes to answer a mention (an LLM reply, shortened)
+    reply_delay_s = 0.3
 
     def __init__(
         self,
@@ -94,6 +100,8 @@ class DiscordSim(ServiceSim):
         self.guilds = guilds
         self.application_flags = application_flags
         self.webhooks: dict[str, Webhook] = {}
+        #: channel id -> messages, oldest first (the "bot online but not responding" probe)
+        self.channels: dict[str, list[dict[str, Any]]] = {}
         self._limited_once: set[str] = set()
         self.add_webhook(DEFAULT_WEBHOOK_ID, "simWebhookToken-" + secrets.token_urlsafe(24))
 
@@ -169,6 +177,12 @@ class DiscordSim(ServiceSim):
         app.router.add_get(f"{v}/guilds/{{guild_id}}", self._authed(self.guild))
         app.router.add_get(
             f"{v}/guilds/{{guild_id}}/members/{{user_id}}", self._authed(self.guild_member)
+        )
+        app.router.add_post(
+            f"{v}/channels/{{channel_id}}/messages", self._authed(self.create_message)
+        )
+        app.router.add_get(
+            f"{v}/channels/{{channel_id}}/messages", self._authed(self.list_messages)
         )
         for prefix in ("/api", v):
             app.router.add_post(f"{prefix}/webhooks/{{webhook_id}}/{{token}}", self.execute_webhook)
@@ -391,19 +405,72 @@ class DiscordSim(ServiceSim):
             hook.rejected.append({"payload": payload, "status": status, "error": body})
             return json_response(body, status)
         hook.messages.append(payload)
+        author = {"id": hook.id, "username": payload.get("username", hook.name), "bot": True}
+        message = self._post(request, hook.channel_id, author, payload)
+        message["webhook_id"] = hook.id
         if request.query.get("wait", "false").lower() != "true":
             return web.Response(status=204)
+        return self._ok(message)
+
+    # -- a channel with a stand-in bot that answers mentions ---------------------------------
+    def channel_messages(self, channel_id: str) -> list[dict[str, Any]]:
+        return [json.loads(json.dumps(m)) for m in self.channels.get(channel_id, [])]
+
+    def _append(
+        self, channel_id: str, author: dict[str, Any], payload: dict[str, Any], kind: int = 0
+    ) -> dict[str, Any]:
+        messages = self.channels.setdefault(channel_id, [])
+        content = str(payload.get("content", ""))
         message = {
-            "id": str(1410000000000000000 + len(hook.messages)),
-            "type": 0,
-            "channel_id": hook.channel_id,
-            "webhook_id": hook.id,
-            "content": payload.get("content", ""),
+            "id": str(1420000000000000000 + sum(len(m) for m in self.channels.values())),
+            "type": kind,
+            "channel_id": channel_id,
+            "content": content,
             "embeds": payload.get("embeds", []),
-            "author": {"id": hook.id, "username": payload.get("username", hook.name), "bot": True},
+            "author": author,
+            "mentions": [{"id": m} for m in re.findall(r"<@!?(\d+)>", content)],
             "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000000+00:00", time.gmtime()),
         }
+        messages.append(message)
+        return message
+
+    def _post(
+        self, request: web.Request, channel_id: str, author: dict[str, Any], payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Post, and have every mentioned user (the stand-in bot) answer unless silenced."""
+        message = self._append(channel_id, author, payload)
+        if not self.has(request, "bot_silent"):
+            for mentioned in message["mentions"]:
+                if mentioned["id"] != author["id"]:
+                    asyncio.get_running_loop().call_later(
+                        self.reply_delay_s, self._reply, channel_id, mentioned["id"], message
+                    )
+        return message
+
+    def _reply(self, channel_id: str, bot_id: str, to: dict[str, Any]) -> None:
+        author = {"id": bot_id, "username": "llmbot", "bot": True}
+        reply = {"content": f"<@{to['author']['id']}> (stand-in bot) hello!"}
+        posted = self._append(channel_id, author, reply, kind=19)
+        posted["message_reference"] = {"message_id": to["id"], "channel_id": channel_id}
+
+    async def create_message(self, request: web.Request) -> web.Response:
+        if self.has(request, "channel_forbidden"):
+            return json_response({"message": "Missing Access", "code": 50001}, 403)
+        payload, problem = await _read_payload(request)
+        if problem is not None:
+            return json_response(problem[1], problem[0])
+        author = {"id": request[BOT_ID], "username": "acore-doctor-probe", "bot": True}
+        message = self._post(request, request.match_info["channel_id"], author, payload)
         return self._ok(message)
+
+    async def list_messages(self, request: web.Request) -> web.Response:
+        if self.has(request, "channel_forbidden"):
+            return json_response({"message": "Missing Access", "code": 50001}, 403)
+        messages = self.channels.get(request.match_info["channel_id"], [])
+        after = int(request.query.get("after", "0") or 0)
+        limit = max(1, min(100, int(request.query.get("limit", "50") or 50)))
+        newer = [m for m in messages if int(m["id"]) > after]
+        return self._ok(list(reversed(newer))[:limit])
 
 
 async def _read_payload(request: web.Request) -> tuple[Any, tuple[int, dict[str, Any]] | None]:

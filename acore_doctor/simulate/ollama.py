@@ -57,6 +57,8 @@ class OllamaSim(ServiceSim):
         "no_models": "/api/tags lists no model",
         "slow_generation": "generation answers after the slow delay, at 2 tokens/s",
         "cpu_only": "/api/ps shows the model loaded with 0 bytes in VRAM",
+        "huge_model": "the first listed model weighs 400 GiB (more than any host here) and "
+        "/api/ps shows nothing loaded",
     }
 
     def __init__(
@@ -110,13 +112,15 @@ class OllamaSim(ServiceSim):
         return json_response({"version": self.version})
 
     async def tags(self, request: web.Request) -> web.Response:
-        return json_response(
-            {"models": [_model_entry(m, i) for i, m in enumerate(self.listed(request))]}
-        )
+        entries = [_model_entry(m, i) for i, m in enumerate(self.listed(request))]
+        if entries and self.has(request, "huge_model"):
+            entries[0]["size"] = 400 * GIB
+            entries[0]["details"]["parameter_size"] = "405B"
+        return json_response({"models": entries})
 
     async def ps(self, request: web.Request) -> web.Response:
         listed = self.listed(request)
-        if not listed:
+        if not listed or self.has(request, "huge_model"):
             return json_response({"models": []})
         entry = _model_entry(listed[0], 0)
         entry["size"] = 3 * GIB

@@ -3,6 +3,8 @@ process, the simulator on loopback ports, the finding and the exit code read fro
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass, field
 
 import pytest
@@ -75,6 +77,8 @@ def test_every_service_healthy_passes_with_exit_0(run):
         "test_luxtts_answers",
         "test_luxtts_voice",
         "test_qwen3tts_answers",
+        "test_reply_probe_usable",  # the reply probe is opt-in
+        "test_bot_answers",
     }
     assert set(not_passed.values()) == {"skipped"}
     assert out.code == 0
@@ -172,7 +176,8 @@ def test_discord_rate_limit_is_a_warning_with_the_wait(run):
 
 def test_discord_short_rate_limit_is_waited_out_once(run):
     out = run({"discord": "429_once"}, files=FILES[:1])
-    assert {c["outcome"] for c in out.by_name.values()} == {"passed"}
+    opt_in = {"test_reply_probe_usable", "test_bot_answers"}  # not configured: skipped
+    assert {c["outcome"] for n, c in out.by_name.items() if n not in opt_in} == {"passed"}
     assert out.code == 0
 
 
@@ -423,3 +428,68 @@ def test_vllm_empty_health_and_string_401(run, sim):
         expect(out, test_compat_model_served="failed: HTTP 401: Unauthorized")
     finally:
         sim.vllm.api_key = None
+
+
+def test_a_model_too_large_for_the_host_is_a_warning_naming_a_smaller_one(run):
+    out = run({"ollama": "huge_model"}, files=FILES[1:2])
+    expect(
+        out,
+        test_model_pulled="passed",
+        test_models_fit_memory="failed: expected OLLAMA_MODEL=llama3.2",
+    )
+    message = out.check("test_models_fit_memory")["message"]
+    assert "400.0 GiB of weights" in message and "smaller pulled models that fit: " in message
+    assert "llava:latest (1.9 GiB)" in message
+    assert out.code == 1
+    healthy = run({"ollama": "ok"}, files=FILES[1:2])
+    expect(healthy, test_models_fit_memory="passed")
+
+
+# -- "online but not responding": the opt-in reply probe ---------------------------------------
+PROBE_BOT_TOKEN = (
+    base64.urlsafe_b64encode(b"1399999999999999999").decode().rstrip("=")
+    + ".GprObe.0123456789abcdefghijklmnopqrstuvwxyzABCD"
+)
+CHANNEL = "1222222222222222222"  # the simulator's webhook channel too
+
+
+def test_the_reply_probe_passes_when_the_bot_answers_and_is_critical_when_silent(run, sim):
+    settings = {"RESPONSE_PROBE_CHANNEL_ID": CHANNEL, "RESPONSE_PROBE_TOKEN": PROBE_BOT_TOKEN,
+                "RESPONSE_PROBE_TIMEOUT": "3"}  # fmt: skip
+    out = run(None, files=FILES[:2], **settings)
+    expect(out, test_reply_probe_usable="passed", test_bot_answers="passed")
+    posted = [m for m in sim.discord.channel_messages(CHANNEL) if "reply probe" in m["content"]]
+    assert posted and posted[-1]["author"]["id"] == "1399999999999999999"  # never the bot's id
+    assert PROBE_BOT_TOKEN not in out.stdout + json.dumps(out.report)
+
+    silent = run({"discord": "bot_silent"}, files=FILES[:2], **settings)
+    expect(silent, test_bot_answers="failed: expected a reply from the bot")
+    assert silent.code == 2
+
+    llm_down = run({"discord": "bot_silent", "ollama": "down"}, files=FILES[:2], **settings)
+    expect(llm_down, test_bot_answers="blocked: blocked by ollama")
+    assert any(
+        s.startswith("The bot answers a mention") for s in llm_down.symptoms("test_ollama_answers")
+    )
+
+
+def test_a_reply_probe_that_cannot_post_is_its_own_warning_not_a_critical(run):
+    out = run({"discord": "channel_forbidden"}, files=FILES[:1], RESPONSE_PROBE_CHANNEL_ID=CHANNEL,
+              RESPONSE_PROBE_TOKEN=PROBE_BOT_TOKEN)  # fmt: skip
+    expect(
+        out,
+        test_reply_probe_usable="failed: Missing Access",
+        test_bot_answers="blocked: blocked by reply-probe",
+    )
+    assert out.code == 1
+
+
+def test_the_reply_probe_through_a_webhook_and_off_by_default_and_offline(run, sim):
+    out = run({"discord": "ok"}, files=FILES[:1], RESPONSE_PROBE_CHANNEL_ID=CHANNEL,
+              RESPONSE_PROBE_WEBHOOK=sim.discord.webhook_url())  # fmt: skip
+    expect(out, test_bot_answers="passed")
+    off = run(None, files=FILES[:1])
+    expect(off, test_bot_answers="skipped: RESPONSE_PROBE_CHANNEL_ID is not set")
+    offline = run(None, "--offline", files=FILES[:1], RESPONSE_PROBE_CHANNEL_ID=CHANNEL,
+                  RESPONSE_PROBE_TOKEN=PROBE_BOT_TOKEN)  # fmt: skip
+    expect(offline, test_bot_answers="skipped: offline")

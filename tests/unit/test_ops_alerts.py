@@ -227,3 +227,52 @@ def test_performance_alerts_switch_makes_resource_warnings_alert(sim, hook, tmp_
     assert loud.after_run(run).outcome == "sent"
     (sent,) = messages(sim, hook)
     assert sent["embeds"][0]["title"].startswith("PERFORMANCE: 1 new resource warning")
+
+
+def warning_report() -> dict[str, Any]:
+    run = report()
+    run["summary"].update(exit_code=1, overall_status="warning", total_warnings=1)
+    run["warnings"] = [
+        {"check": "t::test_log_level", "title": "LOG_LEVEL is not DEBUG", "severity": "warning",
+         "message": "expected INFO, found DEBUG", "recommendation": "Set LOG_LEVEL=INFO."}
+    ]  # fmt: skip
+    return run
+
+
+def test_error_reporting_reports_warnings_and_critical_switch_gates_only_criticals(
+    sim, hook, tmp_path
+):
+    from acore_doctor.settings import load_settings
+
+    env = tmp_path / ".env"
+    env.write_text(f"ERROR_REPORT_WEBHOOK={hook[1]}\nCRITICAL_ERROR_NOTIFICATIONS=false\n")
+    config = AlertConfig.from_settings(load_settings(env, {}), alert_after=1, min_interval_s=0)
+    assert config.enabled and not config.critical
+    watch = Alerter(config, tmp_path / STATE_FILE, Redactor())
+    assert watch.after_run(report(TOKEN)) is None  # a critical: not with the switch off
+    assert watch.after_run(warning_report()).outcome == "sent"
+    (sent,) = messages(sim, hook)
+    assert sent["embeds"][0]["title"].startswith("WARNING: 1 new warning")
+    assert watch.after_run(warning_report()) is None  # announced once
+
+    env.write_text(f"ERROR_REPORT_WEBHOOK={hook[1]}\nERROR_REPORTING_ENABLED=false\n")
+    off = AlertConfig.from_settings(load_settings(env, {}))
+    assert not off.enabled and off.why_disabled == "ERROR_REPORTING_ENABLED=false"
+
+
+def test_a_triggered_run_alerts_at_once_and_resolves_nothing_it_did_not_run(sim, hook, tmp_path):
+    watch = alerter(tmp_path, hook[1], alert_after=2, min_interval_s=3600)
+    full = report(TOKEN, OLLAMA)
+    full["checks"] = [{"nodeid": TOKEN[0]}, {"nodeid": OLLAMA[0]}]
+    assert watch.after_run(full) is None  # one full run: no streak yet
+    subset = report(TOKEN)
+    subset["checks"] = [{"nodeid": TOKEN[0]}]
+    delivery = watch.after_triggered_run(subset, "an ERROR from discord.client in the log")
+    assert delivery is not None and delivery.outcome == "sent"  # no streak, no min interval
+    (sent,) = messages(sim, hook)
+    assert sent["embeds"][0]["description"].startswith(
+        "Triggered by an ERROR from discord.client in the log."
+    )
+    state = AlertState.load(tmp_path / STATE_FILE)
+    assert set(state.announced) == {TOKEN[0]} and state.streaks[OLLAMA[0]] == 1
+    assert watch.after_triggered_run(subset, "again") is None  # announced once

@@ -346,3 +346,126 @@ async def test_without_auto_backup_no_backup_is_taken(bot: DeploymentBuilder) ->
     result = await recovery.attempt_recovery(json.JSONDecodeError("Expecting", "", 0))
     assert result.outcome == "recovered", result.detail
     assert not (bot.root / "backups").exists()
+
+
+# -- issue 23: FileNotFoundError, progressive memory recovery, pause/reset, webhook reports --
+@pytest.mark.asyncio
+async def test_a_missing_directory_the_bot_expects_is_recreated(bot: DeploymentBuilder) -> None:
+    import shutil
+
+    healthy(bot)
+    shutil.rmtree(bot.root / "data/chat_history")
+    recovery = AutoRecovery(bot.root, sleep=Clock().sleep, clock=Clock(), environ={})
+    missing = bot.root / "data/chat_history/42.json"
+    error = FileNotFoundError(2, "No such file or directory", str(missing))
+    result = await recovery.attempt_recovery(error)
+    assert result.outcome == "recovered", result.detail
+    assert (bot.root / "data/chat_history").is_dir()
+    assert not missing.exists()  # the directory, never the data file
+
+
+@pytest.mark.asyncio
+async def test_a_missing_data_file_is_never_invented(bot: DeploymentBuilder) -> None:
+    healthy(bot)
+    recovery = AutoRecovery(bot.root, sleep=Clock().sleep, clock=Clock(), environ={})
+    missing = bot.root / "data/chat_history/404.json"
+    result = await recovery.attempt_recovery(FileNotFoundError(2, "gone", str(missing)))
+    assert result.outcome == "no_action" and "not invented" in result.detail
+    assert not missing.exists()
+    outside = await recovery.attempt_recovery(FileNotFoundError(2, "gone", "/nonexistent/x/y"))
+    assert outside.outcome == "no_action" and not Path("/nonexistent/x").exists()
+
+
+@pytest.mark.asyncio
+async def test_memory_pressure_that_returns_restarts_the_heavy_components(tmp_path: Path) -> None:
+    clock = Clock()
+    recovery = make(tmp_path, clock)
+    calls: list[str] = []
+    recovery.register_cache("lru", lambda: calls.append("cache"))
+    recovery.register_restart("tts", lambda: calls.append("restart"))
+    first = await recovery.attempt_recovery(MemoryError())
+    assert first.outcome == "recovered" and calls == ["cache"]
+    second = await recovery.attempt_recovery(MemoryError())
+    assert second.outcome == "recovered" and "restarted tts" in second.detail
+    assert calls == ["cache", "cache", "restart"]
+
+
+@pytest.mark.asyncio
+async def test_a_paused_recovery_does_not_act_and_a_reset_closes_the_circuit(
+    tmp_path: Path,
+) -> None:
+    from acore_doctor.recovery.control import CONTROL_FILE, RecoveryControl
+
+    clock = Clock()
+    recovery = make(tmp_path, clock, max_attempts=2)
+    calls: list[int] = []
+    recovery.register_reconnect("ollama", lambda: calls.append(1))
+    for _ in range(2):
+        await recovery.attempt_recovery(ConnectionResetError(), {"service": "ollama"})
+    assert (
+        await recovery.attempt_recovery(ConnectionResetError(), {"service": "ollama"})
+    ).outcome == "circuit_open"
+
+    control = RecoveryControl(resets={"ollama": clock.now})
+    control.save(tmp_path / CONTROL_FILE)
+    clock.now += 1
+    assert (await recovery.attempt_recovery(ConnectionResetError(), {"service": "ollama"})).handled
+    assert len(calls) == 3
+
+    RecoveryControl(paused=True, paused_at=clock.now, reason="db migration").save(
+        tmp_path / CONTROL_FILE
+    )
+    paused = await recovery.attempt_recovery(ConnectionResetError(), {"service": "ollama"})
+    assert paused.outcome == "paused" and "db migration" in paused.detail and not paused.handled
+    assert len(calls) == 3
+
+
+def test_circuit_status_reads_the_log_as_auto_recovery_counts() -> None:
+    from acore_doctor.recovery.control import RecoveryControl, circuits
+
+    now = 1_800_000_000.0
+    log = [
+        {
+            "ts": now - 50,
+            "key": "reconnect:ollama",
+            "strategy": "reconnect",
+            "outcome": "recovered",
+        },
+        {"ts": now - 40, "key": "reconnect:ollama", "strategy": "reconnect", "outcome": "failed"},
+        {"ts": now - 30, "key": "reconnect:ollama", "strategy": "reconnect", "outcome": "failed"},
+        {"ts": now - 900, "key": "backoff:x", "strategy": "backoff", "outcome": "backed_off"},
+    ]
+    status = {c.circuit: c for c in circuits(log, 3, 300, RecoveryControl(), now)}
+    assert status["reconnect:ollama"].open and status["reconnect:ollama"].closes_in_s == 250
+    assert not status["backoff:x"].open and status["backoff:x"].recent == 0
+    reset = circuits(log, 3, 300, RecoveryControl(resets={"*": now - 35}), now)
+    assert not {c.circuit: c for c in reset}["reconnect:ollama"].open
+
+
+@pytest.mark.asyncio
+async def test_attempts_and_escalations_post_to_the_error_webhook(
+    bot: DeploymentBuilder,
+) -> None:
+    from acore_doctor.simulate import Simulator
+
+    healthy(bot)
+    with Simulator(["discord"]) as sim:
+        created = sim.discord.add_webhook()
+        url = sim.discord.webhook_url(created.id)
+        bot.set_env(ERROR_REPORT_WEBHOOK=url, MAX_RECOVERY_ATTEMPTS="1")
+        clock = Clock()
+        recovery = AutoRecovery(bot.root, sleep=clock.sleep, clock=clock, environ={})
+        recovery.register_reconnect("ollama", lambda: None)
+        await recovery.attempt_recovery(ConnectionResetError("peer reset"), {"service": "ollama"})
+        clock.now += 120  # past the notifier's minimum interval
+        await recovery.attempt_recovery(ConnectionResetError("peer reset"), {"service": "ollama"})
+        titles = [m["embeds"][0]["title"] for m in sim.discord.webhook_messages(created.id)]
+        assert titles[0].startswith("AUTO-RECOVERY: recovered")
+        assert any("a human is needed" in t for t in titles[1:]), titles
+        assert url not in json.dumps(sim.discord.webhook_messages(created.id))
+
+        bot.set_env(CRITICAL_ERROR_NOTIFICATIONS="false")
+        quiet = AutoRecovery(bot.root, sleep=clock.sleep, clock=lambda: clock.now + 999, environ={})
+        assert quiet.reporter is not None and not quiet.reporter.config.critical
+        bot.set_env(ERROR_REPORTING_ENABLED="false")
+        assert AutoRecovery(bot.root, environ={}).reporter is None

@@ -242,3 +242,25 @@ def test_unusable_url_settings_are_a_clear_fact(url):
     results = run_probes(["ollama.version", "kokoro.health"], settings, Timeouts(total=1))
     for result in results.values():
         assert result.error_kind == "config" and "URL" in result.describe()
+
+
+def test_model_fit_rule_names_the_smaller_pulled_models() -> None:
+    from acore_doctor.rules.llm import GIB, PulledModel, memory_needed, model_fit_problem
+
+    big, small, mid = PulledModel("llama3.1:70b", 40 * GIB), PulledModel("llama3.2:3b", 2 * GIB), PulledModel("qwen:14b", 9 * GIB)  # fmt: skip
+    problem = model_fit_problem("OLLAMA_MODEL", big, [big, small, mid], 16 * GIB, 8 * GIB)
+    assert problem is not None
+    assert "smaller pulled models that fit: qwen:14b (9.0 GiB), llama3.2:3b (2.0 GiB)" in problem
+    assert "16.0 GiB RAM + 8.0 GiB GPU memory" in problem
+    assert model_fit_problem("OLLAMA_MODEL", big, [big], 48 * GIB, 0) is None
+    assert memory_needed(big.size) > big.size
+    none_fit = model_fit_problem("OLLAMA_MODEL", big, [big], 1 * GIB, 0)
+    assert none_fit is not None and "no pulled model fits" in none_fit
+
+
+def test_on_this_host_knows_loopback_and_remote() -> None:
+    from acore_doctor.netprobe.targets import on_this_host
+
+    assert on_this_host("http://localhost:11434") and on_this_host("http://127.0.0.2:1")
+    assert on_this_host("http://[::1]:11434")
+    assert not on_this_host("http://gpu-box.lan:11434") and not on_this_host("http://10.0.0.5")
