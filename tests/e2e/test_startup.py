@@ -287,3 +287,46 @@ def test_copy_sample_is_a_deployment() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = copy_sample(Path(tmp) / "bot")
         assert (root / "main.py").is_file() and (root / "config").is_dir()
+
+
+OLD_LAYOUT_CONFIG = """import os
+from pathlib import Path
+
+
+class Config:
+    DISCORD_TOKEN: str = os.getenv("DISCORD_TOKEN", "")
+    OLLAMA_TEMPERATURE: float = float(os.getenv("OLLAMA_TEMPERATURE", "1.17"))
+    DATA_DIR: Path = Path("data")
+
+    @classmethod
+    def validate(cls) -> bool:
+        if not cls.DISCORD_TOKEN:
+            raise ValueError("DISCORD_TOKEN is required")
+        if not (0.0 <= cls.OLLAMA_TEMPERATURE <= 2.0):
+            raise ValueError(f"OLLAMA_TEMPERATURE must be between 0.0 and 2.0, got {cls.X}")
+        cls.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        return True
+
+
+Config.validate()
+"""
+
+
+def test_a_config_py_only_bot_whose_validate_raises_is_critical(
+    bot: DeploymentBuilder, run_suite
+) -> None:
+    shutil.rmtree(bot.root / "config")
+    (bot.root / "config.py").write_text(OLD_LAYOUT_CONFIG)
+    bot.set_env(OLLAMA_TEMPERATURE="2.5")
+    run = run_suite(bot.root, "--offline", "--allow-stopped", "health_tests/test_config.py")
+    finding = run.finding("test_config_validate_accepts")
+    assert finding["outcome"] == "failed" and finding["severity"] == "critical"
+    assert "OLLAMA_TEMPERATURE must be between 0.0 and 2.0" in finding["message"]
+    assert "config.py:" in finding["message"] and "OLLAMA_TEMPERATURE=2.5" in finding["message"]
+    # Not repeated as the range warning, which no longer says "the old validator is shadowed".
+    ranges = run.finding("test_ranges")
+    assert "OLLAMA_TEMPERATURE" not in ranges["message"]
+    assert "shadowed" not in ranges["recommendation"]
+    bot.set_env(OLLAMA_TEMPERATURE="1.0")
+    run = run_suite(bot.root, "--offline", "--allow-stopped", "health_tests/test_config.py")
+    assert run.finding("test_config_validate_accepts")["outcome"] == "passed"
