@@ -20,7 +20,7 @@ import pytest
 
 from acore_doctor.demo import copy_sample, stop_standin_bot
 from tests.support.builder import DeploymentBuilder
-from tests.support.loggen import BOT_ID, LogGen
+from tests.support.loggen import LogGen
 from tests.support.runs import clean_env
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to own files as root")
@@ -225,10 +225,8 @@ def test_a_launcher_that_logged_its_ready_line_to_its_stderr_file_passes(
         stop_standin_bot(proc)
     finding = run.finding("test_ready_since_start")
     assert finding["outcome"] == "passed", finding["message"]
-    assert "Discord bot ready as" not in finding["details"]  # the time, not the text
     assert "ready line at" in finding["details"]
     assert run.finding("test_ready_could_be_verified")["outcome"] == "passed"
-    assert BOT_ID  # the stand-in's log names the bot the token belongs to
 
 
 # -- advice that fits -----------------------------------------------------------------------
