@@ -367,10 +367,10 @@ def access_problem(need: FileNeed, user: BotUser) -> str | None:
     the path does not exist: whether it must is another check's question)."""
     try:
         st = need.path.stat()
-    except FileNotFoundError:
+    except OSError:
+        # Missing (another check's question), or hidden from the suite's own user: the suite
+        # cannot judge it, which says nothing about the bot's user.
         return None
-    except OSError as exc:
-        return f"cannot be inspected: {exc.strerror or exc}"
     if need.kind == "dir" and not stat.S_ISDIR(st.st_mode):
         return "is not a directory"
     if need.kind == "file" and stat.S_ISDIR(st.st_mode):
