@@ -8,7 +8,7 @@ from pathlib import Path
 
 from acore_doctor import catalog
 from acore_doctor.probes.bot_source import BUNDLED, SettingsKnowledge, settings_knowledge
-from acore_doctor.redact import Redactor, secret_values
+from acore_doctor.redact import Redactor, settings_redactor
 from acore_doctor.settings import BotSettings, load_settings
 
 BOT_DIR_ENV = "ACORE_BOT_DIR"
@@ -40,8 +40,7 @@ class Deployment:
 
     def redactor(self, *extra: str) -> Redactor:
         """Masks this deployment's secrets, those of the process environment, and ``extra``."""
-        redact = Redactor(secret_values(self.settings.file_values))
-        redact.add(secret_values(dict(self.settings.environ)))
+        redact = settings_redactor(self.settings.file_values, self.settings.environ)
         redact.add(value for value in extra if value)
         return redact
 

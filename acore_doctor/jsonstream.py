@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from acore_doctor.progress import report as report_progress
+
 CHUNK = 1024 * 1024
 #: An item larger than this is not held in memory to be checked ("too large", not corrupt).
 MAX_ITEM_CHARS = 64 * 1024 * 1024
@@ -191,3 +193,254 @@ def salvage(handle: BinaryIO, max_item: int = MAX_ITEM_CHARS) -> tuple[Any, Scan
     if result.container == "object":
         return members, result
     return None, result
+
+
+# -- resynchronising salvage -------------------------------------------------------------------
+#: Largest document :func:`salvage_entries` reads whole; beyond it repair keeps the prefix that
+#: :func:`salvage` streams (a state file is never near this size).
+RESYNC_MAX_BYTES = 64 * 1024 * 1024
+#: A character that stands for a byte that was not UTF-8 (``surrogateescape``).
+_BAD_BYTE = re.compile("[\udc80-\udcff]")
+_STRING_OR_BRACKET = re.compile(r'["\[\]{},]')
+
+
+@dataclass
+class Gap:
+    """Entries lost to damage at this point of a container: ``count`` is an estimate (1 when
+    the damaged entry's end was found); ``key`` is the member's name when it still parsed."""
+
+    count: int
+    key: str | None = None
+    reason: str = ""
+    span: int = 0  # characters the damaged stretch covers
+
+
+@dataclass
+class Entries:
+    """A container read entry by entry: each slot is ``(key, value)`` (key None in a list),
+    or a :class:`Gap`. A value may itself be ``Entries`` (a collection inside a top-level
+    object that was damaged inside: a profile's ``facts``, RL state's ``agents``)."""
+
+    container: str  # "list" | "object"
+    slots: list[tuple[str | None, Any] | Gap]
+    closed: bool = True
+
+    @property
+    def gaps(self) -> list[Gap]:
+        return [slot for slot in self.slots if isinstance(slot, Gap)]
+
+    def damaged(self) -> bool:
+        return (
+            bool(self.gaps)
+            or not self.closed
+            or any(
+                isinstance(slot[1], Entries) and slot[1].damaged()
+                for slot in self.slots
+                if not isinstance(slot, Gap)
+            )
+        )
+
+
+def salvage_entries(data: bytes, partial_members: bool = True) -> Entries | None:
+    """Every complete entry of a damaged list or object, before *and after* the damage.
+
+    Bytes that are not UTF-8 are damage of the entry that holds them (that entry is dropped,
+    never kept altered); after a damaged entry the reader resynchronises on the next entry
+    boundary (the ``,`` that closes it at the container's depth) and goes on. With
+    ``partial_members`` a top-level object's member whose value is a list or an object is
+    itself read entry by entry when damaged inside (only one level: an entry inside it is
+    kept whole or not at all). None when the document is not a list or an object."""
+    text = data.decode("utf-8", "surrogateescape")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    pos = _SPACE.match(text, 0).end()  # type: ignore[union-attr]
+    if pos >= len(text) or text[pos] not in "[{":
+        return None
+    entries, _end = _read_container(text, pos, partial_members and text[pos] == "{")
+    return entries
+
+
+def _read_container(text: str, pos: int, partial_children: bool) -> tuple[Entries, int]:
+    """The container starting at ``text[pos]`` ('[' or '{'): (its entries, where it ends)."""
+    members = text[pos] == "{"
+    close = "}" if members else "]"
+    entries = Entries("object" if members else "list", [])
+    pos += 1
+    size = len(text)
+    good = good_chars = 0  # for the estimate of entries lost in a damaged stretch
+    shape = ""  # first character of the entries that parse ('{': a list of objects)
+    pos = _skip_space(text, pos)
+    if pos < size and text[pos] == close:
+        return entries, pos + 1
+    while True:
+        pos = _skip_space(text, pos)
+        if pos >= size:
+            entries.closed = False
+            return entries, pos
+        start = pos
+        if not len(entries.slots) & 0xFFF:  # a progress line, if one is shown
+            report_progress(pos, size, "characters")
+        key, value, end, problem = _read_entry(text, pos, members, close, partial_children)
+        if problem is None:
+            entries.slots.append((key, value))
+            good_chars += end - start
+            good += 1
+            shape = shape or text[start]
+        else:
+            end, found_end = _resync(text, start, members, close, shape)
+            entries.slots.append(Gap(1, key, problem, span=end - start))
+            if not found_end:
+                entries.closed = False
+                _estimate(entries, good, good_chars)
+                return entries, end
+        pos = _skip_space(text, end)
+        if pos >= size:
+            entries.closed = False
+            _estimate(entries, good, good_chars)
+            return entries, pos
+        if text[pos] == close:
+            _estimate(entries, good, good_chars)
+            return entries, pos + 1
+        pos += 1  # the ',' (_read_entry and _skip_entry stop only at ',' or the close)
+
+
+def _estimate(entries: Entries, good: int, good_chars: int) -> None:
+    """How many entries each damaged stretch held: its length over the average entry's."""
+    if not good:
+        return
+    average = good_chars / good
+    for slot in entries.slots:
+        if isinstance(slot, Gap) and slot.span:
+            slot.count = max(1, round(slot.span / average))
+
+
+def _read_entry(
+    text: str, pos: int, members: bool, close: str, partial_children: bool
+) -> tuple[str | None, Any, int, str | None]:
+    """(key, value, end, problem): ``end`` is at the ',' or close after the entry."""
+    key = None
+    if members:
+        try:
+            key, pos = _DECODER.raw_decode(text, pos)
+        except (json.JSONDecodeError, RecursionError):
+            return None, None, pos, "member name does not parse"
+        if not isinstance(key, str) or _BAD_BYTE.search(key):
+            return None, None, pos, "member name is not a valid string"
+        pos = _skip_space(text, pos)
+        if pos >= len(text) or text[pos] != ":":
+            return key, None, pos, "no ':' after the member name"
+        pos = _skip_space(text, pos + 1)
+    try:
+        value, end = _DECODER.raw_decode(text, pos)
+        problem = None
+        if _BAD_BYTE.search(text, pos, end):
+            problem = "bytes that are not UTF-8"
+    except (json.JSONDecodeError, RecursionError) as exc:
+        value, end = None, pos
+        problem = getattr(exc, "msg", "nested too deeply")
+    if problem is not None and partial_children and pos < len(text) and text[pos] in "[{":
+        inner, end = _read_container(text, pos, False)
+        value, problem = inner, None
+        if not inner.closed:
+            return key, value, end, None
+    if problem is not None:
+        return key, None, pos, problem
+    after = _skip_space(text, end)
+    if after < len(text) and text[after] not in (",", close):
+        return key, None, pos, f"unexpected {text[after]!r} after the entry"
+    return key, value, after, None
+
+
+#: Candidate boundaries tried after a damaged entry before giving the rest up as lost.
+MAX_RESYNC_TRIES = 100_000
+
+
+def _resync(text: str, start: int, members: bool, close: str, shape: str = "") -> tuple[int, bool]:
+    """Where the damaged entry at ``start`` ends (at a ',' or ``close``): where the bracket
+    count says, if a complete entry follows there; else the first ',' after ``start`` that
+    a complete entry follows (a quote or bracket the damage added or removed throws the
+    count off). In a list, an entry must start like the entries read so far (``shape``), so
+    an element of a list nested in the damaged entry is not taken for one of its own.
+    (end, whether an end was found)."""
+    end, _count, found = _skip_entry(text, start, close)
+    if found and _entry_follows(text, end, members, close, shape):
+        return end, True
+    comma = start
+    for _ in range(MAX_RESYNC_TRIES):
+        comma = text.find(",", comma + 1)
+        if comma < 0:
+            break
+        if _entry_follows(text, comma, members, close, shape):
+            return comma, True
+    # No complete entry after the damage: the container's close, if the count found one.
+    if found and text[end] == close:
+        return end, True
+    return len(text), False
+
+
+def _entry_follows(text: str, at: int, members: bool, close: str, shape: str = "") -> bool:
+    """Whether ``text[at]`` is the close, or a ',' followed by one complete entry that is
+    itself followed by a ',' or the close."""
+    if text[at] == close:
+        return True
+    pos = _skip_space(text, at + 1)
+    if pos >= len(text):
+        return False
+    if members and text[pos] != '"':
+        return False
+    # Unknown shape (nothing before the damage parsed): only an object or a list, which is
+    # what state files hold, never a string or number from inside the damaged entry.
+    if not members and text[pos] != (shape if shape in ("{", "[", '"') else text[pos]):
+        return False
+    if not members and not shape and text[pos] not in "[{":
+        return False
+    _key, _value, end, problem = _read_entry(text, pos, members, close, False)
+    return problem is None and end < len(text)
+
+
+def _skip_entry(text: str, start: int, close: str) -> tuple[int, int, bool]:
+    """Where a damaged entry ends: the first ',' or ``close`` at the container's own depth,
+    strings skipped. (end, entries skipped (estimate), whether the end was found)."""
+    depth = 0
+    pos = start
+    size = len(text)
+    while pos < size:
+        match = _STRING_OR_BRACKET.search(text, pos)
+        if match is None:
+            break
+        char, pos = match.group(), match.start()
+        if char == '"':
+            end = _string_end(text, pos)
+            if end < 0:
+                break
+            pos = end
+            continue
+        if char in "[{":
+            depth += 1
+        elif char in "]}":
+            if depth == 0:
+                return pos, 1, True
+            depth -= 1
+        elif depth == 0:
+            return pos, 1, True
+        pos += 1
+    return size, 1, False
+
+
+def _string_end(text: str, quote: int) -> int:
+    """Just past the string opening at ``quote``; -1 when it runs to the end."""
+    pos = quote + 1
+    while True:
+        end = text.find('"', pos)
+        if end < 0:
+            return -1
+        backslashes = 0
+        while text[end - 1 - backslashes] == "\\":
+            backslashes += 1
+        if backslashes % 2 == 0:
+            return end + 1
+        pos = end + 1
+
+
+def _skip_space(text: str, pos: int) -> int:
+    return _SPACE.match(text, pos).end()  # type: ignore[union-attr]

@@ -12,14 +12,16 @@ from typing import Any
 
 import pytest
 
+from acore_doctor.check_timeout import check_timeout_of
 from acore_doctor.deployment import Deployment
 from acore_doctor.logs.sources import find_log_files, read_journal, read_journal_file
 from acore_doctor.logs.window import oldest_record_time, read_file_span, read_journal_window
 from acore_doctor.options import THRESHOLDS
 from acore_doctor.probes import auth_file as auth_probe
 from acore_doctor.probes import readiness as readiness_probe
-from acore_doctor.probes.bot_process import BotProcess, find_bot_processes
+from acore_doctor.probes.bot_process import ENTRY_SCRIPTS, BotProcess, find_bot_processes
 from acore_doctor.probes.databases import DbFacts, check_database, db_targets
+from acore_doctor.probes.declared import Declared, read_declared
 from acore_doctor.probes.entrypoint import (
     Entrypoint,
     Unit,
@@ -29,7 +31,12 @@ from acore_doctor.probes.entrypoint import (
     normalize_entrypoint,
 )
 from acore_doctor.probes.files import BotUser, unit_user, user_of
-from acore_doctor.probes.interpreter import BotPython, PythonProbe, find_bot_interpreter
+from acore_doctor.probes.interpreter import (
+    BotPython,
+    Interpreter,
+    PythonProbe,
+    find_bot_interpreter,
+)
 from acore_doctor.probes.personas import (
     Catalog,
     PersonaLoad,
@@ -38,18 +45,33 @@ from acore_doctor.probes.personas import (
     read_catalog,
     runtime_load,
 )
+from acore_doctor.probes.rehearsal import (
+    Rehearsal,
+    RehearsalFacts,
+    identity_for,
+    unit_environment,
+)
 from acore_doctor.probes.resources import CpuSampler, HostMemory
 from acore_doctor.probes.resources import host_memory as probe_host_memory
 from acore_doctor.probes.state_files import StateReport, scan_state_files, state_kinds
-from acore_doctor.run_state import is_xdist_worker, state_of
+from acore_doctor.run_state import (
+    is_xdist_controller,
+    is_xdist_worker,
+    state_of,
+    whole_suite_selected,
+)
 from acore_doctor.thresholds import read_thresholds
 
 CPU_SAMPLER = pytest.StashKey[CpuSampler]()
 BOT_PROCESSES = pytest.StashKey[list[BotProcess]]()
 BOT_PYTHON = pytest.StashKey[PythonProbe]()
-#: Facts that come in while other checks run (the bot's interpreter answering in a child, CPU
-#: sampled over the run): the checks that need them run last.
-BACKGROUND_FIXTURES = frozenset({"bot_python", "cpu_sampler"})
+REHEARSAL = pytest.StashKey["Rehearsal | str"]()  # the child, or why there is none
+SYSTEMD_UNITS = pytest.StashKey[list[Unit]]()
+#: legacy -> main.py, runtime -> launcher.py: the file each entrypoint starts from.
+ENTRY_FILES = {kind: name for name, kind in ENTRY_SCRIPTS.items()}
+#: Facts that come in while other checks run (the bot's interpreter answering in a child, the
+#: import rehearsal in another, CPU sampled over the run): the checks that need them run last.
+BACKGROUND_FIXTURES = frozenset({"bot_python", "cpu_sampler", "import_rehearsal"})
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -61,6 +83,11 @@ def pytest_configure(config: pytest.Config) -> None:
     # CPU is measured over the whole run (its check runs last) instead of blocking for a sample;
     # under pytest-xdist the suite is the controller (a worker's parent) and all its workers.
     config.stash[CPU_SAMPLER] = CpuSampler(os.getppid() if is_xdist_worker(config) else None)
+    # A whole-suite run rehearses the bot's imports from now on, while the checks are collected
+    # (the bot's heavy imports take seconds); collection_finish stops it if no check needs it.
+    xdist = is_xdist_worker(config) or is_xdist_controller(config)
+    if whole_suite_selected(config) and not xdist:
+        _start_rehearsal(config)
 
 
 @pytest.hookimpl(wrapper=True)  # after every plugin's own reordering (network checks last)
@@ -101,11 +128,19 @@ def bot_processes(request: pytest.FixtureRequest, bot_dir: Path) -> list[BotProc
 
 @pytest.fixture(scope="session")
 def systemd_units(request: pytest.FixtureRequest, bot_dir: Path) -> list[Unit]:
-    explicit = request.config.getoption("systemd_unit")
-    if explicit:
-        unit = load_unit(Path(explicit))
-        return [unit] if unit else []
-    return find_units(bot_dir)
+    return _units(request.config, bot_dir)
+
+
+def _units(config: pytest.Config, bot_dir: Path) -> list[Unit]:
+    """The bot's systemd units, read once per run."""
+    if SYSTEMD_UNITS not in config.stash:
+        explicit = config.getoption("systemd_unit")
+        if explicit:
+            unit = load_unit(Path(explicit))
+            config.stash[SYSTEMD_UNITS] = [unit] if unit else []
+        else:
+            config.stash[SYSTEMD_UNITS] = find_units(bot_dir)
+    return config.stash[SYSTEMD_UNITS]
 
 
 @pytest.fixture(scope="session")
@@ -125,23 +160,70 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     (those that need it run last). Not earlier: until now the spare core is the network probe
     child's (see service_fixtures)."""
     config = session.config
-    if BOT_PYTHON in config.stash or config.option.collectonly:
+    if config.option.collectonly:
         return
-    if any("bot_python" in _fixtures_of(item) for item in session.items):
+    if BOT_PYTHON not in config.stash and any(
+        "bot_python" in _fixtures_of(item) for item in session.items
+    ):
         _start_bot_python(config)
+    wanted = any("import_rehearsal" in _fixtures_of(item) for item in session.items)
+    if wanted and not is_xdist_worker(config):  # a worker starts it when a check asks
+        _start_rehearsal(config)
+    elif not wanted and isinstance(config.stash.get(REHEARSAL, None), Rehearsal):
+        config.stash[REHEARSAL].cancel()  # started for a whole suite whose checks are elsewhere
 
 
 def _start_bot_python(config: pytest.Config) -> None:
     """Start asking the bot's interpreter, the running bot's own when there is one: its child
     imports the bot's packages on another core while the checks run."""
+    config.stash[BOT_PYTHON] = PythonProbe(_bot_interpreter(config))
+
+
+def _bot_interpreter(config: pytest.Config) -> Interpreter:
     bot_dir = state_of(config).deployment.bot_dir
     processes = _processes(config, bot_dir)
-    interpreter = find_bot_interpreter(
+    return find_bot_interpreter(
         bot_dir,
         config.getoption("bot_python"),
         processes[0].interpreter if processes else None,
     )
-    config.stash[BOT_PYTHON] = PythonProbe(interpreter)
+
+
+def _start_rehearsal(config: pytest.Config) -> None:
+    """Start the import rehearsal (probes/rehearsal.py) in the bot's interpreter, as the bot's
+    user: it imports while the other checks run (those that need it run last)."""
+    if REHEARSAL in config.stash:
+        return
+    if config.getoption("no_rehearsal", False):
+        config.stash[REHEARSAL] = "not applicable: --no-rehearsal"
+        return
+    bot_dir = state_of(config).deployment.bot_dir
+    processes = _processes(config, bot_dir)
+    units = _units(config, bot_dir)
+    entry = detect_entrypoint(bot_dir, config.getoption("entrypoint"), units, processes)
+    script = ENTRY_FILES.get(entry.kind or "")
+    if script is None or not (bot_dir / script).is_file():
+        config.stash[REHEARSAL] = (
+            f"not applicable: no entrypoint to rehearse ({script or entry.detail})"
+            if script is None
+            else f"not applicable: {script} is not a file in {bot_dir}"
+        )
+        return
+    unit = units[0] if units else None
+    proc = processes[0] if processes else None
+    identity = identity_for(  # the one place that says who the rehearsal runs as
+        proc.uid if proc else None,
+        proc.gids if proc else (),
+        unit.user if unit else None,
+        getattr(unit, "group", None),
+    )
+    # The unit's Environment= wins over .env in the bot: the rehearsal gets it too.
+    unit_env = getattr(unit, "environment", None)
+    if not isinstance(unit_env, dict):
+        unit_env = unit_environment(unit.path if unit else None)
+    config.stash[REHEARSAL] = Rehearsal(
+        _bot_interpreter(config), bot_dir, bot_dir / script, identity, extra_env=unit_env
+    )
 
 
 def _processes(config: pytest.Config, bot_dir: Path) -> list[BotProcess]:
@@ -155,6 +237,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     started = config.stash.get(BOT_PYTHON, None)
     if started is not None:  # a run stopped before the check that reads it
         started.cancel()
+    rehearsal = config.stash.get(REHEARSAL, None)
+    if isinstance(rehearsal, Rehearsal):
+        rehearsal.cancel()
 
 
 @pytest.fixture(scope="session")
@@ -162,6 +247,26 @@ def bot_python(request: pytest.FixtureRequest, bot_dir: Path) -> BotPython:
     if BOT_PYTHON not in request.config.stash:
         _start_bot_python(request.config)
     return request.config.stash[BOT_PYTHON].result()
+
+
+@pytest.fixture(scope="session")
+def import_rehearsal(request: pytest.FixtureRequest, bot_dir: Path) -> RehearsalFacts:
+    """The import rehearsal's answer (skipped when it is off or has nothing to rehearse); waits
+    for it less than a check may take, so a slow import is "not finished", never a timeout."""
+    config = request.config
+    if REHEARSAL not in config.stash:
+        _start_rehearsal(config)
+    started = config.stash[REHEARSAL]
+    if isinstance(started, str):
+        pytest.skip(started)
+    limit = check_timeout_of(config)
+    return started.result(wait=max(1.0, limit - 5.0) if limit else None)
+
+
+@pytest.fixture(scope="session")
+def declared(bot_dir: Path) -> Declared:
+    """What the bot declares it needs (pyproject.toml, uv.lock, requirements.txt)."""
+    return read_declared(bot_dir)
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ recent window is read once per run and shared by every window check.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 
 from acore_doctor.deployment import Deployment
 from acore_doctor.logs.analyzer import Analyzer
+from acore_doctor.logs.privacy import world_readable_content
 from acore_doctor.logs.sources import (
     DEFAULT_UNIT,
     LogFiles,
@@ -78,6 +80,13 @@ def log_source(
 @pytest.fixture(scope="session")
 def log_files(deployment: Deployment) -> LogFiles:
     return find_log_files(log_file_path(deployment))
+
+
+@pytest.fixture(scope="session")
+def log_readable_content(log_files: LogFiles) -> Mapping[str, str]:
+    """File name -> the user content a sample of it shows, for each log file others may read
+    (the live file and every rotated segment, compressed or not)."""
+    return world_readable_content(log_files.every_file())
 
 
 def _journal_lines(source: LogSource, since: float | None) -> tuple[list[bytes], str | None]:

@@ -82,6 +82,13 @@ def local(parser: pytest.Parser) -> None:
         "--systemd-unit", help="the bot's systemd unit file (default: searched by WorkingDirectory)"
     )
     group.addoption(
+        "--no-rehearsal",
+        action="store_true",
+        default=False,
+        help="do not run the import rehearsal (the bot's start-up imports tried in its own "
+        "interpreter, with writes to the deployment and the network refused)",
+    )
+    group.addoption(
         "--allow-stopped",
         action="store_true",
         default=False,

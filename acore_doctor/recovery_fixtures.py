@@ -59,7 +59,11 @@ def restore_drill(
         return None
     started = time.perf_counter()
     target = tmp_path_factory.mktemp("restore-drill")
-    stage = stage_backup(newest_backup, target / "staged")
+    try:
+        stage = stage_backup(newest_backup, target / "staged")
+    except OSError as exc:  # the drill's own disk is full: said so, not the backup's fault
+        stage = StageReport(newest_backup, target / "staged")
+        stage.problems.append(f"the drill could not extract it into {target}: {exc}")
     restored = staged_counts(target / "staged") if stage.ok else Counts()
     return Drill(newest_backup, stage, restored, time.perf_counter() - started)
 

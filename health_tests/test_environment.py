@@ -4,12 +4,18 @@ Every fact here is asked of the bot's interpreter (its .venv, uv's, or the syste
 of the interpreter running the suite.
 """
 
+import shlex
+from pathlib import Path
+
 import pytest
 
 from acore_doctor import check
 from acore_doctor.deployment import DEPLOYMENT_MARKERS, Deployment
+from acore_doctor.probes.declared import Declared
 from acore_doctor.probes.entrypoint import Entrypoint, Unit
 from acore_doctor.probes.interpreter import BotPython
+from acore_doctor.probes.rehearsal import RehearsalFacts
+from acore_doctor.rules.dependencies import conflicts, install_command, unmet_requirements
 
 MIN_PYTHON = (3, 11)
 AUDIOOP_REMOVED = (3, 13)
@@ -94,22 +100,114 @@ def test_virtual_environment(bot_python: BotPython) -> None:
 
 @pytest.mark.critical
 @check(
-    "The bot's Python can import its dependencies",
-    "Install the bot's requirements into its interpreter: '.venv/bin/pip install -r "
-    "requirements.txt' (or 'uv sync').",
+    "The bot's declared dependencies are installed in its Python",
+    "Install what the bot declares into the interpreter it runs with: run the install command "
+    "the finding names, which follows how this bot declares its dependencies.",
     guide=f"{GUIDE}#bot-dependencies-missing",
 )
-def test_bot_packages_importable(bot_python: BotPython, record_details) -> None:
+def test_declared_dependencies_installed(
+    bot_python: BotPython, declared: Declared, bot_dir: Path, record_details
+) -> None:
+    if not declared.anything:
+        pytest.skip(
+            "not applicable: the bot declares no dependencies (no pyproject.toml [project], "
+            "uv.lock or requirements.txt); the import rehearsal checks what its entrypoint imports"
+        )
     _require_probe(bot_python)
-    record_details(
-        "; ".join(
-            f"{p.name} {p.version or '?'}" for p in bot_python.packages.values() if p.importable
-        ),
+    unmet, unparsed = unmet_requirements(declared, bot_python.distributions, bot_python.markers)
+    notes = [
+        f"declared in {', '.join(declared.sources)}: {len(declared.requirements)} requirements"
+    ]
+    if declared.extras:
+        notes.append("extras enabled: " + ", ".join(sorted(declared.extras)))
+    if declared.other_files:
+        notes.append("not judged (not needed to start): " + ", ".join(declared.other_files))
+    notes += [f"cannot read {p}" for p in declared.problems]
+    notes += [f"not a requirement: {u}" for u in unparsed]
+    record_details("; ".join(notes))
+    assert not unmet, (
+        f"expected every declared requirement installed in {bot_python.executable}, found: "
+        + "; ".join(map(str, unmet))
+        + ". Install with: cd "
+        + shlex.quote(str(bot_dir))
+        + " && "
+        + install_command(declared, bot_python.executable or None, unmet)
     )
-    broken = [p for p in bot_python.packages.values() if not p.importable]
-    assert not broken, (
-        f"expected {', '.join(bot_python.packages)} to import in {bot_python.executable}, "
-        "found: " + "; ".join(f"{p.name}: {p.error}" for p in broken)
+
+
+@pytest.mark.warning
+@check(
+    "The packages installed in the bot's Python agree with each other",
+    "Reinstall the bot's dependencies so that every package gets what it requires "
+    "('pip check' in the bot's interpreter lists the same conflicts).",
+    guide=f"{GUIDE}#package-conflicts",
+)
+def test_installed_packages_agree(bot_python: BotPython, declared: Declared) -> None:
+    _require_probe(bot_python)
+    found = conflicts(bot_python.distributions, bot_python.markers, declared.project_name)
+    assert not found, (
+        f"expected every installed package's requirements met in {bot_python.executable}, "
+        "found: " + "; ".join(found)
+    )
+
+
+@pytest.mark.critical
+@check(
+    "The bot's code imports and parses in its own Python",
+    "Fix the file and line the finding names (or install the missing package), then run the "
+    "gate again.",
+    guide=f"{GUIDE}#bot-code-does-not-import",
+)
+def test_bot_imports(import_rehearsal: RehearsalFacts, record_details) -> None:
+    facts = import_rehearsal
+    if facts.error:
+        pytest.skip(f"not judged: {facts.error} (see 'The import rehearsal ran to the end')")
+    details = [
+        f"{facts.entry}'s imports ({', '.join(facts.modules) or 'none'}) in "
+        f"{facts.import_seconds:.2f} s as {facts.user}"
+        + (f" ({facts.note})" if facts.note else ""),
+        f"{facts.parsed} reachable .py files compiled",
+    ]
+    details += facts.handled
+    if facts.attempts:
+        details.append("refused: " + "; ".join(facts.attempts))
+    record_details("; ".join(details))
+    problems = [
+        f"{f.file or facts.entry}:{f.line or f.entry_line}: {f.error} "
+        f"(importing {', '.join(f.modules)} from {facts.entry}:{f.entry_line})"
+        for f in facts.broken
+    ]
+    problems += [f"{p.file}:{p.line or '?'}: {p.message}" for p in facts.syntax]
+    assert not problems, (
+        f"expected the bot's start-up imports to succeed and every .py file reachable from "
+        f"{facts.entry} to parse, found: " + "; ".join(problems)
+    )
+
+
+@pytest.mark.warning
+@check(
+    "The import rehearsal ran to the end",
+    "Nothing may be wrong with the bot: the rehearsal could not vouch for these imports. Move "
+    "work done at import time (log files, connections) into start-up code, or turn the "
+    "rehearsal off with --no-rehearsal.",
+    guide=f"{GUIDE}#import-rehearsal-incomplete",
+)
+def test_rehearsal_complete(import_rehearsal: RehearsalFacts) -> None:
+    facts = import_rehearsal
+    problems = [facts.error] if facts.error else []
+    for f in facts.not_judged:
+        why = "its memory limit" if f.memory else "a refused write, connection or spawn"
+        problems.append(
+            f"{', '.join(f.modules)} ({facts.entry}:{f.entry_line}) stopped at "
+            f"{f.file or '?'}:{f.line or '?'} on {why}: {f.error}"
+        )
+    problems += [f"not parsed: {u}" for u in facts.unread]
+    if facts.truncated:
+        problems.append("more reachable files than the rehearsal compiles; the rest not parsed")
+    assert not problems, (
+        "expected the rehearsal to import and parse everything, found: "
+        + "; ".join(problems)
+        + ("; refused: " + "; ".join(facts.attempts) if facts.attempts else "")
     )
 
 

@@ -7,6 +7,7 @@ writes the expected/found message, so ``acore-doctor logs`` says the same."""
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 import pytest
 
@@ -132,14 +133,18 @@ def test_log_level_not_debug(
 @pytest.mark.warning
 @declared(rules.LOGS_PRIVATE)
 def test_logs_not_world_readable(
-    log_source: LogSource, log_files: LogFiles, settings: BotSettings, log_window: WindowFacts
+    log_source: LogSource,
+    log_files: LogFiles,
+    settings: BotSettings,
+    log_window: WindowFacts,
+    log_readable_content: Mapping[str, str],
 ) -> None:
     _needs_file(log_source)
     if not log_files.live_exists and not log_files.segments:
         pytest.skip("not applicable: no log file yet")
     analysis = None if log_window.problem else log_window.analysis
     evidence = rules.user_content_evidence(analysis, _env_level(settings) == "DEBUG")
-    problems = rules.logs_private(log_files.modes(), evidence)
+    problems = rules.logs_private(log_files.modes(), evidence, log_readable_content)
     assert not problems, details(problems)
 
 

@@ -12,7 +12,14 @@ from acore_doctor.commands.options import (
     recovery_config_from,
 )
 from acore_doctor.progress import ProgressLine
-from acore_doctor.recovery.backup import create_backup, list_backups, prune_backups
+from acore_doctor.recovery.backup import (
+    BackupError,
+    create_backup,
+    list_backups,
+    prune_backups,
+    state_bytes,
+)
+from acore_doctor.recovery.common import space_problem
 from acore_doctor.recovery.restore import RestoreError, finish_interrupted_restores, recovery_lock
 
 
@@ -21,7 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "backup",
         description="Write a consistent snapshot of data/ (SQLite through the online backup "
         "API), prompts/ and .env into <backup-dir>/<id>.tar.gz with a sha256 manifest, then "
-        "remove backups older than RECOVERY_STATE_RETENTION days (the newest is always kept).",
+        "remove backups older than RECOVERY_STATE_RETENTION days (the newest is always kept). "
+        "Exit 0: done; 1: a file did not parse (kept as it was); 2: a file could not be read "
+        "(the backup lacks it, listed) or no backup could be written (disk full, read-only).",
     )
     add_deployment_options(parser, report_dir=False, backup_dir=True)
     parser.add_argument(
@@ -58,6 +67,8 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
                 say(line)
             say(f"backing up {deployment.bot_dir} into {config.backup_dir}")
             progress = ProgressLine("backing up")
+            if progress.enabled:  # the share done needs the total: one stat per file
+                progress.total_bytes = state_bytes(config)
             try:
                 backup = create_backup(config, label="manual", progress=progress)
             finally:
@@ -81,13 +92,30 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
                     f"warning: {len(invalid)} file(s) did not parse or check at backup time and "
                     "are kept as they were: " + ", ".join(invalid[:5])
                 )
+            not_read = trailer.get("not_read") or []
+            if not_read:
+                count = trailer.get("not_read_count", len(not_read))
+                say(
+                    f"error: {count} file(s) or directories could not be read and are NOT in "
+                    "this backup (listed in its manifest): " + "; ".join(not_read[:10])
+                )
+                say(
+                    "fix their permissions (or run the backup as a user that can read them) "
+                    "and back up again"
+                )
             if not args.no_prune:
                 for old in prune_backups(config):
                     say(
                         f"removed expired backup {old.id} (RECOVERY_STATE_RETENTION="
                         f"{config.retention_days} days)"
                     )
-    except (OSError, RestoreError) as exc:
-        say(f"backup failed: {exc}")
-        return 3
+    except (BackupError, RestoreError) as exc:
+        say(f"backup failed, nothing written: {exc}")
+        return 2
+    except OSError as exc:
+        where = config.backup_dir
+        say(f"backup failed: {space_problem(exc, where) or exc}")
+        return 2
+    if not_read:
+        return 2
     return 1 if invalid else 0

@@ -9,6 +9,7 @@ recommendation, and the templates that are new since the previous analysis.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import re
@@ -34,8 +35,7 @@ from acore_doctor.logs.sources import (
 )
 from acore_doctor.logs.state import load_state, new_keys, save_state
 from acore_doctor.logs.window import last_record_time, newest_record_time
-from acore_doctor.probes.bot_process import format_duration
-from acore_doctor.progress import ProgressLine
+from acore_doctor.progress import SHOW_AFTER_ENV, ProgressLine
 from acore_doctor.redact import Redactor, set_run_redactor
 from acore_doctor.rules.logs import LogProblem, LogThresholds, assess, log_stale
 from acore_doctor.saferead import open_regular
@@ -112,10 +112,47 @@ class Progress(ProgressLine):
     """Lines read so far, on stderr when it is a terminal (see acore_doctor.progress)."""
 
     def __init__(self, enabled: bool) -> None:
-        super().__init__("reading", enabled=enabled, show_after_s=0.5)
+        quick = None if SHOW_AFTER_ENV in os.environ else 0.5  # the operator's delay wins
+        super().__init__("reading", enabled=enabled, show_after_s=quick)
+        self.expected_lines: float | None = None
+
+    def expect(self, paths: list[Path]) -> None:
+        """Estimate the lines to read (for a share done and an ETA): the files' uncompressed
+        size (a gzip file's trailer holds it) over the average line of the first file."""
+        if self.enabled:
+            self.expected_lines = estimate_lines(paths)
 
     def __call__(self, lines: int) -> None:  # type: ignore[override]
-        self.show(f"{lines:,} lines, {self.clock() - self.started:.0f} s")
+        expected = self.expected_lines
+        if expected and lines < expected:
+            self.advance(lines, expected, "lines (estimate)")
+        else:
+            self.show(f"{lines:,} lines, {self.clock() - self.started:.0f} s")
+
+
+def estimate_lines(paths: list[Path], sample: int = 64 * 1024) -> float | None:
+    """About how many lines ``paths`` hold, without reading them: None when unknown."""
+    total = 0
+    line_bytes: float | None = None
+    for path in paths:
+        try:
+            with path.open("rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                if path.name.endswith(".gz") and size >= 18:
+                    handle.seek(size - 4)
+                    total += int.from_bytes(handle.read(4), "little")  # ISIZE (mod 2^32)
+                    if line_bytes is None:
+                        handle.seek(0)
+                        head = gzip.GzipFile(fileobj=handle).read(sample)
+                        line_bytes = len(head) / max(head.count(b"\n"), 1)
+                else:
+                    total += size
+                    if line_bytes is None:
+                        head = handle.read(sample)
+                        line_bytes = len(head) / max(head.count(b"\n"), 1)
+        except (OSError, EOFError, gzip.BadGzipFile):
+            continue
+    return total / line_bytes if line_bytes else None
 
 
 @dataclass
@@ -268,6 +305,7 @@ def _analyze(
         start = span.since
         paths = [s.path for s in segments if start is None or s.index == 0 or s.mtime >= start]
         source = f"{files.live} ({len(paths) - (1 if files.live_exists else 0)} rotated segment(s))"
+    progress.expect(paths)
     return analyze_paths(paths, since=span.since, progress=progress), source, span, None
 
 
@@ -312,6 +350,9 @@ def render_text(
     top: int,
     age: float | None = None,
 ) -> str:
+    # here, not at the top: bot_process imports psutil, which the JSON output never needs
+    from acore_doctor.probes.bot_process import format_duration
+
     parse = analysis.parse
     newest = (
         f"Newest record: {document['newest_record']}, {format_duration(age)} ago"

@@ -16,6 +16,7 @@ from acore_doctor.commands.options import (
 from acore_doctor.ops.cprofile import SORT_KEYS, run_cprofile
 from acore_doctor.ops.process import find_bot_process
 from acore_doctor.ops.profile import format_trend, sample_process, write_outputs
+from acore_doctor.progress import ProgressLine
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -68,8 +69,16 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
             )
             return 3
         pid = proc.pid
+    # On a terminal: how far the sampling is, and how long it still takes.
+    line = ProgressLine("sampling", enabled=None if not args.json else False)
     try:
-        profile = sample_process(pid, args.duration, args.interval, redact)
+        profile = sample_process(
+            pid,
+            args.duration,
+            args.interval,
+            redact,
+            on_sample=lambda sample: line.advance(sample.t, args.duration, "s"),
+        )
     except psutil.NoSuchProcess:
         print(f"acore-doctor profile: no process with pid {pid}", file=sys.stderr)
         return 3
@@ -79,6 +88,8 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
             file=sys.stderr,
         )
         return 3
+    finally:
+        line.done()
     if args.leak_mb_per_hour is not None:
         profile.leak_mb_per_hour = args.leak_mb_per_hour
     result = profile.trend()

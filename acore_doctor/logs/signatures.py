@@ -48,7 +48,7 @@ SIGNATURE_TABLE: tuple[dict[str, Any], ...] = (
         "key": "privileged_intents",
         "title": "Privileged intents are enabled for the bot",
         "pattern": r"PrivilegedIntentsRequired|requesting privileged intents|"
-        r"(?:close code|code:?)\s*4014\b",
+        r"code:?\s*4014\b",  # also "close code 4014"
         "severity": "critical",
         "cause": "the bot asks for privileged gateway intents (message content, members, "
         "presences) that are not switched on in the Developer Portal, so Discord closes the "

@@ -15,54 +15,86 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-#: (import name, distribution name) the bot needs (requirements.txt / pyproject).
-REQUIRED_PACKAGES: tuple[tuple[str, str], ...] = (
-    ("discord", "discord.py"),
-    ("aiohttp", "aiohttp"),
-    ("aiofiles", "aiofiles"),
-    ("dotenv", "python-dotenv"),
-    ("PIL", "pillow"),
-    ("psutil", "psutil"),
-)
+#: (import name, distribution name) to import in the bot's interpreter. None by default: what
+#: the bot needs is what it declares (``probes/declared.py``, judged against
+#: :attr:`BotPython.distributions`), and what its entrypoint imports is the import rehearsal's
+#: (``probes/rehearsal.py``).
+REQUIRED_PACKAGES: tuple[tuple[str, str], ...] = ()
 
 # Runs inside the bot's interpreter, whatever its version: keep it plain Python 3.
 _PROBE = r"""
-import json, os, re, sys
+import json, os, platform, re, sys
 out = {"version": list(sys.version_info[:3]), "executable": sys.executable,
        "prefix": sys.prefix, "base_prefix": getattr(sys, "base_prefix", sys.prefix),
-       "packages": {}}
+       "packages": {}, "distributions": {}}
 import importlib.util
 
 def norm(name):
     return re.sub(r"[-_.]+", "-", name).lower()
 
-# Installed distributions by their metadata directories: importlib.metadata would cost this
-# interpreter more than the rest of the probe.
-installed = {}
+def full_version(info):
+    text = "%d.%d.%d" % tuple(info[:3])
+    if info.releaselevel != "final":
+        text += info.releaselevel[0] + str(info.serial)
+    return text
+
+# What environment markers see in this interpreter (packaging's default_environment()).
+out["markers"] = {
+    "implementation_name": sys.implementation.name,
+    "implementation_version": full_version(sys.implementation.version),
+    "os_name": os.name,
+    "platform_machine": platform.machine(),
+    "platform_release": platform.release(),
+    "platform_system": platform.system(),
+    "platform_version": platform.version(),
+    "python_full_version": platform.python_version(),
+    "platform_python_implementation": platform.python_implementation(),
+    "python_version": ".".join(platform.python_version_tuple()[:2]),
+    "sys_platform": sys.platform,
+}
+
+def read_headers(path):
+    # Name, Version and Requires-Dist of a METADATA/PKG-INFO file (headers only).
+    name, version, requires = None, None, []
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            if not line.strip():
+                break
+            key, _, value = line.partition(":")
+            if key == "Name":
+                name = value.strip()
+            elif key == "Version":
+                version = value.strip()
+            elif key == "Requires-Dist":
+                requires.append(value.strip())
+    return name, version, requires
+
+# Installed distributions by their metadata directories, first on sys.path wins as for
+# imports: importlib.metadata would cost this interpreter more than the rest of the probe.
 for entry in sys.path:
     try:
-        names = os.listdir(entry or ".")
+        names = sorted(os.listdir(entry or "."))
     except OSError:
         continue
     for name in names:
         for suffix in (".dist-info", ".egg-info"):
             if name.endswith(suffix):
                 dist = name[: -len(suffix)].rpartition("-")[0] or name[: -len(suffix)]
-                installed.setdefault(norm(dist), os.path.join(entry or ".", name))
+                path = os.path.join(entry or ".", name)
+                meta = os.path.join(path, "METADATA" if suffix == ".dist-info" else "PKG-INFO")
+                try:
+                    real, version, requires = read_headers(meta)
+                except OSError:
+                    real, version, requires = None, None, []
+                key = norm(real or dist)
+                if key not in out["distributions"]:
+                    out["distributions"][key] = {
+                        "name": real or dist, "version": version, "requires": requires}
 
 def version_of(dist, imported):
-    path = installed.get(norm(dist))
-    if path:
-        for meta in ("METADATA", "PKG-INFO"):
-            try:
-                with open(os.path.join(path, meta), encoding="utf-8", errors="replace") as handle:
-                    for line in handle:
-                        if line.startswith("Version:"):
-                            return line.split(":", 1)[1].strip()
-                        if not line.strip():
-                            break
-            except OSError:
-                continue
+    found = out["distributions"].get(norm(dist))
+    if found and found["version"]:
+        return found["version"]
     if not imported:  # neither importable nor installed where sys.path looks
         return None
     try:
@@ -119,6 +151,15 @@ class PackageFacts:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class Distribution:
+    """An installed distribution as its metadata says: name, version, Requires-Dist lines."""
+
+    name: str
+    version: str | None
+    requires: tuple[str, ...] = ()
+
+
 @dataclass
 class BotPython:
     interpreter: Interpreter
@@ -130,6 +171,10 @@ class BotPython:
     packages: dict[str, PackageFacts] = field(default_factory=dict)
     audioop_available: bool = False
     discord_imports_audioop: bool = False
+    #: canonical name (PEP 503) -> the distribution installed where the interpreter imports from
+    distributions: dict[str, Distribution] = field(default_factory=dict)
+    #: environment marker values of this interpreter (``packaging.markers.default_environment``)
+    markers: dict[str, str] = field(default_factory=dict)
 
     @property
     def version_text(self) -> str:
@@ -278,6 +323,13 @@ def _read_answer(interpreter: Interpreter, returncode: int, out: str, err: str) 
         facts.base_prefix = str(data.get("base_prefix") or "")
         facts.audioop_available = bool(data.get("audioop_available"))
         facts.discord_imports_audioop = bool(data.get("discord_imports_audioop"))
+        facts.markers = {str(k): str(v) for k, v in (data.get("markers") or {}).items()}
+        for key, dist in (data.get("distributions") or {}).items():
+            facts.distributions[str(key)] = Distribution(
+                str(dist.get("name") or key),
+                dist.get("version"),
+                tuple(str(r) for r in dist.get("requires") or ()),
+            )
         for name, entry in (data.get("packages") or {}).items():
             facts.packages[name] = PackageFacts(
                 name, bool(entry.get("ok")), entry.get("version"), entry.get("error")

@@ -20,6 +20,9 @@ memory stays flat however large the deployment is.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import hashlib
 import json
 import os
 import sqlite3
@@ -38,6 +41,7 @@ from acore_doctor.recovery.common import (
     CHUNK,
     OWN_DIRS,
     SCRATCH_DIRS,
+    UNREADABLE_PREFIX,
     AuditLog,
     HashingReader,
     RecoveryConfig,
@@ -47,6 +51,7 @@ from acore_doctor.recovery.common import (
     looks_like_sqlite,
     parse_stamp,
     remove_tree,
+    space_problem,
     stamp,
     utc_now,
 )
@@ -66,6 +71,8 @@ JSON_RETRIES = 3
 #: Pages copied per step of the SQLite online backup; the bot's writers run in between.
 SQLITE_PAGES_PER_STEP = 4096
 GZIP_LEVEL = 1
+#: tarfile's write buffer: larger writes, fewer system calls.
+TAR_BUFSIZE = 1024 * 1024
 
 
 @dataclass
@@ -133,9 +140,47 @@ def list_backups(backup_dir: Path) -> list[BackupInfo]:
     return found
 
 
-def newest_backup(backup_dir: Path, at: datetime | None = None) -> BackupInfo | None:
-    candidates = [b for b in list_backups(backup_dir) if at is None or b.created_at <= at]
+#: The label of the live state a restore saves before replacing it.
+PRE_RESTORE_LABEL = "pre-restore"
+
+
+def newest_backup(
+    backup_dir: Path, at: datetime | None = None, skip_labels: tuple[str, ...] = ()
+) -> BackupInfo | None:
+    """The newest backup taken at or before ``at``, leaving out those labelled as in
+    ``skip_labels`` (a restore without --at never picks the state a restore replaced)."""
+    candidates = [
+        b
+        for b in list_backups(backup_dir)
+        if (at is None or b.created_at <= at) and b.label not in skip_labels
+    ]
     return candidates[-1] if candidates else None
+
+
+def backup_warnings(backup: BackupInfo) -> list[str]:
+    """What makes a backup unsafe to restore without --force: databases it marks invalid
+    (restoring them puts a corrupt database back) and files it could not read (the restored
+    state would lack them)."""
+    problems = []
+    try:
+        with backup.manifest.open("rb") as handle:
+            for raw in handle:
+                if b'"not_read"' not in raw and b'"sqlite"' not in raw:
+                    continue
+                try:
+                    entry = json.loads(raw)
+                except ValueError:
+                    continue
+                if entry.get("type") == "not_read":
+                    problems.append(f"{entry.get('path')}: could not be read at backup time")
+                elif entry.get("kind") == "sqlite" and entry.get("valid") is False:
+                    problems.append(
+                        f"{entry.get('path')}: the database was invalid when backed up "
+                        "(failed quick_check or did not open)"
+                    )
+    except OSError as exc:
+        problems.append(f"manifest {backup.manifest} unreadable: {exc.strerror or exc}")
+    return problems
 
 
 def manifest_header(path: Path) -> dict[str, Any]:
@@ -203,7 +248,24 @@ class NotSaved:
         return f"{self.member}: {self.what}, not backed up"
 
 
-StateItem = StateFile | StateLink | NotSaved | str
+@dataclass(frozen=True)
+class NotRead:
+    """State that could not be read (permissions, I/O error): the backup lacks it and says so
+    in its output and manifest, so nothing relies on it holding that file."""
+
+    member: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"{self.member}: {self.reason}"
+
+
+class BackupError(OSError):
+    """The backup could not be written (disk full, read-only filesystem...); no backup and no
+    partial files were left."""
+
+
+StateItem = StateFile | StateLink | NotSaved | NotRead | str
 
 
 def state_files(config: RecoveryConfig) -> Iterator[StateItem]:
@@ -222,6 +284,9 @@ def state_files(config: RecoveryConfig) -> Iterator[StateItem]:
         for path, kind in iter_entries(root, skip):
             member = path.relative_to(bot_dir).as_posix()
             if kind == "dir":
+                continue
+            if kind.startswith(UNREADABLE_PREFIX):
+                yield NotRead(member + "/", kind.removeprefix(UNREADABLE_PREFIX))
                 continue
             if kind == "symlink":
                 try:
@@ -340,25 +405,85 @@ def create_backup(
 ) -> BackupInfo:
     """Write one complete backup and return it. A kill leaves only ``*.partial`` files.
     ``progress(files, bytes)`` is called after each file (for a progress line).
-    The label is free text from the caller: redacted before it is stored anywhere."""
+    The label is free text from the caller: redacted before it is stored anywhere.
+
+    A file or directory that cannot be read is listed in the manifest (``not_read`` lines
+    and the trailer) and the audit log: the backup exists but is incomplete, and says so.
+    A full disk or a read-only filesystem raises :class:`BackupError` naming the cause, with
+    nothing left behind."""
     label = run_redactor()(label)
     backup_dir = config.backup_dir
-    backup_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        backup_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise BackupError(
+            space_problem(exc, backup_dir) or f"cannot create {backup_dir}: {exc}"
+        ) from exc
     backup_id = stamp()
     while (backup_dir / (backup_id + MANIFEST_SUFFIX)).exists():
         time.sleep(0.001)
         backup_id = stamp()
     archive = backup_dir / (backup_id + ARCHIVE_SUFFIX)
     manifest = backup_dir / (backup_id + MANIFEST_SUFFIX)
-    archive_partial = archive.with_name(archive.name + ".partial")
-    manifest_partial = manifest.with_name(manifest.name + ".partial")
+    partials = (
+        archive.with_name(archive.name + ".partial"),
+        manifest.with_name(manifest.name + ".partial"),
+    )
+    try:
+        trailer = _write_backup(config, backup_id, label, partials, progress)
+        os.replace(partials[0], archive)
+        os.replace(partials[1], manifest)
+        fsync_dir(backup_dir)
+    except OSError as exc:
+        for partial in partials:
+            partial.unlink(missing_ok=True)
+        problem = space_problem(exc, backup_dir, needs=state_bytes(config))
+        raise BackupError(problem or f"cannot write the backup in {backup_dir}: {exc}") from exc
+    invalid, not_saved, not_read = trailer["invalid"], trailer["not_saved"], trailer["not_read"]
+    AuditLog(config.audit_log).append(
+        tool="backup",
+        action="backup",
+        what=str(archive),
+        after_sha256=trailer["archive_sha256"],
+        outcome="done" if not not_read else "incomplete",
+        detail=f"{trailer['files']} files, {trailer['links']} symlinks, {trailer['bytes']} bytes, "
+        f"label {label}"
+        + (f", {len(invalid)} invalid: {', '.join(invalid[:5])}" if invalid else "")
+        + (f", not backed up: {'; '.join(not_saved[:5])}" if not_saved else "")
+        + (f", COULD NOT READ: {'; '.join(not_read[:5])}" if not_read else ""),
+    )
+    return BackupInfo(backup_id, parse_stamp(backup_id), label, archive, manifest)
+
+
+def state_bytes(config: RecoveryConfig) -> int:
+    """Bytes of the state a backup reads (for a progress line's share and a disk-space need)."""
+    total = 0
+    for item in state_files(config):
+        if isinstance(item, StateFile):
+            try:
+                total += item.path.stat().st_size
+            except OSError:
+                continue
+    return total
+
+
+def _write_backup(
+    config: RecoveryConfig,
+    backup_id: str,
+    label: str,
+    partials: tuple[Path, Path],
+    progress: Callable[[int, int], None] | None,
+) -> dict[str, Any]:
+    """Write the archive and the manifest as ``partials``; return the trailer."""
+    archive_partial, manifest_partial = partials
     counts = Counts()
     files = total = links = 0
     invalid: list[str] = []
     outside: list[str] = []
     not_saved: list[str] = []
-    with tempfile.TemporaryDirectory(prefix=".acore-backup-", dir=backup_dir) as work:
-        raw = open(archive_partial, "wb")  # noqa: SIM115 - closed below, after the tar
+    not_read: list[str] = []
+    with tempfile.TemporaryDirectory(prefix=".acore-backup-", dir=config.backup_dir) as work:
+        raw = open(archive_partial, "wb", buffering=TAR_BUFSIZE)  # noqa: SIM115 - closed below
         os.chmod(archive_partial, 0o600)
         sink = _HashingWriter(raw)
         lines = open(manifest_partial, "w", encoding="utf-8")  # noqa: SIM115
@@ -373,7 +498,9 @@ def create_backup(
                 "bot_dir": str(config.bot_dir),
             }
             lines.write(json.dumps(header) + "\n")
-            with tarfile.open(fileobj=sink, mode="w:gz", compresslevel=GZIP_LEVEL) as tar:  # type: ignore[call-overload]
+            with tarfile.open(  # type: ignore[call-overload]
+                fileobj=sink, mode="w:gz", compresslevel=GZIP_LEVEL, copybufsize=TAR_BUFSIZE
+            ) as tar:
                 for item in state_files(config):
                     if isinstance(item, str):
                         entry = _add_dir(tar, config.bot_dir / item, item)
@@ -381,6 +508,9 @@ def create_backup(
                             lines.write(json.dumps(entry) + "\n")
                     elif isinstance(item, NotSaved):
                         not_saved.append(item.describe())
+                    elif isinstance(item, NotRead):
+                        not_read.append(item.describe())
+                        lines.write(json.dumps(_not_read_line(item)) + "\n")
                     elif isinstance(item, StateLink):
                         entry = _add_link(tar, item)
                         if entry is None:
@@ -390,7 +520,13 @@ def create_backup(
                             outside.append(f"{item.member} -> {item.target}")
                         lines.write(json.dumps(entry) + "\n")
                     else:
-                        entry = _add_file(tar, item, Path(work), counts)
+                        try:
+                            entry = _add_file(tar, item, Path(work), counts)
+                        except _Unreadable as exc:
+                            problem = NotRead(item.member, str(exc))
+                            not_read.append(problem.describe())
+                            lines.write(json.dumps(_not_read_line(problem)) + "\n")
+                            continue
                         if entry is None:
                             continue
                         files += 1
@@ -405,11 +541,14 @@ def create_backup(
                     tar.members.clear()
             raw.flush()
             os.fsync(raw.fileno())
+        except BaseException:
+            lines.close()
+            raise
         finally:
             raw.close()
         trailer = {
             "type": "trailer",
-            "archive": archive.name,
+            "archive": archive_partial.name.removesuffix(".partial"),
             "archive_size": sink.size,
             "archive_sha256": sink.digest.hexdigest(),
             "files": files,
@@ -418,26 +557,25 @@ def create_backup(
             "links": links,
             "links_outside": outside[:100],
             "not_saved": not_saved[:100],
+            "not_read": not_read[:1000],
+            "not_read_count": len(not_read),
             "counts": counts.to_dict(),
         }
-        lines.write(json.dumps(trailer) + "\n")
-        lines.flush()
-        os.fsync(lines.fileno())
-        lines.close()
-    os.replace(archive_partial, archive)
-    os.replace(manifest_partial, manifest)
-    fsync_dir(backup_dir)
-    AuditLog(config.audit_log).append(
-        tool="backup",
-        action="backup",
-        what=str(archive),
-        after_sha256=trailer["archive_sha256"],
-        outcome="done",
-        detail=f"{files} files, {links} symlinks, {total} bytes, label {label}"
-        + (f", {len(invalid)} invalid: {', '.join(invalid[:5])}" if invalid else "")
-        + (f", not backed up: {'; '.join(not_saved[:5])}" if not_saved else ""),
-    )
-    return BackupInfo(backup_id, parse_stamp(backup_id), label, archive, manifest)
+        try:
+            lines.write(json.dumps(trailer) + "\n")
+            lines.flush()
+            os.fsync(lines.fileno())
+        finally:
+            lines.close()
+    return trailer
+
+
+def _not_read_line(item: NotRead) -> dict[str, Any]:
+    return {"type": "not_read", "path": item.member, "error": item.reason}
+
+
+class _Unreadable(Exception):
+    """A state file exists but cannot be read (the message says why)."""
 
 
 def _owner(st: os.stat_result) -> dict[str, Any]:
@@ -486,12 +624,16 @@ def _add_link(tar: tarfile.TarFile, item: StateLink) -> dict[str, Any] | None:
 def _add_file(
     tar: tarfile.TarFile, item: StateFile, work: Path, counts: Counts
 ) -> dict[str, Any] | None:
+    """Add one file; None when it went away since it was listed; raises _Unreadable when
+    it is there but cannot be read (an OSError writing the archive propagates)."""
     try:
         stat = item.path.stat()
         if not_a_file(item.path) is not None:
             return None  # swapped for a FIFO or device since it was listed: never opened
-    except OSError:
+    except FileNotFoundError:
         return None  # gone since it was listed (the bot rotated it)
+    except OSError as exc:
+        raise _Unreadable(exc.strerror or str(exc)) from exc
     records: dict[str, int] | int | None = None
     if item.kind == "sqlite":
         snapshot = work / "snapshot.db"
@@ -500,7 +642,9 @@ def _add_file(
             snapshot_sqlite(item.path, snapshot)
             valid, tables, _problem = sqlite_facts(snapshot)
             source = snapshot
-        except sqlite3.Error:
+        except sqlite3.Error as exc:
+            if "disk is full" in str(exc) or snapshot_full(snapshot):
+                raise OSError(errno.ENOSPC, f"database or disk is full ({exc})") from exc
             # Unreadable as a database: keep its bytes, so nothing is lost, and say so.
             valid, tables, source = False, {}, item.path
         if valid:
@@ -508,81 +652,130 @@ def _add_file(
         records = tables
         entry = _stream_into(tar, source, item, stat)
         snapshot.unlink(missing_ok=True)
+        if entry is None:
+            return None
     else:
         entry = None
         for attempt in range(JSON_RETRIES if item.kind == "json" else 1):
-            spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX, dir=work)  # noqa: SIM115
-            try:
-                reader = HashingReader(open_regular(item.path))
-            except OSError:
-                spool.close()
-                return None
-            try:
-                for block in iter(lambda r=reader: r.read(CHUNK), b""):
-                    spool.write(block)
-            finally:
-                reader.handle.close()
-            size = reader.size
-            valid, items = (True, None)
-            if item.kind == "json":
-                valid, items = json_items(spool, size)
-            if valid or attempt == JSON_RETRIES - 1:
-                info = _tarinfo(item.member, stat)
-                info.size = size
-                spool.seek(0)
-                tar.addfile(info, spool)
-                spool.close()
-                if item.kind == "json" and valid:
-                    counts.add_json(item.member, items)
-                records = items
-                entry = {
-                    "type": "file",
-                    "path": item.member,
-                    "kind": item.kind,
-                    "size": size,
-                    "sha256": reader.digest.hexdigest(),
-                    **_owner(stat),
-                    "mtime": stat.st_mtime,
-                    "valid": valid,
-                }
+            entry = _copy_regular(tar, item, stat, work, counts, last=attempt == JSON_RETRIES - 1)
+            if entry is not None or item.kind != "json":
                 break
-            spool.close()
             time.sleep(0.05)
         if entry is None:
             return None
-        valid = entry["valid"]
+        records = entry.pop("items")
     entry["records"] = records
-    entry["valid"] = valid
+    entry.setdefault("valid", valid if item.kind == "sqlite" else True)
     return entry
 
 
-def _stream_into(
-    tar: tarfile.TarFile, source: Path, item: StateFile, stat: os.stat_result
+def snapshot_full(snapshot: Path) -> bool:
+    """Whether the filesystem of the snapshot has no room left (SQLite says only "I/O")."""
+    try:
+        st = os.statvfs(snapshot.parent)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < 64 * 1024
+
+
+def _copy_regular(
+    tar: tarfile.TarFile,
+    item: StateFile,
+    stat: os.stat_result,
+    work: Path,
+    counts: Counts,
+    last: bool,
+) -> dict[str, Any] | None:
+    """Read a file once (hashing it as it is read) into a spool (memory, or a temporary file
+    when large), then add it: the tar header's size is then that of the bytes read, however
+    the live file changes meanwhile. A JSON file is parsed first: one that does not parse is
+    retried by the caller (the bot may be mid-write) unless this is the ``last`` attempt."""
+    try:
+        handle = open_regular(item.path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise _Unreadable(exc.strerror or str(exc)) from exc
+    with handle:
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX, dir=work)  # noqa: SIM115
+        with spool:
+            digest = hashlib.sha256()
+            size = 0
+            try:
+                for block in iter(lambda: handle.read(CHUNK), b""):
+                    digest.update(block)
+                    spool.write(block)
+                    size += len(block)
+            except OSError as exc:
+                if exc.errno in (errno.ENOSPC, errno.EROFS, errno.EDQUOT):
+                    raise
+                raise _Unreadable(exc.strerror or str(exc)) from exc
+            valid, items = (True, None)
+            if item.kind == "json":
+                valid, items = json_items(spool, size)
+                if not valid and not last:
+                    return None
+            info = _tarinfo(item.member, stat)
+            info.size = size
+            spool.seek(0)
+            tar.addfile(info, spool)
+    if item.kind == "json" and valid:
+        counts.add_json(item.member, items)
+    return _file_entry(item, stat, size, digest.hexdigest(), valid, items)
+
+
+def _file_entry(
+    item: StateFile, stat: os.stat_result, size: int, sha256: str, valid: bool, items: Any
 ) -> dict[str, Any]:
-    size = source.stat().st_size
-    info = _tarinfo(item.member, stat)
-    info.size = size
-    with open_regular(source) as handle:
-        reader = HashingReader(handle)
-        tar.addfile(info, reader)  # type: ignore[arg-type]
     return {
         "type": "file",
         "path": item.member,
         "kind": item.kind,
         "size": size,
-        "sha256": reader.digest.hexdigest(),
+        "sha256": sha256,
         **_owner(stat),
         "mtime": stat.st_mtime,
+        "valid": valid,
+        "items": items,
     }
 
 
+def _stream_into(
+    tar: tarfile.TarFile, source: Path, item: StateFile, stat: os.stat_result
+) -> dict[str, Any] | None:
+    try:
+        handle = open_regular(source)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise _Unreadable(exc.strerror or str(exc)) from exc
+    with handle:
+        size = os.fstat(handle.fileno()).st_size
+        info = _tarinfo(item.member, stat)
+        info.size = size
+        reader = HashingReader(handle)
+        tar.addfile(info, reader)  # type: ignore[arg-type]
+    entry = _file_entry(item, stat, size, reader.digest.hexdigest(), True, None)
+    del entry["valid"], entry["items"]
+    return entry
+
+
 # -- live counts (for drills) -------------------------------------------------------------------
-def live_counts(config: RecoveryConfig) -> Counts:
-    """The same record counts as a backup's trailer, read from the live deployment (read-only)."""
+def live_counts(
+    config: RecoveryConfig, progress: Callable[[int, int], None] | None = None
+) -> Counts:
+    """The same record counts as a backup's trailer, read from the live deployment (read-only).
+    ``progress(files, bytes)`` after each file, for a progress line."""
     counts = Counts()
+    files = size = 0
     for item in state_files(config):
         if not isinstance(item, StateFile):
             continue
+        if progress is not None:
+            with contextlib.suppress(OSError):
+                size += item.path.stat().st_size
+            files += 1
+            progress(files, size)
         if item.kind == "json":
             try:
                 with open_regular(item.path) as handle:

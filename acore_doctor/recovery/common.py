@@ -13,12 +13,13 @@ Layout (all relative to the bot's directory unless configured otherwise):
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -245,8 +246,15 @@ def iter_entries(root: Path, skip_top: tuple[str, ...] = ()) -> Iterator[tuple[P
                             yield path, kind_of(entry.stat(follow_symlinks=False).st_mode)
                         except OSError:
                             continue
-        except OSError:
-            continue
+        except FileNotFoundError:
+            continue  # removed since it was listed
+        except OSError as exc:
+            # Never silent: a directory nobody can list holds files nobody has copied.
+            yield current, f"{UNREADABLE_PREFIX}{exc.strerror or exc}"
+
+
+#: ``iter_entries`` kind of a directory that could not be listed: the prefix, then why.
+UNREADABLE_PREFIX = "unreadable: "
 
 
 def iter_files(root: Path, skip_top: tuple[str, ...] = ()) -> Iterator[Path]:
@@ -257,6 +265,36 @@ def iter_files(root: Path, skip_top: tuple[str, ...] = ()) -> Iterator[Path]:
 def iter_dirs(root: Path, skip_top: tuple[str, ...] = ()) -> Iterator[Path]:
     """Every directory under ``root`` (see iter_entries)."""
     return (path for path, kind in iter_entries(root, skip_top) if kind == "dir")
+
+
+# -- disk full, read-only ------------------------------------------------------------------------
+def free_bytes(path: Path) -> int | None:
+    """Bytes an unprivileged writer may still use on the filesystem holding ``path``."""
+    for candidate in (path, *path.parents):
+        try:
+            st = os.statvfs(candidate)
+        except OSError:
+            continue
+        return st.f_bavail * st.f_frsize
+    return None
+
+
+def mib(size: float) -> str:
+    return f"{size / 2**20:,.0f} MB" if size >= 2**20 else f"{size / 2**20:,.1f} MB"
+
+
+def space_problem(exc: OSError, where: Path, needs: int | None = None) -> str | None:
+    """The real cause, in words, when ``exc`` is a full disk or a read-only filesystem
+    (``no space left on device: needs 120 MB in /srv/bot/data, 3 MB free``); else None."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        free = free_bytes(where)
+        wanted = f"needs {'up to ' + mib(needs) if needs else 'more room'} in {where}"
+        return f"no space left on device: {wanted}" + (
+            f", {mib(free)} free" if free is not None else ""
+        )
+    if exc.errno == errno.EROFS:
+        return f"read-only file system: cannot write {where}"
+    return None
 
 
 # -- the audit log ----------------------------------------------------------------------------
@@ -324,6 +362,18 @@ def crash_point(name: str, environ: Mapping[str, str] | None = None) -> None:
     _crash_counter["n"] += 1
     if wanted == name or wanted == str(_crash_counter["n"]):
         os._exit(CRASH_EXIT_CODE)
+
+
+#: Called with (source, target) before every rename a restore or a repair makes; tests swap
+#: it for one that raises at the Nth call, to crash the tool at every rename in turn.
+before_rename: Callable[[Path, Path], None] | None = None
+
+
+def rename(source: Path, target: Path) -> None:
+    """``os.rename``, the one place the recovery tools move state (see ``before_rename``)."""
+    if before_rename is not None:
+        before_rename(source, target)
+    os.rename(source, target)
 
 
 def monotonic() -> float:

@@ -104,6 +104,13 @@ def _apply_backup(deployment: Deployment, config: RecoveryConfig, say: Say) -> s
         for line in finish_interrupted_restores(config):
             say(line)
         backup = create_backup(config, label="recover")
+    not_read = backup.trailer().get("not_read") or []
+    if not_read:
+        # A backup that lacks files is not the fix the check asked for: say so as a failure.
+        raise OSError(
+            f"backup {backup.id} written to {backup.archive}, but {len(not_read)} path(s) could "
+            "not be read and are not in it: " + "; ".join(not_read[:5])
+        )
     return f"backup {backup.id} written to {backup.archive}"
 
 

@@ -17,9 +17,12 @@ as ``interrupted`` (with the file's checksum as found) by the next run. Quaranti
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import shutil
+import sqlite3
 import tarfile
 import time
 from collections.abc import Callable, Iterable
@@ -29,7 +32,7 @@ from typing import Any
 
 from acore_doctor import jsonstream
 from acore_doctor.deployment import Deployment
-from acore_doctor.fsio import fsync_dir, write_atomic
+from acore_doctor.fsio import fsync_dir
 from acore_doctor.probes.databases import DbFacts, DbTarget, check_database
 from acore_doctor.probes.entrypoint import files_entrypoint
 from acore_doctor.probes.files import required_dirs as probe_required_dirs
@@ -40,6 +43,9 @@ from acore_doctor.probes.state_files import (
     state_kinds,
     stream_state_file,
 )
+from acore_doctor.progress import ProgressLine
+from acore_doctor.progress import active as active_progress
+from acore_doctor.recovery import jsonmerge
 from acore_doctor.recovery.backup import (
     BackupInfo,
     list_backups,
@@ -60,6 +66,7 @@ from acore_doctor.recovery.common import (
     looks_like_sqlite,
     recovery_config,
     remove_tree,
+    rename,
     sha256_or_none,
     stamp,
 )
@@ -81,8 +88,9 @@ class RepairAction:
         verb = {
             "create-dir": "create missing directory",
             "quarantine-tmp": "move stray temp file to quarantine",
-            "restore-json": f"restore from backup {self.source} (current copy to quarantine)",
-            "reset-json": "move to quarantine, keep the entries that still parse",
+            "restore-json": f"restore from backup {self.source} where damaged, keep every "
+            "entry that still parses (current copy to quarantine)",
+            "reset-json": "move to quarantine, keep every entry that still parses",
             "salvage-sqlite": "rebuild from the newest verified backup plus the rows salvaged "
             "from its pages (original to quarantine)",
         }[self.kind]
@@ -188,37 +196,99 @@ def json_damage(path: Path) -> str | None:
     return parse_state(data, ".json")[1]
 
 
-def salvage_json(path: Path, kind: StateKind | None) -> tuple[Any, str]:
-    """What still parses of a damaged JSON state file, shaped as the bot expects: the
-    complete entries before the damage (the messages of a cut-off chat history, the members
-    of a cut-off profile), each kept only if the document keeps the kind's shape; else the
-    empty document. Returns (document, what was kept, in words)."""
+@dataclass
+class JsonSalvage:
+    """What repair makes of a damaged JSON state file."""
+
+    document: Any
+    how: str
+    kept: int = 0
+    restored: int = 0
+    maybe_lost: int = 0
+
+
+def salvage_json(
+    path: Path, kind: StateKind | None, backup: tuple[Any, str] | None = None
+) -> JsonSalvage:
+    """Every complete entry of a damaged JSON state file, before and after the damage
+    (jsonstream.salvage_entries resynchronises on the next entry boundary; bytes that are not
+    UTF-8 damage only the entry holding them), with the damaged places filled from
+    ``backup`` (its parsed document and id) by entry identity (recovery.jsonmerge): entries
+    written after the backup are kept, entries deleted since stay deleted. Each entry is kept
+    only if the document keeps the kind's shape; with none, the empty valid document."""
     empty = empty_document(path, kind)
+    backup_doc, backup_id = backup if backup else (None, None)
     try:
         with open_regular(path) as handle:
-            found, scanned = jsonstream.salvage(handle)
+            size = os.fstat(handle.fileno()).st_size
+            if size <= jsonstream.RESYNC_MAX_BYTES:
+                entries = jsonstream.salvage_entries(handle.read())
+                streamed = None
+            else:  # too big to read whole: the complete entries before the damage
+                entries = None
+                streamed = jsonstream.salvage(handle)
     except OSError:  # NotARegularFile included
-        found, scanned = None, None
+        entries, streamed = None, None
+    if entries is not None:
+        merged = jsonmerge.merge(entries, backup_doc)
+    elif streamed is not None and isinstance(streamed[0], list | dict):
+        found, scanned = streamed
+        merged = jsonmerge.Merged(found, kept=len(found), maybe_lost=1, damaged=1)
+    elif isinstance(backup_doc, list | dict):
+        merged = jsonmerge.Merged(backup_doc, restored=len(backup_doc), maybe_lost=1, damaged=1)
+    else:
+        return JsonSalvage(empty, "nothing parsed; replaced by an empty valid document", 0, 0, 1)
+    if isinstance(merged.document, dict) and isinstance(empty, dict):
+        # A member whose value the damage took, and no backup gave back, comes back as the
+        # bot itself starts it (an empty "state"): its default, not an invented record.
+        for key in merged.lost_keys:
+            if key in empty and key not in merged.document:
+                merged.document[key] = empty[key]
+    document, dropped = _keep_shape(merged.document, empty, kind)
+    if document is empty:
+        return JsonSalvage(
+            empty,
+            "nothing of the bot's shape parsed; replaced by an empty valid document",
+            0,
+            0,
+            merged.maybe_lost + merged.kept + merged.restored,
+        )
+    maybe_lost = merged.maybe_lost + dropped
+    words = [
+        f"kept {merged.kept} complete entr{'y' if merged.kept == 1 else 'ies'} that still parse"
+        f" ({merged.damaged} damaged place{'' if merged.damaged == 1 else 's'} skipped)"
+    ]
+    if merged.restored:
+        words.append(
+            f"{merged.restored} restored from backup {backup_id} into the damaged places "
+            "(may have been deleted or changed since)"
+        )
+    if dropped:
+        words.append(f"dropped {dropped} of the wrong shape")
+    words.append(
+        f"{maybe_lost} entr{'y' if maybe_lost == 1 else 'ies'} may be lost"
+        if maybe_lost
+        else "nothing known lost"
+    )
+    return JsonSalvage(document, "; ".join(words), merged.kept, merged.restored, maybe_lost)
+
+
+def _keep_shape(found: Any, empty: Any, kind: StateKind | None) -> tuple[Any, int]:
+    """(document of the kind's shape, entries dropped for it); ``empty`` when none fits."""
     if isinstance(found, list) and isinstance(empty, list):
         kept = [item for item in found if kind is None or kind.shape([item]) is None]
-        document: Any = kept
-        total = len(found)
-    elif isinstance(found, dict) and isinstance(empty, dict):
+        return kept, len(found) - len(kept)
+    if isinstance(found, dict) and isinstance(empty, dict):
+        if kind is None or kind.shape(found) is None:
+            return found, 0
         document = dict(empty)
-        total = len(found)
         for key, value in found.items():
             trial = {**document, key: value}
-            if kind is None or kind.shape(trial) is None:
+            if kind.shape(trial) is None:
                 document = trial
-        kept = [k for k in found if k in document and document[k] is found[k]]
-    else:
-        return empty, "nothing parsed; replaced by an empty valid document"
-    where = f" (cut at: {scanned.error})" if scanned and scanned.error else ""
-    return document, (
-        f"kept {len(kept)} complete entr{'y' if len(kept) == 1 else 'ies'} that still parse"
-        + (f", dropped {total - len(kept)} of the wrong shape" if total > len(kept) else "")
-        + where
-    )
+        dropped = sum(1 for key in found if document.get(key) is not found[key])
+        return document, dropped
+    return empty, 0
 
 
 def sqlite_damage(path: Path, facts: DbFacts | None = None) -> str | None:
@@ -329,6 +399,8 @@ def close_interrupted(audit: AuditLog, bot_dir: Path) -> list[dict[str, Any]]:
     closed = []
     for action_id, record in open_actions.items():
         path = Path(record["what"])
+        if record.get("action") == "salvage-sqlite":
+            _roll_back_sidecars(record, path if path.is_absolute() else bot_dir / path)
         closed.append(
             audit.append(
                 tool="repair",
@@ -345,13 +417,36 @@ def close_interrupted(audit: AuditLog, bot_dir: Path) -> list[dict[str, Any]]:
     return closed
 
 
+#: Journals that belong to one database file: with a new file in place, SQLite would replay
+#: them into it (they go with the original); without them, the original loses rows.
+JOURNALS = ("-wal", "-journal")
+
+
+def _roll_back_sidecars(record: dict[str, Any], path: Path) -> None:
+    """A database repair killed after moving the original's -wal/-journal to quarantine but
+    before the new file was swapped in: the original is still in place (same checksum), so
+    its journal goes back beside it, and nothing committed only there is lost."""
+    quarantined = record.get("quarantined_to")
+    if not quarantined or sha256_or_none(path) != record.get("before_sha256"):
+        return
+    for suffix in JOURNALS:
+        moved = Path(quarantined + suffix)
+        live = path.with_name(path.name + suffix)
+        if moved.is_file() and not live.exists():
+            rename(moved, live)
+            fsync_dir(path.parent)
+
+
 def apply_repair(
     deployment: Deployment,
     config: RecoveryConfig | None = None,
     actions: list[RepairAction] | None = None,
     say: Callable[[str], None] = print,
     use_sqlite_cli: bool | None = None,
+    progress: Callable[[str], ProgressLine] | None = None,
 ) -> RepairReport:
+    """Carry out ``actions`` (default: the plan). ``progress(verb)`` gives a line per action,
+    made the active one (acore_doctor.progress.report) while the action runs."""
     from acore_doctor.recovery.restore import finish_interrupted_restores, recovery_lock
 
     config = config or recovery_config(deployment)
@@ -370,9 +465,13 @@ def apply_repair(
         for index, action in enumerate(actions, 1):
             action_id = f"{run}:{index}"
             say(f"repairing {action.describe(config.bot_dir)}")
-            outcome = _apply_one(
-                action, action_id, config, quarantine, audit, kinds, use_sqlite_cli
-            )
+            line = progress(f"repair {index} of {len(actions)}") if progress else None
+            with active_progress(line):
+                outcome = _apply_one(
+                    action, action_id, config, quarantine, audit, kinds, use_sqlite_cli
+                )
+            if line is not None:
+                line.done()
             report.outcomes.append(outcome)
             say(
                 f"  -> {outcome['outcome']}"
@@ -423,7 +522,19 @@ def _apply_one(
     except _RepairFailed as exc:
         detail, outcome = str(exc), "failed"
     except OSError as exc:
-        detail, outcome = f"{type(exc).__name__}: {exc.strerror or exc}", "failed"
+        detail, outcome = os_failure(exc, path), "failed"
+    except Exception as exc:
+        # Our own bug: the audit record is still closed before it surfaces.
+        audit.append(
+            **base,
+            before_sha256=before,
+            after_sha256=sha256_or_none(path) if path.is_file() else None,
+            quarantined_to=None,
+            source=action.source,
+            outcome="failed",
+            detail=f"internal error: {type(exc).__name__}: {exc}",
+        )
+        raise
     return audit.append(
         **base,
         before_sha256=before,
@@ -438,6 +549,37 @@ def _apply_one(
 
 class _RepairFailed(Exception):
     pass
+
+
+def os_failure(exc: OSError, path: Path) -> str:
+    """The real cause of a failed write, in words (a full disk is not an internal error)."""
+    if exc.errno == errno.ENOSPC:
+        return f"no space left on device writing near {path.parent}; nothing was changed"
+    if exc.errno == errno.EROFS:
+        return f"read-only file system at {path.parent}; nothing was changed"
+    return f"{type(exc).__name__}: {exc.strerror or exc}"
+
+
+def _needs_space(path: Path, config: RecoveryConfig) -> None:
+    """Refuse before writing anything when data/ cannot hold the rebuilt database and the
+    original's copy in quarantine (and .acore-doctor/ the backup's copy)."""
+    try:
+        size = path.stat().st_size
+        sidecars = sum(
+            path.with_name(path.name + s).stat().st_size
+            for s in (*JOURNALS, "-shm")
+            if path.with_name(path.name + s).exists()
+        )
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        return
+    needed = 2 * size + sidecars + 1024 * 1024
+    if free < needed:
+        raise _RepairFailed(
+            f"no space left on device: needs {needed / 1e6:.0f} MB in "
+            f"{_relative(path.parent, config.bot_dir)}/, {free / 1e6:.0f} MB free; "
+            "nothing was changed"
+        )
 
 
 def _act(
@@ -455,31 +597,54 @@ def _act(
         return "created"
     if action.kind == "quarantine-tmp":
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.rename(path, target)  # same filesystem (data/): atomic, nothing copied or lost
+        rename(path, target)  # same filesystem (data/): atomic, nothing copied or lost
         fsync_dir(path.parent)
         return f"moved to {target}"
     if action.kind in ("restore-json", "reset-json"):
         kind = kind_of(path, kinds)
         copy = _valid_copy(config, path, kind, action.source) if action.source else None
-        if copy is None:
-            document, how = salvage_json(path, kind)
-            replacement = (json.dumps(document) + "\n").encode()
-            if action.kind == "restore-json":
-                how += " (no backup copy passed the shape check)"
-            facts["kept_entries"] = len(document) if isinstance(document, list | dict) else 0
+        backup = (json.loads(copy[0]), copy[1]) if copy else None
+        salvaged = salvage_json(path, kind, backup)
+        if copy is not None and salvaged.document == backup[0]:  # type: ignore[index]
+            replacement = copy[0]  # the backup's own bytes: formatting kept
         else:
-            replacement, backup_id = copy
-            how = f"restored from backup {backup_id}"
+            replacement = (json.dumps(salvaged.document) + "\n").encode()
+        how = salvaged.how
+        if action.kind == "restore-json" and copy is None:
+            how += " (no backup copy passed the shape check)"
+        facts["kept_entries"] = salvaged.kept
+        facts["restored_entries"] = salvaged.restored
+        facts["maybe_lost"] = salvaged.maybe_lost
+        facts["complete"] = salvaged.maybe_lost == 0
         copy_file_synced(path, target)
         crash_point("repair:json:quarantined")
-        write_atomic(
-            path, replacement, mode=path.stat().st_mode & 0o777, suffix=PARTIAL_SUFFIXES[0]
-        )
+        _replace_file(path, replacement)
         crash_point("repair:json:replaced")
         return f"{how}; the damaged copy is in {target}"
     if action.kind == "salvage-sqlite":
         return _repair_database(path, target, config, use_sqlite_cli, facts)
     raise _RepairFailed(f"unknown action {action.kind}")
+
+
+def _replace_file(path: Path, data: bytes) -> None:
+    """Write ``data`` beside ``path`` (fsynced, same mode and owner) and rename it over
+    ``path``: a crash leaves the old file or the new one, never a mix. The partial file has a
+    fixed name, so a run after a kill finds and quarantines it."""
+    st = path.stat()
+    partial = path.with_name(path.name + PARTIAL_SUFFIXES[0])
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if os.geteuid() == 0:
+        os.chown(partial, st.st_uid, st.st_gid)
+    os.chmod(partial, st.st_mode & 0o7777)
+    rename(partial, path)
+    fsync_dir(path.parent)
 
 
 def _valid_copy(
@@ -546,15 +711,24 @@ def _repair_database(
     quarantine. Fails, leaving the original untouched, when no valid database comes out."""
     from acore_doctor.recovery.salvage import rebuild_database  # only to repair
 
+    _needs_space(path, config)
     rebuilt = path.with_name(path.name + PARTIAL_SUFFIXES[1])
     for stale in config.home.glob("repair-*"):
         remove_tree(stale)  # scratch a killed run left (copies of backups); we hold the lock
     work = config.home / f"repair-{stamp()}"
-    work.mkdir(parents=True, exist_ok=True)
     try:
+        work.mkdir(parents=True, exist_ok=True)
         base = verified_backup_copy(config, path, work)
         copy, backup_id = base if base else (None, None)
         result = rebuild_database(path, rebuilt, work, copy, backup_id, use_cli=use_sqlite_cli)
+    except (sqlite3.Error, OSError) as exc:
+        # Our own half-written file never stays behind; the original was never touched.
+        rebuilt.unlink(missing_ok=True)
+        cause = os_failure(exc, path) if isinstance(exc, OSError) else f"SQLite: {exc}"
+        raise _RepairFailed(f"could not rebuild ({cause}); original left in place") from exc
+    except BaseException:
+        rebuilt.unlink(missing_ok=True)
+        raise
     finally:
         remove_tree(work)
     crash_point("repair:sqlite:salvaged")
@@ -562,6 +736,8 @@ def _repair_database(
         method=result.salvage.method,
         backup_id=result.backup_id,
         maybe_lost=result.maybe_lost,
+        restored_from_backup=result.restored,
+        lost_and_found=result.salvage.lost_and_found,
         complete=result.complete,
         tables={
             t.name: {
@@ -569,6 +745,7 @@ def _repair_database(
                 "salvaged": t.salvaged,
                 "in_result": t.in_result,
                 "maybe_lost": t.maybe_lost,
+                "restored_from_backup": t.restored,
             }
             for t in result.tables
         },
@@ -585,16 +762,51 @@ def _repair_database(
             "could not build a valid database (" + "; ".join(problems[:3]) + "); original "
             "left in place, untouched; restore it with 'acore-doctor restore'"
         )
+    try:
+        _swap_in(path, rebuilt, target)
+    except OSError:
+        rebuilt.unlink(missing_ok=True)
+        raise
+    if result.complete:
+        verdict = "nothing known lost"
+    else:
+        parts = [f"{result.maybe_lost} row(s) may be lost"]
+        if result.restored:
+            parts.append(
+                f"{result.restored} row(s) restored from backup (damaged range; may have been"
+                " deleted or changed since)"
+            )
+        if result.salvage.lost_and_found:
+            parts.append(f"{result.salvage.lost_and_found} row(s) in table lost_and_found")
+        verdict = ", ".join(parts)
+    return f"rebuilt ({verdict}): {result.summary()}; original in {target}"
+
+
+def _swap_in(path: Path, rebuilt: Path, target: Path) -> None:
+    """Put ``rebuilt`` in place of ``path``; the original and its sidecars go to quarantine.
+
+    Crash-safe at every step: the original is copied to quarantine first (synced); the
+    ``-shm`` (an index SQLite rebuilds from the WAL) is moved; then the original's
+    ``-wal``/``-journal`` are moved next to the copy and the new file renamed over the old
+    one. Killed between those two renames, the original is in place without its journal:
+    the next repair finds the unfinished action in the audit log and moves the journal
+    back (:func:`_roll_back_sidecars`) before anything else, so no row committed only to
+    the WAL is lost. A stale journal is never left beside the new file (SQLite would
+    replay it into it)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
     copy_file_synced(path, target)
     crash_point("repair:sqlite:quarantined")
-    for suffix in ("-wal", "-shm", "-journal"):
+    shm = path.with_name(path.name + "-shm")
+    if shm.exists():
+        rename(shm, target.with_name(target.name + "-shm"))
+    crash_point("repair:sqlite:shm-moved")
+    for suffix in JOURNALS:
         side = path.with_name(path.name + suffix)
         if side.exists():
-            # A stale WAL would be replayed into the new file and corrupt it again.
-            os.rename(side, target.with_name(target.name + suffix))
+            rename(side, target.with_name(target.name + suffix))
+            crash_point(f"repair:sqlite:{suffix[1:]}-moved")
+    fsync_dir(target.parent)
     fsync_dir(path.parent)
-    os.replace(rebuilt, path)
+    rename(rebuilt, path)  # over the original: atomic on POSIX
     fsync_dir(path.parent)
     crash_point("repair:sqlite:swapped")
-    verdict = "nothing known lost" if result.complete else f"{result.maybe_lost} row(s) may be lost"
-    return f"rebuilt ({verdict}): {result.summary()}; original in {target}"

@@ -37,26 +37,39 @@ from typing import Any
 
 from acore_doctor.fsio import fsync_dir, write_json_atomic
 from acore_doctor.probes.databases import open_readonly
+from acore_doctor.progress import active as active_progress
+from acore_doctor.progress import report as report_progress
 from acore_doctor.recovery.backup import (
     ENV_MEMBER,
     JSON_PARSE_MAX,
+    PRE_RESTORE_LABEL,
+    BackupError,
     BackupInfo,
     Counts,
+    backup_warnings,
     create_backup,
+    list_backups,
     live_counts,
     manifest_entries,
     newest_backup,
+    state_bytes,
 )
 from acore_doctor.recovery.common import (
     CHUNK,
     OWN_DIRS,
+    QUARANTINE_DIR,
     SCRATCH_DIRS,
     AuditLog,
     RecoveryConfig,
+    copy_file_synced,
     crash_point,
+    free_bytes,
     json_parses,
+    mib,
     remove_tree,
+    rename,
     sha256_file,
+    space_problem,
     stamp,
 )
 from acore_doctor.saferead import OWN_FILE_MAX, read_text_bounded
@@ -121,6 +134,7 @@ def stage_backup(
     staged: Path,
     check_content: bool = True,
     live: LivePath | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> StageReport:
     """Extract ``backup`` into ``staged`` (created), verifying as it goes. Streams: memory
     stays flat. Never raises for a bad backup; the report lists its problems.
@@ -143,12 +157,21 @@ def stage_backup(
                     tar, info, expected, staged, check_content, report, live, directories
                 )
                 tar.members.clear()  # see create_backup: keep memory flat
+                if progress is not None:
+                    progress(report.files, report.bytes)
                 if problem:
                     report.problems.append(problem)
                     if len(report.problems) >= 20:
                         report.problems.append("(stopped after 20 problems)")
                         return report
-    except (OSError, tarfile.TarError, EOFError, ValueError) as exc:
+    except OSError as exc:
+        # A full disk or a read-only filesystem is the staging's problem, not the backup's.
+        problem = space_problem(exc, staged.parent, needs=backup.trailer().get("bytes"))
+        if problem:
+            raise
+        report.problems.append(f"archive {backup.archive.name} unreadable: {exc}")
+        return report
+    except (tarfile.TarError, EOFError, ValueError) as exc:
         report.problems.append(f"archive {backup.archive.name} unreadable: {exc}")
         return report
     leftover = next(entries, None)
@@ -276,7 +299,7 @@ def quick_check(path: Path) -> str:
     return "ok" if messages == ["ok"] else "; ".join(messages[:3])
 
 
-def staged_counts(staged: Path) -> Counts:
+def staged_counts(staged: Path, progress: Callable[[int, int], None] | None = None) -> Counts:
     """Record counts of a staged tree, computed the way live counts are."""
     config = RecoveryConfig(
         bot_dir=staged,
@@ -288,7 +311,7 @@ def staged_counts(staged: Path) -> Counts:
         max_attempts=1,
         cooldown_s=1,
     )
-    return live_counts(config)
+    return live_counts(config, progress)
 
 
 def compare_counts(restored: Counts, live: Counts, tolerance: float = 0.5) -> list[str]:
@@ -387,6 +410,7 @@ class RestoreResult:
     dry_run: bool
     stage: StageReport
     pre_restore: str | None = None
+    pre_bytes: int = 0
     live: Counts | None = None
     restored: Counts | None = None
 
@@ -396,42 +420,108 @@ def restore(
     at: datetime | None = None,
     dry_run: bool = False,
     say: Callable[[str], None] = print,
+    force: bool = False,
+    progress: Callable[[str, int | None], Callable[[int, int], None]] | None = None,
 ) -> RestoreResult:
-    """Restore the newest backup taken at or before ``at``. Raises RestoreError, having
-    changed nothing, when there is no usable backup."""
+    """Restore the newest backup taken at or before ``at`` (without ``at``: the newest that
+    is not a pre-restore snapshot, so a second restore does not undo the first). Raises
+    RestoreError, having changed nothing, when there is no usable backup, when the backup
+    marks a database invalid or lacks files it could not read (unless ``force``), or when
+    the disk has no room for the staging and the pre-restore backup.
+    ``progress(verb, total_bytes)`` gives a ``(files, bytes)`` callback per phase."""
     with recovery_lock(config):
         for line in finish_interrupted_restores(config):
             say(line)
-        backup = newest_backup(config.backup_dir, at)
+        skip = () if at is not None else (PRE_RESTORE_LABEL,)
+        backup = newest_backup(config.backup_dir, at, skip_labels=skip)
         if backup is None:
             when = f" taken at or before {at.isoformat()}" if at else ""
             raise RestoreError(f"no backup{when} in {config.backup_dir}")
+        warnings = backup_warnings(backup)
+        if warnings and not force:
+            raise RestoreError(
+                f"backup {backup.id} is not safe to restore, nothing changed: "
+                + "; ".join(warnings[:5])
+                + (f" (and {len(warnings) - 5} more)" if len(warnings) > 5 else "")
+                + ". Pick another with --at, or restore it anyway with --force"
+            )
+        for warning in warnings:
+            say(f"warning (--force): {warning}")
         restore_id = stamp()
         work = config.home / f"restore-{restore_id}"
-        work.mkdir(parents=True, mode=0o700)
         try:
-            result = _stage_and_prepare(config, backup, work, restore_id, dry_run, say)
+            work.mkdir(parents=True, mode=0o700)
+            _check_room(config, backup, work, dry_run)
+            result = _stage_and_prepare(config, backup, work, restore_id, dry_run, say, progress)
         except RestoreError:
             _drop_staging(work)
             raise
+        except BackupError as exc:
+            _drop_staging(work)
+            raise RestoreError(
+                f"the pre-restore backup of the live state failed, nothing changed: {exc}"
+            ) from exc
         except OSError as exc:
             _drop_staging(work)
-            raise RestoreError(f"restore stopped before changing anything: {exc}") from exc
+            needs = backup.trailer().get("bytes")
+            cause = space_problem(exc, work.parent, needs=needs) or str(exc)
+            raise RestoreError(f"restore stopped before changing anything: {cause}") from exc
         if dry_run:
             return result
         journal = json.loads(read_text_bounded(work / JOURNAL, OWN_FILE_MAX, "strict"))
         journal.update(state="swapping", pre_restore_backup=result.pre_restore)
         write_json_atomic(work / JOURNAL, journal)  # the commit point
         crash_point("restore:swapping")
+        # The replaced state is hashed against its backup before anything of it is deleted.
+        line = progress("checking the replaced state", result.pre_bytes) if progress else None
         try:
-            _roll_forward(config, work, journal)
+            with active_progress(line):
+                _roll_forward(config, work, journal)
         except OSError as exc:
             raise RestoreError(
                 f"restore stopped half-way: {exc}. Fix the cause, then run "
                 "'acore-doctor restore --resume' to finish it"
             ) from exc
         say(f"restored backup {backup.id}; the previous state is backup {result.pre_restore}")
+        if journal.get("quarantined"):
+            say(
+                f"{journal['quarantined']} file(s) of the previous state were not byte-for-byte "
+                f"in its backup and were moved to {journal.get('quarantine')}"
+            )
         return result
+
+
+def _check_room(config: RecoveryConfig, backup: BackupInfo, work: Path, dry_run: bool) -> None:
+    """Refuse, before anything is written, when the staging (the backup's bytes, next to the
+    deployment) and the pre-restore backup (at most the live state's bytes, in the backup
+    directory) cannot fit on their filesystems."""
+    wanted: dict[int, list[Any]] = {}  # device -> [bytes, a path on it]
+    parts = [(work.parent, int(backup.trailer().get("bytes") or 0))]
+    if not dry_run:
+        parts.append((config.backup_dir, state_bytes(config)))
+    for where, size in parts:
+        try:
+            device = _device(where)
+        except OSError:
+            continue
+        slot = wanted.setdefault(device, [0, where])
+        slot[0] += size
+    for size, where in wanted.values():
+        free = free_bytes(where)
+        if free is not None and size > free:
+            raise RestoreError(
+                f"no space left on device: needs up to {mib(size)} in {where} ({mib(free)} "
+                "free) for the staging" + ("" if dry_run else " and the pre-restore backup")
+            )
+
+
+def _device(path: Path) -> int:
+    for candidate in (path, *path.parents):
+        try:
+            return candidate.stat().st_dev
+        except FileNotFoundError:
+            continue
+    raise OSError(f"{path}: no existing parent")
 
 
 def _stage_and_prepare(
@@ -441,10 +531,12 @@ def _stage_and_prepare(
     restore_id: str,
     dry_run: bool,
     say: Callable[[str], None],
+    progress: Callable[[str, int | None], Callable[[int, int], None]] | None = None,
 ) -> RestoreResult:
     """Everything before the commit point: nothing live changes here."""
     say(f"verifying and staging backup {backup.id} ({backup.label}) from {backup.archive}")
-    stage = stage_backup(backup, work / "staged", live=_live_path(config))
+    step = progress("verifying and staging", backup.trailer().get("bytes")) if progress else None
+    stage = stage_backup(backup, work / "staged", live=_live_path(config), progress=step)
     crash_point("restore:staged")
     result = RestoreResult(backup, dry_run, stage)
     if not stage.ok:
@@ -460,8 +552,11 @@ def _stage_and_prepare(
             f"backup {backup.id} failed verification, nothing changed: "
             + "; ".join(stage.problems[:5])
         )
-    result.restored = staged_counts(work / "staged")
-    result.live = live_counts(config)
+    total = int(backup.trailer().get("bytes") or 0)
+    step = progress("counting the backup's records", total) if progress else None
+    result.restored = staged_counts(work / "staged", step)
+    step = progress("counting the live records", state_bytes(config)) if progress else None
+    result.live = live_counts(config, step)
     if dry_run:
         remove_tree(work)
         return result
@@ -494,8 +589,10 @@ def _stage_and_prepare(
             fsync_dir(staged_dir.parent)
     crash_point("restore:journal")
     say("taking a pre-restore backup of the live state")
-    pre = create_backup(config, label="pre-restore")
+    step = progress("saving the live state", state_bytes(config)) if progress else None
+    pre = create_backup(config, label=PRE_RESTORE_LABEL, progress=step)
     result.pre_restore = pre.id
+    result.pre_bytes = int(pre.trailer().get("bytes") or 0)
     crash_point("restore:pre-backup")
     return result
 
@@ -564,7 +661,7 @@ def _roll_forward(config: RecoveryConfig, work: Path, journal: dict[str, Any]) -
         outcome="done",
         detail=f"pre-restore state kept as backup {journal.get('pre_restore_backup')}",
     )
-    _clean_up(work, journal)
+    _clean_up(config, work, journal)
 
 
 def _swap(work: Path, component: dict[str, Any]) -> None:
@@ -584,14 +681,14 @@ def _swap(work: Path, component: dict[str, Any]) -> None:
                 # directory keeps the journal, so the operator is told where it is.
                 note, late = late.with_suffix(".where"), previous.with_name(late.name)
                 note.write_text(f"{late}\n")
-            os.rename(live, late)
+            rename(live, late)
         else:
             previous.parent.mkdir(parents=True, exist_ok=True)
-            os.rename(live, previous)
+            rename(live, previous)
         fsync_dir(live.parent)
         crash_point(f"restore:moved-old:{name}")
     if component["in_backup"]:
-        os.rename(staged, live)
+        rename(staged, live)
         fsync_dir(live.parent)
         crash_point(f"restore:moved-new:{name}")
 
@@ -603,7 +700,7 @@ def _carry_over(config: RecoveryConfig, work: Path, previous: Path) -> None:
     for name in CARRIED:
         source, target = previous / name, data / name
         if source.exists() and not target.exists():
-            os.rename(source, target)
+            rename(source, target)
             fsync_dir(data)
             crash_point(f"restore:carried:{name}")
     temp = data / "temp"
@@ -616,20 +713,152 @@ def _carry_over(config: RecoveryConfig, work: Path, previous: Path) -> None:
         os.chmod(temp, stat.S_IMODE(owner.st_mode))
 
 
-def _clean_up(work: Path, journal: dict[str, Any]) -> None:
-    """The moved-aside state is in the pre-restore backup (verified by its manifest), so the
-    work directory can go. The journal goes last: until then a rerun finishes the job."""
-    for component in journal["components"]:
-        if component["name"] == ENV_MEMBER:
-            Path(component["previous"]).unlink(missing_ok=True)
-        elif "through_link" in component:
-            remove_tree(Path(component["previous"]))
-    for child in ("previous", "staged"):
-        remove_tree(work / child)
+def _clean_up(config: RecoveryConfig, work: Path, journal: dict[str, Any]) -> None:
+    """Dispose of the moved-aside state: a file is deleted only when it is byte-for-byte
+    (size and sha256) in the pre-restore backup, whose archive is verified first; anything
+    else (a file that could not be read or backed up, a database whose snapshot differs, a
+    WAL, a link that changed) goes to ``data/.quarantine/restore-<id>/``. The journal goes
+    last: until then a rerun finishes the job (each step can be repeated)."""
+    quarantine = config.data_dir / QUARANTINE_DIR / f"restore-{journal['id']}"
+    _checked[0] = 0
+    with _BackedUp(config, journal.get("pre_restore_backup"), work / "backed-up.db") as known:
+        moved = 0
+        for component in journal["components"]:
+            previous = Path(component["previous"])
+            moved += _dispose(previous, component["name"], known, quarantine / component["name"])
+        moved += _dispose(work / "previous", "", known, quarantine / "other")
+    for left in [*(Path(c["previous"]) for c in journal["components"]), work / "previous"]:
+        if left.exists() or left.is_symlink():
+            # Never deleted with the work directory: the journal stays, a rerun tries again.
+            raise OSError(errno.EACCES, f"cannot delete or quarantine {left}", str(left))
+    if moved:
+        journal["quarantined"] = journal.get("quarantined", 0) + moved
+        journal["quarantine"] = str(quarantine)
+        AuditLog(config.audit_log).append(
+            tool="restore",
+            action="quarantine",
+            what=str(quarantine),
+            outcome="quarantined",
+            detail=f"{moved} path(s) of the replaced state were not byte-for-byte in backup "
+            f"{journal.get('pre_restore_backup')}: moved to quarantine, not deleted",
+        )
+    remove_tree(work / "staged")  # a copy of the restored backup: it is in that backup
     if (work / "late").exists():
         return  # leave what a running bot wrote mid-restore for the operator
     (work / JOURNAL).unlink(missing_ok=True)
     remove_tree(work)
+
+
+class _BackedUp:
+    """member -> (kind, size, sha256 or link target) of a verified backup, kept in a scratch
+    SQLite file so that memory stays flat for 100 000 files. Empty (so nothing is deleted)
+    when the backup is missing or its archive fails its checksum."""
+
+    def __init__(self, config: RecoveryConfig, backup_id: str | None, index: Path) -> None:
+        self.config, self.backup_id, self.index = config, backup_id, index
+        self.conn: sqlite3.Connection | None = None
+        self.total = 0  # bytes the backup holds (the work of checking the replaced state)
+
+    def __enter__(self) -> _BackedUp:
+        backup = next(
+            (b for b in list_backups(self.config.backup_dir) if b.id == self.backup_id), None
+        )
+        if backup is None or archive_problems(backup):
+            return self
+        self.total = int(backup.trailer().get("bytes") or 0)
+        self.index.unlink(missing_ok=True)
+        self.conn = sqlite3.connect(self.index)
+        self.conn.execute("CREATE TABLE f(path TEXT PRIMARY KEY, kind, size, digest)")
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO f VALUES (?,?,?,?)",
+            (
+                (e["path"], e["type"], e.get("size"), e.get("sha256") or e.get("target"))
+                for e in manifest_entries(backup.manifest)
+                if e.get("type") in ("file", "symlink") and isinstance(e.get("path"), str)
+            ),
+        )
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.conn is not None:
+            self.conn.close()
+        self.index.unlink(missing_ok=True)
+
+    def holds(self, member: str, kind: str, size: int | None, digest: str) -> bool:
+        if self.conn is None:
+            return False
+        row = self.conn.execute(
+            "SELECT kind, size, digest FROM f WHERE path = ?", (member,)
+        ).fetchone()
+        return row is not None and row == (kind, size, digest)
+
+
+#: Bytes of replaced state hashed so far (for the progress line).
+_checked = [0]
+
+
+def _dispose(path: Path, member: str, known: _BackedUp, quarantine: Path) -> int:
+    """Delete ``path`` where the backup holds it byte for byte, else move it to
+    ``quarantine``; returns how many paths went to quarantine."""
+    try:
+        st = path.lstat()
+    except FileNotFoundError:
+        return 0
+    if stat.S_ISDIR(st.st_mode):
+        try:
+            with os.scandir(path) as entries:
+                names = [entry.name for entry in entries]
+        except OSError:
+            return _to_quarantine(path, quarantine)
+        moved = 0
+        for name in names:
+            moved += _dispose(
+                path / name, f"{member}/{name}" if member else name, known, quarantine / name
+            )
+        try:
+            os.rmdir(path)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            # Not empty: something in it could be neither deleted nor moved on its own.
+            moved += _to_quarantine(path, quarantine)
+        return moved
+    if stat.S_ISLNK(st.st_mode):
+        in_backup = known.holds(member, "symlink", None, os.readlink(path))
+    elif stat.S_ISREG(st.st_mode):
+        try:
+            digest = sha256_file(path)
+            _checked[0] += st.st_size
+            report_progress(_checked[0] / 2**20, known.total / 2**20, "MiB")
+        except OSError:
+            digest = ""  # unreadable: certainly not known to be in the backup
+        in_backup = bool(digest) and known.holds(member, "file", st.st_size, digest)
+    else:
+        in_backup = False
+    if in_backup:
+        path.unlink()
+        return 0
+    return _to_quarantine(path, quarantine)
+
+
+def _to_quarantine(path: Path, target: Path) -> int:
+    """Move ``path`` to ``target``; 0 when this user may not move it (a directory of
+    another user cannot change parents without write permission on itself): it stays where
+    it is, and its own directory, which this user owns, goes to quarantine with it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists() or target.is_symlink():
+        target = target.with_name(f"{target.name}.{stamp()}")
+    try:
+        rename(path, target)
+    except OSError as exc:
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            return 0
+        if exc.errno != errno.EXDEV or not path.is_file() or path.is_symlink():
+            raise
+        copy_file_synced(path, target)  # .env on another filesystem than data/
+        path.unlink()
+    fsync_dir(target.parent)
+    return 1
 
 
 def pending_restores(config: RecoveryConfig) -> list[dict[str, Any]]:
@@ -665,6 +894,6 @@ def finish_interrupted_restores(config: RecoveryConfig) -> list[str]:
             _roll_forward(config, work, journal)
             done.append(f"finished an interrupted restore of backup {journal['backup_id']}")
         else:
-            _clean_up(work, journal)
+            _clean_up(config, work, journal)
             done.append(f"cleaned up after restore of backup {journal['backup_id']}")
     return done

@@ -42,7 +42,7 @@ def test_demo_local_findings(tmp_path: Path) -> None:
     python = checks["test_python_version"]["details"]
     assert "acore-doctor-demo-" in python and "/acore_bot/.venv/bin/python" in python, python
     assert sys.prefix not in python
-    for name in ("test_bot_packages_importable", "test_virtual_environment"):
+    for name in ("test_declared_dependencies_installed", "test_virtual_environment"):
         assert checks[name]["outcome"] == "passed", checks[name]
     # Nor is the host judged: its tools and load are not the sample's faults.
     host = (

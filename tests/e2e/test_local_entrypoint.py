@@ -18,6 +18,8 @@ from acore_doctor.probes.interpreter import Interpreter, find_bot_interpreter, p
 from tests.support.builder import DeploymentBuilder
 from tests.support.local_suite import RELAXED, make_healthy, run_checks
 
+#: Asked to import discord (the probe imports nothing unless asked).
+DISCORD = (("discord", "discord.py"),)
 PYENV = Path(os.path.expanduser("~/.pyenv/versions"))
 
 
@@ -78,7 +80,7 @@ def test_interpreter_prefers_the_bots_venv(bot: DeploymentBuilder) -> None:
     python = make_bot_venv(bot.root / ".venv")
     found = find_bot_interpreter(bot.root)
     assert (found.path, found.source) == (str(python), ".venv")
-    facts = probe_python(found)
+    facts = probe_python(found, DISCORD)
     assert facts.in_venv and facts.packages["discord"].importable
     assert not list(bot.root.rglob("__pycache__")), "the probe wrote bytecode into the deployment"
 
@@ -100,7 +102,7 @@ def test_bot_venv_sees_only_its_own_packages(tmp_path: Path) -> None:
 def test_suite_python_is_not_the_bots(bot: DeploymentBuilder) -> None:
     """The suite's own interpreter has no discord.py: the check must see the bot's instead."""
     python = make_bot_venv(bot.root / ".venv")
-    facts = probe_python(find_bot_interpreter(bot.root))
+    facts = probe_python(find_bot_interpreter(bot.root), DISCORD)
     suite = subprocess.run([sys.executable, "-c", "import discord"], capture_output=True)
     assert facts.interpreter.path == str(python)
     assert facts.packages["discord"].importable and suite.returncode != 0

@@ -133,7 +133,8 @@ def test_healthy_deployment_passes_every_local_check(healthy: SuiteRun) -> None:
         "test_entrypoint_detected",
         "test_python_version",
         "test_virtual_environment",
-        "test_bot_packages_importable",
+        "test_declared_dependencies_installed",
+        "test_installed_packages_agree",
         "test_env_lines_parse",
         "test_required_settings",
         "test_no_placeholders",
@@ -176,7 +177,10 @@ def test_healthy_run_reports_facts_as_info(healthy: SuiteRun) -> None:
     details = {c["nodeid"].split("::")[-1]: c["details"] for c in healthy.report["checks"]}
     assert "from process" in details["test_entrypoint_detected"]
     assert ".venv/bin/python" in details["test_python_version"]
-    assert "discord 2.4.0" in details["test_bot_packages_importable"]
+    assert (
+        "declared in pyproject.toml: 7 requirements"
+        in details["test_declared_dependencies_installed"]
+    )
     assert "RSS" in details["test_bot_process_running"]
     assert "threads" in details["test_bot_process_running"]
     assert "ffmpeg version 1.0-standin" in details["test_ffmpeg_for_voice"]
@@ -185,7 +189,7 @@ def test_healthy_run_reports_facts_as_info(healthy: SuiteRun) -> None:
 
 EXPECTED_FAILURES = {
     "test_virtual_environment": "expected a virtual environment",
-    "test_bot_packages_importable": "discord: ModuleNotFoundError",
+    "test_declared_dependencies_installed": "discord.py[voice]>=2.3.2 (pyproject.toml): not installed",
     "test_required_settings": "LLM_PROVIDER=openrouter but OPENROUTER_API_KEY is not set",
     "test_no_placeholders": "OPENROUTER_MODEL holds a placeholder",
     "test_values_bot_understands": "AUTO_REPLY_CHANNELS: 'general' is not a number",

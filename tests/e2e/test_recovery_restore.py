@@ -140,8 +140,30 @@ def test_restore_and_repair_refuse_while_the_bot_runs(bot: DeploymentBuilder) ->
             capture_output=True,
             text=True,
         )
-        assert forced.returncode == 0, forced.stdout + forced.stderr
+        # "[" is a history cut off by a non-atomic write: what followed may be lost (exit 1).
+        assert forced.returncode == 1, forced.stdout + forced.stderr
+        assert "1 record(s) may be lost" in forced.stdout
         assert (bot.root / "data/chat_history/5.json").read_text().strip() == "[]"
     finally:
         stand_in.kill()
         stand_in.wait()
+
+
+def test_a_backup_of_a_corrupt_database_is_refused_unless_forced(bot: DeploymentBuilder) -> None:
+    bot.write("data/vectors.sqlite3", b"SQLite format 3\x00" + b"\x07" * 8000)
+    config = config_of(bot.root)
+    create_backup(config)
+    bot.write("data/chat_history/9.json", "[]")
+    before = state_digest(bot.root)
+    cli = [sys.executable, "-m", "acore_doctor.cli", "restore", f"--bot-dir={bot.root}"]
+    refused = subprocess.run(cli, cwd=SUITE_ROOT, env=clean_env(), capture_output=True, text=True)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "data/vectors.sqlite3: the database was invalid when backed up" in refused.stdout
+    assert "passes quick_check" not in refused.stdout
+    assert state_digest(bot.root) == before
+    forced = subprocess.run(
+        [*cli, "--force"], cwd=SUITE_ROOT, env=clean_env(), capture_output=True, text=True
+    )
+    assert forced.returncode == 0, forced.stdout + forced.stderr
+    assert "restored anyway: --force" in forced.stdout
+    assert "passes quick_check" not in forced.stdout

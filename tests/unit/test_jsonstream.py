@@ -61,3 +61,24 @@ def test_items_are_counted_and_a_cut_document_keeps_its_complete_items() -> None
 def test_an_item_over_the_limit_is_unchecked_not_corrupt() -> None:
     result = scan(io.BytesIO(json.dumps(["x" * 5000]).encode()), chunk=100, max_item=1000)
     assert result.too_large and not result.ok
+
+
+def test_every_single_byte_damage_keeps_the_rest_and_invents_nothing() -> None:
+    """0xFF at every position of a ten-message history: what is kept is the original's
+    messages in order (nothing invented or altered), at least eight of them, and the kept
+    plus the counted losses cover all ten."""
+    from acore_doctor.jsonstream import salvage_entries
+    from acore_doctor.recovery.jsonmerge import merge
+
+    history = [{"role": "user", "content": f"msg {i}", "n": [i, i + 1]} for i in range(10)]
+    data = json.dumps(history).encode()
+    for at in range(1, len(data) - 1):
+        damaged = data[:at] + b"\xff" + data[at + 1 :]
+        entries = salvage_entries(damaged)
+        assert entries is not None, at
+        result = merge(entries)
+        kept = result.document
+        remaining = iter(history)
+        assert all(any(item == h for h in remaining) for item in kept), f"invented at {at}"
+        assert len(kept) >= 8, f"byte {at}: kept only {len(kept)}"
+        assert len(kept) + result.maybe_lost >= len(history), f"byte {at}: losses not counted"

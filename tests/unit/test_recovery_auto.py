@@ -206,7 +206,8 @@ async def test_memory_pressure_clears_registered_caches(tmp_path: Path) -> None:
 @pytest.mark.asyncio
 async def test_database_error_runs_data_repair(bot: DeploymentBuilder) -> None:
     healthy(bot)
-    history = bot.write("data/chat_history/42.json", '[{"role": "user", "content": "cu')
+    # Zero-filled blocks after the document (a crash mid-write): nothing is lost.
+    history = bot.write("data/chat_history/42.json", b'[{"role": "user", "content": "hi"}]\0\0')
     clock = Clock()
     reopened: list[int] = []
     recovery = AutoRecovery(bot.root, sleep=clock.sleep, clock=clock, environ={})
@@ -214,9 +215,14 @@ async def test_database_error_runs_data_repair(bot: DeploymentBuilder) -> None:
         json.JSONDecodeError("Unterminated string", "", 0), {"reopen": lambda: reopened.append(1)}
     )
     assert result.outcome == "recovered", result.detail
-    assert json.loads(history.read_text()) == []
+    assert json.loads(history.read_text()) == [{"role": "user", "content": "hi"}]
     assert list((bot.root / "data/.quarantine").rglob("42.json"))
     assert reopened == [1]
+    # A message cut off mid-write cannot be kept: never called recovered.
+    bot.write("data/chat_history/43.json", '[{"role": "user", "content": "cu')
+    clock.now += 1000
+    result = await recovery.attempt_recovery(json.JSONDecodeError("Unterminated", "", 0))
+    assert result.outcome == "failed" and "1 record(s) may be lost" in result.detail
 
 
 @pytest.mark.asyncio
@@ -306,7 +312,7 @@ async def test_auto_backup_on_error_backs_up_before_a_repair_writes(bot: Deploym
 
     healthy(bot)
     bot.set_env(AUTO_BACKUP_ON_ERROR="true")
-    broken = b'[{"role": "user", "content": "cu'
+    broken = b'[{"role": "user", "content": "hi"}]\0\0\0'
     bot.write("data/chat_history/42.json", broken)
     clock = Clock()
     recovery = AutoRecovery(bot.root, sleep=clock.sleep, clock=clock, environ={})
@@ -316,7 +322,7 @@ async def test_auto_backup_on_error_backs_up_before_a_repair_writes(bot: Deploym
     assert backup.label == "before-auto-repair"
     assert read_member_bytes(backup, "data/chat_history/42.json") == broken
     # Rate-limited: a second repair within RECOVERY_COOLDOWN takes no second backup.
-    bot.write("data/chat_history/43.json", b"{")
+    bot.write("data/chat_history/43.json", b"[]\0")
     clock.now += 1000  # the attempt clock; backups are dated by the wall clock
     result = await recovery.attempt_recovery(json.JSONDecodeError("Expecting", "", 0))
     assert result.outcome == "recovered", result.detail
@@ -340,7 +346,7 @@ async def test_no_repair_when_the_backup_before_it_fails(bot: DeploymentBuilder)
 @pytest.mark.asyncio
 async def test_without_auto_backup_no_backup_is_taken(bot: DeploymentBuilder) -> None:
     healthy(bot)
-    bot.write("data/chat_history/42.json", b"[")
+    bot.write("data/chat_history/42.json", b"[]\0")
     clock = Clock()
     recovery = AutoRecovery(bot.root, sleep=clock.sleep, clock=clock, environ={})
     result = await recovery.attempt_recovery(json.JSONDecodeError("Expecting", "", 0))

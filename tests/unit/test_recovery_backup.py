@@ -143,3 +143,19 @@ def test_a_secret_in_the_label_is_redacted_in_the_manifest_and_audit_log(
     assert shaped.encode() not in written
     assert secret not in backup.label
     assert all(secret not in b.label for b in list_backups(config.backup_dir))
+
+
+def test_a_full_disk_and_a_read_only_filesystem_are_named_with_the_room_needed(
+    tmp_path: Path,
+) -> None:
+    import errno
+
+    from acore_doctor.recovery.common import space_problem
+
+    full = space_problem(OSError(errno.ENOSPC, "No space left on device"), tmp_path, 150 * 2**20)
+    assert full is not None
+    assert full.startswith(f"no space left on device: needs up to 150 MB in {tmp_path}, ")
+    assert full.endswith(" MB free")
+    readonly = space_problem(OSError(errno.EROFS, "Read-only file system"), tmp_path)
+    assert readonly == f"read-only file system: cannot write {tmp_path}"
+    assert space_problem(OSError(errno.EACCES, "Permission denied"), tmp_path) is None

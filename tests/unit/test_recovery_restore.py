@@ -94,3 +94,50 @@ def test_a_damaged_backup_is_refused_and_nothing_changes(
     assert state_digest(bot.root) == before
     assert not list((bot.root / ".acore-doctor").glob("restore-*"))
     assert read_jsonl(config.audit_log)[-1]["outcome"] == "refused"
+
+
+QUIET = {"say": lambda _line: None}
+
+
+def test_a_backup_marking_a_database_invalid_is_refused_unless_forced(
+    bot: DeploymentBuilder,
+) -> None:
+    bot.write("data/vectors.sqlite3", b"SQLite format 3\x00" + os.urandom(4000))
+    config = config_of(bot.root)
+    create_backup(config)
+    bot.write("data/chat_history/9.json", "[]")
+    before = state_digest(bot.root)
+    with pytest.raises(RestoreError, match="database was invalid when backed up"):
+        restore(config, **QUIET)
+    assert state_digest(bot.root) == before, "a refusal changes nothing"
+    restore(config, force=True, **QUIET)
+    assert not (bot.root / "data/chat_history/9.json").exists()
+
+
+def test_restoring_twice_does_not_undo_the_first(bot: DeploymentBuilder) -> None:
+    deployment_with_db(bot)
+    config = config_of(bot.root)
+    create_backup(config)
+    backed_up = state_digest(bot.root)
+    change_everything(bot)
+    first = restore(config, **QUIET)
+    assert state_digest(bot.root) == backed_up
+    second = restore(config, **QUIET)
+    assert second.backup.id == first.backup.id, "the pre-restore snapshot is not 'newest'"
+    assert state_digest(bot.root) == backed_up
+    labels = [b.label for b in list_backups(config.backup_dir)]
+    assert labels.count("pre-restore") == 2
+
+
+def test_replaced_state_not_in_the_pre_restore_backup_goes_to_quarantine(
+    bot: DeploymentBuilder,
+) -> None:
+    deployment_with_db(bot)
+    config = config_of(bot.root)
+    create_backup(config)
+    wal = os.urandom(64)
+    bot.write("data/conversations.db-wal", wal)  # never in a backup (a side file)
+    restore(config, **QUIET)
+    kept = [p for p in (bot.root / "data/.quarantine").rglob("conversations.db-wal")]
+    assert [p.read_bytes() for p in kept] == [wal]
+    assert "restore-" in kept[0].as_posix()
