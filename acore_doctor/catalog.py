@@ -417,6 +417,8 @@ DEAD_KEYS: dict[str, str] = {
     "MCP_ENABLED": "archived; the runtime reads GESTALT_MCP_ENABLED",
     "MCP_SERVER_URL": "archived; the runtime reads GESTALT_MCP_SERVERS",
     "RVC_DEFAULT_MODEL": "the bot reads DEFAULT_RVC_MODEL",
+    "DATA_DIR": "the bot hard-codes its data directory (./data under its working directory); "
+    "no code reads DATA_DIR",
 }
 #: Families of dead keys (§2.5), by prefix.
 DEAD_PREFIXES: dict[str, str] = {

@@ -25,6 +25,8 @@ class Deployment:
     knowledge: SettingsKnowledge = field(
         default_factory=lambda: SettingsKnowledge(BUNDLED, dict(catalog.KNOWN))
     )
+    #: why ``bot_dir`` is not an acore_bot deployment at all, or None when it is one
+    not_a_deployment: str | None = None
 
     @property
     def settings_source(self) -> str:
@@ -51,6 +53,21 @@ def resolve_bot_dir(option: str | None, ini: str | None, cwd: Path) -> Path:
     return cwd.resolve()
 
 
+#: What every acore_bot checkout has: an entrypoint, its config code (§1).
+DEPLOYMENT_MARKERS = ("main.py", "launcher.py", "config", "config.py")
+
+
+def not_a_deployment(bot_dir: Path, env_file: Path) -> str | None:
+    """Why ``bot_dir`` is no acore_bot deployment (no entrypoint, no config code and no
+    ``.env``), or None when it has any of them."""
+    if any((bot_dir / name).exists() for name in DEPLOYMENT_MARKERS) or env_file.exists():
+        return None
+    return (
+        f"{bot_dir} has no main.py, launcher.py, config/ or config.py, and no {env_file.name}: "
+        "this is not an acore_bot deployment"
+    )
+
+
 def load_deployment(bot_dir: Path, env_file: Path | None = None) -> Deployment:
     env_path = env_file if env_file is not None else bot_dir / ".env"
     if not env_path.is_absolute():
@@ -59,4 +76,10 @@ def load_deployment(bot_dir: Path, env_file: Path | None = None) -> Deployment:
     knowledge = settings_knowledge(bot_dir)
     settings.known = knowledge.known
     settings.unread = knowledge.unread
-    return Deployment(bot_dir=bot_dir, env_file=env_path, settings=settings, knowledge=knowledge)
+    return Deployment(
+        bot_dir=bot_dir,
+        env_file=env_path,
+        settings=settings,
+        knowledge=knowledge,
+        not_a_deployment=not_a_deployment(bot_dir, env_path),
+    )

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pwd
+import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,11 @@ import pytest
 
 from acore_doctor.check_timeout import check_timeout_of
 from acore_doctor.deployment import Deployment
+from acore_doctor.logs.sources import find_log_files, read_journal, read_journal_file
+from acore_doctor.logs.window import oldest_record_time, read_file_span, read_journal_window
 from acore_doctor.options import THRESHOLDS, option
 from acore_doctor.probes import auth_file as auth_probe
+from acore_doctor.probes import readiness as readiness_probe
 from acore_doctor.probes.bot_process import ENTRY_SCRIPTS, BotProcess, find_bot_processes
 from acore_doctor.probes.databases import DbFacts, check_database, db_targets
 from acore_doctor.probes.declared import Declared, read_declared
@@ -23,10 +27,10 @@ from acore_doctor.probes.entrypoint import (
     Unit,
     detect_entrypoint,
     find_units,
+    load_unit,
     normalize_entrypoint,
-    parse_unit,
 )
-from acore_doctor.probes.files import BotUser, user_of
+from acore_doctor.probes.files import BotUser, unit_user, user_of
 from acore_doctor.probes.interpreter import (
     BotPython,
     Interpreter,
@@ -150,7 +154,7 @@ def _units(config: pytest.Config, bot_dir: Path) -> list[Unit]:
     if SYSTEMD_UNITS not in config.stash:
         explicit = option(config, "systemd_unit")
         if explicit:
-            unit = parse_unit(Path(explicit))
+            unit = load_unit(Path(explicit))
             config.stash[SYSTEMD_UNITS] = [unit] if unit else []
         else:
             config.stash[SYSTEMD_UNITS] = find_units(bot_dir)
@@ -208,13 +212,13 @@ def _start_rehearsal(config: pytest.Config) -> None:
     user: it imports while the other checks run (those that need it run last)."""
     if REHEARSAL in config.stash:
         return
-    if config.getoption("no_rehearsal", False):
+    if option(config, "no_rehearsal", False):
         config.stash[REHEARSAL] = "not applicable: --no-rehearsal"
         return
     bot_dir = state_of(config).deployment.bot_dir
     processes = _processes(config, bot_dir)
     units = _units(config, bot_dir)
-    entry = detect_entrypoint(bot_dir, config.getoption("entrypoint"), units, processes)
+    entry = detect_entrypoint(bot_dir, option(config, "entrypoint"), units, processes)
     script = ENTRY_FILES.get(entry.kind or "")
     if script is None or not (bot_dir / script).is_file():
         config.stash[REHEARSAL] = (
@@ -290,10 +294,10 @@ def bot_user(bot_dir: Path, bot_processes: list[BotProcess], systemd_units: list
     if bot_processes and bot_processes[0].uid is not None:
         proc = bot_processes[0]
         return user_of(proc.uid, f"process {proc.pid}", proc.gids)  # type: ignore[arg-type]
-    unit_user = next((u.user for u in systemd_units if u.user), None)
-    if unit_user:
+    unit = next((u for u in systemd_units if u.user), None)
+    if unit is not None:
         with contextlib.suppress(KeyError):
-            return user_of(pwd.getpwnam(unit_user).pw_uid, f"User= of {systemd_units[0].path}")
+            return unit_user(unit)
     try:
         return user_of(bot_dir.stat().st_uid, f"owner of {bot_dir}")
     except OSError:
@@ -338,6 +342,98 @@ def databases(request: pytest.FixtureRequest, deployment: Deployment) -> list[Db
 @pytest.fixture(scope="session")
 def auth_file(deployment: Deployment) -> auth_probe.AuthFile:
     return auth_probe.read_auth_json(auth_probe.auth_json_path(deployment.settings))
+
+
+#: Clock and flush slack: a log's first lines can precede psutil's create_time a little.
+START_SLACK_S = 60.0
+#: Log levels at which main.py's INFO ready line is not written.
+QUIET_LEVELS = frozenset({"WARNING", "ERROR", "CRITICAL"})
+
+
+@pytest.fixture(scope="session")
+def bot_readiness(
+    request: pytest.FixtureRequest,
+    deployment: Deployment,
+    bot_processes: list[BotProcess],
+    log_source: Any,
+    log_files: Any,
+) -> readiness_probe.ReadyEvidence | None:
+    """Evidence that the newest bot process reached Discord: ready lines since its start in
+    every log it writes (its log file or journal, and the files its stdout/stderr go to),
+    else its gateway connection. None when no bot process runs."""
+    if not bot_processes:
+        return None
+    process = bot_processes[-1]
+    since = process.create_time - START_SLACK_S
+    logs = [_configured_log_evidence(log_source, log_files, since)]
+    configured = getattr(log_files, "live", None) if log_source.kind == "file" else None
+    for path in readiness_probe.output_files(process.pid):
+        if path != configured:
+            output = _file_evidence(
+                find_log_files(path), since, f"pid {process.pid}'s output {path}"
+            )
+            if output.problem is None and not output.records:
+                # stdout/stderr may carry no log at all (print-only): no records prove nothing
+                output = replace(output, problem="nothing logged there since the start")
+            logs.append(output)
+    logs = [log for log in logs if log is not None]
+    level = deployment.settings.get("LOG_LEVEL").strip().upper()
+    if process.entrypoint == "legacy" and level in QUIET_LEVELS:
+        # main.py logs its ready line at INFO: a quieter log cannot show it.
+        quiet = f"LOG_LEVEL={level} hides the INFO ready line"
+        logs = [log if log.ready_at else replace(log, problem=quiet) for log in logs]
+    evidence = readiness_probe.ReadyEvidence(
+        process.pid, process.create_time, process.entrypoint, logs
+    )
+    if evidence.ready_at is not None:
+        return evidence
+    gateway = readiness_probe.gateway_evidence(process.pid, None)
+    if gateway.state == readiness_probe.UNKNOWN and not option(request.config, "offline", False):
+        addresses = readiness_probe.gateway_addresses()
+        if addresses is not None:
+            gateway = readiness_probe.gateway_evidence(process.pid, addresses)
+    return replace(evidence, gateway=gateway)
+
+
+def _configured_log_evidence(
+    log_source: Any, log_files: Any, since: float
+) -> readiness_probe.LogEvidence | None:
+    if log_source.kind == "file":
+        if not log_files.live_exists and not log_files.segments:
+            return readiness_probe.LogEvidence(
+                str(log_files.live), problem=log_files.live_error or "no log file"
+            )
+        return _file_evidence(log_files, since, str(log_files.live))
+    if log_source.kind == "journal":
+        if log_source.journal_file is not None:
+            try:
+                lines, error = read_journal_file(log_source.journal_file), None
+            except OSError as exc:
+                lines, error = [], f"cannot read {log_source.journal_file}: {exc.strerror or exc}"
+        else:
+            result = read_journal(log_source.unit, since)
+            lines, error = result.lines, result.error
+        span = read_journal_window(lines, (time.time() - since) / 60, log_source.description)
+        analysis = span.analysis
+        problem = error or span.problem
+        if problem is None and not analysis.records:
+            problem = "no journal entry since the start (the bot may not run under this unit)"
+        return readiness_probe.LogEvidence(
+            log_source.description, analysis.first_ready, problem, analysis.records
+        )
+    return readiness_probe.LogEvidence(
+        log_source.description, problem=log_source.no_file_reason or "no log source"
+    )
+
+
+def _file_evidence(files: Any, since: float, source: str) -> readiness_probe.LogEvidence:
+    span = read_file_span(files, since, None)
+    analysis = span.analysis
+    problem = span.problem
+    oldest = oldest_record_time(files) if problem is None else None
+    if problem is None and oldest is not None and oldest > since + 2 * START_SLACK_S:
+        problem = "the log does not reach back to the process start (rotated away since)"
+    return readiness_probe.LogEvidence(source, analysis.first_ready, problem, analysis.records)
 
 
 @pytest.fixture(scope="session")

@@ -74,6 +74,8 @@ HEALTH_PLUGINS = (
 )
 
 CHECK_DIRS = ("health_tests", "recovery_tests")
+#: The one check a directory that is no acore_bot deployment gets (health_tests/test_environment.py).
+IDENTITY_CHECK = "test_is_an_acore_bot_deployment"
 
 #: Whether this session is a health run, decided once when pytest is configured.
 HEALTH_RUN = pytest.StashKey[bool]()
@@ -659,6 +661,14 @@ def pytest_collection_modifyitems(
         )
         config.stash[USAGE_ERROR] = message  # the report's reason (the Nagios line says it)
         raise pytest.UsageError(message)
+    identity = [item for item in checks if getattr(item, "originalname", "") == IDENTITY_CHECK]
+    if state.deployment.not_a_deployment and identity:
+        # One finding and nothing else: every other check would only repeat "missing".
+        dropped = [item for item in items if item not in identity]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+        items[:] = identity
+        checks = identity
     bad: list[tuple[pytest.Item, str]] = []
     for item in checks:
         problem = declaration_problem(item)
@@ -918,6 +928,10 @@ def run_unknown_reason(config: pytest.Config, state: DoctorState, exitstatus: in
 
 
 def unknown_reason(state: DoctorState, exitstatus: int) -> str | None:
+    if state.deployment.not_a_deployment and any(
+        nodeid.endswith("::" + IDENTITY_CHECK) for nodeid in state.findings
+    ):
+        return state.deployment.not_a_deployment
     if state.worker_errors:
         return "; ".join(state.worker_errors[:3])
     if state.collection_errors:

@@ -356,20 +356,6 @@ def crash_loop(analysis: LogAnalysis, where: str, thresholds: LogThresholds) -> 
     return found
 
 
-def ready_since_start(
-    pid: int, started: float, ready_at: float | None, starts_seen: int, grace_s: float
-) -> list[LogProblem]:
-    if ready_at is not None:
-        return []
-    return [
-        _problem(
-            READY_SINCE_START,
-            f"expected a ready marker within {grace_s / 60:g} min of pid {pid}'s start at "
-            f"{format_local(started)}, found none ({starts_seen} start marker(s) logged since)",
-        )
-    ]
-
-
 def error_floods(analysis: LogAnalysis, thresholds: LogThresholds) -> list[LogProblem]:
     limit = int(thresholds.log_flood_per_minute)
     return [
