@@ -417,6 +417,8 @@ DEAD_KEYS: dict[str, str] = {
     "MCP_ENABLED": "archived; the runtime reads GESTALT_MCP_ENABLED",
     "MCP_SERVER_URL": "archived; the runtime reads GESTALT_MCP_SERVERS",
     "RVC_DEFAULT_MODEL": "the bot reads DEFAULT_RVC_MODEL",
+    "DATA_DIR": "the bot hard-codes its data directory (./data under its working directory); "
+    "no code reads DATA_DIR",
 }
 #: Families of dead keys (§2.5), by prefix.
 DEAD_PREFIXES: dict[str, str] = {
@@ -591,12 +593,18 @@ CHOICES: dict[str, frozenset[str]] = {
 #: TTS engines each entrypoint can build; `kokoro`/`supertonic` modules were deleted (§2.2).
 TTS_ENGINES_WORKING = frozenset({"kokoro_api", "luxtts", "qwen3tts"})
 TTS_ENGINES_CRASHING = frozenset({"kokoro", "supertonic"})
-#: The URL setting each HTTP TTS engine needs.
-TTS_URL_KEYS = {
+#: The URL setting of each HTTP TTS engine (TTS_ENGINE value -> key): the one map the probes
+#: (``netprobe/targets.py``) and the rules read.
+TTS_ENGINE_URL_KEYS = {
     "kokoro_api": "KOKORO_API_URL",
+    "supertonic": "SUPERTONIC_API_URL",
     "luxtts": "LUXTTS_API_URL",
     "qwen3tts": "QWEN3TTS_API_URL",
 }
+#: The URL setting each HTTP TTS engine the bot can build needs.
+TTS_URL_KEYS = {e: key for e, key in TTS_ENGINE_URL_KEYS.items() if e in TTS_ENGINES_WORKING}
+#: Kokoro voice settings the bot reads (deployment §2.4); persona voices come from their files.
+KOKORO_VOICE_KEYS = ("KOKORO_VOICE", "KOKORO_VOICE_CHIEF", "KOKORO_VOICE_ARBY")
 LLM_PROVIDERS = {
     "legacy": frozenset({"ollama", "openrouter"}),
     "runtime": frozenset({"ollama", "openrouter", "openai", "openai_compat"}),

@@ -7,7 +7,8 @@ or its fixtures stuck in a syscall, a loop, a lock. The limit (``--check-timeout
 ``check_timeout``, default 30 s, 0 turns it off) covers the setup (its fixtures) and the call
 of each check.
 
-How: a SIGALRM interval timer in the main thread. A blocked system call returns EINTR and the
+How: a SIGALRM interval timer in the main thread, shared with pytest-timeout's (a user's
+``--timeout`` fires as well: see :func:`_shared_alarm`). A blocked system call returns EINTR and the
 handler raises pytest's ``Failed`` (a BaseException: no ``except Exception`` in a probe
 swallows it), which the plugin files as a failure of the check with the message below. Code
 stuck inside a C extension that never returns to Python is interrupted when it does.
@@ -15,9 +16,11 @@ stuck inside a C extension that never returns to Python is interrupted when it d
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
-from collections.abc import Generator
+import time
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import pytest
@@ -26,7 +29,7 @@ DEFAULT_TIMEOUT_S = 30.0
 
 
 def check_timeout_of(config: pytest.Config) -> float:
-    value = config.getoption("check_timeout", None)
+    value = config.getoption("doctor_check_timeout", None)  # options.option (no cycle)
     if value is None:
         try:
             value = float(config.getini("check_timeout"))
@@ -64,20 +67,53 @@ def _armed(item: pytest.Item, phase: str) -> Generator[None, Any, Any]:
     if not usable:
         return (yield)
 
-    def timed_out(signum: int, frame: Any) -> None:
-        pytest.fail(
-            f"check timed out: its {phase} took longer than {limit:g} s "
-            "(--check-timeout / ini check_timeout); the run went on without it",
-            pytrace=False,
-        )
-
-    previous = signal.signal(signal.SIGALRM, timed_out)
-    signal.setitimer(signal.ITIMER_REAL, limit)
-    try:
+    message = (
+        f"check timed out: its {phase} took longer than {limit:g} s "
+        "(--check-timeout / ini check_timeout); the run went on without it"
+    )
+    with _shared_alarm(limit, message):
         return (yield)
+
+
+@contextlib.contextmanager
+def _shared_alarm(limit: float, message: str) -> Iterator[None]:
+    """Our limit on the one SIGALRM interval timer, shared with whoever armed it before us
+    (pytest-timeout's ``--timeout``, its signal method): the timer goes off at the earlier of
+    the two deadlines; theirs calls their handler, ours fails the check; when we are done,
+    their timer is set again to what is left of it, so a user's ``--timeout`` still fires."""
+    now = time.monotonic()
+    other_left, _ = signal.getitimer(signal.ITIMER_REAL)
+    ours = now + limit
+    theirs = now + other_left if other_left > 0 else None
+    fired = {"theirs": False}
+
+    def alarm(signum: int, frame: Any) -> None:
+        at = time.monotonic()
+        if theirs is not None and at >= theirs - _SLACK_S and callable(previous):
+            fired["theirs"] = True
+            previous(signum, frame)
+            return
+        if at >= ours - _SLACK_S:
+            pytest.fail(message, pytrace=False)
+        signal.setitimer(signal.ITIMER_REAL, max(_next_deadline(ours, theirs) - at, _SLACK_S))
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, max(_next_deadline(ours, theirs) - now, _SLACK_S))
+    try:
+        yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if theirs is not None and not fired["theirs"]:
+            signal.setitimer(signal.ITIMER_REAL, max(theirs - time.monotonic(), _SLACK_S))
+
+
+#: An alarm this close to a deadline counts as that deadline (timers round to the tick).
+_SLACK_S = 0.001
+
+
+def _next_deadline(ours: float, theirs: float | None) -> float:
+    return ours if theirs is None else min(ours, theirs)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -111,6 +111,15 @@ def build_parser(selected: Iterable[str] | None = None) -> DoctorArgumentParser:
     return parser
 
 
+def command_parser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    """The subparser of command ``name`` (``parser`` itself if there is none)."""
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        choices = getattr(action, "choices", None) or {}
+        if name in choices:
+            return choices[name]
+    return parser
+
+
 def command_in(argv: Sequence[str]) -> str | None:
     """The subcommand named in ``argv`` (the first word that is not an option), if known."""
     for arg in argv:
@@ -131,7 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return UNKNOWN
         if extra and not getattr(args, "accepts_extra", False):
-            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+            # The subcommand's own usage, not the top-level one.
+            command_parser(parser, args.command).error(f"unrecognized arguments: {' '.join(extra)}")
         from acore_doctor.commands.debug import configure_debug
 
         configure_debug(args)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from acore_doctor import catalog
 from acore_doctor.probes.bot_source import BUNDLED, SettingsKnowledge, settings_knowledge
-from acore_doctor.redact import Redactor, secret_values
+from acore_doctor.redact import Redactor, settings_redactor
 from acore_doctor.settings import BotSettings, load_settings
 
 BOT_DIR_ENV = "ACORE_BOT_DIR"
@@ -25,6 +25,8 @@ class Deployment:
     knowledge: SettingsKnowledge = field(
         default_factory=lambda: SettingsKnowledge(BUNDLED, dict(catalog.KNOWN))
     )
+    #: why ``bot_dir`` is not an acore_bot deployment at all, or None when it is one
+    not_a_deployment: str | None = None
 
     @property
     def settings_source(self) -> str:
@@ -38,8 +40,7 @@ class Deployment:
 
     def redactor(self, *extra: str) -> Redactor:
         """Masks this deployment's secrets, those of the process environment, and ``extra``."""
-        redact = Redactor(secret_values(self.settings.file_values))
-        redact.add(secret_values(dict(self.settings.environ)))
+        redact = settings_redactor(self.settings.file_values, self.settings.environ)
         redact.add(value for value in extra if value)
         return redact
 
@@ -52,6 +53,21 @@ def resolve_bot_dir(option: str | None, ini: str | None, cwd: Path) -> Path:
     return cwd.resolve()
 
 
+#: What every acore_bot checkout has: an entrypoint, its config code (§1).
+DEPLOYMENT_MARKERS = ("main.py", "launcher.py", "config", "config.py")
+
+
+def not_a_deployment(bot_dir: Path, env_file: Path) -> str | None:
+    """Why ``bot_dir`` is no acore_bot deployment (no entrypoint, no config code and no
+    ``.env``), or None when it has any of them."""
+    if any((bot_dir / name).exists() for name in DEPLOYMENT_MARKERS) or env_file.exists():
+        return None
+    return (
+        f"{bot_dir} has no main.py, launcher.py, config/ or config.py, and no {env_file.name}: "
+        "this is not an acore_bot deployment"
+    )
+
+
 def load_deployment(bot_dir: Path, env_file: Path | None = None) -> Deployment:
     env_path = env_file if env_file is not None else bot_dir / ".env"
     if not env_path.is_absolute():
@@ -60,4 +76,10 @@ def load_deployment(bot_dir: Path, env_file: Path | None = None) -> Deployment:
     knowledge = settings_knowledge(bot_dir)
     settings.known = knowledge.known
     settings.unread = knowledge.unread
-    return Deployment(bot_dir=bot_dir, env_file=env_path, settings=settings, knowledge=knowledge)
+    return Deployment(
+        bot_dir=bot_dir,
+        env_file=env_path,
+        settings=settings,
+        knowledge=knowledge,
+        not_a_deployment=not_a_deployment(bot_dir, env_path),
+    )

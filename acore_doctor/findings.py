@@ -5,8 +5,12 @@ Plain data and plain functions: the pytest plugin feeds them, the reporters read
 
 from __future__ import annotations
 
+import json
+import sqlite3
+import subprocess
 from dataclasses import asdict, dataclass, field
 from enum import IntEnum
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -69,7 +73,8 @@ class Finding:
     title: str
     severity: str  # "critical" | "warning"
     #: "passed" | "failed" | "skipped" | "crashed" | "blocked", or "error": the suite's own bug
-    #: (a missing fixture), which makes the run unknown instead of judging the deployment
+    #: (a missing fixture, a check or fixture raising a programming error: see
+    #: :func:`is_suite_bug`), which makes the run unknown instead of judging the deployment
     outcome: str
     message: str = ""
     recommendation: str = ""
@@ -124,13 +129,66 @@ def attach_symptoms(findings: list[Finding]) -> list[Finding]:
     return findings
 
 
+#: Exceptions that say something about the deployment or the host (a file that cannot be read,
+#: a database that is not one, text that is not UTF-8, a command that failed): a check that
+#: lets one escape keeps its verdict, "crashed" at its severity. Any other exception is the
+#: suite's own bug (docs/severity.md, "When the suite itself fails").
+DOMAIN_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    sqlite3.Error,
+    UnicodeError,
+    json.JSONDecodeError,
+    EOFError,
+    subprocess.SubprocessError,
+)
+SUITE_BUG = "the suite could not check this"
+
+
+def is_suite_bug(error: BaseException) -> bool:
+    """A check or fixture raising this is a bug of the suite, not a fact about the deployment:
+    a programming error (KeyError, TypeError, AttributeError...), not an assertion (a
+    finding), not Blocked or a skip, not a domain error (:data:`DOMAIN_ERRORS`, psutil's)."""
+    if isinstance(error, (AssertionError, Blocked, *DOMAIN_ERRORS)):
+        return False
+    if isinstance(error, pytest.fail.Exception | pytest.skip.Exception):
+        return False
+    return type(error).__module__.partition(".")[0] != "psutil"
+
+
+def crash_location(excinfo: pytest.ExceptionInfo[BaseException], check_file: str) -> str:
+    """``path:line in function`` of the innermost frame of the suite's own code (the
+    ``acore_doctor`` package, the checks next to it, the check's own directory), else of the
+    innermost frame."""
+    package_root = Path(__file__).resolve().parent.parent
+    check_dir = Path(check_file).resolve().parent
+    ours = [package_root / name for name in ("acore_doctor", "health_tests", "recovery_tests")]
+    ours.append(check_dir)
+    entries = list(excinfo.traceback)
+    if not entries:
+        return "?"
+    chosen = entries[-1]
+    for entry in reversed(entries):
+        path = Path(str(entry.path)).resolve()
+        if any(path.is_relative_to(root) for root in ours):
+            chosen = entry
+            break
+    path = Path(str(chosen.path)).resolve()
+    for root in (package_root, check_dir.parent):
+        if path.is_relative_to(root):
+            path = path.relative_to(root)
+            break
+    return f"{path}:{chosen.lineno + 1} in {chosen.name}"
+
+
 def decide(
     findings: list[Finding],
     *,
     interrupted: bool = False,
     unknown_reason: str | None = None,
 ) -> Verdict:
-    """One verdict for the run. UNKNOWN wins over health: the run could not decide."""
+    """One verdict for the run. UNKNOWN wins over health: the run could not decide. A check the
+    suite could not run (its bug, outcome "error") makes the run UNKNOWN too, unless a real
+    critical issue was found: the gate stays closed either way, and critical says why."""
     if interrupted:
         return Verdict(ExitCode.INTERRUPTED, "interrupted")
     if unknown_reason:
@@ -138,6 +196,14 @@ def decide(
     if not findings:
         return Verdict(ExitCode.UNKNOWN, "no check selected")
     kinds = {f.kind for f in findings}
+    bugs = [f for f in findings if f.outcome == "error"]
+    if bugs:
+        could_not = f"suite bug: the suite could not check {len(bugs)} check(s): " + "; ".join(
+            f"{f.nodeid}: {f.message.removeprefix(SUITE_BUG).lstrip(': ')}" for f in bugs[:3]
+        )
+        if "issue" in kinds:
+            return Verdict(ExitCode.CRITICAL, f"critical issue(s) found; besides, {could_not}")
+        return Verdict(ExitCode.UNKNOWN, could_not)
     if "issue" in kinds:
         return Verdict(ExitCode.CRITICAL)
     if "warning" in kinds:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pwd
-from dataclasses import dataclass
+import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +14,11 @@ import pytest
 
 from acore_doctor.check_timeout import check_timeout_of
 from acore_doctor.deployment import Deployment
-from acore_doctor.options import THRESHOLDS
+from acore_doctor.logs.sources import find_log_files, read_journal, read_journal_file
+from acore_doctor.logs.window import oldest_record_time, read_file_span, read_journal_window
+from acore_doctor.options import THRESHOLDS, option
 from acore_doctor.probes import auth_file as auth_probe
+from acore_doctor.probes import readiness as readiness_probe
 from acore_doctor.probes.bot_process import ENTRY_SCRIPTS, BotProcess, find_bot_processes
 from acore_doctor.probes.databases import DbFacts, check_database, db_targets
 from acore_doctor.probes.declared import Declared, read_declared
@@ -24,10 +27,10 @@ from acore_doctor.probes.entrypoint import (
     Unit,
     detect_entrypoint,
     find_units,
+    load_unit,
     normalize_entrypoint,
-    parse_unit,
 )
-from acore_doctor.probes.files import BotUser, user_of
+from acore_doctor.probes.files import BotUser, unit_user, user_of
 from acore_doctor.probes.interpreter import (
     BotPython,
     Interpreter,
@@ -51,13 +54,19 @@ from acore_doctor.probes.rehearsal import (
 from acore_doctor.probes.resources import CpuSampler, HostMemory
 from acore_doctor.probes.resources import host_memory as probe_host_memory
 from acore_doctor.probes.state_files import StateReport, scan_state_files, state_kinds
+from acore_doctor.rules.log_thresholds import LOG_THRESHOLDS
 from acore_doctor.run_state import (
     is_xdist_controller,
     is_xdist_worker,
     state_of,
     whole_suite_selected,
 )
-from acore_doctor.thresholds import read_thresholds
+from acore_doctor.thresholds import (
+    THRESHOLD_VARIABLES,
+    read_thresholds,
+    threshold_class,
+    undeclared_uses,
+)
 
 CPU_SAMPLER = pytest.StashKey[CpuSampler]()
 BOT_PROCESSES = pytest.StashKey[list[BotProcess]]()
@@ -72,7 +81,7 @@ BACKGROUND_FIXTURES = frozenset({"bot_python", "cpu_sampler", "import_rehearsal"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    value = config.getoption("entrypoint", None)
+    value = option(config, "entrypoint", None)
     if value and normalize_entrypoint(value) is None:
         raise pytest.UsageError(
             f"--entrypoint={value}: expected legacy (main.py) or runtime (launcher.py)"
@@ -90,6 +99,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(wrapper=True)  # after every plugin's own reordering (network checks last)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> Any:
     result = yield
+    _refuse_undeclared_thresholds(items)
     # A stable sort: each group keeps its order.
     items.sort(key=lambda item: not BACKGROUND_FIXTURES.isdisjoint(_fixtures_of(item)))
     return result
@@ -99,13 +109,24 @@ def _fixtures_of(item: pytest.Item) -> tuple[str, ...]:
     return tuple(getattr(item, "fixturenames", ()))
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    disk_critical_free_gib: float
-    disk_critical_percent: float
-    disk_warning_percent: float
-    memory_warning_percent: float
-    cpu_warning_percent: float
+def _refuse_undeclared_thresholds(items: list[pytest.Item]) -> None:
+    """A threshold read by a check, a fixture or a rule but declared in no table stops the run
+    at collection, naming it, instead of crashing checks and judging the deployment."""
+    users = {item.path for item in items if THRESHOLD_VARIABLES & set(_fixtures_of(item))}
+    if not users:
+        return
+    package = Path(__file__).parent
+    readers = {*users, *package.glob("*_fixtures.py"), *(package / "rules").glob("*.py")}
+    undeclared = undeclared_uses(sorted(readers), THRESHOLDS, LOG_THRESHOLDS)
+    if undeclared:
+        raise pytest.UsageError(
+            "threshold(s) read but declared in no table (acore_doctor/options.py THRESHOLDS, "
+            "acore_doctor/rules/log_thresholds.py LOG_THRESHOLDS): " + "; ".join(undeclared)
+        )
+
+
+#: The host thresholds, one float field per row of ``options.THRESHOLDS`` (declared there only).
+Thresholds = threshold_class("Thresholds", THRESHOLDS, __name__)
 
 
 @pytest.fixture(scope="session")
@@ -131,9 +152,9 @@ def systemd_units(request: pytest.FixtureRequest, bot_dir: Path) -> list[Unit]:
 def _units(config: pytest.Config, bot_dir: Path) -> list[Unit]:
     """The bot's systemd units, read once per run."""
     if SYSTEMD_UNITS not in config.stash:
-        explicit = config.getoption("systemd_unit")
+        explicit = option(config, "systemd_unit")
         if explicit:
-            unit = parse_unit(Path(explicit))
+            unit = load_unit(Path(explicit))
             config.stash[SYSTEMD_UNITS] = [unit] if unit else []
         else:
             config.stash[SYSTEMD_UNITS] = find_units(bot_dir)
@@ -147,7 +168,7 @@ def entrypoint(
     systemd_units: list[Unit],
     bot_processes: list[BotProcess],
 ) -> Entrypoint:
-    override = request.config.getoption("entrypoint")
+    override = option(request.config, "entrypoint")
     return detect_entrypoint(bot_dir, override, systemd_units, bot_processes)
 
 
@@ -181,7 +202,7 @@ def _bot_interpreter(config: pytest.Config) -> Interpreter:
     processes = _processes(config, bot_dir)
     return find_bot_interpreter(
         bot_dir,
-        config.getoption("bot_python"),
+        option(config, "bot_python"),
         processes[0].interpreter if processes else None,
     )
 
@@ -191,13 +212,13 @@ def _start_rehearsal(config: pytest.Config) -> None:
     user: it imports while the other checks run (those that need it run last)."""
     if REHEARSAL in config.stash:
         return
-    if config.getoption("no_rehearsal", False):
+    if option(config, "no_rehearsal", False):
         config.stash[REHEARSAL] = "not applicable: --no-rehearsal"
         return
     bot_dir = state_of(config).deployment.bot_dir
     processes = _processes(config, bot_dir)
     units = _units(config, bot_dir)
-    entry = detect_entrypoint(bot_dir, config.getoption("entrypoint"), units, processes)
+    entry = detect_entrypoint(bot_dir, option(config, "entrypoint"), units, processes)
     script = ENTRY_FILES.get(entry.kind or "")
     if script is None or not (bot_dir / script).is_file():
         config.stash[REHEARSAL] = (
@@ -273,10 +294,10 @@ def bot_user(bot_dir: Path, bot_processes: list[BotProcess], systemd_units: list
     if bot_processes and bot_processes[0].uid is not None:
         proc = bot_processes[0]
         return user_of(proc.uid, f"process {proc.pid}", proc.gids)  # type: ignore[arg-type]
-    unit_user = next((u.user for u in systemd_units if u.user), None)
-    if unit_user:
+    unit = next((u for u in systemd_units if u.user), None)
+    if unit is not None:
         with contextlib.suppress(KeyError):
-            return user_of(pwd.getpwnam(unit_user).pw_uid, f"User= of {systemd_units[0].path}")
+            return unit_user(unit)
     try:
         return user_of(bot_dir.stat().st_uid, f"owner of {bot_dir}")
     except OSError:
@@ -314,13 +335,105 @@ def state_report(deployment: Deployment, entrypoint: Entrypoint) -> StateReport:
 
 @pytest.fixture(scope="session")
 def databases(request: pytest.FixtureRequest, deployment: Deployment) -> list[DbFacts]:
-    deep = bool(request.config.getoption("deep"))
+    deep = bool(option(request.config, "deep"))
     return [check_database(t, deep=deep) for t in db_targets(deployment)]
 
 
 @pytest.fixture(scope="session")
 def auth_file(deployment: Deployment) -> auth_probe.AuthFile:
     return auth_probe.read_auth_json(auth_probe.auth_json_path(deployment.settings))
+
+
+#: Clock and flush slack: a log's first lines can precede psutil's create_time a little.
+START_SLACK_S = 60.0
+#: Log levels at which main.py's INFO ready line is not written.
+QUIET_LEVELS = frozenset({"WARNING", "ERROR", "CRITICAL"})
+
+
+@pytest.fixture(scope="session")
+def bot_readiness(
+    request: pytest.FixtureRequest,
+    deployment: Deployment,
+    bot_processes: list[BotProcess],
+    log_source: Any,
+    log_files: Any,
+) -> readiness_probe.ReadyEvidence | None:
+    """Evidence that the newest bot process reached Discord: ready lines since its start in
+    every log it writes (its log file or journal, and the files its stdout/stderr go to),
+    else its gateway connection. None when no bot process runs."""
+    if not bot_processes:
+        return None
+    process = bot_processes[-1]
+    since = process.create_time - START_SLACK_S
+    logs = [_configured_log_evidence(log_source, log_files, since)]
+    configured = getattr(log_files, "live", None) if log_source.kind == "file" else None
+    for path in readiness_probe.output_files(process.pid):
+        if path != configured:
+            output = _file_evidence(
+                find_log_files(path), since, f"pid {process.pid}'s output {path}"
+            )
+            if output.problem is None and not output.records:
+                # stdout/stderr may carry no log at all (print-only): no records prove nothing
+                output = replace(output, problem="nothing logged there since the start")
+            logs.append(output)
+    logs = [log for log in logs if log is not None]
+    level = deployment.settings.get("LOG_LEVEL").strip().upper()
+    if process.entrypoint == "legacy" and level in QUIET_LEVELS:
+        # main.py logs its ready line at INFO: a quieter log cannot show it.
+        quiet = f"LOG_LEVEL={level} hides the INFO ready line"
+        logs = [log if log.ready_at else replace(log, problem=quiet) for log in logs]
+    evidence = readiness_probe.ReadyEvidence(
+        process.pid, process.create_time, process.entrypoint, logs
+    )
+    if evidence.ready_at is not None:
+        return evidence
+    gateway = readiness_probe.gateway_evidence(process.pid, None)
+    if gateway.state == readiness_probe.UNKNOWN and not option(request.config, "offline", False):
+        addresses = readiness_probe.gateway_addresses()
+        if addresses is not None:
+            gateway = readiness_probe.gateway_evidence(process.pid, addresses)
+    return replace(evidence, gateway=gateway)
+
+
+def _configured_log_evidence(
+    log_source: Any, log_files: Any, since: float
+) -> readiness_probe.LogEvidence | None:
+    if log_source.kind == "file":
+        if not log_files.live_exists and not log_files.segments:
+            return readiness_probe.LogEvidence(
+                str(log_files.live), problem=log_files.live_error or "no log file"
+            )
+        return _file_evidence(log_files, since, str(log_files.live))
+    if log_source.kind == "journal":
+        if log_source.journal_file is not None:
+            try:
+                lines, error = read_journal_file(log_source.journal_file), None
+            except OSError as exc:
+                lines, error = [], f"cannot read {log_source.journal_file}: {exc.strerror or exc}"
+        else:
+            result = read_journal(log_source.unit, since)
+            lines, error = result.lines, result.error
+        span = read_journal_window(lines, (time.time() - since) / 60, log_source.description)
+        analysis = span.analysis
+        problem = error or span.problem
+        if problem is None and not analysis.records:
+            problem = "no journal entry since the start (the bot may not run under this unit)"
+        return readiness_probe.LogEvidence(
+            log_source.description, analysis.first_ready, problem, analysis.records
+        )
+    return readiness_probe.LogEvidence(
+        log_source.description, problem=log_source.no_file_reason or "no log source"
+    )
+
+
+def _file_evidence(files: Any, since: float, source: str) -> readiness_probe.LogEvidence:
+    span = read_file_span(files, since, None)
+    analysis = span.analysis
+    problem = span.problem
+    oldest = oldest_record_time(files) if problem is None else None
+    if problem is None and oldest is not None and oldest > since + 2 * START_SLACK_S:
+        problem = "the log does not reach back to the process start (rotated away since)"
+    return readiness_probe.LogEvidence(source, analysis.first_ready, problem, analysis.records)
 
 
 @pytest.fixture(scope="session")

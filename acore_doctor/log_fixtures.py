@@ -8,6 +8,7 @@ recent window is read once per run and shared by every window check.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 
 from acore_doctor.deployment import Deployment
 from acore_doctor.logs.analyzer import Analyzer
+from acore_doctor.logs.privacy import world_readable_content
 from acore_doctor.logs.sources import (
     DEFAULT_UNIT,
     LogFiles,
@@ -26,12 +28,10 @@ from acore_doctor.logs.sources import (
 )
 from acore_doctor.logs.window import (
     WindowFacts,
-    oldest_record_time,
-    read_file_span,
     read_file_window,
     read_journal_window,
 )
-from acore_doctor.probes.bot_process import BotProcess
+from acore_doctor.options import option
 from acore_doctor.probes.entrypoint import RUNTIME, Entrypoint
 from acore_doctor.rules.logs import LOG_THRESHOLDS, LogThresholds
 from acore_doctor.thresholds import read_thresholds
@@ -60,8 +60,8 @@ class LogSource:
 def log_source(
     request: pytest.FixtureRequest, deployment: Deployment, entrypoint: Entrypoint
 ) -> LogSource:
-    unit = request.config.getoption("log_journal_unit") or DEFAULT_UNIT
-    journal_file = request.config.getoption("log_journal_file")
+    unit = option(request.config, "log_journal_unit") or DEFAULT_UNIT
+    journal_file = option(request.config, "log_journal_file")
     no_file = None
     if entrypoint.kind == RUNTIME:
         no_file = "launcher.py logs only to stderr/journald (no log file, LOG_* ignored)"
@@ -81,6 +81,13 @@ def log_source(
 @pytest.fixture(scope="session")
 def log_files(deployment: Deployment) -> LogFiles:
     return find_log_files(log_file_path(deployment))
+
+
+@pytest.fixture(scope="session")
+def log_readable_content(log_files: LogFiles) -> Mapping[str, str]:
+    """File name -> the user content a sample of it shows, for each log file others may read
+    (the live file and every rotated segment, compressed or not)."""
+    return world_readable_content(log_files.every_file())
 
 
 def _journal_lines(source: LogSource, since: float | None) -> tuple[list[bytes], str | None]:
@@ -112,46 +119,3 @@ def log_window(
     facts = WindowFacts(log_source.description, minutes, Analyzer().result)
     facts.problem = log_source.no_file_reason or "no log source"
     return facts
-
-
-@dataclass(frozen=True)
-class ReadyFacts:
-    """Whether the running bot logged a ready marker after its process started."""
-
-    process: BotProcess
-    grace_s: float
-    ready_at: float | None
-    starts_seen: int
-    problem: str | None = None
-
-
-@pytest.fixture(scope="session")
-def bot_ready(
-    bot_processes: list[BotProcess],
-    log_source: LogSource,
-    log_files: LogFiles,
-    log_thresholds: LogThresholds,
-) -> ReadyFacts | None:
-    """The span from the newest bot process's start to the end of the grace period."""
-    if not bot_processes:
-        return None
-    process = bot_processes[-1]
-    grace = log_thresholds.log_ready_grace_minutes * 60
-    # Clock and flush slack: the log's first lines can precede psutil's create_time a little.
-    # Only the minutes after the start matter, so a bot up for weeks costs no more to check.
-    start = process.create_time - 60
-    stop = process.create_time + grace + 300
-    if log_source.kind == "file":
-        span = read_file_span(log_files, start, stop)
-    elif log_source.kind == "journal":
-        lines, error = _journal_lines(log_source, start)
-        span = read_journal_window(lines, (stop - start) / 60, log_source.description)
-        span.problem = span.problem and (error or span.problem)
-    else:
-        return ReadyFacts(process, grace, None, 0, log_source.no_file_reason)
-    analysis = span.analysis
-    problem = span.problem
-    oldest = oldest_record_time(log_files) if log_source.kind == "file" else None
-    if problem is None and oldest is not None and oldest > process.create_time + 60:
-        problem = "the log does not reach back to the process start (rotated away since)"
-    return ReadyFacts(process, grace, analysis.first_ready, len(analysis.starts), problem)

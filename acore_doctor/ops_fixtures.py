@@ -27,6 +27,7 @@ from acore_doctor.ops.profile import (
     take_sample,
     trend,
 )
+from acore_doctor.options import option
 from acore_doctor.probes.bot_process import BotProcess
 from acore_doctor.run_state import report_dir_of
 
@@ -88,7 +89,7 @@ def memory_trend(
     previous runs recorded it (each run records ``bot_rss_mb`` for the next), when at least
     five runs over half an hour saw the same process; else a short sample now.
     """
-    threshold = request.config.getoption("leak_mb_per_hour")
+    threshold = option(request.config, "leak_mb_per_hour")
     if threshold is None:
         threshold = LEAK_MB_PER_HOUR
     if last_profile is not None:
@@ -122,7 +123,7 @@ def memory_trend(
         hours = samples[-1]["t"] / 3600
         result["source"] = f"last {len(samples)} runs over {hours:.1f} h for pid {pid}"
         return result
-    seconds = request.config.getoption("profile_sample")
+    seconds = option(request.config, "profile_sample")
     try:
         profile = sample_process(pid, seconds, max(0.1, seconds / 10))
     except psutil.Error:

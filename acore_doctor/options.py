@@ -8,6 +8,10 @@ An area adds its options in its function here and reads them in its fixture modu
 
 from __future__ import annotations
 
+import argparse
+import weakref
+from typing import Any
+
 import pytest
 
 from acore_doctor.check_timeout import DEFAULT_TIMEOUT_S
@@ -15,15 +19,100 @@ from acore_doctor.rules.log_thresholds import LOG_THRESHOLDS
 from acore_doctor.suite import REPORTS_ENV
 from acore_doctor.thresholds import add_threshold_options
 
+#: Every option of ours is ``--doctor-<name>`` (dest ``doctor_<name>``): no other plugin can
+#: claim it. The documented short spelling ``--<name>`` is an alias, added when pytest parses
+#: the command line (every plugin and initial conftest has registered its options by then)
+#: and only when no one else has registered that name (see :func:`add_free_aliases`).
+PREFIX = "doctor-"
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     for add in (core, local, services, logs, recovery, ops):
         add(parser)
 
 
+def dest_of(name: str) -> str:
+    """The dest our option ``name`` (``bot_dir``, ``--bot-dir``) is stored under."""
+    plain = name.lstrip("-").replace("-", "_")
+    return plain if plain.startswith("doctor") else "doctor_" + plain
+
+
+def option(config: pytest.Config, name: str, default: Any = None) -> Any:
+    """Our option ``name`` (``"bot_dir"``) as given on the command line: read by its
+    collision-proof dest, never by the short name another plugin may own."""
+    return config.getoption(dest_of(name), default)
+
+
+class DoctorGroup:
+    """A pytest option group whose ``addoption("--bot-dir", ...)`` registers
+    ``--doctor-bot-dir`` now and remembers ``--bot-dir`` as an alias for later."""
+
+    def __init__(self, parser: pytest.Parser, group: pytest.OptionGroup) -> None:
+        self.parser = parser
+        self.group = group
+
+    def addoption(self, *names: str, **attrs: Any) -> None:
+        (name,) = names
+        plain = name.lstrip("-")
+        if plain.startswith(("doctor", "no-doctor")):  # already ours: --doctor, --no-doctor
+            self.group.addoption(name, **attrs)
+            return
+        attrs["dest"] = dest_of(plain)
+        if attrs.get("action", "store") in ("store", "append"):
+            attrs.setdefault("metavar", plain.upper().replace("-", "_"))
+        self.group.addoption(f"--{PREFIX}{plain}", **attrs)
+        _pending(self.parser).append((self.group, f"--{plain}", attrs))
+
+
+_PENDING: weakref.WeakKeyDictionary[pytest.Parser, list[tuple[Any, str, dict[str, Any]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _pending(parser: pytest.Parser) -> list[tuple[Any, str, dict[str, Any]]]:
+    return _PENDING.setdefault(parser, [])
+
+
+def doctor_group(parser: pytest.Parser, name: str, description: str = "") -> DoctorGroup:
+    return DoctorGroup(parser, parser.getgroup(name, description))
+
+
+def add_free_aliases(parser: pytest.Parser) -> list[str]:
+    """Add each short spelling (``--bot-dir``) no other plugin or conftest registered; return
+    the ones left out because someone else owns them. Called once, just before pytest's final
+    parse of the command line."""
+    claimed = []
+    for group, alias, attrs in _pending(parser):
+        if alias in parser._opt2dest:
+            claimed.append(alias)
+            continue
+        group.addoption(alias, **{**attrs, "help": argparse.SUPPRESS})
+        canonical = f"--{PREFIX}{alias[2:]}"
+        for opt in group.options:  # --help shows one entry: the canonical name, with its alias
+            if canonical in opt.names() and opt.attrs().get("help"):
+                opt.attrs()["help"] += f" (also {alias})"
+    _pending(parser).clear()
+    return claimed
+
+
+def mirror_short_dests(parser: pytest.Parser, namespace: argparse.Namespace) -> None:
+    """``config.getoption("bot_dir")`` keeps working (tests, tools written against the short
+    names) wherever no other plugin owns the dest ``bot_dir``: our values are copied there
+    after parsing. Our own code reads :func:`option`."""
+    taken = {opt.dest for group in parser._groups for opt in group.options}
+    for group in parser._groups:
+        for opt in group.options:
+            dest = opt.dest
+            if not dest.startswith("doctor_"):
+                continue
+            short = dest.removeprefix("doctor_")
+            if short not in taken and hasattr(namespace, dest):
+                setattr(namespace, short, getattr(namespace, dest))
+
+
 def core(parser: pytest.Parser) -> None:
     """The run: which deployment, where reports go, health mode on or off."""
-    group = parser.getgroup("acore-doctor", "acore_bot deployment health checks")
+    group = doctor_group(parser, "acore-doctor", "acore_bot deployment health checks")
     group.addoption("--bot-dir", help="the acore_bot deployment to check (default: cwd)")
     group.addoption("--env-file", help="the bot's .env file (default: <bot-dir>/.env)")
     group.addoption(
@@ -71,7 +160,7 @@ THRESHOLDS = {
 
 def local(parser: pytest.Parser) -> None:
     """Local diagnostics (``acore_doctor.local_fixtures``)."""
-    group = parser.getgroup("acore-doctor-local", "acore-doctor local diagnostics")
+    group = doctor_group(parser, "acore-doctor-local", "acore-doctor local diagnostics")
     group.addoption(
         "--entrypoint",
         help="which bot the deployment runs: legacy (main.py) or runtime (launcher.py); "
@@ -105,7 +194,7 @@ def local(parser: pytest.Parser) -> None:
 
 def services(parser: pytest.Parser) -> None:
     """Network probes (``acore_doctor.service_fixtures``)."""
-    group = parser.getgroup("acore-doctor services", "network probes of external services")
+    group = doctor_group(parser, "acore-doctor services", "network probes of external services")
     group.addoption(
         "--probe-timeout",
         type=float,
@@ -172,7 +261,7 @@ def services(parser: pytest.Parser) -> None:
 
 def logs(parser: pytest.Parser) -> None:
     """Log health (``acore_doctor.log_fixtures``)."""
-    group = parser.getgroup("acore-doctor-logs", "acore-doctor log health")
+    group = doctor_group(parser, "acore-doctor-logs", "acore-doctor log health")
     group.addoption(
         "--log-journal-file",
         help="read the bot's log from a 'journalctl -u discordbot -o json' export instead",
@@ -187,7 +276,7 @@ def logs(parser: pytest.Parser) -> None:
 
 def recovery(parser: pytest.Parser) -> None:
     """Recovery checks (``acore_doctor.recovery_fixtures``)."""
-    group = parser.getgroup("acore-doctor recovery")
+    group = doctor_group(parser, "acore-doctor recovery")
     group.addoption(
         "--backup-dir",
         help="where the deployment's backups live (default: $STATE_BACKUP_DIR, else "
@@ -204,7 +293,7 @@ def recovery(parser: pytest.Parser) -> None:
 
 def ops(parser: pytest.Parser) -> None:
     """Monitoring outputs and the leak check (``acore_doctor.ops_fixtures``)."""
-    group = parser.getgroup("acore-doctor-ops", "acore-doctor monitoring outputs")
+    group = doctor_group(parser, "acore-doctor-ops", "acore-doctor monitoring outputs")
     group.addoption(
         "--nagios",
         action="store_true",
@@ -215,6 +304,11 @@ def ops(parser: pytest.Parser) -> None:
         "--prometheus",
         metavar="FILE",
         help="write a node-exporter textfile (e.g. /var/lib/node_exporter/acore_doctor.prom)",
+    )
+    group.addoption(
+        "--prometheus-deployment",
+        metavar="NAME",
+        help="the deployment label of every Prometheus series (default: the bot directory's name)",
     )
     group.addoption(
         "--profile-sample",

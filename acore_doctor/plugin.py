@@ -17,6 +17,7 @@ import gc
 import logging
 import os
 import platform
+import re
 import shlex
 import socket
 import sys
@@ -29,11 +30,14 @@ from _pytest.outcomes import Failed, Skipped
 from acore_doctor import __version__, hookspecs, options
 from acore_doctor.findings import (
     SEVERITIES,
+    SUITE_BUG,
     Blocked,
     ExitCode,
     Finding,
     attach_symptoms,
+    crash_location,
     decide,
+    is_suite_bug,
 )
 from acore_doctor.run_state import (
     DETAILS,
@@ -71,6 +75,8 @@ HEALTH_PLUGINS = (
 )
 
 CHECK_DIRS = ("health_tests", "recovery_tests")
+#: The one check a directory that is no acore_bot deployment gets (health_tests/test_environment.py).
+IDENTITY_CHECK = "test_is_an_acore_bot_deployment"
 
 #: Whether this session is a health run, decided once when pytest is configured.
 HEALTH_RUN = pytest.StashKey[bool]()
@@ -86,7 +92,23 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     options.pytest_addoption(parser)
+    _short_names_where_free(parser)
     _bad_command_line_is_unknown(parser, pluginmanager)
+
+
+def _short_names_where_free(parser: pytest.Parser) -> None:
+    """Our short spellings (``--bot-dir``, ``--nagios``...) become aliases at pytest's final
+    parse, the first moment every plugin and initial conftest has registered its options, and
+    only those nobody else registered (see :mod:`acore_doctor.options`)."""
+    parse = parser.parse
+
+    def parse_with_free_aliases(args: Any, *more: Any, **kwargs: Any) -> Any:
+        options.add_free_aliases(parser)
+        namespace = parse(args, *more, **kwargs)
+        options.mirror_short_dests(parser, namespace)
+        return namespace
+
+    parser.parse = parse_with_free_aliases  # type: ignore[method-assign]
 
 
 def _bad_command_line_is_unknown(
@@ -103,11 +125,17 @@ def _bad_command_line_is_unknown(
                 return parse(args, *more, **kwargs)
             except pytest.UsageError as exc:
                 config = pluginmanager.get_plugin("pytestconfig")
-                if config is None or not _command_line_asks_for_health_run(
-                    [str(a) for a in args], config.invocation_params.dir
+                raw = [str(a) for a in args]
+                nagios = _asks_for_nagios(raw, parser)
+                if config is None or not (
+                    nagios or _command_line_asks_for_health_run(raw, config.invocation_params.dir)
                 ):
                     raise
                 sys.stderr.write(f"ERROR: {exc}\n")
+                if nagios:  # Nagios reads stdout's first line: say why, not only that
+                    from acore_doctor.ops.nagios import nagios_line, usage_reason
+
+                    print(nagios_line(None, int(ExitCode.UNKNOWN), usage_reason(str(exc))))
                 raise SystemExit(int(ExitCode.UNKNOWN)) from None
 
         return parse_or_unknown
@@ -119,11 +147,18 @@ def _bad_command_line_is_unknown(
     )
 
 
+def _asks_for_nagios(args: list[str], parser: pytest.Parser) -> bool:
+    """``--doctor-nagios``, or ``--nagios`` where no other plugin owns it: the one line is
+    owed even when pytest rejects the command line."""
+    short_is_ours = parser._opt2dest.get("--nagios", "doctor_nagios") == "doctor_nagios"
+    return "--doctor-nagios" in args or ("--nagios" in args and short_is_ours)
+
+
 def _command_line_asks_for_health_run(args: list[str], invocation_dir: Path) -> bool:
     """:func:`health_run_asked` from the raw arguments: before pytest has parsed them (the
     probe child's early start), or for a command line pytest rejected."""
     forced = True if "--doctor" in args else False if "--no-doctor" in args else None
-    bot_dir = next((a for a in args if a == "--bot-dir" or a.startswith("--bot-dir=")), None)
+    bot_dir = next((a for a in args if a.startswith(BOT_DIR_SPELLINGS)), None)
     paths = [a for a in args if not a.startswith("-") and _is_path(a.split("::", 1)[0])]
     return _asks_for_health_run(forced, bot_dir, paths, invocation_dir)
 
@@ -137,11 +172,26 @@ def _is_path(arg: str) -> bool:
         return False
 
 
+#: ``--bot-dir`` / ``--doctor-bot-dir``, alone or with ``=PATH``.
+BOT_DIR_SPELLINGS = ("--bot-dir", "--doctor-bot-dir")
+
 GC_FROZEN = pytest.StashKey[bool]()
+#: Why a health run stopped with a usage error (a reason for the report and the Nagios line).
+USAGE_ERROR = pytest.StashKey[str]()
 #: Options after which no probe child starts before configure: the run sends no probe, or is
 #: not one run of the whole suite in this process (configure decides those cases).
 _NO_EARLY_PROBES = frozenset(
-    {"--offline", "--co", "--collect-only", "--collectonly", "-h", "--help", "-V", "--version"}
+    {
+        "--offline",
+        "--doctor-offline",
+        "--co",
+        "--collect-only",
+        "--collectonly",
+        "-h",
+        "--help",
+        "-V",
+        "--version",
+    }
 )
 _NO_EARLY_PROBES_PREFIXES = ("--keyword", "--numprocesses", "--dist", "--fixtures", "--markers")
 
@@ -150,7 +200,11 @@ def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) 
     """A whole-suite health run starts its network probe child here, before the plugins are
     configured and the checks collected: the child imports aiohttp and builds its TLS
     contexts meanwhile, on the other core. The command line as pytest will read it decides
-    (ini addopts included); service_fixtures' configure confirms or stops the child."""
+    (ini addopts included); service_fixtures' configure confirms or stops the child.
+
+    First, a health run started outside the checkout collects our checks wherever they are
+    installed (:func:`_point_at_our_checks`)."""
+    _point_at_our_checks(early_config, args)
     args = [str(arg) for arg in args]
     if not _early_probes_wanted(args) or not _command_line_asks_for_health_run(
         args, early_config.invocation_params.dir
@@ -160,6 +214,56 @@ def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) 
 
     with contextlib.suppress(OSError):  # no child process here: the probes run in-process
         early_config.stash[PROBE_CHILD] = ProbeChild()
+
+
+def _point_at_our_checks(early_config: pytest.Config, args: list[str]) -> None:
+    """A health run outside the checkout (an installed copy, or the checkout's plugin run from
+    another directory) collects our checks, not the working directory: without test paths
+    (and no ``testpaths`` nor check folders of the working directory's own) the installed ``health_tests/`` and ``recovery_tests/`` are added to the command line, and
+    a path such as ``health_tests/test_config.py::test_x`` that is not in the working
+    directory is taken from the suite. Called before pytest loads the initial conftests (so
+    none comes from the working directory) and parses the paths; node ids stay those of a
+    checkout run (``health_tests/...``) because the root directory becomes the suite's."""
+    namespace = early_config.known_args_namespace
+    if getattr(namespace, "help", False) or getattr(namespace, "version", False):
+        return
+    try:
+        root = suite_root().resolve()
+    except FileNotFoundError:
+        return
+    invocation = early_config.invocation_params.dir
+    paths = [str(p) for p in (getattr(namespace, "file_or_dir", None) or [])]
+    if not paths:
+        if early_config.getini("testpaths") or any(
+            (invocation / name).is_dir() for name in CHECK_DIRS
+        ):
+            return  # the checkout's pytest.ini, or a project with checks of its own
+        if not _command_line_asks_for_health_run([str(a) for a in args], invocation):
+            return
+        paths = [str(d) for d in own_check_dirs()]
+        args.extend(paths)
+    else:
+        for index, given in enumerate(paths):
+            suite_path = suite_path_of(given, invocation, root)
+            if suite_path is not None:
+                args[:] = [suite_path if a == given else a for a in args]
+                paths[index] = suite_path
+    namespace.file_or_dir = paths
+    inside = [Path(p.split("::", 1)[0]) for p in paths]
+    if inside and all(p.is_absolute() and root in p.resolve().parents for p in inside):
+        early_config._rootpath = root  # node ids relative to the suite, as in the checkout
+
+
+def suite_path_of(given: str, invocation_dir: Path, root: Path) -> str | None:
+    """``given`` (a test path, maybe with ``::name``) as a path into the suite when it names
+    one of our check folders that the working directory does not have; else None."""
+    path, sep, name = given.partition("::")
+    parts = Path(path).parts
+    if not parts or parts[0] not in CHECK_DIRS or Path(path).is_absolute():
+        return None
+    if _is_path(str(invocation_dir / path)) or not _is_path(str(root / path)):
+        return None
+    return str(root / path) + sep + name
 
 
 def _early_probes_wanted(args: list[str]) -> bool:
@@ -177,7 +281,9 @@ def pytest_configure(config: pytest.Config) -> None:
         return  # pytest only prints: nothing to check
     config.stash[HEALTH_RUN] = health_run_asked(config)
     if not config.stash[HEALTH_RUN]:
-        if config.getoption("nagios"):  # asked for a plugin line: say UNKNOWN, do nothing else
+        if options.option(
+            config, "nagios"
+        ):  # asked for a plugin line: say UNKNOWN, do nothing else
             config.pluginmanager.import_plugin("acore_doctor.report.nagios_plugin")
         return
     start_health_run(config)
@@ -202,7 +308,7 @@ def health_run_asked(config: pytest.Config) -> bool:
     """
     return _asks_for_health_run(
         config.getoption("doctor"),
-        config.getoption("bot_dir"),
+        options.option(config, "bot_dir"),
         list(config.args),
         config.invocation_params.dir,
     )
@@ -249,7 +355,9 @@ def start_health_run(config: pytest.Config) -> None:
         "markers", "doctor(title, recommendation, guide): a health check's declaration"
     )
     _refuse_split_path_options(config)
-    given = config.getoption("bot_dir") or os.environ.get(BOT_DIR_ENV) or config.getini("bot_dir")
+    given = (
+        options.option(config, "bot_dir") or os.environ.get(BOT_DIR_ENV) or config.getini("bot_dir")
+    )
     listing = any(
         config.getoption(name, False) for name in ("collectonly", "showfixtures", "markers")
     )
@@ -260,9 +368,9 @@ def start_health_run(config: pytest.Config) -> None:
             "pytest.ini). This directory is acore-doctor's own checkout, not a deployment."
         )
     bot_dir = resolve_bot_dir(
-        config.getoption("bot_dir"), config.getini("bot_dir"), config.invocation_params.dir
+        options.option(config, "bot_dir"), config.getini("bot_dir"), config.invocation_params.dir
     )
-    env_option = config.getoption("env_file")
+    env_option = options.option(config, "env_file")
     deployment = load_deployment(bot_dir, Path(env_option) if env_option else None)
     redact = deployment.redactor()
     state = DoctorState(
@@ -416,21 +524,37 @@ def root_of(item: pytest.Item) -> str | None:
     return doctor.kwargs.get("root") if doctor else None
 
 
-PATH_OPTIONS = ("--bot-dir", "--env-file", "--report-dir")
+PATH_OPTIONS = (
+    *("--bot-dir", "--env-file", "--report-dir"),
+    *("--doctor-bot-dir", "--doctor-env-file", "--doctor-report-dir"),
+)
 
 
 def _refuse_split_path_options(config: pytest.Config) -> None:
     """pytest picks its rootdir before plugins load, so it reads the PATH of a separate
     ``--bot-dir PATH`` as a test path and loses pytest.ini. Say so instead of running a
     misconfigured suite that might write into the deployment."""
-    args = list(config.invocation_params.args)
+    args = [str(a) for a in config.invocation_params.args]
     split = [a for a in args[:-1] if a in PATH_OPTIONS]
-    if split and config.inipath is None:
+    if split and (config.inipath is None or _root_from(split[0], args, config)):
         pytest.exit(
             f"write {split[0]}=PATH with '=' (or set ACORE_BOT_DIR): pytest takes a separate "
             "PATH for a test path before acore-doctor's options are known",
             returncode=int(ExitCode.UNKNOWN),
         )
+
+
+def _root_from(option_name: str, args: list[str], config: pytest.Config) -> bool:
+    """Whether pytest took its root (and config file) from the PATH given apart from
+    ``option_name``: a deployment with its own pyproject.toml or pytest.ini would become the
+    root directory, and reports would go into it."""
+    value = Path(args[args.index(option_name) + 1])
+    value = value if value.is_absolute() else config.invocation_params.dir / value
+    try:
+        value, root = value.resolve(), config.rootpath.resolve()
+    except OSError:
+        return False
+    return root == value or value in root.parents
 
 
 def is_check_path(path: Path) -> bool:
@@ -477,6 +601,50 @@ def is_check(item: pytest.Item) -> bool:
     return known
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session: pytest.Session) -> Any:
+    """A test path or node id that is not there ends the run as a usage error; the report
+    and the Nagios line say which, and how to list the real ones."""
+    try:
+        return (yield)
+    except pytest.UsageError as exc:
+        if STATE in session.config.stash and USAGE_ERROR not in session.config.stash:
+            session.config.stash[USAGE_ERROR] = not_found_advice(str(exc))
+        raise
+
+
+def not_found_advice(error: str) -> str:
+    first = next((line.strip() for line in error.splitlines() if line.strip()), "usage error")
+    if first.startswith(("not found:", "found no collectors for", "file or directory not found")):
+        return (
+            f"{first}: list the checks and their node ids with "
+            "'pytest --bot-dir=PATH --collect-only -q'"
+        )
+    return first
+
+
+def nothing_selected_reason(config: pytest.Config) -> str | None:
+    """Why a selection matched no check, and what to do (a typo in -m or -k)."""
+    from acore_doctor.report.json_file import NO_CHECK_SELECTED
+
+    markexpr = config.getoption("markexpr", "") or ""
+    if markexpr:
+        words = set(re.findall(r"[A-Za-z_]\w*", markexpr)) - {"and", "or", "not"}
+        unknown = sorted(words - set(SEVERITIES))
+        if unknown:
+            return (
+                f"{NO_CHECK_SELECTED}: -m {markexpr!r} names no severity of ours "
+                f"({', '.join(unknown)}); use -m critical or -m warning"
+            )
+    keyword = config.getoption("keyword", "") or ""
+    if keyword:
+        return (
+            f"{NO_CHECK_SELECTED}: no check matches -k {keyword!r}; list the checks with "
+            "'pytest --bot-dir=PATH --collect-only -q'"
+        )
+    return None
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
@@ -488,10 +656,20 @@ def pytest_collection_modifyitems(
     bot_dir = state.deployment.bot_dir
     if not bot_dir.is_dir():
         # Only a health run judges the deployment; other pytest runs never trip on this.
-        raise pytest.UsageError(
+        message = (
             f"the deployment to check, {bot_dir}, is not a directory: give the bot's "
             "directory with --bot-dir=PATH or ACORE_BOT_DIR"
         )
+        config.stash[USAGE_ERROR] = message  # the report's reason (the Nagios line says it)
+        raise pytest.UsageError(message)
+    identity = [item for item in checks if getattr(item, "originalname", "") == IDENTITY_CHECK]
+    if state.deployment.not_a_deployment and identity:
+        # One finding and nothing else: every other check would only repeat "missing".
+        dropped = [item for item in items if item not in identity]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+        items[:] = identity
+        checks = identity
     bad: list[tuple[pytest.Item, str]] = []
     for item in checks:
         problem = declaration_problem(item)
@@ -607,10 +785,17 @@ def classify(call: pytest.CallInfo[None], report: pytest.TestReport) -> tuple[st
     error = excinfo.value
     if isinstance(error, pytest.FixtureLookupError):
         # A check asking for a fixture nobody provides is a bug in the suite, not a finding
-        # about the deployment: the run cannot decide (see unknown_reason).
+        # about the deployment: the run cannot decide (see findings.decide).
         return (
             "error",
             f"suite bug: the check asks for fixture {error.argname!r}, which no plugin provides",
+        )
+    if is_suite_bug(error):  # a KeyError in a fixture is no verdict on the deployment
+        text = str(error).strip().splitlines()
+        during = "" if report.when == "call" else f" (its {report.when})"
+        return "error", (
+            f"{SUITE_BUG}{during}: {type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
+            + f" at {crash_location(excinfo, str(report.fspath))}"
         )
     if isinstance(error, Blocked):
         return "blocked", str(error)
@@ -663,6 +848,10 @@ def pytest_cmdline_main(config: pytest.Config) -> Any:
         if not config.stash.get(HEALTH_RUN, False):
             raise
         sys.stderr.write(f"ERROR: {exc}\n")
+        if options.option(config, "nagios") and not config.stash.get(USAGE_ERROR, None):
+            from acore_doctor.ops.nagios import nagios_line
+
+            print(nagios_line(None, int(ExitCode.UNKNOWN), f"usage error: {exc}"), flush=True)
         return int(ExitCode.UNKNOWN)
     finally:
         if config.stash.get(GC_FROZEN, False):  # an in-process run leaves the collector as it was
@@ -683,7 +872,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state.verdict = decide(
         findings,
         interrupted=state.interrupted,
-        unknown_reason=unknown_reason(state, exitstatus),
+        unknown_reason=run_unknown_reason(session.config, state, exitstatus),
     )
     from acore_doctor.report.model import build_report
 
@@ -728,14 +917,24 @@ def pytest_testnodedown(node: Any, error: object) -> None:
     state.findings = dict(sorted(state.findings.items(), key=lambda kv: order.get(kv[0], 0)))
 
 
+def run_unknown_reason(config: pytest.Config, state: DoctorState, exitstatus: int) -> str | None:
+    """:func:`unknown_reason`, with the usage error's own words and what to do when the
+    selection matched nothing."""
+    from acore_doctor.report.json_file import NO_CHECK_SELECTED
+
+    reason = config.stash.get(USAGE_ERROR, None) or unknown_reason(state, exitstatus)
+    if reason == NO_CHECK_SELECTED:
+        return nothing_selected_reason(config) or reason
+    return reason
+
+
 def unknown_reason(state: DoctorState, exitstatus: int) -> str | None:
+    if state.deployment.not_a_deployment and any(
+        nodeid.endswith("::" + IDENTITY_CHECK) for nodeid in state.findings
+    ):
+        return state.deployment.not_a_deployment
     if state.worker_errors:
         return "; ".join(state.worker_errors[:3])
-    suite_bugs = [f for f in state.findings.values() if f.outcome == "error"]
-    if suite_bugs:
-        return f"{len(suite_bugs)} check(s) could not run: " + "; ".join(
-            f"{f.nodeid}: {f.message}" for f in suite_bugs[:3]
-        )
     if state.collection_errors:
         return f"{len(state.collection_errors)} error(s) during collection: " + ", ".join(
             state.collection_errors[:5]
@@ -745,7 +944,9 @@ def unknown_reason(state: DoctorState, exitstatus: int) -> str | None:
     if exitstatus == pytest.ExitCode.USAGE_ERROR:
         return "usage error"
     if not state.findings:
-        return "no check selected"
+        from acore_doctor.report.json_file import NO_CHECK_SELECTED
+
+        return NO_CHECK_SELECTED
     return None
 
 
@@ -781,8 +982,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.write_line("")
     # The terminal's own stream: sparklines in block characters only where it takes them.
     stream = getattr(terminalreporter._tw, "_file", sys.stdout)
-    from acore_doctor.report.console import format_summary, stream_takes_unicode
+    from acore_doctor.report.console import format_summary, line_markup, stream_takes_unicode
 
     unicode = stream_takes_unicode(stream)
     for line in format_summary(state.report, state.written, unicode).splitlines():
-        terminalreporter.write_line(line)
+        terminalreporter.write_line(line, **line_markup(line))

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from acore_doctor.deployment import Deployment
+from acore_doctor.options import option
 from acore_doctor.probes.databases import DbFacts
 from acore_doctor.recovery.backup import BackupInfo, Counts, list_backups, live_counts
 from acore_doctor.recovery.common import RecoveryConfig, read_jsonl, recovery_config
@@ -28,8 +29,8 @@ TMP_GRACE_S = 60.0
 
 @pytest.fixture(scope="session")
 def recovery(deployment: Deployment, request: pytest.FixtureRequest) -> RecoveryConfig:
-    option = request.config.getoption("backup_dir")
-    return recovery_config(deployment, Path(option) if option else None)
+    given = option(request.config, "backup_dir")
+    return recovery_config(deployment, Path(given) if given else None)
 
 
 @pytest.fixture(scope="session")
@@ -75,7 +76,7 @@ def live_record_counts(recovery: RecoveryConfig) -> Counts:
 
 @pytest.fixture(scope="session")
 def drill_tolerance(request: pytest.FixtureRequest) -> float:
-    return float(request.config.getoption("drill_tolerance"))
+    return float(option(request.config, "drill_tolerance"))
 
 
 @pytest.fixture(scope="session")
@@ -107,9 +108,9 @@ def pytest_doctor_enrich_report(report: dict[str, Any], config: pytest.Config) -
     deployment = state_of(config).deployment
     if deployment is None:
         return
-    option = config.getoption("backup_dir")
+    given = option(config, "backup_dir")
     try:
-        recovery_settings = recovery_config(deployment, Path(option) if option else None)
+        recovery_settings = recovery_config(deployment, Path(given) if given else None)
         report["recovery"] = recovery_status(recovery_settings, time.time())
     except (OSError, ValueError) as exc:  # a report without the block, never a crashed run
         report["recovery"] = {"error": f"{type(exc).__name__}: {exc}"}

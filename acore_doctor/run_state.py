@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from acore_doctor.suite import resolve_report_dir
+from acore_doctor.options import option
+from acore_doctor.suite import REPORTS_ENV, default_report_dir, resolve_report_dir
 
 if TYPE_CHECKING:
     from acore_doctor.deployment import Deployment
@@ -51,9 +52,16 @@ def state_of(config: pytest.Config) -> DoctorState:
 
 
 def report_dir_of(config: pytest.Config) -> Path:
-    """Where this run's reports and state files go (``--report-dir``, env, ``reports/``)."""
+    """Where this run's reports and state files go (``--report-dir``, env, the bot's
+    ``.env``, ``reports/``)."""
+    state = config.stash.get(STATE, None)
+    deployment = state.deployment if state is not None else None
     return resolve_report_dir(
-        config.getoption("report_dir"), config.rootpath / "reports", config.invocation_params.dir
+        option(config, "report_dir"),
+        default_report_dir(config.rootpath, config.invocation_params.dir),
+        config.invocation_params.dir,
+        env_file_value=deployment.settings.file_values.get(REPORTS_ENV) if deployment else None,
+        bot_dir=deployment.bot_dir if deployment else None,
     )
 
 

@@ -30,6 +30,7 @@ from acore_doctor.netprobe.runner import (
     run_probes,
 )
 from acore_doctor.netprobe.transport import Timeouts
+from acore_doctor.options import option
 from acore_doctor.run_state import (
     PROBE_CHILD,
     is_xdist_controller,
@@ -57,11 +58,11 @@ def parse_service_timeouts(values: list[str]) -> dict[str, float]:
 
 def timeouts_from(config: pytest.Config) -> Timeouts:
     return Timeouts(
-        connect=config.getoption("probe_connect_timeout"),
-        total=config.getoption("probe_timeout"),
-        per_service=parse_service_timeouts(config.getoption("service_timeout")),
-        budget=config.getoption("probe_budget"),
-        canary=config.getoption("canary_timeout"),
+        connect=option(config, "probe_connect_timeout"),
+        total=option(config, "probe_timeout"),
+        per_service=parse_service_timeouts(option(config, "service_timeout")),
+        budget=option(config, "probe_budget"),
+        canary=option(config, "canary_timeout"),
     )
 
 
@@ -83,7 +84,7 @@ OFFLINE_REASON = "not applicable: offline"
 
 
 def is_offline(config: pytest.Config) -> bool:
-    return bool(config.getoption("offline", default=False))
+    return bool(option(config, "offline", False))
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -148,7 +149,7 @@ class ProbeCache:
         # checks' findings, not ours; and the copy is safe to read from another thread.
         self.settings = replace(settings, problems=[])
         self.timeouts = timeouts_from(config)
-        self.canary = bool(config.getoption("canary"))
+        self.canary = bool(option(config, "canary"))
         self.offline = is_offline(config)
         self.results: dict[str, Any] = {}
         #: the settings each probe read: the inputs of the checks that use its fact
@@ -227,9 +228,7 @@ def probe_timeouts(request: pytest.FixtureRequest) -> Timeouts:
 @pytest.fixture(scope="session")
 def canary_bands(request: pytest.FixtureRequest) -> tuple[float, float]:
     """(max latency s, min tokens/s) above/below which the canary warns."""
-    return request.config.getoption("canary_max_latency"), request.config.getoption(
-        "canary_min_tps"
-    )
+    return option(request.config, "canary_max_latency"), option(request.config, "canary_min_tps")
 
 
 # -- one fixture per network probe: the probe's fact ------------------------------------------

@@ -3,7 +3,8 @@
 The set is the log analyzer benchmark's production mix (300 000 lines, ~52 MB in five rotated
 gz segments) with one line in a hundred carrying a secret: a configured value, or a token
 shape nobody configured (GitHub, OpenAI, Slack, AWS, JWT, ``Bot <token>``, ``Authorization``
-headers, webhook and userinfo URLs). One analysis is what ``acore-doctor logs --all --json``
+headers, webhook and userinfo URLs, and issue 20's Hugging Face, Slack app, Stripe, GitLab,
+Telegram, AWS secret, libpq, URL-encoded Discord and Google API shapes). One analysis is what ``acore-doctor logs --all --json``
 does: analyze, build the JSON document, compare and store the template keys. With redaction,
 the run's redactor (eight configured secrets) masks every template and sample as it is made,
 the document and the keys; without, all three pass through unchanged. The two alternate; the
@@ -55,6 +56,17 @@ SHAPED = [
     "Bot MTMwOTg3NjU0MzIxMDk4NzY1NA.GdEmO1.otherT0kenNotReal_yyyyyyyyyyyyyyyyyyyy",
     "Authorization: Bearer bench-bearer-value-5",
     "postgres://bot:bench-url-pw-6@db:5432/acore",
+    # issue 20: shapes from gitleaks' rule set and the context-anchored ones
+    "hf_" + "BeNcHhUgGiNgFaCe" * 2 + "xy",
+    "xapp-1-A0123456789-1234567890123-bench0123456789",
+    "sk_live_" + "51BeNcH" * 4,
+    "rk_live_" + "51BeNcH" * 4,
+    "glpat-" + "bEnCh-GiTlAb_x7" * 2,
+    "https://api.telegram.org/bot110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDbnc",
+    "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYBENCHKEY01",
+    "host=db user=bot password=bench-pg-pw-7",
+    "login?token%3DMTMwOTg3NjU0MzIxMDk4NzY1NA.GdEmO1.percentT0kenNotReal_zzzzzzzzzzzzzzzz",
+    "AIzaSyD-" + "BeNcHgOoGlEkEy" * 2 + "012",
 ]
 
 

@@ -9,9 +9,11 @@ import pytest
 from acore_doctor import check
 from acore_doctor.deployment import Deployment
 from acore_doctor.probes import auth_file as auth_probe
-from acore_doctor.probes.entrypoint import Entrypoint
+from acore_doctor.probes.bot_process import BotProcess, listening_addresses
+from acore_doctor.probes.entrypoint import Entrypoint, Unit
 from acore_doctor.probes.token import token_shape
 from acore_doctor.rules import config as config_rules
+from acore_doctor.rules import exposure as exposure_rules
 from acore_doctor.settings import BotSettings
 
 GUIDE = "guides/deployment_issues.md"
@@ -20,8 +22,9 @@ GUIDE = "guides/deployment_issues.md"
 @pytest.mark.critical
 @check(
     ".env file is present and readable",
-    "Create .env in the bot's directory (copy .env.example) and fill in DISCORD_TOKEN; "
-    "or point the suite at it with --env-file.",
+    "If .env is missing: create it in the bot's directory (copy .env.example) and fill in "
+    "DISCORD_TOKEN, or point the suite at it with --env-file. If it exists but cannot be "
+    "read: 'chown BOTUSER: .env && chmod 600 .env'.",
     guide="guides/deployment_issues.md#env-file-missing",
 )
 def test_env_file_present(deployment: Deployment) -> None:
@@ -133,20 +136,62 @@ def test_no_import_crash(settings: BotSettings) -> None:
 @pytest.mark.warning
 @check(
     "Settings are within the ranges the bot was designed for",
-    "Bring each listed value into range. The bot's old validator (config.py) is shadowed by "
-    "the config/ package, so nothing stops these values any more.",
+    "Bring each listed value into range: nothing in the bot's live config code stops these "
+    "values (the old range checks of config.py do not run with a config/ package).",
     guide=f"{GUIDE}#setting-out-of-range",
 )
-def test_ranges(settings: BotSettings) -> None:
+def test_ranges(deployment: Deployment, settings: BotSettings) -> None:
     problems = config_rules.range_violations(settings)
+    source = deployment.knowledge.source
+    if source is not None and source.validate_rules:
+        # config.py-only layout: what its own validate() judges is the critical check's.
+        judged = config_rules.validated_keys(source.validate_rules)
+        problems = [p for p in problems if p.split("=", 1)[0] not in judged]
     assert not problems, "expected values within range, found: " + "; ".join(problems)
+
+
+@pytest.mark.critical
+@check(
+    "The bot's config code loads",
+    "Fix the listed line (or restore the file from git: 'git checkout -- FILE'): the bot "
+    "imports its config at start and dies with this error before it logs anything.",
+    guide=f"{GUIDE}#config-does-not-load",
+)
+def test_config_code_loads(deployment: Deployment, record_details) -> None:
+    source = deployment.knowledge.source
+    if source is None:
+        pytest.skip("not applicable: no config/ or config.py in the bot directory")
+    record_details(
+        f"{len(source.config_files)} config file(s) parsed ({', '.join(source.config_files)})"
+        + (f"; not imported at start: {'; '.join(source.unparsed)}" if source.unparsed else "")
+    )
+    errors = config_rules.config_load_errors(source)
+    assert not errors, "expected config code that imports, found: " + "; ".join(errors)
+
+
+@pytest.mark.critical
+@check(
+    "The bot's own Config.validate() accepts the settings",
+    "Change the listed setting in .env: this bot's config.py checks it at start and stops "
+    "with ValueError.",
+    guide=f"{GUIDE}#config-validate-raises",
+)
+def test_config_validate_accepts(deployment: Deployment, settings: BotSettings) -> None:
+    source = deployment.knowledge.source
+    if source is None or not source.validate_rules:
+        pytest.skip("not applicable: no config.py-only layout with a Config.validate() to read")
+    failures = config_rules.validator_failures(settings, source.validate_rules)
+    assert not failures, "expected settings Config.validate() accepts, found: " + "; ".join(
+        failures
+    )
 
 
 @pytest.mark.warning
 @check(
     "Every key in .env is one the bot reads",
     "Rename or remove each listed key. Documentation and .env.example name keys the code "
-    "never reads (ANALYTICS_API_KEY leaves the dashboard password at 'admin').",
+    "never reads (ANALYTICS_API_KEY does not set the dashboard password: ANALYTICS_PASSWORD "
+    "does).",
     guide=f"{GUIDE}#dead-or-misspelled-keys",
 )
 def test_no_dead_keys(settings: BotSettings) -> None:
@@ -230,5 +275,57 @@ def test_catalog_matches_bot_source(deployment: Deployment, record_details) -> N
             else "; agrees with the bundled catalog"
         ),
     )
-    unparsed = knowledge.source.unparsed
-    assert not unparsed, "expected every config file to parse, found: " + "; ".join(unparsed)
+    # A config file that does not parse is the critical test_config_code_loads's.
+
+
+@pytest.mark.critical
+@check(
+    "The analytics dashboard is not open with a guessable password",
+    "Set ANALYTICS_PASSWORD in .env to a long random value ('openssl rand -hex 16') and "
+    "restart, or set ANALYTICS_DASHBOARD_ENABLED=false. ANALYTICS_API_KEY does not set it.",
+    guide=f"{GUIDE}#dashboard-exposed",
+)
+def test_dashboard_not_exposed(
+    settings: BotSettings,
+    entrypoint: Entrypoint,
+    bot_processes: list[BotProcess],
+    record_details,
+) -> None:
+    if not settings.get("ANALYTICS_DASHBOARD_ENABLED"):
+        pytest.skip("not applicable: ANALYTICS_DASHBOARD_ENABLED is not true")
+    if entrypoint.kind == "runtime":
+        pytest.skip("not applicable: launcher.py serves no analytics dashboard (main.py does)")
+    binds = listening_addresses(bot_processes, settings.get("ANALYTICS_DASHBOARD_PORT"))
+    record_details(
+        "listening on " + (", ".join(binds) if binds else "nothing yet")
+        if binds is not None
+        else "no running bot to read: judged from the code (main.py binds 0.0.0.0)"
+    )
+    problems = exposure_rules.dashboard_exposed(settings, binds)
+    assert not problems, "; ".join(problems)
+
+
+@pytest.mark.warning
+@check(
+    "launcher.py's web API is not open without a token",
+    "Run launcher.py with '--profile discord' (or --no-web) unless you use its web API; if "
+    "you do, set GESTALT_API_TOKEN in .env to a long random value.",
+    guide=f"{GUIDE}#web-api-without-token",
+)
+def test_web_api_has_token(
+    settings: BotSettings,
+    entrypoint: Entrypoint,
+    systemd_units: list[Unit],
+    bot_processes: list[BotProcess],
+    record_details,
+) -> None:
+    if entrypoint.kind != "runtime":
+        pytest.skip("not applicable: only launcher.py serves the web API")
+    commands = [list(p.cmdline) for p in bot_processes if p.entrypoint == "runtime"]
+    commands += [exposure_rules.split_command(u.exec_start) for u in systemd_units if u.exec_start]
+    commands = [c for c in commands if any(a.endswith("launcher.py") or a == "launcher" for a in c)]
+    if not commands:
+        pytest.skip("not applicable: no launcher.py command line to read (no process or unit)")
+    record_details("; ".join(" ".join(c[-6:]) for c in commands))
+    problems = [p for argv in commands for p in exposure_rules.web_api_open(settings, argv)]
+    assert not problems, "; ".join(problems[:2])

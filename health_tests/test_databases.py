@@ -18,8 +18,10 @@ def _present(databases: list[DbFacts]) -> list[DbFacts]:
 @pytest.mark.critical
 @check(
     "SQLite databases are not damaged",
-    "Stop the bot, back up the file, then recover it: "
-    "'sqlite3 BROKEN.db .recover | sqlite3 RECOVERED.db' and swap it in.",
+    "Stop the bot and run 'acore-doctor repair' (a dry run: it lists what it would do), then "
+    "'acore-doctor repair --apply': it rebuilds the database from the newest verified backup "
+    "and every row still readable in the damaged file, keeps the original in data/.quarantine/ "
+    "and says how many rows may be lost.",
     guide=f"{GUIDE}#database-damaged",
 )
 def test_databases_undamaged(databases: list[DbFacts], record_details) -> None:

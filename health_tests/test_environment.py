@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from acore_doctor import check
+from acore_doctor.deployment import DEPLOYMENT_MARKERS, Deployment
 from acore_doctor.probes.declared import Declared
 from acore_doctor.probes.entrypoint import Entrypoint, Unit
 from acore_doctor.probes.interpreter import BotPython
@@ -25,6 +26,27 @@ def _require_probe(bot_python: BotPython) -> None:
     assert bot_python.error is None, (
         f"expected to run the bot's Python ({bot_python.interpreter.source}), found: "
         f"{bot_python.error}"
+    )
+
+
+@pytest.mark.critical
+@check(
+    "The directory checked is an acore_bot deployment",
+    "Point the suite at the bot's checkout (the directory with main.py or launcher.py, "
+    "config/ and .env): --bot-dir=/path/to/acore_bot, or ACORE_BOT_DIR.",
+    guide=f"{GUIDE}#not-an-acore_bot-deployment",
+)
+def test_is_an_acore_bot_deployment(deployment: Deployment, record_details) -> None:
+    # A directory that is none is the run's only finding and makes it unknown (exit 3):
+    # the engine deselects every other check (plugin.IDENTITY_CHECK).
+    present = [name for name in DEPLOYMENT_MARKERS if (deployment.bot_dir / name).exists()]
+    record_details(
+        f"{deployment.bot_dir}: {', '.join(present) or 'no entrypoint or config code'}"
+        + ("; .env present" if deployment.env_file.exists() else "; no .env")
+    )
+    assert deployment.not_a_deployment is None, (
+        "expected main.py or launcher.py, config/ or config.py, or a .env, found "
+        + deployment.not_a_deployment
     )
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 
-from acore_doctor import check, roots
+from acore_doctor import Blocked, check, roots
 from acore_doctor.netprobe.llm import (
     canary_stats,
     error_message,
@@ -38,9 +40,27 @@ LOW_CREDIT = 1.0
 )
 def test_ollama_answers(ollama_version: HttpResult, record_details) -> None:
     record_details(f"Ollama {version_of(ollama_version)}, {ollama_version.elapsed_s * 1000:.0f} ms")
+    status = ollama_version.status or 0
+    if ollama_version.answered and status < 500 and not version_of(ollama_version):
+        # Some other program holds the port: one root finding, its dependents are symptoms.
+        port = urlsplit(ollama_version.url).port or 11434
+        raise AssertionError(
+            f"port {port} answers, but not as Ollama: expected Ollama's version from "
+            f"{ollama_version.target()}, found {ollama_version.describe()}"
+        )
     assert version_of(ollama_version), (
         f"expected Ollama's version from {ollama_version.target()}, found {ollama_version.describe()}"
     )
+
+
+def require_ollama(result: HttpResult) -> None:
+    """A fact of Ollama's listing endpoints (/api/tags, /api/ps) means nothing when no Ollama
+    answered it: the service is down, or another program holds the port (Ollama never
+    answers these with a 4xx). The check is then a symptom of the root check, which names the
+    cause once. (A generation's 404 is Ollama's own "model not found": not this.)"""
+    require_answer(result, roots.OLLAMA)
+    if 400 <= (result.status or 0) < 500:
+        raise Blocked(roots.OLLAMA, f"{result.describe()}: the port answers, but not as Ollama")
 
 
 @pytest.mark.critical
@@ -51,7 +71,7 @@ def test_ollama_answers(ollama_version: HttpResult, record_details) -> None:
     guide="guides/integration_issues.md#model-not-pulled",
 )
 def test_model_pulled(ollama_tags: HttpResult, settings: BotSettings) -> None:
-    require_answer(ollama_tags, roots.OLLAMA)
+    require_ollama(ollama_tags)
     wanted = settings.get("OLLAMA_MODEL")
     names = model_names(ollama_tags)
     assert names is not None, f"expected a model list, found {ollama_tags.describe()}"
@@ -70,7 +90,7 @@ def test_model_pulled(ollama_tags: HttpResult, settings: BotSettings) -> None:
 def test_vision_model_pulled(ollama_tags: HttpResult, settings: BotSettings) -> None:
     if not settings.get("VISION_ENABLED"):
         pytest.skip("not applicable: vision is disabled (VISION_ENABLED is not true)")
-    require_answer(ollama_tags, roots.OLLAMA)
+    require_ollama(ollama_tags)
     wanted = settings.get("VISION_MODEL")
     names = model_names(ollama_tags)
     assert names is not None, f"expected a model list, found {ollama_tags.describe()}"
@@ -96,7 +116,7 @@ def test_models_fit_memory(
     host = ollama_host(settings)
     if not on_this_host(host):
         pytest.skip(f"not applicable: Ollama runs on another host ({host}); its memory is unknown")
-    require_answer(ollama_tags, roots.OLLAMA)
+    require_ollama(ollama_tags)
     pulled = [PulledModel(name, size) for name, size in pulled_models(ollama_tags) or []]
     loaded = [m.name for m in loaded_models(ollama_ps) or []]
     keys = ["OLLAMA_MODEL"] + (["VISION_MODEL"] if settings.get("VISION_ENABLED") else [])
@@ -124,7 +144,7 @@ def test_models_fit_memory(
     guide="guides/integration_issues.md#ollama-unreachable",
 )
 def test_loaded_models(ollama_ps: HttpResult, record_details) -> None:
-    require_answer(ollama_ps, roots.OLLAMA)
+    require_ollama(ollama_ps)
     loaded = loaded_models(ollama_ps)
     assert loaded is not None, f"expected a list of loaded models, found {ollama_ps.describe()}"
     record_details(

@@ -6,6 +6,7 @@ import pytest
 from acore_doctor import check
 from acore_doctor.deployment import Deployment
 from acore_doctor.local_fixtures import Thresholds
+from acore_doctor.options import option
 from acore_doctor.probes.bot_process import BotProcess, process_usage
 from acore_doctor.probes.resources import CpuSampler, DiskUsage, disk_usage, memory_usage
 
@@ -44,7 +45,7 @@ def test_bot_process_running(
     deployment: Deployment,
     record_details,
 ) -> None:
-    if request.config.getoption("allow_stopped") and not bot_processes:
+    if option(request.config, "allow_stopped") and not bot_processes:
         pytest.skip("not applicable: --allow-stopped")
     usages = [u for u in (process_usage(p) for p in bot_processes) if u is not None]
     record_details("; ".join(u.describe() for u in usages))

@@ -3,6 +3,8 @@
 import pytest
 
 from acore_doctor import check
+from acore_doctor.netprobe.llm import version_of
+from acore_doctor.netprobe.transport import HttpResult
 from acore_doctor.probes.system import Tool, find_tool
 from acore_doctor.settings import BotSettings, llm_provider
 
@@ -57,14 +59,19 @@ def test_sqlite3_cli(record_details) -> None:
 
 @pytest.mark.warning
 @check(
-    "ollama CLI is installed (local Ollama)",
-    "Install Ollama on this host (https://ollama.com/download) to pull and inspect models.",
+    "ollama CLI is installed (local Ollama that does not answer)",
+    "Install Ollama on this host (https://ollama.com/download) and start it ('ollama serve' "
+    "or 'systemctl start ollama'), or point OLLAMA_HOST at the host that runs it.",
     guide=GUIDE,
 )
-def test_ollama_cli(settings: BotSettings, record_details) -> None:
+def test_ollama_cli(settings: BotSettings, ollama_version: HttpResult, record_details) -> None:
     host = settings.get("OLLAMA_HOST")
     if llm_provider(settings) != "ollama" or not any(h in host for h in LOCAL_HOSTS):
         pytest.skip("not applicable: the LLM is not a local Ollama")
+    if version_of(ollama_version):
+        # Its API answers: the CLI is a convenience, not something the bot needs.
+        record_details(f"Ollama {version_of(ollama_version)} answers at {ollama_version.target()}")
+        return
     tool = find_tool("ollama")
     record_details(tool.describe())
     assert tool.found and not tool.error, f"expected ollama on PATH, found {tool.describe()}"

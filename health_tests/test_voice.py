@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from acore_doctor import check, roots
+from acore_doctor import catalog, check, roots
 from acore_doctor.netprobe.roots import require_answer
 from acore_doctor.netprobe.targets import voice_services_in_use, voice_url
 from acore_doctor.netprobe.transport import HttpResult
@@ -14,12 +14,6 @@ from acore_doctor.netprobe.voice import kokoro_voice_parts, status_of, voice_nam
 from acore_doctor.settings import BotSettings
 
 GUIDE = "guides/integration_issues.md#tts-server-down"
-#: Kokoro voice settings the bot reads (deployment §2.4); persona voices come from their files
-KOKORO_VOICE_KEYS = {
-    "KOKORO_VOICE": "am_adam",
-    "KOKORO_VOICE_CHIEF": "am_onyx",
-    "KOKORO_VOICE_ARBY": "bm_george",
-}
 
 
 def _answers(result: HttpResult, what: str) -> None:
@@ -51,9 +45,9 @@ def test_kokoro_voices(kokoro_voices: HttpResult, settings: BotSettings) -> None
     voices = voice_names(kokoro_voices)
     assert voices is not None, f"expected a voice list, found {kokoro_voices.describe()}"
     missing = [
-        f"{key}={settings.str(key, default)}"
-        for key, default in KOKORO_VOICE_KEYS.items()
-        if any(part not in voices for part in kokoro_voice_parts(settings.str(key, default)))
+        f"{key}={settings.get(key)}"
+        for key in catalog.KOKORO_VOICE_KEYS
+        if any(part not in voices for part in kokoro_voice_parts(settings.get(key)))
     ]
     assert not missing, (
         f"expected {', '.join(missing)} among Kokoro's {len(voices)} voices, found no such voice"

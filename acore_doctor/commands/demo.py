@@ -21,7 +21,7 @@ from acore_doctor.demo import (
 )
 from acore_doctor.logs.rebase import rebase_log_times
 from acore_doctor.simulate import SERVICES, Simulator, modes_of
-from acore_doctor.suite import run_suite, suite_root, verdict_code
+from acore_doctor.suite import default_report_dir, run_suite, verdict_code
 
 #: What the demo's simulated services get wrong, so the report shows a service finding.
 DEMO_FAULTS = {"discord": "no_manage_webhooks"}
@@ -96,7 +96,7 @@ def demo_services(faults: dict[str, str] | None) -> Iterator[dict[str, str]]:
 
 def handle(args: argparse.Namespace, extra: list[str]) -> int:
     faults = None if args.no_simulator else demo_faults(args)
-    report_dir = (args.report_dir or suite_root() / "reports" / "demo").resolve()
+    report_dir = (args.report_dir or default_report_dir() / "demo").resolve()
     html = report_dir / "report.html"
     tmp = Path(tempfile.mkdtemp(prefix="acore-doctor-demo-"))
     try:

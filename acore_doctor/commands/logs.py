@@ -35,7 +35,6 @@ from acore_doctor.logs.sources import (
 )
 from acore_doctor.logs.state import load_state, new_keys, save_state
 from acore_doctor.logs.window import last_record_time, newest_record_time
-from acore_doctor.probes.bot_process import format_duration
 from acore_doctor.progress import SHOW_AFTER_ENV, ProgressLine
 from acore_doctor.redact import Redactor, set_run_redactor
 from acore_doctor.rules.logs import LogProblem, LogThresholds, assess, log_stale
@@ -351,6 +350,9 @@ def render_text(
     top: int,
     age: float | None = None,
 ) -> str:
+    # here, not at the top: bot_process imports psutil, which the JSON output never needs
+    from acore_doctor.probes.bot_process import format_duration
+
     parse = analysis.parse
     newest = (
         f"Newest record: {document['newest_record']}, {format_duration(age)} ago"

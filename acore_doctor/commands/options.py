@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import configparser
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -111,11 +112,23 @@ def recovery_config_from(args: argparse.Namespace, deployment: Deployment) -> Re
 
 
 def report_dir_from(args: argparse.Namespace) -> Path:
-    """The directory the suite writes to: ``--report-dir``, else ``$DIAGNOSTIC_REPORTS_PATH``,
-    else the suite's ``reports/``."""
+    """The directory the suite writes to: ``--report-dir``, else ``$DIAGNOSTIC_REPORTS_PATH``
+    (the environment, then the bot's ``.env``), else the suite's ``reports/``."""
+    from acore_doctor.deployment import load_deployment
     from acore_doctor.suite import resolve_report_dir
 
-    return resolve_report_dir(getattr(args, "report_dir", None)).resolve()
+    given = getattr(args, "report_dir", None)
+    if given or os.environ.get(REPORTS_ENV):
+        return resolve_report_dir(given).resolve()
+    env_file = getattr(args, "env_file", None)
+    try:
+        deployment = load_deployment(bot_dir_from(args), env_file.resolve() if env_file else None)
+        in_env_file = deployment.settings.file_values.get(REPORTS_ENV)
+    except (OSError, ValueError):
+        return resolve_report_dir(None).resolve()
+    return resolve_report_dir(
+        None, env_file_value=in_env_file, bot_dir=deployment.bot_dir
+    ).resolve()
 
 
 def printer(deployment: Deployment) -> Callable[[str], None]:

@@ -13,7 +13,7 @@ from acore_doctor.commands.options import (
     running_bot_refusal,
 )
 from acore_doctor.progress import ProgressLine
-from acore_doctor.recovery.repair import apply_repair, plan_repair
+from acore_doctor.recovery.repair import apply_repair, os_failure, plan_repair
 from acore_doctor.recovery.restore import RestoreError
 
 
@@ -69,6 +69,9 @@ def handle(args: argparse.Namespace, extra: list[str]) -> int:
     except RestoreError as exc:
         say(f"repair refused: {exc}")
         return 3
+    except OSError as exc:  # a full disk or a read-only file system: a failure, not a bug
+        say(f"repair failed: {os_failure(exc, config.audit_log)}")
+        return 2
     say(f"quarantine: {report.quarantine}; audit log: {config.audit_log}")
     if report.failed:
         say(f"{len(report.failed)} repair(s) failed; see above")

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import psutil
@@ -85,17 +86,17 @@ def make_bot_venv(path: Path, packages: dict[str, tuple[str, str]] = STANDIN_PAC
 
 
 def start_standin_bot(
-    bot_dir: Path, seconds: float = 600.0, python: str | None = None
+    bot_dir: Path, seconds: float = 600.0, python: str | None = None, args: Sequence[str] = ()
 ) -> subprocess.Popen[bytes]:
     """Start the demo's stand-in ``main.py`` from ``bot_dir`` so process checks find a bot.
 
     It writes nothing and exits with its parent or after ``seconds``; stop it with
     :func:`stop_standin_bot`. Returns once its command line shows ``main.py``. ``python``
     is the interpreter to run it with: the deployment's own (see :func:`make_bot_venv`);
-    without one, this interpreter.
+    without one, this interpreter. ``args`` follow ``main.py`` on its command line.
     """
     proc = subprocess.Popen(
-        [python or sys.executable, "main.py"],
+        [python or sys.executable, "main.py", *args],
         cwd=bot_dir,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,

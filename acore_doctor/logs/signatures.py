@@ -48,7 +48,7 @@ SIGNATURE_TABLE: tuple[dict[str, Any], ...] = (
         "key": "privileged_intents",
         "title": "Privileged intents are enabled for the bot",
         "pattern": r"PrivilegedIntentsRequired|requesting privileged intents|"
-        r"(?:close code|code:?)\s*4014\b",
+        r"code:?\s*4014\b",  # also "close code 4014"
         "severity": "critical",
         "cause": "the bot asks for privileged gateway intents (message content, members, "
         "presences) that are not switched on in the Developer Portal, so Discord closes the "
@@ -130,8 +130,10 @@ SIGNATURE_TABLE: tuple[dict[str, Any], ...] = (
         "severity": "warning",
         "cause": "aiohttp sessions were left open, usually after a crash or an unclean "
         "shutdown; they leak sockets",
-        "recommendation": "Look for the crash before these lines; stop the bot with SIGTERM "
-        "(systemctl stop) rather than SIGKILL.",
+        "recommendation": "Look for a crash before these lines. After a clean stop "
+        "(SIGTERM, 'systemctl stop') they come from the bot's own shutdown, whose service "
+        "cleanup gives up after SERVICE_CLEANUP_TIMEOUT (2 s): raise it; a SIGKILL only when "
+        "the log ends without a shutdown.",
         "guide": "guides/common_issues.md#unclosed-client-sessions",
         "min_level": "DEBUG",
     },

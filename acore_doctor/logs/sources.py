@@ -71,9 +71,22 @@ class LogFiles:
             )
         return ordered
 
+    def every_file(self) -> list[Segment]:
+        """The live file, every gz segment and every uncompressed ``bot.log.N`` left beside
+        them: all that holds the log's records on disk (who may read them matters)."""
+        found = self.in_time_order()
+        for path in self.uncompressed_backups:
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            index = int(path.name.rpartition(".")[2])
+            found.append(Segment(path, index, False, st.st_size, st.st_mtime, st.st_mode))
+        return found
+
     def modes(self) -> list[tuple[str, int]]:
-        """(file name, st_mode) of the live file and every segment."""
-        return [(s.path.name, s.mode) for s in self.in_time_order()]
+        """(file name, st_mode) of every log file (:meth:`every_file`)."""
+        return [(s.path.name, s.mode) for s in self.every_file()]
 
     @property
     def total_bytes(self) -> int:

@@ -139,11 +139,14 @@ def main() -> int:
     import aiohttp  # noqa: F401
 
     from acore_doctor.netprobe import run_probes
+    from acore_doctor.redact import set_run_redactor, settings_redactor
 
     request = sys.stdin.buffer.read()
     if not request:
         return 0
     names, settings, timeouts, canary = pickle.loads(request)
+    # Error bodies are cut to fit a message: mask the deployment's secrets before any cut.
+    set_run_redactor(settings_redactor(settings.file_values, settings.environ))
     reads: dict[str, set[str]] = {}
     results = run_probes(names, settings, timeouts, canary, reads)
     pickle.dump((results, reads), answer, protocol=pickle.HIGHEST_PROTOCOL)

@@ -12,6 +12,7 @@ from typing import Any
 from acore_doctor.netprobe import targets
 from acore_doctor.netprobe.runner import NotApplicable, ProbeContext, probe
 from acore_doctor.netprobe.transport import HttpResult
+from acore_doctor.redact import run_redactor
 
 CANARY_PROMPT = "Reply with the single word OK."
 
@@ -189,7 +190,9 @@ def error_message(result: HttpResult) -> str:
             return str(error.get("message") or error)
         if error is not None:
             return str(error)
-    return result.text.strip()[:160]
+    # masked before it is cut (a token cut in half matches no shape any more), the cut marked
+    text = run_redactor()(result.text.strip())
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 # -- OpenAI-compatible ---------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 A probe is registered with :func:`probe` under a name and the fixture name checks use for
 its fact; importing :mod:`acore_doctor.netprobe` imports every probe module of the package. :func:`run_probes` starts every requested probe at once, so a run with every
-service hanging costs one timeout, not their sum (anchors.md §4.4: pytest-asyncio runs
-async tests one after another, so the concurrency has to live here).
+service hanging costs one timeout, not their sum (pytest-asyncio runs async tests one after
+another, so the concurrency has to live here).
 """
 
 from __future__ import annotations

@@ -2,37 +2,28 @@
 
 from __future__ import annotations
 
+from acore_doctor import catalog
 from acore_doctor.probes.token import token_shape
 from acore_doctor.settings import BotSettings, llm_provider
 
-DISCORD_API = "https://discord.com/api/v10"
-OPENROUTER_URL = "https://openrouter.ai/api/v1"
-
-#: url setting, its default, and the engine/flag that selects it (deployment §2.3-2.4)
-VOICE_URLS = {
-    "kokoro": ("KOKORO_API_URL", "http://localhost:8880"),
-    "supertonic": ("SUPERTONIC_API_URL", "http://127.0.0.1:7788"),
-    "luxtts": ("LUXTTS_API_URL", "http://localhost:9999"),
-    "qwen3tts": ("QWEN3TTS_API_URL", "http://localhost:8880"),
-    "rvc": ("RVC_WEBUI_URL", "http://localhost:7865"),
-    "parakeet": ("PARAKEET_API_URL", "http://localhost:8890"),
-}
-#: TTS_ENGINE value -> simulated/probed service
-TTS_ENGINES = {
-    "kokoro_api": "kokoro",
-    "supertonic": "supertonic",
-    "luxtts": "luxtts",
-    "qwen3tts": "qwen3tts",
+#: TTS_ENGINE value -> the probed (and simulated) service: the engine without its ``_api``
+TTS_ENGINES = {engine: engine.removesuffix("_api") for engine in catalog.TTS_ENGINE_URL_KEYS}
+#: voice service -> its URL setting (defaults from the catalog, or the bot's own code)
+VOICE_URL_KEYS = {
+    **{TTS_ENGINES[engine]: key for engine, key in catalog.TTS_ENGINE_URL_KEYS.items()},
+    "rvc": "RVC_WEBUI_URL",
+    "parakeet": "PARAKEET_API_URL",
 }
 
 
-def _url(settings: BotSettings, key: str, default: str) -> str:
-    return (settings.str(key).strip() or default).rstrip("/")
+def _url(settings: BotSettings, key: str) -> str:
+    """``key``'s URL without a trailing slash; empty reads as its default, as the bot reads it."""
+    return (settings.get(key).strip() or str(settings.setting(key).default)).rstrip("/")
 
 
 def discord_api(settings: BotSettings) -> str:
     """``DISCORD_API_BASE`` (a proxy or a simulator), else Discord's v10 API."""
-    return _url(settings, "DISCORD_API_BASE", DISCORD_API)
+    return _url(settings, "DISCORD_API_BASE")
 
 
 def discord_token(settings: BotSettings) -> str:
@@ -50,7 +41,7 @@ def discord_not_applicable(settings: BotSettings) -> str | None:
 
 
 def ollama_host(settings: BotSettings) -> str:
-    host = _url(settings, "OLLAMA_HOST", "http://localhost:11434")
+    host = _url(settings, "OLLAMA_HOST")
     # The runtime path appends /v1 itself; some .env files already carry it.
     return host[: -len("/v1")] if host.endswith("/v1") else host
 
@@ -63,7 +54,7 @@ def ollama_not_applicable(settings: BotSettings) -> str | None:
 
 
 def openrouter_url(settings: BotSettings) -> str:
-    return _url(settings, "OPENROUTER_URL", OPENROUTER_URL)
+    return _url(settings, "OPENROUTER_URL")
 
 
 def openrouter_not_applicable(settings: BotSettings) -> str | None:
@@ -96,12 +87,13 @@ def voice_enabled(settings: BotSettings) -> bool:
 
 
 def tts_engine(settings: BotSettings) -> str:
-    return settings.get("TTS_ENGINE").strip().lower() or "kokoro_api"
+    return (
+        settings.get("TTS_ENGINE").strip() or str(settings.setting("TTS_ENGINE").default)
+    ).lower()
 
 
 def voice_url(settings: BotSettings, service: str) -> str:
-    key, default = VOICE_URLS[service]
-    return _url(settings, key, default)
+    return _url(settings, VOICE_URL_KEYS[service])
 
 
 def voice_services_in_use(settings: BotSettings) -> list[str]:

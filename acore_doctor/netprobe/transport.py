@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from acore_doctor import __version__
+from acore_doctor.redact import run_redactor
 
 if TYPE_CHECKING:
     import aiohttp
@@ -87,7 +88,8 @@ class HttpResult:
         """A short human account of the answer, for a failure message."""
         if not self.answered:
             return f"{self.target()}: {self.error}"
-        body = self.text.strip().replace("\n", " ")
+        # masked before it is cut: a token cut in half matches no shape any more
+        body = run_redactor()(self.text.strip().replace("\n", " "))
         if len(body) > 160:
             body = body[:157] + "..."
         text = f"{self.target()}: HTTP {self.status} {self.reason}".rstrip()

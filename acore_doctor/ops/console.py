@@ -79,6 +79,17 @@ class MaskedSettings:
     def keys(self) -> list[str]:
         return sorted(self._settings.file_values)
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._settings  # set in the environment or .env, as the bot sees it
+
+    def __iter__(self) -> Iterator[str]:
+        """The keys of .env (``for key in settings``, ``list(settings)``): never an endless
+        walk through ``__getitem__``."""
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return len(self.keys())
+
     def masked(self, pattern: str = "") -> dict[str, str | None]:
         regex = re.compile(pattern, re.IGNORECASE)
         return {

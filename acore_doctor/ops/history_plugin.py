@@ -18,10 +18,13 @@ from acore_doctor.ops import history
 SELECTING_OPTIONS = ("keyword", "markexpr", "deselect", "lf", "stepwise")
 
 
-def selects_subset(config: pytest.Config) -> bool:
+def selects_subset(config: pytest.Config, report: dict[str, Any] | None = None) -> bool:
     """The run checks part of the suite: a node id, a file, or a -k/-m/--lf/--deselect
-    selection (a check directory as a whole is not a subset)."""
+    selection (a check directory as a whole is not a subset), a run that stops at a failure
+    (-x, --maxfail), or one that checked nothing."""
     if any(config.getoption(name, None) for name in SELECTING_OPTIONS):
+        return True
+    if config.getoption("maxfail", 0) or (report is not None and not report.get("checks")):
         return True
     for arg in config.args:
         path, _, node = arg.partition("::")
@@ -39,7 +42,7 @@ def pytest_doctor_enrich_report(
 ) -> None:
     """Last: the comparison sees every other block, and ``history`` ends the document."""
     try:
-        history.annotate(report, report_dir, subset=selects_subset(config))
+        history.annotate(report, report_dir, subset=selects_subset(config, report))
         report["history"]["trend"] = history.recent_runs(
             history.read_trend_tail(report_dir), report
         )

@@ -8,11 +8,12 @@ run history keeps their trend.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from acore_doctor import clock
 
 METRICS = pytest.StashKey[dict[str, float]]()
 
@@ -31,7 +32,7 @@ def recorded_metrics(config: pytest.Config) -> dict[str, float]:
 def disk_usage(path: Path) -> dict[str, float] | None:
     """Used percentage and free GiB of the filesystem holding ``path``, or None."""
     try:
-        usage = shutil.disk_usage(path)
+        usage = clock.disk_usage(path)
     except OSError:
         return None
     if usage.total == 0:

@@ -13,6 +13,33 @@ SERVICE = "ACORE-DOCTOR"
 STATES = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
 #: Text before the perfdata: long enough to name the first problems, short for pagers.
 MAX_TEXT = 160
+#: Long output (the lines after the first): one per finding, at most this many, each cut.
+MAX_LONG_LINES = 50
+MAX_LONG_LINE = 300
+
+
+def usage_reason(error: str) -> str:
+    """pytest's usage error (usage, error, inifile lines) as one reason: its error line."""
+    lines = [line.strip() for line in error.splitlines() if line.strip()]
+    said = next((line.split("error:", 1)[1].strip() for line in lines if "error:" in line), None)
+    return "usage error: " + (said or (lines[0] if lines else "bad command line"))
+
+
+def long_output(report: dict[str, Any]) -> list[str]:
+    """Nagios long output: one line per critical issue and warning (severity, title, the
+    first line of its message), for the service details page and notifications."""
+    lines = []
+    for label, entries in (("CRITICAL", "issues"), ("WARNING", "warnings")):
+        for entry in report.get(entries, []):
+            message = (entry.get("message") or "").strip().splitlines()
+            text = f"{label}: {entry.get('title', entry.get('check', '?'))}"
+            if message:
+                text += f" - {message[0]}"
+            text = _one_line(text)
+            lines.append(text if len(text) <= MAX_LONG_LINE else text[: MAX_LONG_LINE - 3] + "...")
+    if len(lines) > MAX_LONG_LINES:
+        lines = [*lines[:MAX_LONG_LINES], f"... and {len(lines) - MAX_LONG_LINES} more"]
+    return lines
 
 
 def nagios_code(exit_code: int) -> int:

@@ -44,52 +44,77 @@ def _timestamp(report: dict[str, Any]) -> float | None:
         return None
 
 
-def render(report: dict[str, Any], now: float | None = None) -> str:
+def deployment_label(report: dict[str, Any]) -> str:
+    """The ``deployment`` label of every series: ``--prometheus-deployment``, else the name of
+    the bot's directory (``/opt/acore_bot`` -> ``acore_bot``: bots on one host live in
+    directories of their own, so their textfiles merge without clashing series; never the
+    whole path, which /metrics must not tell a network)."""
+    env = report.get("environment") or {}
+    given = env.get("prometheus_deployment")
+    if given:
+        return str(given)
+    bot_dir = str(env.get("bot_dir") or "").rstrip("/")
+    return bot_dir.rsplit("/", 1)[-1] or "unknown"
+
+
+def series_labels(report: dict[str, Any]) -> str:
+    """``{deployment="..."}`` for a series added beside :func:`render`'s."""
+    return _labels(deployment=deployment_label(report))
+
+
+def render(report: dict[str, Any], deployment: str | None = None, now: float | None = None) -> str:
     """The exposition text for one report (a fixed family order, HELP and TYPE once each);
-    ages are counted to ``now`` (the scrape, for ``serve``; else the time of writing)."""
+    ages are counted to ``now`` (the scrape, for ``serve``; else the time of writing).
+
+    Every series carries ``deployment``; each family's label set is fixed, and values that
+    change from run to run (the verdict, a check's outcome) are values, never labels, so a
+    run never starts new series. What a check is (its title) is in ``check_info``."""
     now = time.time() if now is None else now
     summary = report.get("summary", {})
     checks = report.get("checks", [])
+    name = deployment or deployment_label(report)
     out: list[str] = []
 
-    def family(name: str, help_text: str, samples: list[tuple[str, float]]) -> None:
-        full = f"{PREFIX}_{name}"
+    def family(
+        family_name: str, help_text: str, samples: list[tuple[dict[str, str], float]]
+    ) -> None:
+        full = f"{PREFIX}_{family_name}"
         out.append(f"# HELP {full} {help_text}")
         out.append(f"# TYPE {full} gauge")
-        out.extend(f"{full}{labels} {_number(value)}" for labels, value in samples)
+        out.extend(
+            f"{full}{_labels(deployment=name, **labels)} {_number(value)}"
+            for labels, value in samples
+        )
 
     family(
         "status",
         "Overall verdict: 0 healthy, 1 warning, 2 critical, 3 unknown, 130 interrupted.",
-        [(_labels(status=summary.get("overall_status", "unknown")), summary.get("exit_code", 3))],
+        [({}, summary.get("exit_code", 3))],
     )
     family(
         "check_status",
         "Per check: 0 passed or not applicable, 1 failed warning, 2 failed critical.",
         [
-            (
-                _labels(
-                    check=c["nodeid"],
-                    title=c.get("title", ""),
-                    severity=c.get("severity", ""),
-                    outcome=c.get("outcome", ""),
-                ),
-                check_status(c),
-            )
+            ({"check": c["nodeid"], "severity": c.get("severity", "")}, check_status(c))
             for c in checks
         ],
     )
     family(
+        "check_info",
+        "What each check is: its title (always 1).",
+        [({"check": c["nodeid"], "title": c.get("title", "")}, 1) for c in checks],
+    )
+    family(
         "check_duration_seconds",
         "Time each check took.",
-        [(_labels(check=c["nodeid"]), round(c.get("duration_s", 0.0), 4)) for c in checks],
+        [({"check": c["nodeid"]}, round(c.get("duration_s", 0.0), 4)) for c in checks],
     )
     family(
         "findings",
         "Failed checks by kind in the last run.",
         [
-            (_labels(kind="critical"), summary.get("total_issues", 0)),
-            (_labels(kind="warning"), summary.get("total_warnings", 0)),
+            ({"kind": "critical"}, summary.get("total_issues", 0)),
+            ({"kind": "warning"}, summary.get("total_warnings", 0)),
         ],
     )
     history = report.get("history") or {}
@@ -98,33 +123,35 @@ def render(report: dict[str, Any], now: float | None = None) -> str:
             "findings_changed",
             "Findings new and resolved since the previous run.",
             [
-                (_labels(change="new"), len(history.get("new", []))),
-                (_labels(change="resolved"), len(history.get("resolved", []))),
+                ({"change": "new"}, len(history.get("new", []))),
+                ({"change": "resolved"}, len(history.get("resolved", []))),
             ],
         )
-    for name, value in sorted((report.get("metrics") or {}).items()):
+    for metric, value in sorted((report.get("metrics") or {}).items()):
         if (
             isinstance(value, int | float)
             and not isinstance(value, bool)
-            and not name.endswith("_pid")
+            and not metric.endswith("_pid")
         ):
-            family(f"metric_{metric_name(name)}", f"Recorded by the run: {name}.", [("", value)])
+            family(
+                f"metric_{metric_name(metric)}", f"Recorded by the run: {metric}.", [({}, value)]
+            )
     stamp = _timestamp(report)
     if stamp is not None:
         family(
-            "last_run_timestamp_seconds", "When the last run started (Unix time).", [("", stamp)]
+            "last_run_timestamp_seconds", "When the last run started (Unix time).", [({}, stamp)]
         )
     if stamp is not None:
         family(
             "seconds_since_last_run",
             "Seconds from the start of the last full run to now.",
-            [("", round(max(0.0, now - stamp), 3))],
+            [({}, round(max(0.0, now - stamp), 3))],
         )
     recovery_families(report.get("recovery") or {}, now, family)
     family(
         "run_duration_seconds",
         "Sum of check durations in the last run.",
-        [("", round(sum(c.get("duration_s", 0.0) for c in checks), 4))],
+        [({}, round(sum(c.get("duration_s", 0.0) for c in checks), 4))],
     )
     return "\n".join(out) + "\n"
 
@@ -137,35 +164,39 @@ def recovery_families(recovery: dict[str, Any], now: float, family: Any) -> None
         "recovery_attempts",
         "AutoRecovery attempts in its kept log, by strategy and outcome.",
         [
-            (_labels(strategy=a["strategy"], outcome=a["outcome"]), a["count"])
+            ({"strategy": a["strategy"], "outcome": a["outcome"]}, a["count"])
             for a in recovery.get("attempts", [])
         ],
     )
     family(
         "recovery_open_circuits",
         "AutoRecovery circuits open now (MAX_RECOVERY_ATTEMPTS used up within RECOVERY_COOLDOWN).",
-        [("", len(recovery.get("open_circuits", [])))],
+        [({}, len(recovery.get("open_circuits", [])))],
     )
     family(
         "recovery_paused",
         "1 while an operator has paused AutoRecovery (acore-doctor recover --pause).",
-        [("", 1 if recovery.get("paused") else 0)],
+        [({}, 1 if recovery.get("paused") else 0)],
     )
     last_backup = recovery.get("last_backup_timestamp")
     if isinstance(last_backup, int | float):
         family(
             "recovery_backup_age_seconds",
             "Seconds since the newest finished backup was taken.",
-            [("", round(max(0.0, now - last_backup), 3))],
+            [({}, round(max(0.0, now - last_backup), 3))],
         )
 
 
-def write_textfile(report: dict[str, Any], path: Path) -> Path:
+#: The Content-Type of the text exposition format (what Prometheus asks for).
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def write_textfile(report: dict[str, Any], path: Path, deployment: str | None = None) -> Path:
     """Write atomically: node-exporter must never read a half-written file.
 
     World-readable (0644), unlike every other output: node-exporter runs as another user, and
     the file holds verdicts, counts and durations only (docs/operations.md).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, render(report), mode=TEXTFILE_MODE)
+    write_atomic(path, render(report, deployment), mode=TEXTFILE_MODE)
     return path

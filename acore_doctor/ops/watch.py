@@ -6,6 +6,7 @@ A lock file in the report directory keeps a ``watch`` loop, a systemd timer's
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -29,7 +30,7 @@ from acore_doctor.ops.alerts import Alerter, Delivery
 from acore_doctor.ops.follow import ErrorEvent, Follower, checks_for
 from acore_doctor.ops.switches import Switches
 from acore_doctor.saferead import OWN_FILE_MAX, read_text_bounded
-from acore_doctor.suite import pytest_command, suite_root
+from acore_doctor.suite import pytest_command, suite_cwd
 
 log = logging.getLogger("acore_doctor.watch")
 
@@ -100,6 +101,19 @@ def placeholder_report(code: int, reason: str, bot_dir: Path | None) -> dict[str
     }
 
 
+def _stop_run(proc: subprocess.Popen[bytes]) -> None:
+    """Interrupt the suite run and whatever it started (its own process group), as Ctrl-C
+    would have, and wait for it to write its interrupted report; kill it if it will not."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGINT)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 def run_suite_once(
     bot_dir: Path | None,
     report_dir: Path,
@@ -121,7 +135,7 @@ def run_suite_once(
     try:
         proc = subprocess.Popen(
             cmd,
-            cwd=suite_root(),
+            cwd=suite_cwd(),
             env={**os.environ, **(env or {})},
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -133,6 +147,9 @@ def run_suite_once(
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             code = None
+        except BaseException:  # Ctrl-C (its own session never sees it): stop the run too
+            _stop_run(proc)
+            raise
     finally:
         if output is not None:
             sink.close()  # type: ignore[union-attr]
@@ -203,7 +220,7 @@ def save_diagnostic(
         cmd.append(f"--bot-dir={bot_dir}")
     try:
         logs = subprocess.run(
-            cmd, cwd=suite_root(), capture_output=True, text=True, timeout=120, check=False
+            cmd, cwd=suite_cwd(), capture_output=True, text=True, timeout=120, check=False
         )
         text = logs.stdout + logs.stderr
     except (OSError, subprocess.TimeoutExpired) as exc:

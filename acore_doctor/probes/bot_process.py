@@ -280,3 +280,24 @@ def format_duration(seconds: float) -> str:
     if hours:
         return f"{hours}h {minutes}m"
     return f"{minutes}m {secs}s"
+
+
+def listening_addresses(processes: list[BotProcess], port: int) -> list[str] | None:
+    """The local addresses the bot's processes listen on at TCP ``port``; None when their
+    sockets cannot be read (or no process runs)."""
+    if not processes:
+        return None
+    found: list[str] = []
+    for bot in processes:
+        try:
+            process = psutil.Process(bot.pid)
+            lister = getattr(process, "net_connections", None) or process.connections
+            connections = lister(kind="tcp")
+        except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
+            return None
+        found += [
+            c.laddr.ip
+            for c in connections
+            if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port
+        ]
+    return found

@@ -78,6 +78,29 @@ class SourceRead:
     where: str
 
 
+@dataclass(frozen=True)
+class LoadError:
+    """A config file the bot cannot import: SyntaxError (or unreadable) at ``file:line``."""
+
+    file: str
+    line: int | None
+    error: str
+
+    def describe(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.error}"
+
+
+@dataclass(frozen=True)
+class ValidateRule:
+    """``if <test>: raise ...`` in ``Config.validate()``: the bot does not start when
+    ``test`` is true for the values it parsed."""
+
+    test: ast.expr
+    message: str
+    where: str
+
+
 @dataclass
 class BotSource:
     """The keys a checkout's code reads, and where that knowledge came from."""
@@ -91,6 +114,12 @@ class BotSource:
     read_elsewhere: dict[str, str] = field(default_factory=dict)
     #: config files that could not be parsed (the bot would not start either)
     unparsed: list[str] = field(default_factory=list)
+    #: the same, with file and line: what stops ``import config``
+    load_errors: list[LoadError] = field(default_factory=list)
+    #: config modules ``import config`` loads (relative to the bot dir); None when unknown
+    loaded: frozenset[str] | None = None
+    #: config.py-only layout: the ``if <test>: raise`` rules of its ``Config.validate()``
+    validate_rules: tuple[ValidateRule, ...] = ()
     #: the checkout holds the application packages, not only config/
     complete: bool = False
     #: the directories Config.validate() creates at start (relative to the bot dir)
@@ -478,17 +507,28 @@ def derive_bot_source(bot_dir: Path, files: list[Path] | None = None) -> BotSour
     )
     config_set = set(files)
     created: list[str] = []
+    trees: dict[str, ast.Module] = {}
     for path in files:
         where = str(path.relative_to(bot_dir))
         text = _read_source(path)
         if text is None:
-            source.unparsed.append(f"{where}: unreadable")
+            _load_error(source, LoadError(where, None, "unreadable"))
             continue
         try:
             tree = ast.parse(text, filename=where)
-        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-            source.unparsed.append(f"{where}: {type(exc).__name__}: {exc}")
+            # Compiling (never running) also finds what only the compiler rejects
+            # ('return' outside a function, 'nonlocal' at module level, ...).
+            compile(tree, where, "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            message = exc.msg or str(exc)
+            _load_error(source, LoadError(where, exc.lineno, f"SyntaxError: {message}"))
+            _keys_of_broken_file(source, text, where)
             continue
+        except (ValueError, RecursionError, MemoryError) as exc:
+            _load_error(source, LoadError(where, None, f"{type(exc).__name__}: {exc}"))
+            _keys_of_broken_file(source, text, where)
+            continue
+        trees[where] = tree
         seen_here: set[str] = set()
         for read in config_reads(tree, where, env_lines(text)):
             # Within one file the first read is the attribute the bot uses; a later file
@@ -503,6 +543,11 @@ def derive_bot_source(bot_dir: Path, files: list[Path] | None = None) -> BotSour
         if "def validate" in text:
             created.extend(_validate_dirs(tree))
     source.created_at_start = tuple(dict.fromkeys(created))
+    source.loaded = _loaded_config_modules(source.config_files, trees)
+    for error in _broken_config_imports(bot_dir, source.config_files, trees, source.loaded):
+        _load_error(source, error)
+    if source.config_files == ("config.py",) and "config.py" in trees:
+        source.validate_rules = validate_rules(trees["config.py"], "config.py")
     skip = {str(path) for path in config_set}
     if "config.py" not in source.config_files:
         skip.add(str(bot_dir / "config.py"))  # shadowed by the package: never imported
@@ -516,8 +561,187 @@ def derive_bot_source(bot_dir: Path, files: list[Path] | None = None) -> BotSour
         for key in _keys_read(data):
             if key not in source.reads and key not in source.read_elsewhere:
                 source.read_elsewhere[key] = path[prefix:]
-    source.complete = any((bot_dir / name).is_dir() for name in APP_DIRS)
+    # A broken config file hides what it reads: no key is called dead while one is broken.
+    source.complete = not source.load_errors and any((bot_dir / name).is_dir() for name in APP_DIRS)
     return source
+
+
+def _load_error(source: BotSource, error: LoadError) -> None:
+    source.load_errors.append(error)
+    source.unparsed.append(error.describe())
+
+
+#: ``_get_env_int("KEY"`` / ``getenv("KEY"`` / ``environ["KEY"`` in a file that does not parse.
+_BROKEN_FILE_READ = re.compile(
+    r"""(?:_get_env\w*|getenv|environ\.get|environ\.setdefault|environ\[)\s*\(?\s*["']([A-Z][A-Z0-9_]*)["']"""
+)
+
+
+def _keys_of_broken_file(source: BotSource, text: str, where: str) -> None:
+    """The keys a config file that cannot be parsed names: they stay read (live), so a
+    SyntaxError in config/voice.py never turns the voice keys into "dead keys"."""
+    for match in _BROKEN_FILE_READ.finditer(text):
+        key = match.group(1)
+        if key not in source.reads:
+            source.read_elsewhere.setdefault(key, where)
+
+
+def _module_file(name: str, files: set[str]) -> str | None:
+    """``config.voice`` / ``.voice`` (from config/__init__.py) -> ``config/voice.py``."""
+    candidate = name.replace(".", "/") + ".py"
+    return candidate if candidate in files else None
+
+
+def _loaded_config_modules(
+    config_files: tuple[str, ...], trees: dict[str, ast.Module]
+) -> frozenset[str] | None:
+    """The config modules ``import config`` loads: ``config/__init__.py`` and what it imports
+    (relative or ``config.X``), transitively; None when ``__init__.py`` itself cannot be read."""
+    if config_files == ("config.py",):
+        return frozenset(config_files)
+    init = "config/__init__.py"
+    if init not in trees:
+        return None
+    files = set(config_files)
+    loaded = {init}
+    todo = [init]
+    while todo:
+        current = todo.pop()
+        tree = trees.get(current)
+        if tree is None:
+            continue  # broken: what it imports is unknown, and it stops the import anyway
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.ImportFrom):
+                base = "config" if node.level else (node.module or "")
+                module = f"{base}.{node.module}" if node.level and node.module else base
+                names = [module] + [f"{module}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for name in names:
+                found = _module_file(name, files)
+                if found and found not in loaded:
+                    loaded.add(found)
+                    todo.append(found)
+    return frozenset(loaded)
+
+
+def _defined_names(tree: ast.Module) -> set[str] | None:
+    """The names a module defines at import (classes, functions, assignments, imports, also
+    inside top-level if/try/with); None when it cannot be known (``import *``,
+    ``__getattr__``, ``globals()`` writes)."""
+    names: set[str] = set()
+    todo: list[ast.stmt] = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            if node.name == "__getattr__":
+                return None
+            names.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                if alias.name == "*":
+                    return None
+                names.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign | ast.For | ast.With):
+            for target in ast.walk(node):
+                if isinstance(target, ast.Name) and isinstance(target.ctx, ast.Store):
+                    names.add(target.id)
+        if isinstance(node, ast.If | ast.Try | ast.With | ast.For | ast.While):
+            for field_name in ("body", "orelse", "finalbody", "handlers"):
+                for child in getattr(node, field_name, []):
+                    todo.extend(child.body if isinstance(child, ast.ExceptHandler) else [child])
+        if isinstance(node, ast.Expr) and "globals" in ast.dump(node):
+            return None
+    return names
+
+
+def _broken_config_imports(
+    bot_dir: Path,
+    config_files: tuple[str, ...],
+    trees: dict[str, ast.Module],
+    loaded: frozenset[str] | None,
+) -> list[LoadError]:
+    """``from .voice import VoiceConfig`` in a config module the bot imports, naming a config
+    module that does not exist or a name it does not define: ImportError at start."""
+    if config_files == ("config.py",) or loaded is None:
+        return []
+    errors: list[LoadError] = []
+    for where in sorted(loaded):
+        tree = trees.get(where)
+        if tree is None:
+            continue
+        for node in tree.body:
+            if not isinstance(node, ast.ImportFrom) or node.level != 1:
+                continue
+            if node.module is None:
+                continue  # "from . import x": a submodule or a name; not judged
+            target = f"config/{node.module.replace('.', '/')}.py"
+            package = f"config/{node.module.replace('.', '/')}/__init__.py"
+            if not (bot_dir / target).is_file() and not (bot_dir / package).is_file():
+                errors.append(
+                    LoadError(
+                        where,
+                        node.lineno,
+                        f"ImportError: config.{node.module} does not exist ({target} is missing)",
+                    )
+                )
+                continue
+            defined = _defined_names(trees[target]) if target in trees else None
+            if defined is None:
+                continue
+            missing = [a.name for a in node.names if a.name != "*" and a.name not in defined]
+            if missing:
+                errors.append(
+                    LoadError(
+                        where,
+                        node.lineno,
+                        f"ImportError: cannot import name {missing[0]!r} from config.{node.module} "
+                        f"({target} does not define it)",
+                    )
+                )
+    return errors
+
+
+def validate_rules(tree: ast.Module, where: str) -> tuple[ValidateRule, ...]:
+    """The ``if <test>: raise`` statements of ``Config.validate()`` (config.py-only layout,
+    deployment §2.1), in order: the bot stops at the first one whose test is true."""
+    found: list[ValidateRule] = []
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        for method in node.body:
+            if not isinstance(method, ast.FunctionDef) or method.name != "validate":
+                continue
+            for statement in method.body:
+                if (
+                    isinstance(statement, ast.If)
+                    and statement.body
+                    and isinstance(statement.body[0], ast.Raise)
+                ):
+                    found.append(
+                        ValidateRule(
+                            statement.test,
+                            _raise_message(statement.body[0]),
+                            f"{where}:{statement.lineno}",
+                        )
+                    )
+    return tuple(found)
+
+
+def _raise_message(node: ast.Raise) -> str:
+    """The literal text of ``raise ValueError("...")`` (an f-string's literal parts)."""
+    exc = node.exc
+    if isinstance(exc, ast.Call) and exc.args:
+        first = exc.args[0]
+        text = _string(first)
+        if text is not None:
+            return text
+        if isinstance(first, ast.JoinedStr):
+            return "".join(
+                part.value if isinstance(part, ast.Constant) else "…" for part in first.values
+            )
+    return ast.unparse(exc) if exc is not None else "raise"
 
 
 def as_settings(source: BotSource, bundled: dict[str, Setting]) -> dict[str, Setting]:

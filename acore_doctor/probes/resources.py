@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psutil
-
+from acore_doctor import clock
 from acore_doctor.changes.inputs import note
 
 
@@ -55,7 +51,7 @@ def disk_usage(path: Path) -> DiskUsage:
     note("host:disk")  # a check read the disk (what changed since it passed)
     target = _existing_ancestor(path)
     try:
-        usage = shutil.disk_usage(target)
+        usage = clock.disk_usage(target)
     except OSError as exc:
         return DiskUsage(path, "?", 0, 0, 0, exc.strerror or str(exc))
     return DiskUsage(path, _mount_of(target), usage.total, usage.used, usage.free)
@@ -76,7 +72,7 @@ class MemoryUsage:
 
 def memory_usage() -> MemoryUsage:
     note("host:memory")
-    vm = psutil.virtual_memory()
+    vm = clock.memory()
     return MemoryUsage(vm.total, vm.available, vm.percent)
 
 
@@ -96,57 +92,24 @@ class CpuSampler:
 
     def __init__(self, suite_root: int | None = None) -> None:
         self.suite_root = os.getpid() if suite_root is None else suite_root
-        self.started = time.monotonic()
-        self._start = psutil.cpu_times()
-        self._own_start, _ = suite_usage(self.suite_root)
+        self.started = clock.monotonic()
+        self._start = clock.host_cpu_times()
+        self._own_start, _ = clock.process_tree_cpu(self.suite_root)
 
     def percent(self, min_window: float = 0.1) -> tuple[float, float]:
         """(CPU use in percent, seconds sampled)."""
-        elapsed = time.monotonic() - self.started
+        elapsed = clock.monotonic() - self.started
         if elapsed < min_window:
-            time.sleep(min_window - elapsed)
-        end = psutil.cpu_times()
-        own, own_running = suite_usage(self.suite_root)
-        window = time.monotonic() - self.started
-        saturated = runnable_tasks() - own_running >= (os.cpu_count() or 1)
+            clock.sleep(min_window - elapsed)
+        end = clock.host_cpu_times()
+        own, own_running = clock.process_tree_cpu(self.suite_root)
+        window = clock.monotonic() - self.started
+        saturated = clock.runnable_tasks() - own_running >= clock.cpu_count()
         return host_busy_percent(self._start, end, own - self._own_start, saturated), window
 
 
-def own_cpu_seconds() -> float:
-    """CPU seconds used by this process and the children it has waited for."""
-    times = os.times()
-    return times.user + times.system + times.children_user + times.children_system
-
-
-def suite_usage(root: int) -> tuple[float, int]:
-    """(CPU seconds, processes running now) of process ``root`` and its descendants, each with
-    the children it has waited for (a child that ends moves its time to its parent)."""
-    try:
-        top = psutil.Process(root)
-        processes = [top, *top.children(recursive=True)]
-    except psutil.Error:
-        return own_cpu_seconds(), 1  # the root is gone: this process alone
-    seconds, running = 0.0, 0
-    for process in processes:
-        with contextlib.suppress(psutil.Error):  # ended meanwhile
-            times = process.cpu_times()
-            seconds += times.user + times.system + times.children_user + times.children_system
-            running += process.status() == psutil.STATUS_RUNNING
-    return seconds, running
-
-
-def runnable_tasks() -> int:
-    """Processes and threads ready to run now, the reader included (``/proc/loadavg``); 0
-    where there is no such count."""
-    try:
-        with open("/proc/loadavg", encoding="ascii") as handle:
-            return int(handle.read().split()[3].split("/")[0])
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
 def host_busy_percent(start: Any, end: Any, own_s: float = 0.0, saturated: bool = False) -> float:
-    """Busy share of all CPUs between two ``psutil.cpu_times()`` readings, less ``own_s``
+    """Busy share of all CPUs between two ``clock.host_cpu_times()`` readings, less ``own_s``
     seconds of CPU used by the suite itself. ``saturated``: other processes wanted every core,
     so the share is of the capacity the suite left them. Linux counts guest time inside user
     time: it is left out of the total so it is not counted twice."""
@@ -207,4 +170,4 @@ def gpu_memory_bytes(timeout: float = 3.0) -> tuple[int, str]:
 
 def host_memory() -> HostMemory:
     gpu, source = gpu_memory_bytes()
-    return HostMemory(psutil.virtual_memory().total, gpu, source)
+    return HostMemory(clock.memory().total, gpu, source)

@@ -140,6 +140,10 @@ class Page:
     cells: list[int]  # offsets of the cells in the page
     right: int  # right-most child (interior pages)
     data: bytes
+    #: rowids on a leaf reached through its tree are > low and <= high (its parent's
+    #: separators; None: unbounded on that side)
+    low: int | None = None
+    high: int | None = None
 
 
 @dataclass
@@ -169,6 +173,8 @@ class TreeStats:
     rows: int = 0
     orphan_leaves: int = 0
     damaged: list[DamagedPage] = field(default_factory=list)
+    interiors: int = 0  # interior pages read
+    children: int = 0  # child pointers on them
 
 
 class PageFile:
@@ -223,7 +229,7 @@ class PageFile:
             return None
         self.wal_fd = fd
         pending: dict[int, int] = {}
-        offset, frame = 32, 24 + page_size
+        offset, frame, frames = 32, 24 + page_size, 0
         while True:
             data = os.pread(fd, frame, offset)
             if len(data) < frame:
@@ -235,11 +241,17 @@ class PageFile:
             sums = _wal_checksum(data[24:], order, sums)
             if sums != struct.unpack_from(">2I", data, 16):
                 break
-            pending[number] = offset + 24
+            frames += 1
+            # A frame for a page far beyond both files is hostile or garbage: the database
+            # can only have grown by the frames the WAL holds.
+            if 0 < number <= self.file_size // page_size + frames:
+                pending[number] = offset + 24
             if commit:
                 self.overlay.update(pending)
                 pending.clear()
-                self.wal_pages = commit
+                # The commit frame's database size is believed only as far as the two
+                # files could hold it (a hostile WAL claims 2^31 pages).
+                self.wal_pages = min(commit, self.file_size // page_size + frames)
             offset += frame
         return page_size
 
@@ -276,7 +288,17 @@ class PageFile:
                     trusted=True,
                 )
         size = page_size_hint or self._guess_page_size()
-        return Header(size, 0, 0, "utf-8", 0, False, trusted=False)
+        return Header(size, 0, 0, self._guess_encoding(size), 0, False, trusted=False)
+
+    def _guess_encoding(self, size: int) -> str:
+        """The text encoding when the header is gone: the schema's SQL on the first pages
+        says it ("CREATE" in UTF-16 has a NUL beside every letter)."""
+        head = os.pread(self.fd, 16 * size, 0)
+        if b"C\x00R\x00E\x00A\x00T\x00E\x00" in head:
+            return "utf-16-le"
+        if b"\x00C\x00R\x00E\x00A\x00T\x00E" in head:
+            return "utf-16-be"
+        return "utf-8"
 
     def _guess_page_size(self) -> int:
         """The page size under which the most sampled pages look like b-tree pages."""
@@ -335,12 +357,11 @@ class PageFile:
         if end > usable or (count and content < end) or content > usable:
             raise Unparsable("cell pointer array does not fit")
         cells = list(struct.unpack_from(f">{count}H", data, pointers))
-        for offset in cells:
-            if offset < end or offset >= usable:
-                raise Unparsable("cell pointer outside the page")
+        if cells and (min(cells) < end or max(cells) >= usable):
+            raise Unparsable("cell pointer outside the page")
         right = struct.unpack_from(">I", data, base + 8)[0] if interior else 0
-        if interior and not 1 < right <= self.page_count:
-            raise Unparsable("right child outside the file")
+        if interior and right < 2:
+            raise Unparsable("right child is not a page")
         return Page(number, kind, cells, right, data)
 
     def interior_cell(self, page: Page, offset: int) -> tuple[int, int]:
@@ -350,8 +371,9 @@ class PageFile:
             key, _ = varint(page.data, offset + 4)
         except (IndexError, struct.error) as exc:
             raise Unparsable("interior cell runs off the page") from exc
-        if not 1 < child <= self.page_count:
-            raise Unparsable("child page outside the file")
+        if child < 2:
+            raise Unparsable("child page number is not a page")
+        # A child past the end of the file (a truncated file) is the walk's to count.
         return child, signed64(key)
 
     def leaf_cell(self, page: Page, offset: int) -> Cell:
@@ -409,19 +431,25 @@ class PageFile:
 
     def _overflow(self, first: int, remaining: int) -> bytes:
         chunks = []
-        number, seen = first, 0
-        chain = []
+        number = first
+        chain: list[int] = []
+        visited: set[int] = set()
         while remaining > 0:
-            if not 1 < number <= self.pages_in_file or seen > self.page_count:
+            if not 1 < number <= self.page_count or self.read(number) == b"":
                 raise Unparsable("overflow chain leaves the file")
+            if number in visited:
+                raise Unparsable("overflow chain loops")  # never the same content twice
+            visited.add(number)
             if self.map[number] not in (UNSEEN, OVERFLOW, DAMAGED):
                 raise Unparsable("overflow chain runs into another page's data")
             data = self.read(number)
+            if not data.strip(b"\x00"):
+                # A wiped page (a real overflow page holds its next pointer or content).
+                raise Unparsable("overflow page is all zeros")
             take = min(remaining, self.header.usable - 4)
             chunks.append(data[4 : 4 + take])
             chain.append(number)
             remaining -= take
-            seen += 1
             number = struct.unpack_from(">I", data, 0)[0]
         for page in chain:
             self.map[page] = OVERFLOW
@@ -454,17 +482,22 @@ class PageFile:
 
     # -- walking trees ---------------------------------------------------------------------------
     def walk_table(
-        self, root: int, stats: TreeStats, take: Callable[[Page, list[Cell], bool], None]
+        self,
+        root: int,
+        stats: TreeStats,
+        take: Callable[[Page, list[Cell], bool], None],
+        decode: bool = True,
     ) -> None:
         """Every leaf reachable from ``root`` handed to ``take(page, cells, clean)``; what
-        does not parse lands in ``stats.damaged`` with the rowid range its parent gave it."""
+        does not parse lands in ``stats.damaged`` with the rowid range its parent gave it.
+        ``decode=False`` hands leaves over undecoded (``cells`` empty): the caller reads
+        them (``page.low``/``page.high`` hold the range)."""
         stack: list[tuple[int, int, int | None, int | None]] = [(root, 0, None, None)]
         while stack:
             number, depth, low, high = stack.pop()
             if number < 1 or number > self.page_count or self.map[number] == IN_TREE:
-                stats.damaged.append(
-                    DamagedPage(number, stats.name, depth, low, high, "pointed at twice")
-                )
+                why = "pointed at twice" if 0 < number <= self.page_count else "past the end"
+                stats.damaged.append(DamagedPage(number, stats.name, depth, low, high, why))
                 continue
             try:
                 if depth > MAX_DEPTH:
@@ -480,6 +513,11 @@ class PageFile:
             if page.kind == TABLE_LEAF:
                 if stats.leaf_depth is None or depth > stats.leaf_depth:
                     stats.leaf_depth = depth
+                if not decode:
+                    stats.leaves += 1
+                    page.low, page.high = low, high
+                    take(page, [], True)
+                    continue
                 cells, clean = self.leaf_cells(page)
                 if any(
                     (low is not None and c.rowid <= low) or (high is not None and c.rowid > high)
@@ -488,6 +526,7 @@ class PageFile:
                     clean = False
                 stats.leaves += 1
                 stats.clean_leaves += clean
+                page.low, page.high = low, high
                 take(page, cells, clean)
                 continue
             children: list[tuple[int, int, int | None, int | None]] = []
@@ -503,6 +542,8 @@ class PageFile:
                     DamagedPage(number, stats.name, depth, low, high, f"interior: {exc}")
                 )
             children.append((page.right, depth + 1, previous, high))
+            stats.interiors += 1
+            stats.children += len(children)
             stack.extend(reversed(children))
 
     def walk_index(
@@ -516,7 +557,12 @@ class PageFile:
         stack = [(root, 0)]
         while stack:
             number, depth = stack.pop()
-            if number < 1 or number > self.page_count or self.map[number] == IN_TREE:
+            if number > self.page_count:
+                stats.damaged.append(
+                    DamagedPage(number, stats.name, depth, None, None, "past the end")
+                )
+                continue
+            if number < 1 or self.map[number] == IN_TREE:
                 continue
             try:
                 page = self.btree_page(number)
@@ -538,13 +584,65 @@ class PageFile:
             for offset in page.cells:
                 if offset + 4 <= len(page.data):
                     child = struct.unpack_from(">I", page.data, offset)[0]
-                    if 1 < child <= self.page_count:
+                    if child > 1:
                         children.append(child)
+            stats.interiors += 1
+            stats.children += len(children)
             stack.extend((c, depth + 1) for c in children)
+
+    def spills(self, page: Page) -> bool:
+        """Whether any cell of a table leaf continues on overflow pages (its payload size
+        is more than fits on the page), without decoding the records; raises Unparsable."""
+        data, most = page.data, self.header.usable - 35
+        offsets = page.cells
+        if most < 16384:
+            # A payload over ``most`` bytes has a size varint of two bytes whose first one is
+            # at least this, or of three or more: the other cells need no closer look.
+            cut = 0x80 | (most >> 7)
+            offsets = [
+                o
+                for o in offsets
+                if data[o] >= cut or (data[o] & 0x80 and o + 1 < len(data) and data[o + 1] & 0x80)
+            ]
+        try:
+            for offset in offsets:
+                size = data[offset]
+                if size < 0x80:
+                    continue
+                second = data[offset + 1]
+                size = ((size & 0x7F) << 7) | second if second < 0x80 else varint(data, offset)[0]
+                if size > most:
+                    return True
+        except IndexError as exc:
+            raise Unparsable("cell header runs off the page") from exc
+        return False
+
+    def cell_rowid(self, page: Page, offset: int) -> int:
+        """The rowid of one table-leaf cell, record not decoded; raises Unparsable."""
+        try:
+            pos = varint(page.data, offset)[1]
+            return signed64(varint(page.data, pos)[0])
+        except IndexError as exc:
+            raise Unparsable("cell header runs off the page") from exc
 
     def leaf_cells(self, page: Page) -> tuple[list[Cell], bool]:
         """The cells of a table leaf that decode, and whether all of them did."""
         return decoded_cells(page, self.leaf_cell)
+
+    def holds_no_rows(self, number: int) -> bool:
+        """A page shaped like a freelist trunk: it held no rows."""
+        data = self.read(number)
+        if not data.strip(b"\x00"):
+            return False  # wiped: it may have been anything, a leaf included
+        following, count = struct.unpack_from(">II", data, 0)
+        if (
+            (following or count)
+            and following <= self.page_count
+            and count <= self.header.usable // 4 - 2
+        ):
+            listed = struct.unpack_from(f">{count}I", data, 8)
+            return all(1 < n <= self.page_count for n in listed)
+        return False
 
     def unseen_pages(self) -> Iterator[int]:
         """Pages no tree, freelist or overflow chain has claimed, in file order."""

@@ -17,9 +17,12 @@ as ``interrupted`` (with the file's checksum as found) by the next run. Quaranti
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import shutil
+import sqlite3
 import tarfile
 import time
 from collections.abc import Callable, Iterable
@@ -396,6 +399,8 @@ def close_interrupted(audit: AuditLog, bot_dir: Path) -> list[dict[str, Any]]:
     closed = []
     for action_id, record in open_actions.items():
         path = Path(record["what"])
+        if record.get("action") == "salvage-sqlite":
+            _roll_back_sidecars(record, path if path.is_absolute() else bot_dir / path)
         closed.append(
             audit.append(
                 tool="repair",
@@ -410,6 +415,26 @@ def close_interrupted(audit: AuditLog, bot_dir: Path) -> list[dict[str, Any]]:
             )
         )
     return closed
+
+
+#: Journals that belong to one database file: with a new file in place, SQLite would replay
+#: them into it (they go with the original); without them, the original loses rows.
+JOURNALS = ("-wal", "-journal")
+
+
+def _roll_back_sidecars(record: dict[str, Any], path: Path) -> None:
+    """A database repair killed after moving the original's -wal/-journal to quarantine but
+    before the new file was swapped in: the original is still in place (same checksum), so
+    its journal goes back beside it, and nothing committed only there is lost."""
+    quarantined = record.get("quarantined_to")
+    if not quarantined or sha256_or_none(path) != record.get("before_sha256"):
+        return
+    for suffix in JOURNALS:
+        moved = Path(quarantined + suffix)
+        live = path.with_name(path.name + suffix)
+        if moved.is_file() and not live.exists():
+            rename(moved, live)
+            fsync_dir(path.parent)
 
 
 def apply_repair(
@@ -497,7 +522,19 @@ def _apply_one(
     except _RepairFailed as exc:
         detail, outcome = str(exc), "failed"
     except OSError as exc:
-        detail, outcome = f"{type(exc).__name__}: {exc.strerror or exc}", "failed"
+        detail, outcome = os_failure(exc, path), "failed"
+    except Exception as exc:
+        # Our own bug: the audit record is still closed before it surfaces.
+        audit.append(
+            **base,
+            before_sha256=before,
+            after_sha256=sha256_or_none(path) if path.is_file() else None,
+            quarantined_to=None,
+            source=action.source,
+            outcome="failed",
+            detail=f"internal error: {type(exc).__name__}: {exc}",
+        )
+        raise
     return audit.append(
         **base,
         before_sha256=before,
@@ -512,6 +549,37 @@ def _apply_one(
 
 class _RepairFailed(Exception):
     pass
+
+
+def os_failure(exc: OSError, path: Path) -> str:
+    """The real cause of a failed write, in words (a full disk is not an internal error)."""
+    if exc.errno == errno.ENOSPC:
+        return f"no space left on device writing near {path.parent}; nothing was changed"
+    if exc.errno == errno.EROFS:
+        return f"read-only file system at {path.parent}; nothing was changed"
+    return f"{type(exc).__name__}: {exc.strerror or exc}"
+
+
+def _needs_space(path: Path, config: RecoveryConfig) -> None:
+    """Refuse before writing anything when data/ cannot hold the rebuilt database and the
+    original's copy in quarantine (and .acore-doctor/ the backup's copy)."""
+    try:
+        size = path.stat().st_size
+        sidecars = sum(
+            path.with_name(path.name + s).stat().st_size
+            for s in (*JOURNALS, "-shm")
+            if path.with_name(path.name + s).exists()
+        )
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        return
+    needed = 2 * size + sidecars + 1024 * 1024
+    if free < needed:
+        raise _RepairFailed(
+            f"no space left on device: needs {needed / 1e6:.0f} MB in "
+            f"{_relative(path.parent, config.bot_dir)}/, {free / 1e6:.0f} MB free; "
+            "nothing was changed"
+        )
 
 
 def _act(
@@ -643,15 +711,24 @@ def _repair_database(
     quarantine. Fails, leaving the original untouched, when no valid database comes out."""
     from acore_doctor.recovery.salvage import rebuild_database  # only to repair
 
+    _needs_space(path, config)
     rebuilt = path.with_name(path.name + PARTIAL_SUFFIXES[1])
     for stale in config.home.glob("repair-*"):
         remove_tree(stale)  # scratch a killed run left (copies of backups); we hold the lock
     work = config.home / f"repair-{stamp()}"
-    work.mkdir(parents=True, exist_ok=True)
     try:
+        work.mkdir(parents=True, exist_ok=True)
         base = verified_backup_copy(config, path, work)
         copy, backup_id = base if base else (None, None)
         result = rebuild_database(path, rebuilt, work, copy, backup_id, use_cli=use_sqlite_cli)
+    except (sqlite3.Error, OSError) as exc:
+        # Our own half-written file never stays behind; the original was never touched.
+        rebuilt.unlink(missing_ok=True)
+        cause = os_failure(exc, path) if isinstance(exc, OSError) else f"SQLite: {exc}"
+        raise _RepairFailed(f"could not rebuild ({cause}); original left in place") from exc
+    except BaseException:
+        rebuilt.unlink(missing_ok=True)
+        raise
     finally:
         remove_tree(work)
     crash_point("repair:sqlite:salvaged")
@@ -659,6 +736,8 @@ def _repair_database(
         method=result.salvage.method,
         backup_id=result.backup_id,
         maybe_lost=result.maybe_lost,
+        restored_from_backup=result.restored,
+        lost_and_found=result.salvage.lost_and_found,
         complete=result.complete,
         tables={
             t.name: {
@@ -666,6 +745,7 @@ def _repair_database(
                 "salvaged": t.salvaged,
                 "in_result": t.in_result,
                 "maybe_lost": t.maybe_lost,
+                "restored_from_backup": t.restored,
             }
             for t in result.tables
         },
@@ -682,16 +762,51 @@ def _repair_database(
             "could not build a valid database (" + "; ".join(problems[:3]) + "); original "
             "left in place, untouched; restore it with 'acore-doctor restore'"
         )
+    try:
+        _swap_in(path, rebuilt, target)
+    except OSError:
+        rebuilt.unlink(missing_ok=True)
+        raise
+    if result.complete:
+        verdict = "nothing known lost"
+    else:
+        parts = [f"{result.maybe_lost} row(s) may be lost"]
+        if result.restored:
+            parts.append(
+                f"{result.restored} row(s) restored from backup (damaged range; may have been"
+                " deleted or changed since)"
+            )
+        if result.salvage.lost_and_found:
+            parts.append(f"{result.salvage.lost_and_found} row(s) in table lost_and_found")
+        verdict = ", ".join(parts)
+    return f"rebuilt ({verdict}): {result.summary()}; original in {target}"
+
+
+def _swap_in(path: Path, rebuilt: Path, target: Path) -> None:
+    """Put ``rebuilt`` in place of ``path``; the original and its sidecars go to quarantine.
+
+    Crash-safe at every step: the original is copied to quarantine first (synced); the
+    ``-shm`` (an index SQLite rebuilds from the WAL) is moved; then the original's
+    ``-wal``/``-journal`` are moved next to the copy and the new file renamed over the old
+    one. Killed between those two renames, the original is in place without its journal:
+    the next repair finds the unfinished action in the audit log and moves the journal
+    back (:func:`_roll_back_sidecars`) before anything else, so no row committed only to
+    the WAL is lost. A stale journal is never left beside the new file (SQLite would
+    replay it into it)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
     copy_file_synced(path, target)
     crash_point("repair:sqlite:quarantined")
-    for suffix in ("-wal", "-shm", "-journal"):
+    shm = path.with_name(path.name + "-shm")
+    if shm.exists():
+        rename(shm, target.with_name(target.name + "-shm"))
+    crash_point("repair:sqlite:shm-moved")
+    for suffix in JOURNALS:
         side = path.with_name(path.name + suffix)
         if side.exists():
-            # A stale WAL would be replayed into the new file and corrupt it again.
-            os.rename(side, target.with_name(target.name + suffix))
+            rename(side, target.with_name(target.name + suffix))
+            crash_point(f"repair:sqlite:{suffix[1:]}-moved")
+    fsync_dir(target.parent)
     fsync_dir(path.parent)
-    os.replace(rebuilt, path)
+    rename(rebuilt, path)  # over the original: atomic on POSIX
     fsync_dir(path.parent)
     crash_point("repair:sqlite:swapped")
-    verdict = "nothing known lost" if result.complete else f"{result.maybe_lost} row(s) may be lost"
-    return f"rebuilt ({verdict}): {result.summary()}; original in {target}"

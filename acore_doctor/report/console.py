@@ -45,6 +45,12 @@ def format_summary(
                 lines.append(_indent(entry["message"], "       "))
             for symptom in entry.get("symptoms", []):
                 lines.append(f"       symptom: {symptom}")
+    could_not = [e for e in report.get("info", []) if e.get("outcome") == "error"]
+    if could_not:  # a bug of the suite, never a verdict on the deployment (docs/severity.md)
+        lines += ["", "The suite could not check (a bug in acore-doctor, not the deployment's):"]
+        for entry in could_not:
+            lines.append(f"  ? {entry['title']}  [{entry['check']}]")
+            lines.append(_indent(entry["message"], "       "))
     lines += history_lines(report.get("history"))
     lines += changes_lines(report)
     lines = [_ascii(line) for line in lines]
@@ -59,6 +65,28 @@ def format_summary(
         tail += ["", "Reports:"] + [f"  {path}" for path in written]
     tail.append(RULE)
     return "\n".join(lines + [_ascii(line) for line in tail])
+
+
+#: The summary's status words and headings, coloured where pytest colours its own output (a
+#: terminal, or --color=yes): pytest's TerminalWriter drops the markup everywhere else.
+_COLOURS = {
+    "CRITICAL": {"red": True, "bold": True},
+    "UNKNOWN": {"purple": True, "bold": True},
+    "INTERRUPTED": {"purple": True, "bold": True},
+    "WARNING": {"yellow": True, "bold": True},
+    "HEALTHY": {"green": True, "bold": True},
+}
+
+
+def line_markup(line: str) -> dict[str, bool]:
+    """TerminalWriter markup for one summary line (``{}``: plain)."""
+    if line.startswith("Overall status: "):
+        return _COLOURS.get(line.split()[2], {})
+    if line == "Critical issues:":
+        return _COLOURS["CRITICAL"]
+    if line == "Warnings:":
+        return _COLOURS["WARNING"]
+    return {}
 
 
 def history_lines(history: dict[str, Any] | None) -> list[str]:

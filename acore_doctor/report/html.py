@@ -15,7 +15,7 @@ from acore_doctor.suite import suite_root
 COLOURS = {
     "healthy": "#2e7d32",
     "passed": "#2e7d32",
-    "warning": "#ef6c00",
+    "warning": "#b34700",  # 5.5:1 on white (WCAG AA needs 4.5:1); #ef6c00 was 3.1:1
     "critical": "#c62828",
     "skipped": "#757575",
     "unknown": "#6a1b9a",
@@ -38,6 +38,16 @@ STYLE = (
     ".acore-doctor-summary .guide-ref{margin-bottom:.6em}"
     ".acore-doctor-summary .cut{color:#757575;font-style:italic}"
     ".acore-doctor-summary .trend text{font-size:11px;fill:#333}"
+    # pytest-html's grey (#999 on white, 2.85:1) and its orange and red fail WCAG AA: darker.
+    "body,a,#results-table,.filters button,.collapse button{color:#555}"
+    "span.passed,.passed .col-result{color:#2e7d32}"
+    "span.skipped,span.xfailed,span.rerun,.skipped .col-result,.xfailed .col-result,"
+    ".rerun .col-result{color:#b34700}"
+    "span.error,span.failed,span.xpassed,.error .col-result,.failed .col-result,"
+    ".xpassed .col-result{color:#c62828}"
+    # The verdict and findings first: pytest-html puts its Environment table above them.
+    "body{display:flex;flex-direction:column}"
+    "#environment-header,#environment{order:2}"
     "</style>"
 )
 
@@ -113,18 +123,21 @@ def severity_badge(severity: str) -> str:
 
 
 def guide_link(guide: str, text: str | None = None) -> str:
-    """A guide reference (``guides/<name>.md#<anchor>``) as a link to that guide in this
-    checkout (showing ``text``, else the reference); plain text when the guide is not there
-    (an installed copy without the guides)."""
-    path, _, anchor = guide.partition("#")
+    """A guide reference (``guides/<name>.md#<anchor>``) as a relative link to its page
+    rendered beside the report (``guides/<name>.html#<anchor>``, written by the HTML plugin),
+    so the link works wherever the report directory is copied (a CI artifact); plain text
+    when the guide is not one of ours."""
+    from acore_doctor.report.guides_html import guide_href
+
+    path = guide.partition("#")[0]
     label = escape(text) if text else f"<code>{escape(guide)}</code>"
+    href = guide_href(guide)
     try:
         target = (suite_root() / path).resolve()
     except FileNotFoundError:
         return label
-    if not path.startswith("guides/") or ".." in path or not target.is_file():
+    if href is None or not target.is_file():
         return label
-    href = target.as_uri() + (f"#{anchor}" if anchor else "")
     return f'<a class="guide" href="{escape(href)}" title="{escape(guide)}">{label}</a>'
 
 
@@ -214,7 +227,7 @@ def severity_cell(severity: str) -> str:
 
 #: The trend chart: a verdict strip, then one row of bars per status, each scaled to its own
 #: largest count so that one more critical shows even beside a hundred passed checks.
-BAR_W, BAR_GAP, ROW_H, LABEL_W, VALUE_W = 12, 3, 26, 70, 90
+BAR_W, BAR_GAP, ROW_H, LABEL_W, VALUE_W = 12, 3, 26, 70, 150
 TREND_ROWS = (
     ("issues", "critical", "critical"),
     ("warnings", "warnings", "warning"),
@@ -257,7 +270,7 @@ def trend_svg(trend: list[dict[str, Any]] | None) -> str:
     height = 20 + len(TREND_ROWS) * (ROW_H + 6) + 8
     return (
         f"<h3>Trend: the last {len(trend)} full runs</h3>"
-        f'<svg class="trend" role="img" width="{width}" height="{height}" '
+        f'<svg class="trend" role="img" width="{width}" height="{height}" overflow="visible" '
         f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'
         "<desc>Each run's verdict, then the checks per status in each run, oldest first; "
         f"each row is scaled to its own largest count.</desc>{''.join(shapes)}</svg>"

@@ -5,12 +5,15 @@ long texts are cut with a count."""
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from acore_doctor.report.html import guide_link, results_log, severity_cell, summary_html
-from acore_doctor.run_state import state_of
+from acore_doctor.run_state import is_xdist_worker, state_of
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -60,3 +63,21 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         clean = redact.document(metadata)
         metadata.clear()
         metadata.update(clean)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The guides as HTML beside the report (its guide links are relative), so they travel
+    with it as a CI artifact."""
+    config = session.config
+    html_path = getattr(config.option, "htmlpath", None)
+    if not html_path or is_xdist_worker(config):
+        return
+    from acore_doctor.report.guides_html import write_guides
+    from acore_doctor.suite import suite_root
+
+    target = Path(os.path.expanduser(html_path))
+    target = target if target.is_absolute() else config.invocation_params.dir / target
+    try:
+        write_guides(suite_root() / "guides", target.parent)
+    except OSError as exc:
+        sys.stderr.write(f"acore-doctor: guides not written beside the HTML report: {exc}\n")

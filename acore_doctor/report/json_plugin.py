@@ -22,5 +22,8 @@ def pytest_doctor_write_outputs(report: dict[str, Any], report_dir: Path) -> lis
     try:
         path = write_json_report(report, report_dir, report_stamp(report))
     except OSError as exc:
-        return [f"(JSON report not written: {exc.strerror or exc})"]
+        return [
+            f"(JSON report not written to {report_dir}: {exc.strerror or exc}; give "
+            "--report-dir (or DIAGNOSTIC_REPORTS_PATH) a directory this user can write)"
+        ]
     return [str(path), str(report_dir / "latest.json")]

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from acore_doctor.ops import nagios
+from acore_doctor.options import option
 from acore_doctor.run_state import is_health_run, is_xdist_worker
 
 PRINTED = pytest.StashKey[bool]()
@@ -15,7 +16,7 @@ PRINTED = pytest.StashKey[bool]()
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
-    if config.getoption("nagios"):
+    if option(config, "nagios"):
         # Nagios reads the first stdout line: pytest's own output must not come first.
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
@@ -24,10 +25,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_doctor_write_outputs(report: dict[str, Any], session: pytest.Session) -> None:
-    if not session.config.getoption("nagios"):
+    if not option(session.config, "nagios"):
         return
     code = int(session.exitstatus)
-    print(nagios.nagios_line(report, code, report["summary"].get("reason", "")), flush=True)
+    lines = [nagios.nagios_line(report, code, report["summary"].get("reason", ""))]
+    print("\n".join([*lines, *nagios.long_output(report)]), flush=True)
     session.exitstatus = nagios.nagios_code(code)
     session.config.stash[PRINTED] = True
 
@@ -36,7 +38,7 @@ def pytest_doctor_write_outputs(report: dict[str, Any], session: pytest.Session)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """A run that wrote no report still owes Nagios its one line."""
     config = session.config
-    if not config.getoption("nagios") or config.stash.get(PRINTED, False):
+    if not option(config, "nagios") or config.stash.get(PRINTED, False):
         return
     if is_xdist_worker(config):
         return  # the controller speaks for the run

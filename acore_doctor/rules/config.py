@@ -8,12 +8,14 @@ merged with the deployment's own config source.
 
 from __future__ import annotations
 
+import ast
 import difflib
 import math
 from urllib.parse import urlsplit
 
 from acore_doctor import catalog
 from acore_doctor.probes.auth_file import AuthFile
+from acore_doctor.probes.bot_source import BotSource, ValidateRule
 from acore_doctor.probes.token import is_placeholder
 from acore_doctor.redact import is_secret_name
 from acore_doctor.settings import BotSettings, llm_provider, parse_number
@@ -250,6 +252,8 @@ def dead_keys(settings: BotSettings) -> list[str]:
                 None,
             )
         )
+        if key == "ANALYTICS_API_KEY" and (settings.raw("ANALYTICS_PASSWORD") or "").strip():
+            reason = "the dashboard reads ANALYTICS_PASSWORD (set here), not this key"
         if reason is None:
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.8)
             reason = f"did you mean {close[0]}?" if close else "unknown to the bot"
@@ -345,3 +349,103 @@ def credential_precedence(settings: BotSettings, auth: AuthFile) -> list[str]:
             f"{auth.path} holds a secret for {source}: the runtime uses it for {provider}{extra}"
         )
     return problems
+
+
+def config_load_errors(source: BotSource | None) -> list[str]:
+    """Config files the bot imports at start that cannot load (SyntaxError, unreadable):
+    the bot dies before it logs a line (critical). A broken file nothing imports is not one."""
+    if source is None:
+        return []
+    loaded = source.loaded
+    return [
+        f"{error.describe()} (the bot cannot 'import config')"
+        for error in source.load_errors
+        if loaded is None or error.file in loaded
+    ]
+
+
+class _Unknown(Exception):
+    """A validate() test this evaluator cannot decide: the rule is not judged."""
+
+
+_COMPARE = {
+    ast.Lt: lambda a, b: a < b,
+    ast.LtE: lambda a, b: a <= b,
+    ast.Gt: lambda a, b: a > b,
+    ast.GtE: lambda a, b: a >= b,
+    ast.Eq: lambda a, b: a == b,
+    ast.NotEq: lambda a, b: a != b,
+}
+
+
+def _evaluate(node: ast.expr, settings: BotSettings) -> object:
+    """A validate() test over the values the bot parsed: ``cls.KEY``, literals, comparisons,
+    ``not``/``and``/``or`` and unary minus; anything else is unknown."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        if node.value.id in ("cls", "self", "Config") and node.attr in settings.known:
+            return settings.get(node.attr)
+        raise _Unknown
+    if isinstance(node, ast.UnaryOp):
+        value = _evaluate(node.operand, settings)
+        if isinstance(node.op, ast.Not):
+            return not value
+        if isinstance(node.op, ast.USub) and isinstance(value, int | float):
+            return -value
+        raise _Unknown
+    if isinstance(node, ast.BoolOp):
+        values = [_evaluate(v, settings) for v in node.values]
+        return all(values) if isinstance(node.op, ast.And) else any(values)
+    if isinstance(node, ast.Compare):
+        left = _evaluate(node.left, settings)
+        for op, comparator in zip(node.ops, node.comparators, strict=True):
+            right = _evaluate(comparator, settings)
+            compare = _COMPARE.get(type(op))
+            if compare is None:
+                raise _Unknown
+            try:
+                if not compare(left, right):
+                    return False
+            except TypeError as exc:
+                raise _Unknown from exc
+            left = right
+        return True
+    raise _Unknown
+
+
+def validator_failures(settings: BotSettings, rules: tuple[ValidateRule, ...]) -> list[str]:
+    """The config.py-only layout: the first rule of its ``Config.validate()`` that raises for
+    these settings (the bot stops there, so later rules are not reached); empty when none."""
+    for rule in rules:
+        try:
+            raises = bool(_evaluate(rule.test, settings))
+        except (_Unknown, RecursionError):
+            continue
+        if raises:
+            keys = sorted(
+                {
+                    n.attr
+                    for n in ast.walk(rule.test)
+                    if isinstance(n, ast.Attribute) and n.attr in settings.known
+                }
+            )
+            values = ", ".join(
+                f"{key}={'(secret)' if is_secret_name(key) else repr(settings.get(key))}"
+                for key in keys
+            )
+            return [
+                f"Config.validate() raises '{rule.message}' ({rule.where}) for {values}: "
+                "the bot stops at start"
+            ]
+    return []
+
+
+def validated_keys(rules: tuple[ValidateRule, ...]) -> set[str]:
+    """Keys a config.py validate() rule judges (their range problems are critical there)."""
+    return {
+        node.attr
+        for rule in rules
+        for node in ast.walk(rule.test)
+        if isinstance(node, ast.Attribute)
+    }

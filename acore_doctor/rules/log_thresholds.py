@@ -1,10 +1,11 @@
 """The log rules' thresholds, defined once: the table the pytest options and ini keys are
 made from (:mod:`acore_doctor.options`) and the defaults ``acore-doctor logs`` uses.
-Standard library only, so the options module stays light."""
+Standard library only (with :mod:`acore_doctor.thresholds`), so the options module stays
+light."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from acore_doctor.thresholds import threshold_class
 
 #: option/ini name -> (default, help)
 LOG_THRESHOLDS: dict[str, tuple[float, str]] = {
@@ -29,19 +30,5 @@ LOG_THRESHOLDS: dict[str, tuple[float, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class LogThresholds:
-    log_window_minutes: float = LOG_THRESHOLDS["log_window_minutes"][0]
-    log_stale_minutes: float = LOG_THRESHOLDS["log_stale_minutes"][0]
-    log_stale_debug_minutes: float = LOG_THRESHOLDS["log_stale_debug_minutes"][0]
-    log_crash_starts: float = LOG_THRESHOLDS["log_crash_starts"][0]
-    log_crash_minutes: float = LOG_THRESHOLDS["log_crash_minutes"][0]
-    log_flood_per_minute: float = LOG_THRESHOLDS["log_flood_per_minute"][0]
-    log_error_share_percent: float = LOG_THRESHOLDS["log_error_share_percent"][0]
-    log_min_records: float = LOG_THRESHOLDS["log_min_records"][0]
-    log_debug_share_percent: float = LOG_THRESHOLDS["log_debug_share_percent"][0]
-    log_ready_grace_minutes: float = LOG_THRESHOLDS["log_ready_grace_minutes"][0]
-    log_rotation_min_hours: float = LOG_THRESHOLDS["log_rotation_min_hours"][0]
-
-
-assert {f.name for f in fields(LogThresholds)} == set(LOG_THRESHOLDS), "one field per threshold"
+#: One float field per row of :data:`LOG_THRESHOLDS`, defaulting to its value.
+LogThresholds = threshold_class("LogThresholds", LOG_THRESHOLDS, __name__)

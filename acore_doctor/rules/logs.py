@@ -9,12 +9,12 @@ options module: an option and an ini key in a health run, the default in the too
 from __future__ import annotations
 
 import stat
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 from acore_doctor.logs.analyzer import LogAnalysis
 from acore_doctor.logs.parse import format_local
 from acore_doctor.logs.signatures import SIGNATURES, SIGNATURES_BY_KEY, Signature
-from acore_doctor.probes.bot_process import format_duration
 from acore_doctor.rules.log_thresholds import LOG_THRESHOLDS, LogThresholds
 
 __all__ = ["LOG_THRESHOLDS", "LogProblem", "LogThresholds", "Rule", "assess"]
@@ -178,6 +178,9 @@ def log_stale(newest_age_s: float, debug: bool, thresholds: LogThresholds) -> li
     limit = thresholds.log_stale_debug_minutes if debug else thresholds.log_stale_minutes
     if newest_age_s <= limit * 60:
         return []
+    # here, not at the top: bot_process imports psutil, which `acore-doctor logs` never needs
+    from acore_doctor.probes.bot_process import format_duration
+
     return [
         _problem(
             LOG_STALE,
@@ -218,6 +221,10 @@ def debug_share(analysis: LogAnalysis) -> float:
     return analysis.records_by_level["DEBUG"] / analysis.records if analysis.records else 0.0
 
 
+#: Levels at which the bot's logging cannot write a DEBUG record.
+_ABOVE_DEBUG = frozenset({"INFO", "WARNING", "WARN", "ERROR", "CRITICAL", "FATAL"})
+
+
 def debug_logging(
     env_level: str | None,
     env_source: str,
@@ -225,9 +232,11 @@ def debug_logging(
     thresholds: LogThresholds,
 ) -> list[LogProblem]:
     """DEBUG logging, judged from the log first: the level the bot logged at its last start
-    (``Logging configured: Level=...``) and the DEBUG share of the recent records; ``.env`` is
-    only the evidence when the log says nothing (the process environment or a unit's
-    ``Environment=`` override it). ``env_level`` None: the path ignores LOG_LEVEL."""
+    (``Logging configured: Level=...``), else ``.env``'s (the process environment or a unit's
+    ``Environment=`` override it). At DEBUG: found. At INFO or higher: any DEBUG record since
+    that start is found, with its count (the bot cannot write one then: something else set
+    DEBUG). With no level known (``env_level`` None: the path ignores LOG_LEVEL, and the log
+    names none), the DEBUG share of the recent records is the only evidence."""
     logged = analysis.logged_level if analysis is not None else None
     found = []
     if logged is not None:
@@ -237,13 +246,30 @@ def debug_logging(
             )
     elif env_level == "DEBUG":
         found.append(f"LOG_LEVEL=DEBUG (from {env_source})")
-    if analysis is not None and analysis.records >= thresholds.log_min_records:
+    configured = (
+        (f"the bot logged 'Level={logged}' at its start", logged)
+        if logged is not None
+        else (f"LOG_LEVEL={env_level} in {env_source}", env_level)
+    )
+    since_start = analysis.debug_since_last_start if analysis is not None else 0
+    if since_start and (configured[1] or "").upper() in _ABOVE_DEBUG:
+        start = analysis.last_start if analysis is not None else None
+        when = f"since the last start at {format_local(start)}" if start else "in the window"
+        found.append(
+            f"{since_start:,} DEBUG record(s) {when} although {configured[0]}: at that level "
+            "the bot writes none, so something else (the unit's Environment=, a logging "
+            "config, a library) turned DEBUG on"
+        )
+    elif configured[1] is None and analysis is not None:
+        # No level known (launcher.py ignores LOG_LEVEL and logs none): only a share is
+        # evidence. With a known level the count above is exact, and DEBUG records from
+        # before a restart at INFO are no evidence against the run that follows.
         share = debug_share(analysis)
-        if share * 100 > thresholds.log_debug_share_percent:
-            said = f"; LOG_LEVEL={env_level} in {env_source}" if env_level else ""
+        enough = analysis.records >= thresholds.log_min_records
+        if enough and share * 100 > thresholds.log_debug_share_percent:
             found.append(
                 f"{share:.0%} of the recent {analysis.records:,} records are DEBUG "
-                f"(above {thresholds.log_debug_share_percent:g} %{said})"
+                f"(above {thresholds.log_debug_share_percent:g} %)"
             )
     if not found:
         return []
@@ -270,18 +296,36 @@ def user_content_evidence(analysis: LogAnalysis | None, env_debug: bool) -> str 
     return "; ".join(reasons) or None
 
 
-def logs_private(modes: list[tuple[str, int]], evidence: str | None) -> list[LogProblem]:
-    """Log files that hold user content must not be readable by others."""
-    readable = [(name, mode) for name, mode in modes if mode & stat.S_IROTH]
-    if not readable or evidence is None:
+def logs_private(
+    modes: list[tuple[str, int]],
+    evidence: str | None,
+    sampled: Mapping[str, str] | None = None,
+) -> list[LogProblem]:
+    """Log files that hold user content must not be readable by others.
+
+    ``evidence``: user content in the recent window (it holds for every file of the log);
+    ``sampled``: file name -> the user content a sample of that very file showed (rotated and
+    compressed segments included), so old segments count whatever the newest hour says.
+    """
+    sampled = sampled or {}
+    readable = [
+        (name, mode)
+        for name, mode in modes
+        if mode & stat.S_IROTH and (evidence is not None or name in sampled)
+    ]
+    if not readable:
         return []
     listed = ", ".join(f"{name} {stat.S_IMODE(mode):04o}" for name, mode in readable[:5])
     more = f" and {len(readable) - 5} more" if len(readable) > 5 else ""
+    named = {name for name, _ in readable}
+    reasons = [evidence] if evidence is not None else []
+    shown = [f"{name}: {what}" for name, what in sampled.items() if name in named]
+    reasons += shown[:3] + ([f"{len(shown) - 3} more file(s)"] if len(shown) > 3 else [])
     return [
         _problem(
             LOGS_PRIVATE,
-            f"expected log files holding user content ({evidence}) to be unreadable by other "
-            f"users, found {listed}{more}",
+            f"expected log files holding user content ({'; '.join(reasons)}) to be unreadable "
+            f"by other users, found {listed}{more}",
         )
     ]
 
@@ -310,20 +354,6 @@ def crash_loop(analysis: LogAnalysis, where: str, thresholds: LogThresholds) -> 
             )
         )
     return found
-
-
-def ready_since_start(
-    pid: int, started: float, ready_at: float | None, starts_seen: int, grace_s: float
-) -> list[LogProblem]:
-    if ready_at is not None:
-        return []
-    return [
-        _problem(
-            READY_SINCE_START,
-            f"expected a ready marker within {grace_s / 60:g} min of pid {pid}'s start at "
-            f"{format_local(started)}, found none ({starts_seen} start marker(s) logged since)",
-        )
-    ]
 
 
 def error_floods(analysis: LogAnalysis, thresholds: LogThresholds) -> list[LogProblem]:

@@ -50,6 +50,9 @@ class FaultState:
     retry_after: float = 30.0
     #: only requests whose path contains this string get the fault (None: all)
     only: str | None = None
+    #: the body of a 401/403/404/500 answer instead of the service's own envelope (a service
+    #: that echoes what it was sent, secrets included)
+    error_text: str | None = None
 
     def applies_to(self, path: str) -> bool:
         return self.only is None or self.only in path
@@ -139,6 +142,10 @@ class ServiceSim:
         if mode == "slow":
             await asyncio.sleep(self.fault.delay)
         elif mode in ("401", "403", "404", "500"):
+            if self.fault.error_text is not None:
+                return web.Response(
+                    status=int(mode), text=self.fault.error_text, content_type="application/json"
+                )
             return self.error(int(mode), request)
         elif mode == "429":
             return self.rate_limited(request)

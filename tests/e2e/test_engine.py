@@ -104,34 +104,76 @@ def test_skip_is_info_with_its_reason(pytester):
     assert info["message"] == "not applicable: voice disabled"
 
 
-def test_crash_is_a_finding_at_its_severity_without_traceback(pytester):
-    checks_file(pytester, warn("test_a", "    raise KeyError('bot_id')\n"))
+def test_a_domain_error_is_a_finding_at_its_severity_without_traceback(pytester):
+    checks_file(pytester, warn("test_a", "    raise PermissionError('data/bot.db')\n"))
     result, report = run(pytester)
     assert result.ret == 1
     [warning] = report["warnings"]
-    assert warning["message"] == "check crashed: KeyError: 'bot_id'"
+    assert warning["message"] == "check crashed: PermissionError: data/bot.db"
     assert report["checks"][0]["outcome"] == "crashed"
-    assert "Traceback" not in result.stdout.str() and "raise KeyError" not in result.stdout.str()
+    assert "Traceback" not in result.stdout.str() and "raise PermissionError" not in (
+        result.stdout.str()
+    )
+
+
+def test_a_check_that_crashes_is_a_suite_bug_not_a_verdict(pytester):
+    checks_file(pytester, crit("test_a", "    raise KeyError('bot_id')\n") + warn("test_b", PASS))
+    result, report = run(pytester)
+    assert result.ret == 3, result.stdout.str()
+    assert report["summary"]["overall_status"] == "unknown"
+    assert report["issues"] == [] and report["warnings"] == []
+    [bug] = [c for c in report["checks"] if c["outcome"] == "error"]
+    assert bug["message"] == (
+        "the suite could not check this: KeyError: 'bot_id' at health_tests/test_checks.py:7 "
+        "in test_a"
+    )
+    assert "could not check 1 check(s)" in report["summary"]["reason"]
+    out = result.stdout.str()
+    assert "The suite could not check" in out and "health_tests/test_checks.py:7" in out
+    assert "Traceback" not in out
+
+
+def test_a_suite_bug_beside_a_real_critical_is_critical(pytester):
+    checks_file(pytester, crit("test_a", "    raise KeyError('bot_id')\n") + crit("test_b", FAIL))
+    result, report = run(pytester)
+    assert result.ret == 2
+    assert [i["check"].split("::")[1] for i in report["issues"]] == ["test_b"]
+    assert "could not check 1 check(s)" in report["summary"]["reason"]
 
 
 def test_crash_shows_traceback_with_verbose(pytester):
     checks_file(pytester, crit("test_a", "    raise RuntimeError('boom')\n"))
     result, report = run(pytester, "-v")
-    assert result.ret == 2
+    assert result.ret == 3
     assert "raise RuntimeError('boom')" in result.stdout.str()
-    assert report["issues"][0]["message"] == "check crashed: RuntimeError: boom"
+    assert report["info"][0]["message"].startswith(
+        "the suite could not check this: RuntimeError: boom at health_tests/"
+    )
 
 
 def test_crash_in_fixture_setup_is_marked_as_such(pytester):
-    body = """
+    body = (
+        """
 @pytest.fixture
 def fact():
     raise OSError('disk gone')
-""" + crit("test_a", "    pass\n").replace("def test_a():", "def test_a(fact):")
+
+@pytest.fixture
+def buggy():
+    return {}['no such key']
+"""
+        + crit("test_a", "    pass\n").replace("def test_a():", "def test_a(fact):")
+        + crit("test_b", "    pass\n").replace("def test_b():", "def test_b(buggy):")
+    )
     checks_file(pytester, body)
     result, report = run(pytester)
-    assert result.ret == 2
+    assert result.ret == 2  # the domain error keeps its verdict
     assert report["issues"][0]["message"] == "check crashed during setup: OSError: disk gone"
+    [bug] = [c for c in report["checks"] if c["outcome"] == "error"]
+    assert bug["message"] == (
+        "the suite could not check this (its setup): KeyError: 'no such key' at "
+        "health_tests/test_checks.py:10 in buggy"
+    )
 
 
 def test_missing_fixture_is_a_suite_bug_and_unknown(pytester):
@@ -299,8 +341,11 @@ def test_nothing_selected_is_unknown(pytester):
     checks_file(pytester, crit("test_a", FAIL) + warn("test_b", PASS))
     result, report = run(pytester, "-m", "critical", "-k", "nomatch")
     assert result.ret == 3
+    assert report == {}, "a run that checked nothing never becomes latest.json"
+    [path] = (pytester.path / "reports").glob("diagnostic_*.json")
+    report = json.loads(path.read_text())
     assert report["summary"]["overall_status"] == "unknown"
-    assert report["summary"]["reason"] == "no check selected"
+    assert report["summary"]["reason"].startswith("no check selected: no check matches -k")
 
 
 def test_marker_selection_runs_only_critical(pytester):
@@ -534,7 +579,9 @@ def test_missing_test_path_is_unknown(pytester):
     assert result.ret == 3
     assert "file or directory not found" in result.stderr.str()
     assert report["summary"]["overall_status"] == "unknown"
-    assert report["summary"]["reason"] == "usage error"
+    reason = report["summary"]["reason"]  # pytest's own words, and what to do
+    assert reason.startswith("file or directory not found: health_tests/"), reason
+    assert "--collect-only -q" in reason
 
 
 def test_collect_only_lists_checks_without_a_verdict(pytester):
@@ -553,7 +600,8 @@ def test_missing_bot_dir_is_a_usage_error(pytester, monkeypatch):
     )
     assert result.ret == 3
     assert "is not a directory" in result.stderr.str()
-    assert json.loads((reports / "latest.json").read_text())["summary"]["reason"] == "usage error"
+    reason = json.loads((reports / "latest.json").read_text())["summary"]["reason"]
+    assert "is not a directory" in reason, reason  # the cause, not only "usage error"
     # a run that is not a health run does not care, even with ACORE_BOT_DIR set
     pytester.makepyfile(test_plain="def test_ok():\n    pass\n")
     monkeypatch.setenv("ACORE_BOT_DIR", str(pytester.path / "typo"))

@@ -180,3 +180,48 @@ def test_log_to_file_false_skips_the_file_checks(bot, run_suite):
         assert "LOG_TO_FILE=false" in run.finding(name)["message"]
     assert run.finding("test_log_level_not_debug")["outcome"] == "failed"  # stdout still at DEBUG
     assert run.finding("test_no_crash_loop")["outcome"] == "skipped"
+
+
+def test_five_percent_debug_records_at_log_level_info_warn_with_their_count(bot, run_suite):
+    """Issue 18 point 7: at LOG_LEVEL=INFO the bot writes no DEBUG record, so 5 % is proof."""
+    bot.set_env(LOG_LEVEL="INFO")
+    gen = LogGen(start=time.time() - 3000).start(level="INFO").chat(95, every=15)
+    gen.heartbeats(10, every=20)  # 10 of ~205 records: under the old 10 % share
+    write_log(bot, gen)
+    for path in (bot.root / "logs").iterdir():
+        path.chmod(0o600)
+    run = run_suite(bot.root, CHECKS)
+    debug = run.finding("test_log_level_not_debug")
+    assert debug["outcome"] == "failed" and debug["severity"] == "warning", run.stdout
+    assert "10 DEBUG record(s) since the last start at" in debug["message"]
+    assert "the bot logged 'Level=INFO' at its start" in debug["message"]
+    failed = {k for k, v in outcomes(run).items() if v not in ("passed", "skipped")}
+    assert failed == {"test_log_level_not_debug"}, run.stdout
+    assert run.code == 1
+
+
+def test_a_world_readable_rotated_gz_with_discord_user_objects_warns(bot, run_suite):
+    """Issue 18 point 7: the newest hour is clean; bot.log.1.gz from a DEBUG run is 0644."""
+    bot.set_env(LOG_LEVEL="INFO")
+    old = LogGen(start=time.time() - 30 * 3600).start(level="DEBUG")
+    for _ in range(20):
+        old.huge_payload(1500)
+    recent = LogGen(start=time.time() - 3000).start().chat(60, every=40)
+    write_log(bot, old, recent)
+    logs = bot.root / "logs"
+    for path in logs.iterdir():
+        path.chmod(0o600)
+    (logs / "bot.log.1.gz").chmod(0o644)
+    run = run_suite(bot.root, CHECKS)
+    private = run.finding("test_logs_not_world_readable")
+    assert private["outcome"] == "failed" and private["severity"] == "warning", run.stdout
+    assert "bot.log.1.gz: Discord user objects in a sample of the file" in private["message"]
+    assert "found bot.log.1.gz 0644" in private["message"]
+    assert "my secret plan" not in json.dumps(run.report)  # the kind is named, not the text
+    failed = {k for k, v in outcomes(run).items() if v not in ("passed", "skipped")}
+    assert failed == {"test_logs_not_world_readable"}, run.stdout
+    # the same segment private: nothing to say
+    (logs / "bot.log.1.gz").chmod(0o600)
+    again = run_suite(bot.root, CHECKS)
+    assert again.finding("test_logs_not_world_readable")["outcome"] == "passed"
+    assert again.code == 0, again.stdout

@@ -69,7 +69,9 @@ def test_nagios_prints_one_line_and_keeps_exit_code(suite, broken, code, state):
     result = suite("--nagios")
     lines = result.stdout.lines
     assert result.ret == code
-    assert len(lines) == 1, lines
+    # One status line, then the long output: one line per finding (none when healthy).
+    assert len(lines) == 1 + len(broken), lines
+    assert all(line.startswith(("CRITICAL: ", "WARNING: ")) for line in lines[1:]), lines
     assert NAGIOS.match(lines[0]), lines[0]
     assert lines[0].startswith(f"ACORE-DOCTOR {state} - ")
     assert f"'critical'={1 if 'broken_a' in broken else 0};" in lines[0]
@@ -98,14 +100,20 @@ def test_prometheus_textfile(suite, pytester):
     assert len(families) == len(set(families))
     for line in text.splitlines():
         assert line.startswith("# ") or SAMPLE.match(line), line
+    deployment = f'deployment="{suite.bot.name}"'
     assert (
-        'acore_doctor_check_status{check="health_tests/test_widgets.py::test_widget_a",'
-        'title="Widget A is intact",severity="critical",outcome="failed"} 2'
+        f'acore_doctor_check_status{{{deployment},check="health_tests/test_widgets.py::'
+        'test_widget_a",severity="critical"} 2'
     ) in text
-    assert 'severity="warning",outcome="failed"} 1' in text
-    assert 'title="Voice is configured",severity="warning",outcome="skipped"} 0' in text
-    assert 'acore_doctor_status{status="critical"} 2' in text
-    stamp = float(re.search(r"^acore_doctor_last_run_timestamp_seconds (\S+)$", text, re.M)[1])
+    assert 'severity="warning"} 1' in text
+    assert (
+        f'acore_doctor_check_info{{{deployment},check="health_tests/test_widgets.py::'
+        'test_widget_a",title="Widget A is intact"} 1'
+    ) in text
+    assert f"acore_doctor_status{{{deployment}}} 2" in text
+    stamp = float(
+        re.search(r"^acore_doctor_last_run_timestamp_seconds\{.*\} (\S+)$", text, re.M)[1]
+    )
     assert before - 5 <= stamp <= time.time()
     durations = re.findall(r"^acore_doctor_check_duration_seconds\{.*\} (\S+)$", text, re.M)
     assert len(durations) == 3 and all(float(d) >= 0 for d in durations)
@@ -195,7 +203,9 @@ def test_nagios_collection_error_is_unknown(suite, pytester):
 def test_nagios_missing_test_path_is_unknown_not_4(suite):
     result = suite("--nagios", "health_tests/no_such_file.py")
     assert result.ret == 3
-    assert result.stdout.lines[0].startswith("ACORE-DOCTOR UNKNOWN - usage error")
+    assert result.stdout.lines[0].startswith(  # the cause, not only "usage error"
+        "ACORE-DOCTOR UNKNOWN - file or directory not found: health_tests/no_such_file.py"
+    )
     assert "no_such_file.py" in result.stderr.str()
 
 

@@ -134,8 +134,8 @@ def test_serve_single_flight_under_concurrent_requests(server, bot, tmp_path):
     assert len(read_trend(tmp_path / "reports")) == 1, "16 requests, one suite run"
     status, metrics = get(base + "/metrics")
     assert status == 200
-    assert "acore_doctor_serve_runs_total 1" in metrics
-    assert 'acore_doctor_status{status="critical"} 2' in metrics
+    assert re.search(r"acore_doctor_serve_runs_total\{deployment=\"[^\"]+\"\} 1\n", metrics)
+    assert re.search(r'acore_doctor_status\{deployment="[^"]+"\} 2\n', metrics)
 
 
 def test_serve_cache_expires_and_reports_healthy_as_200(server, tmp_path):

@@ -92,9 +92,13 @@ def test_status_pause_reset_and_resume_steer_the_bots_recovery(bot, run_suite) -
     assert finding["outcome"] == "failed" and "moving the database" in finding["message"]
     assert run.report["recovery"]["paused"] is True
     metrics = textfile.read_text()
-    assert "acore_doctor_recovery_paused 1" in metrics
-    assert 'acore_doctor_recovery_attempts{strategy="reconnect",outcome="recovered"} 3' in metrics
-    assert "acore_doctor_recovery_open_circuits 0" in metrics
+    deployment = f'deployment="{bot.root.name}"'  # every series names its deployment
+    assert f"acore_doctor_recovery_paused{{{deployment}}} 1" in metrics
+    assert (
+        f'acore_doctor_recovery_attempts{{{deployment},strategy="reconnect",outcome="recovered"}} 3'
+        in metrics
+    )
+    assert f"acore_doctor_recovery_open_circuits{{{deployment}}} 0" in metrics
 
     resumed = doctor(bot, "--resume")
     assert resumed.returncode == 0 and "AutoRecovery resumed" in resumed.stdout

@@ -6,8 +6,6 @@ from __future__ import annotations
 import random
 import shutil
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,22 +21,12 @@ from tests.support.damage import (
     rows_of,
     tree_of,
 )
-from tests.support.recovery import config_of, healthy
-from tests.support.runs import SUITE_ROOT, clean_env
+from tests.support.recovery import config_of, healthy, repair_cli
 
 DB = "data/conversations.db"
 
 
 # -- exit codes, through the CLI ------------------------------------------------------------------
-def repair_cli(root: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "acore_doctor.cli", "repair", "--apply", "--no-sqlite-cli"]
-        + [f"--bot-dir={root}"],
-        cwd=SUITE_ROOT,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-    )
 
 
 def test_issue_scenario_backup_then_100_rows_then_2k_at_4096_keeps_everything(
@@ -140,3 +128,28 @@ def test_the_recover_remediation_reports_possible_losses(bot: DeploymentBuilder)
     )
     done = remediation.apply(load_deployment(bot.root), config_of(bot.root), lambda _l: None)
     assert getattr(done, "maybe_lost", 0) > 0 and "may be lost" in done
+
+
+def test_rows_deleted_since_the_backup_stay_deleted_through_the_cli(
+    bot: DeploymentBuilder,
+) -> None:
+    """Issue 19: 'forget my messages' reverted by a repair. With a backup, rows deleted since
+    it outside the damaged page stay deleted; what came back from the backup is said."""
+    healthy(bot)
+    db = bot.root / DB
+    make_store(db, rows=5000)
+    create_backup(config_of(bot.root))
+    conn = sqlite3.connect(db)
+    conn.execute("DELETE FROM messages WHERE id BETWEEN 1000 AND 1400")  # forget my messages
+    conn.commit()
+    conn.close()
+    everything = rows_of(db)
+    tree = tree_of(db)
+    far_leaf = next(p for r, p in sorted(tree.rowid_page.items()) if r > 4000)
+    destroy(db, far_leaf, tree.page_size)
+    proc = repair_cli(bot.root)
+    got = rows_of(db)
+    assert not any(1000 <= r <= 1400 for r in got), "deleted rows came back"
+    assert got == everything, "the destroyed leaf's rows come back from the backup"
+    # They were in the backup, inside the damaged range: said, and not exit 0.
+    assert proc.returncode == 1 and "restored from backup" in proc.stdout, proc.stdout

@@ -16,9 +16,11 @@ import urllib.error
 import urllib.request
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
+from acore_doctor.demo import start_standin_bot, stop_standin_bot
 from tests.support.builder import DeploymentBuilder, make_token
 from tests.support.runs import SUITE_ROOT, clean_env, everything_on, run_suite_process
 
@@ -36,6 +38,19 @@ SHAPED = {
     "bearer": "PlantedBearerValue-0a1b2c3d4e",
     "webhook": "https://discord.com/api/webhooks/444444444444444444/PlantedWebhookToken_abcdef0123",
     "url_password": "PlantedUrlPassw0rd-in-a-log",
+    # issue 20 point 3: shapes from gitleaks' rule set, and those only their context gives away
+    "huggingface": "hf_" + "PlAnTeDhUgGiNgFaCe" * 2,
+    "slack_app": "xapp-1-A0PLANTED42-2048409600000-abcdef0123456789planted",
+    "stripe_live": "sk_live_" + "51PlAnTeD" * 3,
+    "stripe_restricted": "rk_live_" + "51PlAnTeD" * 3,
+    "gitlab": "glpat-" + "PlAnTeD-GiTlAb_x" * 2,
+    "telegram": "AAPlantedTelegramBotTokenSecret0123",
+    "aws_secret": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYPLANTED01",
+    "libpq_password": "PlantedPgPass-7",
+    "discord_after_percent_3d": make_token(
+        "666666666666666666", secret="PercentEncodedDiscordHmacPart0123"
+    ),
+    "google_api_key": "AIzaSyD-" + "PlAnTeDgOoGlEkEy" * 2 + "0",
 }
 
 #: Configured in .env under secret names (the webhook is the simulator's, added per test).
@@ -47,7 +62,11 @@ CONFIGURED = {
     "CACHE_DB_PASS": "cachedb-pass-conf-5151",
     "REDIS_PW": "redis-pw-conf-6262",
     "GOOGLE_CREDENTIALS": "google-credentials-blob-7373",
+    # URL-encoded in a log line (p%40ss%2Fw0rd...): masked in that form too
+    "SIGNING_SECRET": "p@ss/w0rd+conf=7&x-3131",
 }
+#: Wrapped over two log lines (issue 20): the head ends one line, the tail starts the next.
+WRAPPED = ("DISCORD_TOKEN", 35)
 
 #: Passwords inside URL settings (and one in a CI variable pytest-html shows).
 URL_PASSWORDS = {"OLLAMA_HOST": "ollamaUrlPw-3141", "DATABASE_URL": "dbUrlPw-2718"}
@@ -70,6 +89,10 @@ def _in_context() -> dict[str, str]:
             "bearer": f"request failed, headers {{'Authorization': 'Bearer {secret}'}}",
             "url_password": f"cannot reach redis://cache:{secret}@127.0.0.1:6379/0",
             "discord_token": f"login with Bot {secret} refused",
+            "telegram": f"GET https://api.telegram.org/bot110201543:{secret}/getMe failed",
+            "aws_secret": f"boto3 config aws_secret_access_key = {secret} rejected",
+            "libpq_password": f"connect failed: host=db user=bot password={secret} dbname=acore",
+            "discord_after_percent_3d": f"GET /oauth?state=x&token%3D{secret}%26next failed",
         }.get(kind, f"{kind.replace('_', ' ')} credential rejected: {secret}")
         for kind, secret in SHAPED.items()
     }
@@ -80,9 +103,22 @@ def _log_line(level: str, logger: str, message: str, when: float | None = None) 
     return f"{stamp} - {logger} - {level} - {message}\n"
 
 
+#: What a service's error body carries back (an LLM endpoint echoing the request): it is copied
+#: into finding messages, cut to fit.
+ECHO_MARKER = "EchoedErrorBody"
+#: The bot's own command line: a Hugging Face token passed as an argument.
+COMMAND_LINE_TOKEN = "hf_" + "CoMmAnDlInEtOkEnHf" * 2
+
+
 def _plant(bot: DeploymentBuilder, sim, webhook_url: str) -> dict[str, str]:
     """Put every secret in place; returns everything that must never come out, by name."""
     settings = everything_on(sim)
+    echoed = " ".join([*_in_context().values(), *CONFIGURED.values()])
+    sim.set_fault(
+        "openrouter",
+        "401",
+        error_text=json.dumps({"error": {"message": f"{ECHO_MARKER}: key rejected, {echoed}"}}),
+    )
     ollama = settings["OLLAMA_HOST"]
     settings["OLLAMA_HOST"] = ollama.replace("://", f"://ollama:{URL_PASSWORDS['OLLAMA_HOST']}@")
     settings["DATABASE_URL"] = f"postgres://bot:{URL_PASSWORDS['DATABASE_URL']}@127.0.0.1:9/acore"
@@ -99,6 +135,12 @@ def _plant(bot: DeploymentBuilder, sim, webhook_url: str) -> dict[str, str]:
             lines.append(_log_line("ERROR", "services.leaky", message, now - 600 + n * 10 + repeat))
     for name, value in CONFIGURED.items():
         lines.append(_log_line("WARNING", "config", f"{name} in use: {value}", now - 60))
+    signing = quote(CONFIGURED["SIGNING_SECRET"], safe="")
+    lines.append(_log_line("ERROR", "services.web", f"GET /verify?sig={signing} failed", now - 50))
+    name, cut = WRAPPED
+    wrapped = CONFIGURED[name]
+    lines.append(_log_line("ERROR", "config", f"settings dump: {name}={wrapped[:cut]}", now - 40))
+    lines.append(f"{wrapped[cut:]} (the dump wrapped here)\n")
     lines.append(
         _log_line("ERROR", "services.llm", f"POST {settings['OLLAMA_HOST']}/api/chat failed")
     )
@@ -116,6 +158,11 @@ def _plant(bot: DeploymentBuilder, sim, webhook_url: str) -> dict[str, str]:
     secrets = {**SHAPED, **CONFIGURED, "ERROR_REPORT_WEBHOOK": webhook_url}
     secrets.update({f"{k} password": v for k, v in URL_PASSWORDS.items()})
     secrets["GIT_URL metadata password"] = CI_URL_PASSWORD
+    secrets["bot command line token"] = COMMAND_LINE_TOKEN
+    secrets["SIGNING_SECRET url-encoded"] = quote(CONFIGURED["SIGNING_SECRET"], safe="")
+    name, cut = WRAPPED
+    secrets[f"{name} head of a wrapped line"] = CONFIGURED[name][:cut]
+    secrets[f"{name} tail on the next line"] = CONFIGURED[name][cut:]
     return secrets
 
 
@@ -158,11 +205,19 @@ def test_no_secret_reaches_any_byte_written_or_printed(bot, sim, tmp_path: Path)
     hook = sim.discord.add_webhook()
     webhook_url = sim.discord.webhook_url(hook.id)
     secrets = _plant(bot, sim, webhook_url)
+    (tmp_path / "out").mkdir()
+    # the bot runs, with a token on its command line (process checks and profiles show it)
+    standin = start_standin_bot(bot.root, seconds=600, args=("--hf", COMMAND_LINE_TOKEN))
+    try:
+        _everything_written_and_printed(bot, sim, hook, tmp_path, secrets)
+    finally:
+        stop_standin_bot(standin)
+
+
+def _everything_written_and_printed(bot, sim, hook, tmp_path: Path, secrets) -> None:
     reports, outputs, backups = tmp_path / "reports", tmp_path / "out", tmp_path / "backups"
     watched = tmp_path / "watch-reports"
-    outputs.mkdir()
     printed: dict[str, bytes] = {}
-
     run = run_suite_process(
         bot.root, reports, "-vv", "--showlocals", "-rA", "--tb=long",
         f"--html={outputs / 'report.html'}", "--self-contained-html",
@@ -188,6 +243,15 @@ def test_no_secret_reaches_any_byte_written_or_printed(bot, sim, tmp_path: Path)
     assert b"CLIENT_SECRET changed (secret, value not shown)" in printed["changes []"]
     # Back to the secrets the log lines quote: a redactor masks the values configured now.
     bot.set_env(**{k: CONFIGURED[k] for k in rotated})
+    nagios = run_suite_process(bot.root, tmp_path / "nagios-reports", "--nagios")
+    printed["nagios"] = (nagios.stdout + nagios.stderr).encode()
+    assert nagios.stdout.startswith("ACORE-DOCTOR CRITICAL"), nagios.stdout[:500]
+    console = _cli("console", f"--bot-dir={bot.root}", "--no-banner", "-c",
+                   "settings.get('DISCORD_TOKEN'), settings.get('ANALYTICS_PASSWORD')")  # fmt: skip
+    printed["console"] = console.stdout + console.stderr
+    profile = _cli("profile", f"--bot-dir={bot.root}", f"--report-dir={reports}",
+                   "--duration=2", "--interval=0.5", "--json")  # fmt: skip
+    printed["profile"] = profile.stdout + profile.stderr
     for n in range(2):
         for mode in ("text", "json"):
             extra = ["--json"] if mode == "json" else []
@@ -211,7 +275,14 @@ def test_no_secret_reaches_any_byte_written_or_printed(bot, sim, tmp_path: Path)
 
     written = {
         path: path.read_bytes()
-        for root in (reports, watched, outputs, backups, tmp_path / "serve-reports")
+        for root in (
+            reports,
+            watched,
+            outputs,
+            backups,
+            tmp_path / "serve-reports",
+            tmp_path / "nagios-reports",
+        )  # fmt: skip
         for path in root.rglob("*")
         if path.is_file() and not path.name.endswith(".tar.gz")  # a backup of .env holds .env
     }
@@ -234,6 +305,14 @@ def test_no_secret_reaches_any_byte_written_or_printed(bot, sim, tmp_path: Path)
         assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory
     assert str(tmp_path).encode() not in printed["serve"]  # /healthz names no absolute path
     assert b"***REDACTED***" in printed["run"] and b"***REDACTED***" in printed["logs text 0"]
+    # the surfaces were reached: the error body and the bot's command line are in the report
+    latest = (reports / "latest.json").read_bytes()
+    assert ECHO_MARKER.encode() in latest and b"main.py --hf ***REDACTED***" in latest
+    # and nothing that is no secret was masked: check ids, titles and guide anchors whole
+    for check in json.loads(latest)["checks"]:
+        named = " ".join(str(check.get(k) or "") for k in ("nodeid", "title", "guide"))
+        assert "REDACTED" not in named, named
+    assert b"***REDACTED***" in printed["console"], printed["console"][-2000:]
 
 
 HOSTILE = "user said \x1b]0;pwned-title\x07 then \x1b[2J\x1b[31mred\x1b[0m and \x00 nul"
@@ -262,3 +341,48 @@ def test_control_bytes_from_a_log_line_reach_no_output_raw(bot, tmp_path: Path):
     # the line was shown, escaped: the check is not passing for want of showing it
     assert rb"\x1b]0;pwned-title\x07" in outputs["logs"]
     assert rb"\\x1b]<NUM>;pwned-title\\x07" in (tmp_path / "reports" / "latest.json").read_bytes()
+
+
+#: Issue 18 point 8: the stock .env.example's ANALYTICS_API_KEY, a placeholder, not a secret.
+PLACEHOLDER_KEY = "change_me_in_production"
+
+
+@pytest.mark.timeout(600)
+def test_a_placeholder_api_key_leaves_production_readable_everywhere(bot, tmp_path: Path):
+    """Its fragments ("production") were masked in every output: the debug check's title read
+    'LOG_LEVEL is not DEBUG in ***REDACTED***' and its guide anchor broke."""
+    bot.set_env(ANALYTICS_API_KEY=PLACEHOLDER_KEY, LOG_LEVEL="DEBUG")
+    reports, outputs = tmp_path / "reports", tmp_path / "out"
+    outputs.mkdir()
+    run = run_suite_process(
+        bot.root, reports, "-vv", "--showlocals", "-rA", "--tb=long",
+        f"--html={outputs / 'report.html'}", "--self-contained-html",
+        f"--junitxml={outputs / 'junit.xml'}", f"--prometheus={outputs / 'doctor.prom'}",
+        "--offline",
+    )  # fmt: skip
+    assert run.code in (1, 2), run.stdout[-3000:]
+    printed = {"run": (run.stdout + run.stderr).encode()}
+    for mode in ("text", "json"):
+        extra = ["--json"] if mode == "json" else []
+        proc = _cli("logs", f"--bot-dir={bot.root}", "--all", "--no-state", *extra)
+        printed[f"logs {mode}"] = proc.stdout + proc.stderr
+    written = {
+        str(path): path.read_bytes()
+        for root in (reports, outputs)
+        for path in root.rglob("*")
+        if path.is_file()
+    }
+    everything = {**printed, **written}
+    title, anchor = b"LOG_LEVEL is not DEBUG in ", b"#debug-logging-in-"
+    for where, data in everything.items():
+        # wherever the title or the anchor is shown, it is shown whole
+        assert data.count(title) == data.count(title + b"production"), where
+        assert data.count(anchor) == data.count(anchor + b"production"), where
+        # and no word was masked because it is part of the placeholder
+        assert b"in ***REDACTED***" not in data and b"_***REDACTED***" not in data, where
+    shown_in = [w for w, data in everything.items() if title + b"production" in data]
+    assert {"run", str(reports / "latest.json"), str(outputs / "junit.xml")} <= set(shown_in)
+    assert any(w.endswith("report.html") for w in shown_in), shown_in
+    latest = json.loads((reports / "latest.json").read_text())
+    guides = [c.get("guide") or "" for c in latest["checks"]]
+    assert "guides/common_issues.md#debug-logging-in-production" in guides

@@ -146,3 +146,38 @@ def test_a_run_that_probes_nothing_or_part_starts_no_child_early(sim, bot, tmp_p
     bot.set_env(**everything_on(sim))
     seen = _in_process_run(bot, tmp_path, *args)
     assert seen.child in (None, "unset")
+
+
+@pytest.mark.host_timing
+def test_all_services_hanging_cost_one_timeout_not_their_sum(sim):
+    for name in sim.sims:
+        sim.set_fault(name, "hang")
+    timeout = 1.0
+    started = time.monotonic()
+    results = run_probes(ALL_PROBES, settings_for(sim), Timeouts(total=timeout, budget=60))
+    elapsed = time.monotonic() - started
+    assert all(r.error_kind == "timeout" for r in results.values() if isinstance(r, HttpResult))
+    sequential = timeout * len(ALL_PROBES)
+    # concurrent: about one timeout; the rest of the margin is for a busy host
+    assert elapsed < sequential / 2, f"{elapsed:.2f} s for {len(ALL_PROBES)} probes of {timeout} s"
+
+
+@pytest.mark.host_timing
+def test_the_budget_cuts_requests_short(sim):
+    sim.set_fault("ollama", "hang")
+    started = time.monotonic()
+    results = run_probes(
+        ["ollama.version", "ollama.tags"], settings_for(sim), Timeouts(total=30, budget=0.4)
+    )
+    elapsed = time.monotonic() - started
+    assert elapsed < 30 / 3, f"{elapsed:.2f} s"
+    assert all(not r.answered for r in results.values())
+
+
+@pytest.mark.host_timing
+def test_discord_long_429_is_not_waited_for(sim):
+    sim.set_fault("discord", "429", retry_after=30)
+    started = time.monotonic()
+    facts = run_probes(["discord"], settings_for(sim), Timeouts())["discord"]
+    assert time.monotonic() - started < 30 / 2
+    assert facts.me.status == 429

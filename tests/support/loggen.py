@@ -484,3 +484,70 @@ def production_mix(
         produced += len(gen.lines)
         yield from gen.lines
         gen.lines.clear()
+
+
+def info_heavy_mix(lines: int, start: float, seed: int = 17, storm: int = 0) -> Iterator[bytes]:
+    """About ``lines`` lines of ~170 bytes, INFO-heavy as real production logs are (issue 19):
+    80 % INFO from one chatty logger, 12 % INFO from a handful of others, 3 % DEBUG, 3 %
+    WARNING, 2 % ERROR, a start with its ready marker, no huge lines and no storm (``storm``
+    is accepted for the benchmark's signature and ignored)."""
+    rng = random.Random(seed)
+    gen = LogGen(start=start, millis=True, seed=seed)
+    gen.start(level="INFO")
+    produced = len(gen.lines)
+    yield from gen.lines
+    gen.lines.clear()
+    others = (
+        ("services.memory.rag", "Retrieved {n} memories for channel {c} in {t}ms (threshold 0.42)"),
+        ("cogs.chat", "Response generated for user {u} in channel {c}: {n} tokens in {t}ms"),
+        ("services.llm.ollama", "Chat request to model llama3.2:3b finished: {n} tokens, {t}ms"),
+        ("services.voice.tts", "Synthesised {n} characters with kokoro voice af_bella in {t}ms"),
+    )
+    # (cumulative share, logger, level, message); {p} is a persona number, {n} and {t} counts
+    kinds = (
+        (
+            0.80,
+            "services.persona.rl.transfer",
+            "INFO",
+            "KnowledgeTransfer initialized: {k} personas, decay={d:.3f}, buffer={n}/{t} "
+            "episodes, lr=0.00{l}, persona_{p} policy synced",
+        ),
+        (0.92, None, "INFO", None),  # one of ``others``
+        (
+            0.95,
+            "discord.gateway",
+            "DEBUG",
+            "Keeping shard ID None websocket alive with sequence {n}; latency {s:.3f} s; last "
+            "ack ok; shard stable since start",
+        ),
+        (
+            0.98,
+            "services.avatar",
+            "WARNING",
+            "Avatar fetch failed for persona_{p}: timeout after {w}s talking to "
+            "cdn.discordapp.com (will retry in 60 s)",
+        ),
+        (
+            1.0,
+            "services.memory.rag",
+            "ERROR",
+            "Re-ranking failed: Cannot run the event loop while another loop is running "
+            "(query {n}, {t}ms spent before the failure)",
+        ),
+    )
+    while produced < lines:
+        roll = rng.random()
+        n, t = rng.randint(1, 4000), rng.randint(3, 9000)
+        _, logger, level, text = next(kind for kind in kinds if roll < kind[0])
+        if logger is None:
+            logger, text = rng.choice(others)
+            text += " (persona_{p})"
+        values = {
+            "n": n, "t": t, "c": CHANNEL, "u": USER, "p": rng.randint(1, 15),
+            "k": rng.randint(1, 40), "d": rng.random(), "l": rng.randint(1, 9),
+            "s": t / 1000, "w": rng.randint(5, 30),
+        }  # fmt: skip
+        gen.line(logger, level, text.format(**values), dt=rng.uniform(0.01, 0.5))
+        produced += len(gen.lines)
+        yield from gen.lines
+        gen.lines.clear()

@@ -6,6 +6,7 @@ import hashlib
 import os
 import sqlite3
 import stat
+import subprocess
 import sys
 from pathlib import Path
 
@@ -54,6 +55,19 @@ def db_rows(path: Path) -> list[tuple]:
         return conn.execute(ROWS).fetchall()
     finally:
         conn.close()
+
+
+def repair_cli(root: Path) -> subprocess.CompletedProcess[str]:
+    """``acore-doctor repair --apply --no-sqlite-cli`` on ``root``, as an operator runs it."""
+    from tests.support.runs import SUITE_ROOT, clean_env
+
+    return subprocess.run(
+        [*CLI, "repair", "--apply", "--no-sqlite-cli", f"--bot-dir={root}"],
+        cwd=SUITE_ROOT,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+    )
 
 
 def config_of(root: Path) -> RecoveryConfig:

@@ -152,8 +152,92 @@ def test_config_py_is_read_only_when_no_package_shadows_it(bot: Path) -> None:
 def test_a_broken_config_file_is_a_fact_not_a_crash(bot: Path) -> None:
     (bot / "config" / "voice.py").write_text("def broken(:\n")
     source = bot_source.derive_bot_source(bot)
-    assert source.unparsed and source.unparsed[0].startswith("config/voice.py: SyntaxError")
+    assert source.unparsed and source.unparsed[0].startswith("config/voice.py:1: SyntaxError")
     assert "OLLAMA_MODEL" in source.reads
+
+
+def test_a_syntax_error_in_an_imported_config_file_stops_the_bot_naming_file_and_line(
+    bot: Path,
+) -> None:
+    voice = bot / "config" / "voice.py"
+    lines = voice.read_text().splitlines()
+    lines.insert(9, "    BROKEN = (")  # an unclosed parenthesis, as a half-done edit leaves it
+    voice.write_text("\n".join(lines) + "\n")
+    source = bot_source.derive_bot_source(bot)
+    assert source.loaded is not None and "config/voice.py" in source.loaded
+    errors = config_rules.config_load_errors(source)
+    assert len(errors) == 1 and errors[0].startswith("config/voice.py:"), errors
+    assert "SyntaxError" in errors[0]
+    # Its keys stay live: no "dead key" because the file cannot be parsed.
+    (bot / ".env").write_text((bot / ".env").read_text() + "KOKORO_VOICE=af_bella\n")
+    deployment = load_deployment(bot)
+    dead = config_rules.dead_keys(deployment.settings)
+    assert not [line for line in dead if line.startswith("KOKORO_VOICE")], dead
+    assert deployment.settings.get("KOKORO_VOICE") == "af_bella"
+
+
+def test_a_broken_config_file_nothing_imports_does_not_stop_the_bot(bot: Path) -> None:
+    (bot / "config" / "old_backup.py").write_text("def broken(:\n")
+    source = bot_source.derive_bot_source(bot)
+    assert source.unparsed
+    assert config_rules.config_load_errors(source) == []
+
+
+def test_what_only_the_compiler_rejects_is_a_load_error_too(bot: Path) -> None:
+    (bot / "config" / "rl.py").write_text("return 1\n")
+    errors = config_rules.config_load_errors(bot_source.derive_bot_source(bot))
+    assert errors and errors[0].startswith("config/rl.py:1: SyntaxError"), errors
+
+
+OLD_CONFIG = """import os
+
+
+class Config:
+    DISCORD_TOKEN: str = os.getenv("DISCORD_TOKEN", "")
+    OLLAMA_TEMPERATURE: float = float(os.getenv("OLLAMA_TEMPERATURE", "1.17"))
+    NATURAL_TIMING_MIN_DELAY: float = float(os.getenv("NATURAL_TIMING_MIN_DELAY", "0.5"))
+    NATURAL_TIMING_MAX_DELAY: float = float(os.getenv("NATURAL_TIMING_MAX_DELAY", "2.0"))
+
+    @classmethod
+    def validate(cls) -> bool:
+        if not cls.DISCORD_TOKEN:
+            raise ValueError("DISCORD_TOKEN is required")
+        if not (0.0 <= cls.OLLAMA_TEMPERATURE <= 2.0):
+            raise ValueError(f"OLLAMA_TEMPERATURE must be between 0.0 and 2.0, got {cls.X}")
+        if cls.NATURAL_TIMING_MAX_DELAY < cls.NATURAL_TIMING_MIN_DELAY:
+            raise ValueError("NATURAL_TIMING_MAX_DELAY must be >= NATURAL_TIMING_MIN_DELAY")
+        if cls.DATA_DIR.exists() is None:
+            raise ValueError("not judged: a call")
+        return True
+
+
+Config.validate()
+"""
+
+
+def test_the_config_py_only_layout_is_judged_by_its_own_validate(bot: Path) -> None:
+    shutil.rmtree(bot / "config")
+    (bot / "config.py").write_text(OLD_CONFIG)
+    source = bot_source.derive_bot_source(bot)
+    assert [rule.where for rule in source.validate_rules] == [
+        "config.py:12",
+        "config.py:14",
+        "config.py:16",
+        "config.py:18",
+    ]
+    (bot / ".env").write_text("DISCORD_TOKEN=x\nOLLAMA_TEMPERATURE=1.0\n")
+    assert (
+        config_rules.validator_failures(load_deployment(bot).settings, source.validate_rules) == []
+    )
+    (bot / ".env").write_text("DISCORD_TOKEN=x\nOLLAMA_TEMPERATURE=2.5\n")
+    failures = config_rules.validator_failures(load_deployment(bot).settings, source.validate_rules)
+    assert len(failures) == 1
+    assert "OLLAMA_TEMPERATURE must be between 0.0 and 2.0" in failures[0]
+    assert "config.py:14" in failures[0] and "OLLAMA_TEMPERATURE=2.5" in failures[0]
+    text = "DISCORD_TOKEN=x\nNATURAL_TIMING_MIN_DELAY=3\nNATURAL_TIMING_MAX_DELAY=1\n"
+    (bot / ".env").write_text(text)
+    failures = config_rules.validator_failures(load_deployment(bot).settings, source.validate_rules)
+    assert failures and "config.py:16" in failures[0]
 
 
 def test_the_commit_names_the_source_when_there_is_one(bot: Path) -> None:
@@ -181,3 +265,15 @@ def test_a_secrets_default_is_never_shown(bot: Path) -> None:
     knowledge = load_deployment(bot).knowledge
     line = next(d for d in knowledge.disagreements if d.startswith("LITELLM_API_KEY"))
     assert "sk-live" not in line and "not shown" in line
+
+
+def test_an_import_of_a_missing_config_module_or_name_stops_the_bot(bot: Path) -> None:
+    assert config_rules.config_load_errors(bot_source.derive_bot_source(bot)) == []
+    (bot / "config" / "voice.py").rename(bot / "config" / "voice_old.py")
+    errors = config_rules.config_load_errors(bot_source.derive_bot_source(bot))
+    assert len(errors) == 1 and errors[0].startswith("config/__init__.py:"), errors
+    assert "config.voice does not exist" in errors[0]
+    (bot / "config" / "voice_old.py").rename(bot / "config" / "voice.py")
+    _edit(bot / "config" / "voice.py", "class VoiceConfig", "class VoiceSettings")
+    errors = config_rules.config_load_errors(bot_source.derive_bot_source(bot))
+    assert len(errors) == 1 and "cannot import name 'VoiceConfig'" in errors[0], errors

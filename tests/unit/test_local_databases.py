@@ -4,7 +4,6 @@ holding the bot's writers for more than 100 ms."""
 from __future__ import annotations
 
 import sqlite3
-import time
 from pathlib import Path
 
 from acore_doctor.probes.databases import DbTarget, check_database
@@ -53,9 +52,7 @@ def test_exclusive_lock_is_busy_not_damage(tmp_path: Path) -> None:
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        started = time.monotonic()
         facts = check_database(DbTarget(path, "t", BOT_DB_TABLES), busy_budget_s=0.3)
-        assert time.monotonic() - started < 2
     finally:
         holder.execute("ROLLBACK")
         holder.close()

@@ -1,22 +1,17 @@
-"""Host CPU as the resource check reads it: the suite's own CPU is not the host's load."""
+"""Host CPU as the resource check reads it: the suite's own CPU is not the host's load.
+
+Every reading comes from the fake host (``tests/unit/conftest.py``); the same claims on this
+machine's real CPU are in tests/e2e/test_local_resources.py."""
 
 from __future__ import annotations
 
-import os
-import time
-from collections import namedtuple
+from pathlib import Path
 
-import psutil
 import pytest
 
-from acore_doctor.probes.resources import CpuSampler, host_busy_percent, own_cpu_seconds
-
-Times = namedtuple("Times", "user nice system idle iowait irq softirq steal guest guest_nice")
-
-
-def times(busy: float, idle: float, guest: float = 0.0) -> Times:
-    # Linux counts guest time inside user time as well.
-    return Times(busy, 0.0, 0.0, idle, 0.0, 0.0, 0.0, 0.0, guest, 0.0)
+from acore_doctor.clock import GIB, DiskReading, FakeHost, MemoryReading
+from acore_doctor.clock import cpu_times as times
+from acore_doctor.probes.resources import CpuSampler, disk_usage, host_busy_percent, memory_usage
 
 
 def test_busy_share_of_all_cpus():
@@ -39,24 +34,39 @@ def test_no_time_passed_reads_as_idle():
     assert host_busy_percent(times(1, 1), times(1, 1)) == 0.0
 
 
-def test_a_sample_leaves_out_the_cpu_this_process_burns():
-    start, own_start = psutil.cpu_times(), own_cpu_seconds()
-    deadline = time.monotonic() + 0.3
-    while time.monotonic() < deadline:  # one core busy with our own work
-        pass
-    end, own = psutil.cpu_times(), own_cpu_seconds() - own_start
-    counted = host_busy_percent(start, end)
-    corrected = host_busy_percent(start, end, own)
-    one_core = 100.0 / (os.cpu_count() or 1)
-    # Whatever else the machine does, our own busy core is what the correction takes away.
-    assert corrected == 0.0 or counted - corrected >= 0.8 * one_core
-    assert own >= 0.2
+def test_a_sample_leaves_out_the_cpu_this_process_burns(fake_host: FakeHost):
+    sampler = CpuSampler()
+    fake_host.busy_share = 0.5  # one core of two busy for a second...
+    fake_host.advance(1.0)
+    fake_host.suite_cpu_s += 1.0  # ...with the suite's own work
+    percent, window = sampler.percent()
+    assert (percent, window) == (0.0, 1.0)
 
 
-def test_the_sampler_waits_for_a_minimal_window():
+def test_a_sample_counts_what_others_burn_beside_the_suite(fake_host: FakeHost):
+    sampler = CpuSampler()
+    fake_host.busy_share = 0.75  # the suite's core and half of the other
+    fake_host.advance(2.0)
+    fake_host.suite_cpu_s += 2.0
+    assert sampler.percent()[0] == pytest.approx(25.0)
+
+
+def test_the_sampler_waits_for_a_minimal_window(fake_host: FakeHost):
+    started = fake_host.now
     percent, window = CpuSampler().percent(min_window=0.05)
-    assert window >= 0.05
-    assert 0.0 <= percent <= 100.0
+    assert window == pytest.approx(0.05) and fake_host.now == pytest.approx(started + 0.05)
+    assert percent == 0.0  # the fake host is idle
+
+
+def test_a_sample_where_others_want_every_core_reads_as_saturated(fake_host: FakeHost):
+    sampler = CpuSampler()
+    fake_host.busy_share = 1.0
+    fake_host.advance(1.0)
+    fake_host.suite_cpu_s += 0.7
+    fake_host.runnable, fake_host.suite_running = 3, 1  # two others ready for two cores
+    assert sampler.percent()[0] == pytest.approx(100.0)
+    fake_host.runnable = 2  # one core wanted by others: a share of all
+    assert sampler.percent()[0] == pytest.approx(65.0)
 
 
 def test_where_others_want_every_core_their_share_is_of_what_the_suite_left():
@@ -72,3 +82,11 @@ def test_where_others_want_every_core_their_share_is_of_what_the_suite_left():
     assert host_busy_percent(times(0, 0), times(2.0, 0.0), own_s=1.95, saturated=True) == (
         pytest.approx(2.5)
     )
+
+
+def test_disk_and_memory_are_read_through_the_clock(fake_host: FakeHost, tmp_path: Path):
+    fake_host.disks[str(tmp_path)] = DiskReading(10 * GIB, 9.5 * GIB, 0.5 * GIB)
+    fake_host.mem = MemoryReading(4 * GIB, 0.2 * GIB, 95.0)
+    usage = disk_usage(tmp_path / "not-yet" / "data")  # its nearest existing ancestor
+    assert (usage.free, round(usage.used_percent)) == (0.5 * GIB, 95)
+    assert memory_usage().percent == 95.0

@@ -26,7 +26,15 @@ from acore_doctor.logs.window import (
     read_file_span,
     read_file_window,
 )
-from tests.support.loggen import CHANNEL, USER, USER_TEXT, LogGen, write_rotated
+from tests.support.loggen import (
+    CHANNEL,
+    USER,
+    USER_TEXT,
+    LogGen,
+    info_heavy_mix,
+    production_mix,
+    write_rotated,
+)
 
 
 def mixed_log(start: float) -> LogGen:
@@ -319,3 +327,18 @@ def test_hostile_input_never_raises_and_both_paths_agree():
         slow_analyzer.result.parse = stats
         slow = slow_analyzer.feed_all(iter_records(iter_lines(io.BytesIO(data)), stats))
         assert fast.to_dict() == slow.to_dict()
+
+
+@pytest.mark.parametrize("mix", ["info_heavy", "production"])
+def test_counted_runs_equal_the_record_path_on_the_benchmark_mixes(mix: str):
+    """The fast path counts runs of DEBUG/INFO lines at once: over several batches, with
+    huge payload lines, storms and starts, it must agree with feeding every record."""
+    make = info_heavy_mix if mix == "info_heavy" else production_mix
+    data = b"\n".join(make(12_000, time.time() - 86400, storm=600)) + b"\n"
+    fast = Analyzer().feed_lines(iter_lines(io.BytesIO(data)))
+    stats = ParseStats()
+    slow_analyzer = Analyzer()
+    slow_analyzer.result.parse = stats
+    slow = slow_analyzer.feed_all(iter_records(iter_lines(io.BytesIO(data)), stats))
+    assert fast.to_dict() == slow.to_dict()
+    assert fast.records > 11_000 and fast.parse.huge_lines == slow.parse.huge_lines

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from acore_doctor.logs.analyzer import Analyzer, LogAnalysis
 from acore_doctor.logs.parse import iter_lines
+from acore_doctor.logs.privacy import world_readable_content
 from acore_doctor.logs.signatures import SIGNATURES_BY_KEY
 from acore_doctor.logs.sources import find_log_files
 from acore_doctor.rules import logs as rules
@@ -39,16 +40,54 @@ def test_level_logged_at_start_wins_over_env():
     assert rules.debug_logging("DEBUG", ".env", None, T)[0].detail.endswith("(from .env)")
 
 
-def test_debug_share_warns_even_when_env_says_info():
+def test_debug_share_warns_when_the_level_is_unknown():
     gen = LogGen(start=time.time() - 3000).chat(40, every=20).heartbeats(60, every=5)
     analysis = analyze(gen)  # no start in the window: only the share is evidence
     assert analysis.logged_level is None
-    found = rules.debug_logging("INFO", ".env", analysis, T)
-    assert found and "are DEBUG (above 10 %; LOG_LEVEL=INFO in .env)" in found[0].detail
-    strict = rules.debug_logging(
-        "INFO", ".env", analysis, LogThresholds(log_debug_share_percent=90)
-    )
+    # launcher.py ignores LOG_LEVEL (env_level None): the share is all there is
+    found = rules.debug_logging(None, ".env", analysis, T)
+    assert found and "are DEBUG (above 10 %)" in found[0].detail
+    strict = rules.debug_logging(None, ".env", analysis, LogThresholds(log_debug_share_percent=90))
     assert strict == []
+
+
+def test_any_debug_record_since_the_start_at_info_warns_with_its_count():
+    """Issue 18 point 7: at LOG_LEVEL=INFO the bot cannot write one DEBUG record."""
+    gen = LogGen(start=time.time() - 3000).heartbeats(30, every=2)  # before the start: old run
+    gen.start(level="INFO").chat(50, every=20).heartbeats(5, every=30)  # 5 of ~105: under 10 %
+    analysis = analyze(gen)
+    assert analysis.debug_since_last_start == 5 and analysis.records_by_level["DEBUG"] == 35
+    found = rules.debug_logging("INFO", ".env", analysis, T)
+    assert found and "5 DEBUG record(s) since the last start at" in found[0].detail
+    assert "the bot logged 'Level=INFO' at its start" in found[0].detail
+    # no start in the window: every DEBUG record of it counts, against .env's level
+    window = analyze(LogGen(start=time.time() - 3000).chat(50, every=20).heartbeats(5, every=30))
+    found = rules.debug_logging("WARNING", ".env", window, T)
+    assert found and "5 DEBUG record(s) in the window although LOG_LEVEL=WARNING in .env" in (
+        found[0].detail
+    )
+    # none since the start (the old run's DEBUG lines are before it): nothing to say
+    clean = LogGen(start=time.time() - 3000).heartbeats(30, every=2)
+    assert rules.debug_logging("INFO", ".env", analyze(clean.start().chat(20)), T) == []
+
+
+def test_debug_records_before_a_restart_at_info_are_no_evidence():
+    gen = LogGen(start=time.time() - 3000).start(level="DEBUG").heartbeats(80, every=5)
+    gen.start(level="INFO").chat(20, every=20)  # restarted at INFO: 80 of ~130 are old DEBUG
+    analysis = analyze(gen)
+    assert rules.debug_share(analysis) > 0.5 and analysis.debug_since_last_start == 0
+    assert rules.debug_logging("INFO", ".env", analysis, T) == []
+
+
+def test_debug_since_start_counts_the_same_across_batches_and_files():
+    gen = LogGen(start=time.time() - 3000).heartbeats(7000, every=0.1).start().heartbeats(3)
+    analyzer = Analyzer()
+    data = gen.data()
+    cut = data.index(b"\n", len(data) // 3) + 1
+    analyzer.feed_lines(iter_lines(io.BytesIO(data[:cut])))
+    analyzer.feed_lines(iter_lines(io.BytesIO(data[cut:])))
+    assert analyzer.result.debug_since_last_start == 3
+    assert analyze(gen).debug_since_last_start == 3
 
 
 def test_crash_loop_flood_and_share_rules():
@@ -100,6 +139,50 @@ def test_world_readable_log_with_user_content(tmp_path: Path):
     assert no_content is None
     assert rules.logs_private(find_log_files(live).modes(), no_content) == []
     assert stat.S_IMODE(os.stat(live).st_mode) == 0o644
+
+
+def test_a_world_readable_rotated_gz_with_user_objects_warns(tmp_path: Path):
+    """Issue 18 point 7: the newest hour is clean, an old 0644 segment holds DEBUG payloads."""
+    logs = tmp_path / "logs"
+    old = LogGen(start=time.time() - 30 * 3600).start(level="DEBUG")
+    for _ in range(5):
+        old.huge_payload(2000)
+    write_rotated(logs, [old, healthy()])
+    files = find_log_files(logs / "bot.log")
+    for path in logs.iterdir():
+        path.chmod(0o600)
+    segment = logs / "bot.log.1.gz"
+    segment.chmod(0o644)
+    files = find_log_files(logs / "bot.log")
+    window = analyze(healthy())
+    evidence = rules.user_content_evidence(window, env_debug=False)
+    assert evidence is None
+    assert rules.logs_private(files.modes(), evidence) == []  # what the check said before
+    sampled = world_readable_content(files.every_file())
+    assert sampled == {"bot.log.1.gz": "Discord user objects in a sample of the file"}
+    found = rules.logs_private(files.modes(), evidence, sampled)
+    assert found and "found bot.log.1.gz 0644" in found[0].detail
+    assert "Discord user objects" in found[0].detail and USER_TEXT not in found[0].detail
+    segment.chmod(0o640)
+    files = find_log_files(logs / "bot.log")
+    assert world_readable_content(files.every_file()) == {}
+
+
+def test_an_uncompressed_rotated_file_is_sampled_too(tmp_path: Path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    LogGen(start=time.time() - 3600).start().chat(3).write(logs / "bot.log")
+    leftover = LogGen(start=time.time() - 7200).line(
+        "services.persona.system", "INFO", f"Response preview: {USER_TEXT}"
+    )
+    leftover.write(logs / "bot.log.2")
+    (logs / "bot.log").chmod(0o600)
+    (logs / "bot.log.2").chmod(0o604)
+    files = find_log_files(logs / "bot.log")
+    assert world_readable_content(files.every_file()) == {
+        "bot.log.2": "conversation text in a sample of the file"
+    }
+    assert ("bot.log.2", files.modes()[-1][1]) == files.modes()[-1]
 
 
 def test_rotation_and_staleness_rules():

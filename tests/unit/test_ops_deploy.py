@@ -16,7 +16,7 @@ UNITS = sorted((DEPLOY / "systemd").glob("*.service")) + sorted(
     (DEPLOY / "systemd").glob("*.timer")
 )
 #: Options the suite's pytest plugins add; watch and serve pass them through.
-SUITE_OPTIONS = ("--prometheus=", "--nagios", "--junitxml=", "--html=")
+SUITE_OPTIONS = ("--prometheus=", "--prometheus-deployment=", "--nagios", "--junitxml=", "--html=")
 
 
 def unit(path: Path) -> configparser.ConfigParser:

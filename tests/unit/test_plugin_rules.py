@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 
+import psutil
 import pytest
 
-from acore_doctor.findings import Blocked
+from acore_doctor.findings import Blocked, ExitCode, Finding, decide, is_suite_bug
 from acore_doctor.plugin import classify, declaration_problem
 
 
@@ -65,13 +69,67 @@ def test_blocked_is_a_symptom_of_its_root() -> None:
     assert message == "blocked by ollama: not reachable"
 
 
-def test_any_other_exception_is_a_crash_naming_type_phase_and_first_line() -> None:
-    crashed = classify(*phase("call", fail_with(KeyError("OLLAMA_MODEL"))))
-    assert crashed == ("crashed", "check crashed: KeyError: 'OLLAMA_MODEL'")
+def test_a_domain_error_is_a_crash_naming_type_phase_and_first_line() -> None:
+    """What the deployment or host did (a file, a database, bytes that are not text): the
+    check's verdict at its severity, as before."""
     during_setup = classify(*phase("setup", fail_with(OSError("disk gone\nmore detail"))))
     assert during_setup == ("crashed", "check crashed during setup: OSError: disk gone")
+    corrupt = classify(*phase("call", fail_with(sqlite3.DatabaseError("file is not a database"))))
+    assert corrupt == ("crashed", "check crashed: DatabaseError: file is not a database")
+    not_text = fail_with(UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"))
+    assert classify(*phase("call", not_text))[0] == "crashed"
+
+
+def test_any_other_exception_is_a_suite_bug_naming_type_phase_and_place() -> None:
+    here = f"tests/unit/{Path(__file__).name}"
+    line = fail_with.__code__.co_firstlineno + 2  # its `raise`
+    bug = classify(*phase("call", fail_with(KeyError("OLLAMA_MODEL"))))
+    assert bug == (
+        "error",
+        f"the suite could not check this: KeyError: 'OLLAMA_MODEL' at {here}:{line} in body",
+    )
+    during_setup = classify(*phase("setup", fail_with(TypeError("bad\nmore"))))
+    assert during_setup == (
+        "error",
+        f"the suite could not check this (its setup): TypeError: bad at {here}:{line} in body",
+    )
     bare = classify(*phase("call", fail_with(RuntimeError())))
-    assert bare == ("crashed", "check crashed: RuntimeError")
+    assert bare == (
+        "error",
+        f"the suite could not check this: RuntimeError at {here}:{line} in body",
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "bug"),
+    [
+        (KeyError("x"), True),
+        (AttributeError("x"), True),
+        (ValueError("x"), True),
+        (AssertionError("x"), False),
+        (Blocked("ollama", "x"), False),
+        (PermissionError("x"), False),
+        (sqlite3.OperationalError("x"), False),
+        (json.JSONDecodeError("x", "doc", 0), False),
+        (psutil.NoSuchProcess(1), False),
+    ],
+)
+def test_what_counts_as_a_suite_bug(error: BaseException, bug: bool) -> None:
+    assert is_suite_bug(error) is bug
+
+
+def finding(outcome: str, severity: str = "critical") -> Finding:
+    return Finding(f"t::{outcome}", outcome, severity, outcome, message="m")
+
+
+def test_a_suite_bug_makes_the_run_unknown_unless_a_real_critical_is_found() -> None:
+    unknown = decide([finding("passed"), finding("error"), finding("failed", "warning")])
+    assert unknown.code == ExitCode.UNKNOWN and "could not check 1 check(s)" in unknown.reason
+    critical = decide([finding("error"), finding("failed")])
+    assert critical.code == ExitCode.CRITICAL and "could not check" in critical.reason
+    # a crash on a domain error keeps its severity, as it did
+    assert decide([finding("crashed")]).code == ExitCode.CRITICAL
+    assert decide([finding("passed")]).code == ExitCode.HEALTHY
 
 
 VALID = """

@@ -7,6 +7,7 @@ import json
 import random
 import string
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import pytest
 
@@ -14,6 +15,7 @@ from acore_doctor.logs.state import load_state, new_keys, save_state, state_path
 from acore_doctor.redact import (
     MASK,
     Redactor,
+    is_placeholder_value,
     is_secret_name,
     secret_values,
     terminal_safe,
@@ -47,6 +49,38 @@ SHAPES = {
     "discord_webhook_ptb": (
         "https://ptb.discordapp.com/api/v10/webhooks/1/zzzZZZ999",
         "<{}>",
+    ),
+    # issue 20: shapes from gitleaks' default rule set, and the ones it needs context for
+    "huggingface": ("hf_" + "AbCdEfGhIj" * 3 + "KlMn", "HF_TOKEN={} python main.py --hf"),
+    "huggingface_org": ("api_org_" + "qWeRtYuIoP" * 3 + "aSdF", "org token {}"),
+    "slack_app": ("xapp-1-A0123456789-1234567890123-abcdef0123456789", "socket mode with {}"),
+    "stripe_live": ("sk_live_" + "51HxYz" * 5, "stripe key {} rejected"),
+    "stripe_restricted": ("rk_live_" + "51HxYz" * 5, "stripe key '{}'"),
+    "gitlab": ("glpat-" + "xY9-zW8_vU7t" * 2, "git push with {}"),
+    "telegram": (
+        "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0",
+        "GET https://api.telegram.org/bot110201543:{}/getMe",
+    ),
+    "aws_secret_key": ("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "aws_secret_access_key = {}"),
+    "aws_secret_key_json": (
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEZ",
+        '{{"SecretAccessKey": "{}"}}',
+    ),
+    "aws_secret_key_env": ("wJalrXUtnFEMI+K7MDENG+bPxRfiCYEXAMPLEKEW", "AWS_SECRET_ACCESS_KEY={}"),
+    "libpq": ("s3cr3t-pg-pass", "connect: host=db user=bot password={} dbname=acore"),
+    "libpq_quoted": ("'pg pass with space'", "dsn host=db password={} port=5432"),
+    "discord_after_percent_3d": (DISCORD, "GET /login?token%3D{}&x=1"),
+    "google_api_key": ("AIzaSyD-" + "9tSrke72PouQMnMX7agH" + "z4mYx0bYj0p", "gemini key={}"),
+    "npm": ("npm_" + "aB3dE6gH9j" * 3 + "kL2mN5", "//registry.npmjs.org/:_authToken={}"),
+    "slack_webhook": (
+        "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+        "alerting {}",
+    ),
+    "private_key": (
+        "-----BEGIN RSA PRIVATE KEY-----\n"
+        + "MIIEowIBAAKCAQEA1x2y3z" * 4
+        + "\n-----END RSA PRIVATE KEY-----",
+        "loaded key {} from disk",
     ),
 }
 
@@ -101,6 +135,15 @@ def test_headers_bot_prefix_and_url_userinfo(text: str, expected: str):
         "acore_doctor.plugin.pytest_runtest_makereport MTIz.short.parts",
         "0123456789abcdef0123456789abcdef 2026-12-01 06:35:16,123",
         "ANALYTICS_PASSWORD is unset; DISCORD_TOKEN=" + MASK,
+        # issue 20: what the new shapes must leave alone
+        "hf_hub_download failed; sk_live_ is unset; glpat- prefix; xapp-1 only",
+        "at 12:34:56, 10:AAAA, ratio 3:1 and 110201543:short",
+        "password= (empty); password=" + MASK + "; the password is wrong",
+        "AIza is short AIzaSy; aws_secret_access_key is unset",
+        "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 matches",
+        "guides/common_issues.md#debug-logging-in-production test_logs.py::test_log_level_not_debug",
+        "/home/bot/acore_bot/data/chat_history/1431878519016915099.json (0644)",
+        "-----BEGIN PUBLIC KEY----- is no private key",
     ],
 )
 def test_near_misses_stay(text: str):
@@ -140,13 +183,78 @@ def test_secret_values_take_url_passwords_from_any_setting():
     assert redact("123456789 tokens") == "123456789 tokens"
 
 
-def test_configured_values_and_their_fragments_are_masked():
+def test_configured_values_and_their_cut_off_parts_are_masked():
     secret = "zz-top-secret-value-42-and-more"
     redact = Redactor([secret])
     for text in (secret, f"'{secret[:10]}...{secret[-10:]}'"):
         clean = redact(text)
         assert secret[:10] not in clean and secret[-10:] not in clean
     assert Redactor(["short"])("short") == "short"
+
+
+def test_a_secret_is_masked_whole_never_by_a_fragment_in_ordinary_text():
+    secret = "Qx7-unique-value-in-production"
+    redact = Redactor([secret])
+    title = "LOG_LEVEL is not DEBUG in production (guides/common_issues.md#value-in-production)"
+    assert redact(title) == title
+    # a word at a text's edge or a line's start is a word, not the rest of a wrapped key
+    for text in ("production", "production ready", "unique\nproduction", "in production"):
+        assert redact(text) == text
+    assert redact(f"key {secret} used") == f"key {MASK} used"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["change_me_in_production", "change_me", "CHANGE-ME", "your_api_key_here", "your_token_here",
+     "", "   ", "dummy", "not-needed", "<token>", "xxxxxxxx", "sk-or-v1-xxxx"],
+)  # fmt: skip
+def test_placeholders_are_no_secret(value: str):
+    assert is_placeholder_value(value)
+    redact = Redactor(secret_values({"ANALYTICS_API_KEY": value, "DISCORD_TOKEN": value}))
+    text = f"LOG_LEVEL is not DEBUG in production; ANALYTICS_API_KEY={value}"
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    "value", ["my-dog-rex-2019", "changeme123!", "your-real-key-7f3a", "production-pass-42"]
+)
+def test_real_values_that_look_a_little_like_placeholders_stay_secret(value: str):
+    assert not is_placeholder_value(value)
+    assert Redactor([value])(f"pw {value}") == f"pw {MASK}"
+
+
+def test_a_configured_secret_wrapped_over_two_log_lines_is_masked_in_both_halves():
+    secret = "cfg-Wr4pPedSecretValue-0123456789"
+    redact = Redactor([secret])
+    head, tail = secret[:13], secret[13:]
+    # one text holding both lines, and each line on its own (two samples, two templates)
+    for text in (
+        f"2026 - ERROR - dump token={head}\n{tail} (end)",
+        f"dump token={head}",
+        f"{tail} (end)",
+    ):
+        clean = redact(text)
+        assert head not in clean and tail not in clean, clean
+    # pprint's wrapped literals: the quote and indentation count as the edge
+    wrapped = f"{{'message': 'token {head}'\n            '{tail} end'}}"
+    assert head not in redact(wrapped) and tail not in redact(wrapped)
+
+
+def test_saferepr_truncation_of_a_configured_secret_leaks_neither_end():
+    from _pytest._io.saferepr import saferepr
+
+    secret = "cfg-" + "LongSecretPart0123" * 20
+    shown = saferepr({"token": secret, "other": "x" * 50}, maxsize=120)
+    assert "..." in shown
+    clean = Redactor([secret])(shown)
+    assert all(secret[i : i + 8] not in clean for i in range(len(secret) - 8)), clean
+
+
+def test_a_configured_secret_url_encoded_is_masked():
+    secret = "p@ss/w0rd+with=chars&more"
+    redact = Redactor([secret])
+    for encoded in (quote(secret, safe=""), quote_plus(secret)):
+        assert redact(f"GET /login?pw={encoded}&x=1") == f"GET /login?pw={MASK}&x=1"
 
 
 def test_document_redacts_every_string_and_key():
@@ -189,9 +297,16 @@ def _innocent(rng: random.Random, n: int) -> str:
     return " ".join(pieces)
 
 
+#: Shapes that are a secret only by what stands in front of them (a name, a bot id), or whose
+#: end is fixed text: the fuzz plants bare values with varied tails.
+_IN_CONTEXT_ONLY = {"libpq", "libpq_quoted", "telegram", "private_key"} | {
+    kind for kind in SHAPES if kind.startswith("aws_secret")
+}
+
+
 def _random_secret(rng: random.Random) -> str:
     alnum = string.ascii_letters + string.digits
-    kind = rng.choice(sorted(SHAPES) + ["configured"] * 3)
+    kind = rng.choice(sorted(set(SHAPES) - _IN_CONTEXT_ONLY) + ["configured"] * 3)
     if kind == "configured":
         return "cfg-" + "".join(rng.choices(alnum, k=rng.randint(8, 40)))
     secret, _ = SHAPES[kind]
@@ -283,6 +398,29 @@ def test_a_header_split_by_pprint_is_still_masked():
     shown = pprint.pformat({"message": text}, width=60)
     assert "'\n" in shown  # pprint split the string into literals at spaces
     assert "PlantedBearerValue" not in Redactor()(shown)
+
+
+def test_named_values_inside_a_repr_or_split_by_pprint_are_masked():
+    """showlocals prints reprs (quotes escaped inside a string); -vv diffs wrap with pprint."""
+    import pprint
+
+    bearer, aws = "PlantedBearerValue-0a1b", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYPLANTED01"
+    escaped = repr("headers {'Authorization': 'Bearer " + bearer + '\'} and "x"')
+    assert bearer not in Redactor()(escaped)
+    assert Redactor()(r"text='{\'aws_secret_access_key\': \'" + aws + r"\'}'") == (
+        r"text='{\'aws_secret_access_key\': \'" + MASK + r"\'}'"
+    )
+    wrapped = pprint.pformat(
+        {"m": "boto3 config aws_secret_access_key = " + aws + " x" * 30}, width=50
+    )
+    assert "'\n" in wrapped and aws not in Redactor()(wrapped)
+
+
+def test_a_token_on_the_bots_command_line_is_masked_by_its_shape():
+    token = "hf_" + "CoMmAnDlInEtOkEnHf" * 2
+    assert Redactor().command_line(["python", "main.py", "--hf", token]) == (
+        f"python main.py --hf {MASK}"
+    )
 
 
 def test_audit_log_free_text_is_redacted_paths_are_kept(tmp_path: Path):

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 from acore_doctor import roots
+from tests.support.sources import SUITE_ROOT, suite_sources, tree_of
 
-SUITE_ROOT = Path(__file__).resolve().parents[2]
-SOURCES = [
-    path
-    for folder in ("acore_doctor", "health_tests", "recovery_tests")
-    for path in sorted((SUITE_ROOT / folder).rglob("*.py"))
-]
 #: call name -> position of its root-key argument
 ROOT_ARGUMENT = {"Blocked": 0, "require_answer": 1}
 
@@ -21,11 +17,12 @@ def _name(func: ast.expr) -> str:
     return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
 
 
+@functools.cache
 def root_key_uses() -> list[tuple[Path, int, str, ast.expr]]:
     """(file, line, call, key expression) for every root= and every Blocked/require_answer."""
     uses = []
-    for path in SOURCES:
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for path in suite_sources():
+        for node in ast.walk(tree_of(path)):
             if not isinstance(node, ast.Call):
                 continue
             name = _name(node.func)

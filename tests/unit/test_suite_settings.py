@@ -11,6 +11,7 @@ import pytest
 from acore_doctor import catalog
 from acore_doctor.rules import config as config_rules
 from acore_doctor.settings import environ_settings, llm_provider, load_settings
+from tests.support.sources import suite_sources, tree_of
 
 ROOT = Path(__file__).resolve().parents[2]
 TYPED_READERS = {"str", "int", "float", "bool", "list"}
@@ -19,7 +20,7 @@ KEY_NAME = re.compile(r"[A-Z][A-Z0-9_]+")
 
 def _typed_reads_with_a_literal_key(path: Path) -> list[str]:
     found = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(tree_of(path)):
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
@@ -34,16 +35,76 @@ def _typed_reads_with_a_literal_key(path: Path) -> list[str]:
     return found
 
 
+def _suite_files() -> list[Path]:
+    """Our code that reads settings: not the catalog, the bot stand-in or the simulator."""
+    package = ROOT / "acore_doctor"
+    skipped = (package / "simulate", package / "demo")
+    return [
+        path
+        for path in suite_sources()
+        if path not in (package / "settings.py", package / "catalog.py")
+        and not any(path.is_relative_to(s) for s in skipped)
+    ]
+
+
 def test_no_check_or_probe_repeats_a_key_s_kind_or_default() -> None:
     """settings.<kind>("KEY", default) repeats the catalog by hand: use settings.get("KEY")."""
-    files = [
-        path
-        for folder in ("acore_doctor", "health_tests", "recovery_tests")
-        for path in sorted((ROOT / folder).rglob("*.py"))
-        if path != ROOT / "acore_doctor" / "settings.py"
-    ]
-    offenders = [hit for path in files for hit in _typed_reads_with_a_literal_key(path)]
+    offenders = [hit for path in _suite_files() for hit in _typed_reads_with_a_literal_key(path)]
     assert not offenders, "use settings.get(KEY):\n" + "\n".join(offenders)
+
+
+def _same(value: object, default: object) -> bool:
+    return isinstance(value, str | int | float) and str(value) == str(default) and value != ""
+
+
+def _default_literals(path: Path) -> list[str]:
+    """A setting's default written as data: a URL default anywhere, or ``"KEY": default`` /
+    ``("KEY", default)`` next to each other in a dict or tuple literal."""
+    urls = {str(s.default) for s in catalog.KNOWN.values() if "://" in str(s.default)}
+    where = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    found = []
+    for node in ast.walk(tree_of(path)):
+        pairs: list[tuple[ast.expr | None, ast.expr]] = []
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if any(url in node.value for url in urls):
+                found.append(f"{where}:{node.lineno}: {node.value!r}")
+        elif isinstance(node, ast.Dict):
+            pairs = list(zip(node.keys, node.values, strict=True))
+        elif isinstance(node, ast.Tuple | ast.List):
+            pairs = list(zip(node.elts, node.elts[1:], strict=False))
+        for key, value in pairs:
+            if (
+                isinstance(key, ast.Constant)
+                and isinstance(key.value, str)
+                and key.value in catalog.KNOWN
+                and isinstance(value, ast.Constant)
+                and _same(value.value, catalog.KNOWN[key.value].default)
+            ):
+                found.append(f"{where}:{node.lineno}: {ast.unparse(node)[:120]}")
+    return found
+
+
+def test_no_default_is_repeated_as_data() -> None:
+    """The catalog (or the bot's own code) says each default once: read it with
+    settings.get(KEY) or settings.setting(KEY).default, never as a literal beside the key."""
+    offenders = [hit for path in _suite_files() for hit in _default_literals(path)]
+    assert not offenders, "take the default from the catalog:\n" + "\n".join(offenders)
+
+
+def test_the_data_scan_finds_a_hand_written_default(tmp_path: Path) -> None:
+    sample = tmp_path / "targets.py"
+    sample.write_text(
+        'URLS = {"kokoro": ("KOKORO_API_URL", "http://localhost:8880")}\n'
+        'VOICES = {"KOKORO_VOICE": "am_adam"}\n'
+        'HOST = "http://localhost:11434/api"\n'
+        'OK = {"KOKORO_VOICE": "af_bella", "OLLAMA_HOST": ""}\n'
+    )
+    assert sorted(hit.split(": ", 1)[0].rsplit(":", 1)[1] for hit in _default_literals(sample)) == [
+        "1",
+        "1",
+        "2",
+        "3",
+    ]
 
 
 def test_the_ast_scan_finds_a_hand_written_default(tmp_path: Path) -> None:
