@@ -79,7 +79,7 @@ MISTAKES = [
     Mistake(
         "env-file-missing",
         pytest_args("--bot-dir={bot}", ENV_CHECK),
-        r"Create \.env in the bot's directory \(copy \.env\.example\)",
+        r"If \.env is missing: create it in the bot's directory \(copy \.env\.example\)",
         codes=(2,),
         setup=no_env_file,
     ),
