@@ -22,6 +22,14 @@ def line(n: int, level: str = "INFO", logger: str = "bot", message: str = "hello
     return HEADER.format(n=n, logger=logger, level=level, message=message)
 
 
+def following_an_empty_log(tmp_path: Path) -> tuple[Path, LogFollower]:
+    log = tmp_path / "bot.log"
+    log.write_text("")
+    follower = LogFollower(log)
+    follower.start_at_end()
+    return log, follower
+
+
 def append(path: Path, text: str) -> None:
     with path.open("a") as out:
         out.write(text)
@@ -88,10 +96,7 @@ def test_a_huge_burst_is_read_in_bounded_steps(tmp_path: Path) -> None:
 
 
 def test_errors_carry_area_and_signature_never_the_message(tmp_path: Path) -> None:
-    log = tmp_path / "bot.log"
-    log.write_text("")
-    follower = LogFollower(log)
-    follower.start_at_end()
+    log, follower = following_an_empty_log(tmp_path)
     append(
         log,
         line(1, "WARNING", "discord.client", "a warning triggers nothing")
@@ -112,10 +117,7 @@ def test_errors_carry_area_and_signature_never_the_message(tmp_path: Path) -> No
 
 
 def test_a_traceback_continuation_names_the_area(tmp_path: Path) -> None:
-    log = tmp_path / "bot.log"
-    log.write_text("")
-    follower = LogFollower(log)
-    follower.start_at_end()
+    log, follower = following_an_empty_log(tmp_path)
     append(
         log,
         line(1, "ERROR", "bot", "Ignoring exception in on_message")
