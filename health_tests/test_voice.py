@@ -17,9 +17,11 @@ GUIDE = "guides/integration_issues.md#tts-server-down"
 
 
 def _answers(result: HttpResult, what: str) -> None:
+    foreign = result.answered and (400 <= (result.status or 0) < 500 or not result.is_json)
+    port = urlsplit(result.url).port
     assert result.ok and result.is_json, (
-        f"expected {result.target()} to answer 200 with JSON ({what}), found {result.describe()}"
-    )
+        f"port {port} answers, but not as the server for {what}: " if foreign and port else ""
+    ) + f"expected {result.target()} to answer 200 with JSON ({what}), found {result.describe()}"
 
 
 @pytest.mark.critical

@@ -493,3 +493,8 @@ def test_the_reply_probe_through_a_webhook_and_off_by_default_and_offline(run, s
     offline = run(None, "--offline", files=FILES[:1], RESPONSE_PROBE_CHANNEL_ID=CHANNEL,
                   RESPONSE_PROBE_TOKEN=PROBE_BOT_TOKEN)  # fmt: skip
     expect(offline, test_bot_answers="skipped: offline")
+
+
+def test_a_voice_port_held_by_another_program_says_so(run):
+    out = run({"kokoro": "404"}, files=FILES[2:3])
+    expect(out, test_kokoro_answers="failed: answers, but not as the server for Kokoro's health")
