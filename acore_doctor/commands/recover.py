@@ -79,7 +79,7 @@ def handle_controls(args: argparse.Namespace, config: Any, say: Any) -> int:
         changed.append(f"circuit(s) {args.reset} reset: earlier attempts no longer count")
     if changed:
         try:
-            control.save(path)
+            control.save(path, owner_of=config.bot_dir)
         except OSError as exc:
             say(f"not changed: cannot write {path}: {exc}")
             return 2

@@ -10,6 +10,7 @@ attempt), so a pause or a reset takes effect without restarting the bot.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -44,8 +45,16 @@ class RecoveryControl:
             control.resets = {}
         return control
 
-    def save(self, path: Path) -> None:
+    def save(self, path: Path, owner_of: Path | None = None) -> None:
+        """Write atomically. Run as root for a bot that runs as its own user, the file (and a
+        directory made for it) goes to the owner of ``owner_of`` (the bot's directory):
+        AutoRecovery reads it as the bot, and a file it cannot read would be no pause at all."""
+        made = not path.parent.exists()
         write_atomic(path, json.dumps(asdict(self), indent=2) + "\n", mode=0o600, make_parents=True)
+        if owner_of is not None and os.geteuid() == 0:
+            owner = owner_of.stat()
+            for target in (path.parent, path) if made else (path,):
+                os.chown(target, owner.st_uid, owner.st_gid)
 
     def reset_at(self, circuit: str) -> float:
         """When ``circuit`` ("strategy:service") was last reset, by its name or its service's."""

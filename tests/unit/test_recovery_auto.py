@@ -475,3 +475,22 @@ async def test_attempts_and_escalations_post_to_the_error_webhook(
         assert quiet.reporter is not None and not quiet.reporter.config.critical
         bot.set_env(ERROR_REPORTING_ENABLED="false")
         assert AutoRecovery(bot.root, environ={}).reporter is None
+
+
+def test_a_pause_written_as_root_is_readable_by_the_bots_own_user(tmp_path: Path) -> None:
+    import os
+    import pwd
+
+    from acore_doctor.recovery.control import CONTROL_FILE, RecoveryControl
+
+    if os.geteuid() != 0:
+        pytest.skip("not applicable: giving a file to another user needs root")
+    nobody = pwd.getpwnam("nobody")
+    bot_dir = tmp_path / "acore_bot"
+    bot_dir.mkdir()
+    os.chown(bot_dir, nobody.pw_uid, nobody.pw_gid)
+    path = bot_dir / ".acore-doctor" / CONTROL_FILE
+    RecoveryControl(paused=True, reason="db move").save(path, owner_of=bot_dir)
+    for made in (path.parent, path):
+        assert (made.stat().st_uid, made.stat().st_gid) == (nobody.pw_uid, nobody.pw_gid)
+    assert RecoveryControl.load(path).paused
