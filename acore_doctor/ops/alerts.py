@@ -155,17 +155,25 @@ def warning_entries(report: dict[str, Any], config: AlertConfig) -> dict[str, di
     }
 
 
+def reported_entries(
+    report: dict[str, Any], config: AlertConfig
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """(the critical entries, every entry) this run reports as the switches say:
+    CRITICAL_ERROR_NOTIFICATIONS=false keeps only "the suite could not decide" of the first."""
+    critical = critical_entries(report, config.alerting_warnings)
+    if not config.critical:
+        critical = {c: e for c, e in critical.items() if c == SUITE_BROKEN}
+    warned = warning_entries(report, config) if config.warnings else {}
+    return critical, {**warned, **critical}
+
+
 def plan_alert(
     report: dict[str, Any], state: AlertState, config: AlertConfig, redact: Redactor
 ) -> Alert | None:
     """Update the streaks for this run and return the alert to send now, if any."""
     if report.get("summary", {}).get("exit_code") == 130:
         return None  # an interrupted run says nothing about the bot
-    critical = critical_entries(report, config.alerting_warnings)
-    if not config.critical:
-        critical = {c: e for c, e in critical.items() if c == SUITE_BROKEN}
-    warned = warning_entries(report, config) if config.warnings else {}
-    open_now = {**warned, **critical}
+    critical, open_now = reported_entries(report, config)
     state.streaks = {c: state.streaks.get(c, 0) + 1 for c in open_now}
     for check in list(state.announced):
         if check not in open_now:
@@ -196,11 +204,8 @@ def plan_triggered_alert(
     if report.get("summary", {}).get("exit_code") == 130:
         return None
     ran = {c.get("nodeid") for c in report.get("checks", [])}
-    critical = critical_entries(report, config.alerting_warnings)
-    if not config.critical:
-        critical = {c: e for c, e in critical.items() if c == SUITE_BROKEN}
-    warned = warning_entries(report, config) if config.warnings else {}
-    open_now = {c: e for c, e in {**warned, **critical}.items() if c in ran or c == SUITE_BROKEN}
+    critical, reported = reported_entries(report, config)
+    open_now = {c: e for c, e in reported.items() if c in ran or c == SUITE_BROKEN}
     for check in open_now:
         state.streaks[check] = max(state.streaks.get(check, 0), config.alert_after)
     new = {c: e for c, e in open_now.items() if c not in state.announced}
